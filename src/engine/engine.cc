@@ -1,0 +1,347 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+
+#include "core/hash.h"
+#include "engine/engine_core.h"
+
+namespace og {
+namespace {
+
+// Timer payload: order index (32 bits) | kind (8 bits) | detail (16 bits).
+std::uint64_t pack(std::uint32_t order, TimerKind kind, std::uint32_t detail) {
+  return (static_cast<std::uint64_t>(order) << 32) | (static_cast<std::uint64_t>(kind) << 16) | (detail & 0xffffu);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Engine (public facade)
+
+Engine::Engine(RulesConfig config) : core_(std::make_unique<EngineCore>(std::move(config))) {}
+Engine::~Engine() = default;
+Interner& Engine::interner() { return core_->interner; }
+IngestOutcome Engine::ingest(const Event& event) { return core_->ingest(event); }
+void Engine::advance_watermark(TimeMs time_ms) { core_->advance_watermark(time_ms); }
+void Engine::finish(TimeMs until_ms) { core_->finish(until_ms); }
+TimeMs Engine::watermark() const { return core_->watermark; }
+TimeMs Engine::max_event_time() const { return core_->max_ts; }
+const IncidentLog& Engine::incidents() const { return core_->log; }
+const EngineCounters& Engine::counters() const { return core_->counters; }
+const RulesConfig& Engine::config() const { return core_->config; }
+
+// ---------------------------------------------------------------------------------------------
+// Arrival, dedupe, reorder buffer, timers
+
+EngineCore::EngineCore(RulesConfig config_in) : config(std::move(config_in)) {}
+
+bool EngineCore::PendingAfter::operator()(const Pending& a, const Pending& b) const {
+  if (a.ts != b.ts) return a.ts > b.ts;
+  if (a.rank != b.rank) return a.rank > b.rank;
+  // Equal time and type: the id decides, so any arrival order gives the same sequence.
+  return core->pending_events_[a.slot].id > core->pending_events_[b.slot].id;
+}
+
+std::uint32_t EngineCore::order_index(Symbol order_id) {
+  if (order_by_symbol_.size() <= order_id) order_by_symbol_.resize(std::max<std::size_t>(order_id + 1, order_by_symbol_.size() * 2), 0);
+  std::uint32_t& slot = order_by_symbol_[order_id];
+  if (slot == 0) {
+    orders_.emplace_back().order_id = order_id;
+    slot = static_cast<std::uint32_t>(orders_.size());
+  }
+  return slot - 1;
+}
+
+bool EngineCore::is_duplicate(const Event& event) {
+  if (event.order_id != kNoSymbol) {
+    auto& seen = orders_[order_index(event.order_id)].seen_event_ids;
+    if (std::find(seen.begin(), seen.end(), event.id_hash) != seen.end()) return true;
+    // Bounded memory per order: past the bound the oldest ids are forgotten. Lifecycle events
+    // are far fewer than the bound; only long GPS ping streams reach it.
+    if (seen.size() >= kMaxSeenIdsPerOrder) seen.erase(seen.begin());
+    seen.push_back(event.id_hash);
+    return false;
+  }
+  if (!master_seen_.insert(event.id_hash).second) return true;
+  master_seen_order_.push_back(event.id_hash);
+  if (master_seen_order_.size() > kMaxMasterSeenIds) {
+    master_seen_.erase(master_seen_order_.front());
+    master_seen_order_.pop_front();
+  }
+  return false;
+}
+
+IngestOutcome EngineCore::ingest(const Event& event) {
+  if (is_duplicate(event)) {
+    ++counters.events_duplicate;
+    return IngestOutcome::kDuplicate;
+  }
+  ++counters.events_accepted;
+  if (watermark != kAbsent && event.ts < watermark) {
+    ++counters.events_late;
+    apply(event);
+    expire(watermark);  // deadlines the late event armed in the past fire now, in order
+    return IngestOutcome::kLate;
+  }
+  std::uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    pending_events_[slot] = event;
+  } else {
+    slot = static_cast<std::uint32_t>(pending_events_.size());
+    pending_events_.push_back(event);
+  }
+  buffer_.push(Pending{event.ts, static_cast<std::uint8_t>(event.type), slot});
+  if (max_ts == kAbsent || event.ts > max_ts) {
+    max_ts = event.ts;
+    watermark = max_ts - config.max_out_of_orderness_ms;
+  }
+  release(watermark);
+  expire(watermark);
+  return IngestOutcome::kAccepted;
+}
+
+void EngineCore::advance_watermark(TimeMs time_ms) {
+  const TimeMs candidate = time_ms - config.max_out_of_orderness_ms;
+  if (watermark != kAbsent && candidate <= watermark) return;
+  watermark = candidate;
+  if (max_ts == kAbsent || time_ms > max_ts) max_ts = time_ms;
+  release(watermark);
+  expire(watermark);
+}
+
+void EngineCore::finish(TimeMs until_ms) {
+  if (max_ts == kAbsent && until_ms == kAbsent) return;
+  const TimeMs end = max_ts == kAbsent ? until_ms : std::max(until_ms == kAbsent ? max_ts : until_ms, max_ts);
+  release(end + 1);
+  // The input is complete, so nothing can arrive in time for a deadline at `end` any more.
+  expire(end + 1);
+  max_ts = end;
+  watermark = std::max(watermark == kAbsent ? end : watermark, end + 1);
+}
+
+void EngineCore::release(TimeMs before_ms) {
+  while (!buffer_.empty() && buffer_.top().ts < before_ms) {
+    const Pending next = buffer_.top();
+    buffer_.pop();
+    expire(next.ts);  // deadlines strictly before the event fire first
+    apply(pending_events_[next.slot]);
+    free_slots_.push_back(next.slot);
+  }
+}
+
+void EngineCore::expire(TimeMs before_ms) {
+  timers_.expire_before(before_ms, [this](TimeMs deadline, std::uint64_t payload) { fire(deadline, payload); });
+}
+
+TimerId EngineCore::schedule(TimeMs deadline_ms, TimeMs now_ms, std::uint32_t o, TimerKind kind, std::uint32_t detail) {
+  // A deadline already behind the event that arms it is known only at that event's time.
+  return timers_.schedule(std::max(deadline_ms, now_ms), pack(o, kind, detail));
+}
+
+void EngineCore::fire(TimeMs at, std::uint64_t payload) {
+  ++counters.timers_fired;
+  const auto o = static_cast<std::uint32_t>(payload >> 32);
+  const auto kind = static_cast<TimerKind>((payload >> 16) & 0xffu);
+  const auto detail = static_cast<std::uint32_t>(payload & 0xffffu);
+  switch (kind) {
+    case TimerKind::kPaymentTimeout: fire_payment_timeout(o, at); break;
+    case TimerKind::kPaidNoOrder: fire_paid_no_order(o, at); break;
+    case TimerKind::kRefundTimeout: fire_refund_timeout(o, detail, at); break;
+    case TimerKind::kStockRelease: fire_stock_release(o, at); break;
+    case TimerKind::kStage: fire_stage(o, static_cast<Stage>(detail), at); break;
+    case TimerKind::kDeliveryLate: fire_delivery_late(o, at); break;
+    case TimerKind::kStall: fire_stall(o, at); break;
+  }
+}
+
+void EngineCore::apply(const Event& e) {
+  if (e.order_id == kNoSymbol) {
+    switch (e.type) {
+      case EventType::kCatalogItem: on_catalog_item(e); break;
+      case EventType::kStockLevel: on_stock_level(e); break;
+      case EventType::kZoneConfig: on_zone_config(e); break;
+      case EventType::kRiderStatus: on_rider_status(e); break;
+      case EventType::kUserProfile: on_user_profile(e); break;
+      default: break;  // clock.tick only moves time
+    }
+    return;
+  }
+  const std::uint32_t o = order_index(e.order_id);
+  switch (e.type) {
+    case EventType::kOrderCreated: on_order_created(o, e); break;
+    case EventType::kOrderAddressChanged: on_address_changed(o, e); break;
+    case EventType::kOrderCancelled: on_order_cancelled(o, e); break;
+    case EventType::kOrderCompleted: on_order_completed(o, e); break;
+    case EventType::kPaymentSucceeded: on_payment_succeeded(o, e); break;
+    case EventType::kPaymentFailed: on_payment_failed(o, e); break;
+    case EventType::kRefundRequested: on_refund_requested(o, e); break;
+    case EventType::kRefundSucceeded: on_refund_succeeded(o, e); break;
+    case EventType::kRefundFailed: on_refund_failed(o, e); break;
+    case EventType::kStockReserved: on_stock_reserved(o, e); break;
+    case EventType::kStockShortage: on_stock_shortage(o, e); break;
+    case EventType::kStockReleased: on_stock_released(o, e); break;
+    case EventType::kPickingStarted: on_picking_started(o, e); break;
+    case EventType::kPickingCompleted: on_picking_completed(o, e); break;
+    case EventType::kSubstitutionResponded: on_substitution_responded(o, e); break;
+    case EventType::kRiderAssigned: on_rider_assigned(o, e); break;
+    case EventType::kRiderCancelled: on_rider_cancelled(o, e); break;
+    case EventType::kRiderLocation: on_rider_location(o, e); break;
+    case EventType::kDeliveryPickedUp: on_picked_up(o, e); break;
+    case EventType::kDeliveryAttemptFailed: on_attempt_failed(o, e); break;
+    case EventType::kDeliveryDelivered: on_delivered(o, e); break;
+    case EventType::kComplaintFiled: on_complaint(o, e); break;
+    case EventType::kRatingSubmitted: on_rating(o, e); break;
+    default: break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incidents
+
+Incident* EngineCore::find_open(IncidentType type, Symbol subject, std::uint32_t detail) {
+  return log.find_open(IncidentKey{type, subject, detail});
+}
+
+Incident* EngineCore::find_open_for_order(std::uint32_t o, IncidentType type, std::uint32_t detail) {
+  return find_open(type, orders_[o].order_id, detail);
+}
+
+Incident* EngineCore::raise(Raise request) {
+  if (!config.enabled(request.type)) return nullptr;
+  Incident incident;
+  incident.type = request.type;
+  incident.subject_kind = subject_kind_of(request.type);
+  incident.severity = request.has_severity_override ? request.severity_override : config.type(request.type).severity;
+  incident.sku = request.sku;
+  incident.stage = request.stage;
+  incident.about_type = request.about_type;
+  incident.detected_at = request.at;
+  incident.watch_deadline_ms = request.watch_deadline;
+  incident.refund_id = request.refund_id;
+  incident.evidence = std::move(request.evidence);
+  if (request.order != UINT32_MAX) {
+    const OrderState& state = orders_[request.order];
+    incident.subject = state.order_id;
+    incident.order = state.order_id;
+    incident.zone = state.zone;
+    incident.community = state.community;
+    incident.user = state.user;
+    incident.rider = state.rider;
+    incident.order_amount = state.amount;
+    incident.vip = state.vip;
+    if (state.amount != kAbsent && state.amount >= config.high_value_amount) incident.severity = Severity::kHigh;
+  } else {
+    incident.subject = request.subject;
+  }
+  if (log.find_open(key_of(incident)) != nullptr) return nullptr;
+  incident.priority = priority_of(incident);
+  Incident& added = log.add(std::move(incident));
+  if (request.order != UINT32_MAX) {
+    orders_[request.order].incidents.push_back(added.index);
+    if (added.user != kNoSymbol) {
+      auto& times = users_[added.user].incident_times;
+      times.push_back(added.detected_at);
+      while (times.size() > 64) times.pop_front();
+    }
+    count_for_hotspot(added);
+  }
+  return &log.at(added.index);
+}
+
+int EngineCore::priority_of(const Incident& incident) const {
+  // Documented in docs/priority.md. Static at detection; the people queue adds urgency as the
+  // SLA runs down.
+  static constexpr int kSeverityBase[kSeverityCount] = {10, 40, 70};
+  int score = kSeverityBase[static_cast<std::size_t>(incident.severity)];
+  if (incident.order_amount != kAbsent) score += static_cast<int>(std::min<std::int64_t>(incident.order_amount / 10000, 15));
+  if (incident.vip) score += 10;
+  if (incident.type == IncidentType::kCommunityHotspot) score += 10;
+  if (incident.user != kNoSymbol) {
+    const auto it = users_.find(incident.user);
+    if (it != users_.end()) {
+      const auto recent = std::count_if(it->second.incident_times.begin(), it->second.incident_times.end(),
+                                        [&](TimeMs t) { return t > incident.detected_at - 7 * 24 * kHourMs; });
+      if (recent >= 2) score += 5;  // this one makes the third within 7 days: a repeat customer
+    }
+  }
+  return std::min(score, 100);
+}
+
+void EngineCore::clear(Incident* incident, const Event& evidence) {
+  if (incident == nullptr) return;
+  incident->evidence.push_back(evidence.id);
+  if (incident->watch_deadline_ms != kAbsent && evidence.ts <= incident->watch_deadline_ms) {
+    uncount_for_hotspot(*incident);
+    log.retract(*incident, evidence.ts);
+    return;
+  }
+  log.resolve(*incident, Resolution::kSelf, evidence.ts);
+}
+
+void EngineCore::note_late_evidence(IncidentType type, std::uint32_t o, const Event& evidence, std::uint32_t detail) {
+  // A closed incident keeps its resolution; the late evidence is recorded on the latest one.
+  const OrderState& state = orders_[o];
+  for (auto it = state.incidents.rbegin(); it != state.incidents.rend(); ++it) {
+    Incident& incident = log.at(*it);
+    if (incident.type == type && key_of(incident).detail == detail) {
+      if (incident.is_closed() && incident.watch_deadline_ms != kAbsent && evidence.ts <= incident.watch_deadline_ms) {
+        incident.evidence.push_back(evidence.id);
+      }
+      return;
+    }
+  }
+}
+
+void EngineCore::count_for_hotspot(const Incident& incident) {
+  if (incident.community == kNoSymbol || incident.subject_kind != SubjectKind::kOrder) return;
+  if (!config.enabled(IncidentType::kCommunityHotspot)) return;
+  const std::uint64_t key = hash_combine(incident.community, static_cast<std::uint64_t>(incident.type));
+  HotspotWindow& window = hotspots_[key];
+  const TimeMs t = incident.detected_at;
+  window.incidents.emplace_back(t, incident.index);
+  // Keep what any later window could still count (late incidents can carry older times).
+  while (!window.incidents.empty() && window.incidents.front().first <= t - 2 * config.hotspot_window_ms) {
+    window.incidents.pop_front();
+  }
+  std::vector<std::uint32_t> in_window;
+  for (const auto& [detected, index] : window.incidents) {
+    if (detected > t - config.hotspot_window_ms && detected <= t) in_window.push_back(index);
+  }
+  if (static_cast<std::int64_t>(in_window.size()) < config.hotspot_count) return;
+  if (window.raised_at != kAbsent && t - window.raised_at < config.hotspot_window_ms) return;
+  Raise request{.type = IncidentType::kCommunityHotspot, .at = t, .subject = incident.community,
+                .about_type = incident.type, .evidence = {}};
+  for (const std::uint32_t index : in_window) request.evidence.push_back(log.at(index).evidence.empty() ? "" : log.at(index).evidence.front());
+  request.evidence.erase(std::remove(request.evidence.begin(), request.evidence.end(), std::string()), request.evidence.end());
+  if (Incident* hotspot = raise(std::move(request))) {
+    for (const std::uint32_t index : in_window) hotspot->linked.push_back(log.at(index).id);
+    hotspot->zone = incident.zone;
+    hotspot->community = incident.community;
+    window.raised_at = t;
+  }
+}
+
+void EngineCore::uncount_for_hotspot(const Incident& incident) {
+  if (incident.community == kNoSymbol || incident.subject_kind != SubjectKind::kOrder) return;
+  const auto it = hotspots_.find(hash_combine(incident.community, static_cast<std::uint64_t>(incident.type)));
+  if (it == hotspots_.end()) return;
+  auto& entries = it->second.incidents;
+  entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const auto& entry) { return entry.second == incident.index; }),
+                entries.end());
+}
+
+}  // namespace og
+
+namespace og {
+
+void EngineCore::retract_if_disproved(std::uint32_t o, IncidentType type, const Event& e, std::uint32_t detail) {
+  Incident* incident = find_open_for_order(o, type, detail);
+  if (incident == nullptr || incident->watch_deadline_ms == kAbsent || e.ts > incident->watch_deadline_ms) return;
+  incident->evidence.push_back(e.id);
+  uncount_for_hotspot(*incident);
+  log.retract(*incident, e.ts);
+}
+
+}  // namespace og

@@ -1,0 +1,68 @@
+// engine/engine: the deterministic detection core. A pure function of (events in arrival
+// order, configuration, time advances): it never reads a clock, a file or a socket.
+//
+// Time (docs/spec/EVENTS.md "Time"): events wait in a reorder buffer and are applied in
+// (ts, lifecycle rank, id) order once the watermark (highest ts seen - max_out_of_orderness)
+// has passed them; a deadline fires once the watermark passes it. An event older than the
+// watermark is late: it is applied at once, and an incident it proves wrong is retracted.
+// At equal times events are applied before deadlines fire ("at or before a deadline is in
+// time").
+//
+// Owns: per-order, per-user, per-rider and master-data state, the timer wheel, the incident
+// log. Depends on: events, rules. Not thread-safe: one engine per thread of control.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/interner.h"
+#include "engine/incident_log.h"
+#include "events/event.h"
+#include "rules/config.h"
+
+namespace og {
+
+enum class IngestOutcome : std::uint8_t { kAccepted, kLate, kDuplicate };
+
+struct EngineCounters {
+  std::uint64_t events_accepted = 0;
+  std::uint64_t events_late = 0;
+  std::uint64_t events_duplicate = 0;
+  std::uint64_t timers_fired = 0;
+};
+
+class EngineCore;
+
+class Engine {
+ public:
+  explicit Engine(RulesConfig config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The interner events must be parsed with (EventParser(engine.interner())).
+  Interner& interner();
+
+  // Takes one event in arrival order. Applies whatever the new watermark releases.
+  IngestOutcome ingest(const Event& event);
+
+  // Moves time forward without an event (a wall clock in serve mode, or clock.tick):
+  // the watermark becomes at least `time_ms - max_out_of_orderness`.
+  void advance_watermark(TimeMs time_ms);
+
+  // End of input: applies everything buffered, then fires every deadline at or before
+  // max(until_ms, highest ts seen). Further events are still accepted afterwards (as late).
+  void finish(TimeMs until_ms = kAbsent);
+
+  TimeMs watermark() const;
+  TimeMs max_event_time() const;
+  const IncidentLog& incidents() const;
+  const EngineCounters& counters() const;
+  const RulesConfig& config() const;
+
+ private:
+  std::unique_ptr<EngineCore> core_;
+};
+
+}  // namespace og

@@ -1,0 +1,347 @@
+// engine/engine_core: private to the engine. The state every rule reads and the rule
+// methods, implemented by category in rules_payment.cc, rules_goods.cc, rules_delivery.cc,
+// rules_behaviour.cc; plumbing (reorder buffer, dedupe, timers, incident creation) lives in
+// engine.cc. Nothing outside src/engine includes this header.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/interner.h"
+#include "engine/engine.h"
+#include "engine/incident_log.h"
+#include "engine/timer_wheel.h"
+#include "events/event.h"
+#include "rules/config.h"
+
+namespace og {
+
+// Event ids kept for evidence, stored once in an append-only arena.
+struct EventRef {
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;  // 0: none
+};
+
+class IdArena {
+ public:
+  EventRef add(std::string_view id) {
+    EventRef ref{static_cast<std::uint32_t>(bytes_.size()), static_cast<std::uint32_t>(id.size())};
+    bytes_.append(id);
+    return ref;
+  }
+  std::string_view view(EventRef ref) const { return std::string_view(bytes_).substr(ref.offset, ref.length); }
+
+ private:
+  std::string bytes_;
+};
+
+enum class TimerKind : std::uint8_t {
+  kPaymentTimeout,
+  kPaidNoOrder,
+  kRefundTimeout,
+  kStockRelease,
+  kStage,
+  kDeliveryLate,
+  kStall,
+};
+
+struct RefundWatch {
+  Symbol refund_id = kNoSymbol;
+  TimeMs requested_at = kAbsent;
+  TimeMs succeeded_at = kAbsent;
+  EventRef requested_event;
+  TimerId timer;
+};
+
+struct PaymentRecord {
+  Symbol txn_id = kNoSymbol;
+  TimeMs at = 0;
+  std::int64_t amount = 0;
+};
+
+struct SkuQty {
+  Symbol sku = kNoSymbol;
+  std::int64_t qty = 0;
+  friend bool operator==(const SkuQty&, const SkuQty&) = default;
+};
+
+// Quantity per SKU, sorted by symbol: the canonical form two item lists are compared in.
+std::vector<SkuQty> canonical_items(const std::vector<Item>& items);
+
+struct OrderState {
+  Symbol order_id = kNoSymbol;
+
+  // order.created
+  bool created = false;
+  TimeMs created_at = kAbsent;
+  EventRef created_event;
+  Symbol user = kNoSymbol;
+  Symbol zone = kNoSymbol;
+  Symbol community = kNoSymbol;
+  OrderKind kind = OrderKind::kGrocery;
+  PaymentMethod payment_method = PaymentMethod::kOnline;
+  bool vip = false;
+  SubstitutionPref substitution_pref = SubstitutionPref::kContact;
+  std::int64_t amount = kAbsent;
+  TimeMs promise_at = kAbsent;
+  TimeMs slot_start = kAbsent;
+  Address address;
+  std::vector<Item> items;
+
+  // payments and refunds
+  std::vector<PaymentRecord> payments;  // distinct txn_ids, in the order applied
+  TimeMs paid_at = kAbsent;              // earliest payment.succeeded
+  EventRef paid_event;
+  TimeMs payment_failed_at = kAbsent;    // earliest payment.failed
+  std::vector<RefundWatch> refunds;
+
+  // lifecycle milestones (event time; kAbsent when not seen)
+  TimeMs cancelled_at = kAbsent;
+  EventRef cancelled_event;
+  TimeMs completed_at = kAbsent;
+  TimeMs reserved_at = kAbsent;
+  TimeMs released_at = kAbsent;
+  TimeMs pick_started_at = kAbsent;
+  TimeMs pick_completed_at = kAbsent;
+  TimeMs rider_assigned_at = kAbsent;  // latest
+  TimeMs rider_cancelled_at = kAbsent; // latest
+  Symbol rider = kNoSymbol;
+  TimeMs picked_up_at = kAbsent;
+  TimeMs delivered_at = kAbsent;
+  std::vector<Item> picked;  // what picking.completed reported (sku, qty, expires_at)
+  std::int64_t coupon_discount = 0;
+  std::vector<std::pair<Symbol, Symbol>> accepted_substitutions;  // sku -> substitute
+
+  // fulfilment stage watch
+  Stage stage = Stage::kCount;  // kCount: no stage running
+  TimeMs stage_started_at = kAbsent;
+  EventRef stage_event;
+  TimerId stage_timer;
+
+  // rider stall clock
+  bool stall_running = false;
+  bool stall_awaits_first_location = false;
+  TimeMs stall_anchor_at = kAbsent;
+  LatLng stall_anchor;
+  EventRef stall_event;
+  TimerId stall_timer;
+  bool late_risk_raised = false;
+
+  TimerId payment_timer;
+  TimerId paid_no_order_timer;
+  TimerId delivery_late_timer;
+  TimerId stock_release_timer;
+  TimeMs stock_release_deadline = kAbsent;
+
+  std::vector<std::uint64_t> seen_event_ids;  // dedupe, bounded (kMaxSeenIdsPerOrder)
+  std::vector<std::uint32_t> incidents;       // every incident about this order
+
+  bool is_closed_at(TimeMs t) const {
+    return (cancelled_at != kAbsent && cancelled_at <= t) || (completed_at != kAbsent && completed_at <= t);
+  }
+  bool is_paid_at(TimeMs t) const { return paid_at != kAbsent && paid_at <= t; }
+};
+
+struct UserState {
+  std::deque<std::pair<TimeMs, Symbol>> user_cancellations;  // (ts, order)
+  TimeMs frequent_cancel_raised_at = kAbsent;
+  std::deque<std::pair<TimeMs, std::uint32_t>> recent_orders;  // (created_at, order index)
+  TimeMs duplicate_unpaid_raised_at = kAbsent;
+  std::deque<std::int64_t> amounts;  // last N order amounts, oldest first
+  std::deque<TimeMs> incident_times;  // incidents about this user's orders (repeat customers)
+  bool vip = false;
+  bool has_profile_tier = false;
+  SubstitutionPref substitution_pref = SubstitutionPref::kContact;
+  bool has_profile_pref = false;
+};
+
+struct RiderState {
+  std::deque<std::pair<TimeMs, Symbol>> cancellations;  // (ts, order)
+  TimeMs frequent_cancel_raised_at = kAbsent;
+  Symbol zone = kNoSymbol;
+  bool online = false;
+  bool has_position = false;
+  LatLng position;
+  std::int64_t active_orders = 0;
+};
+
+struct CatalogEntry {
+  std::int64_t price = kAbsent;
+  Symbol category = kNoSymbol;
+  std::vector<Symbol> tags;
+  std::int64_t reorder_point = kAbsent;
+};
+
+struct ZoneEntry {
+  bool has_centre = false;
+  LatLng centre;
+  double radius_m = -1;
+  std::vector<PickupPoint> pickup_points;
+};
+
+struct HotspotWindow {
+  std::deque<std::pair<TimeMs, std::uint32_t>> incidents;  // (detected_at, incident index)
+  TimeMs raised_at = kAbsent;
+};
+
+class EngineCore {
+ public:
+  explicit EngineCore(RulesConfig config);
+
+  IngestOutcome ingest(const Event& event);
+  void advance_watermark(TimeMs time_ms);
+  void finish(TimeMs until_ms);
+
+  Interner interner;
+  RulesConfig config;
+  IncidentLog log{interner};
+  EngineCounters counters;
+  TimeMs max_ts = kAbsent;
+  TimeMs watermark = kAbsent;
+
+ private:
+  // --- plumbing (engine.cc)
+  struct Pending {
+    TimeMs ts;
+    std::uint8_t rank;
+    std::uint32_t slot;
+  };
+  struct PendingAfter {
+    const EngineCore* core;
+    bool operator()(const Pending& a, const Pending& b) const;
+  };
+
+  bool is_duplicate(const Event& event);
+  void release(TimeMs before_ms);  // applies buffered events with ts < before_ms, firing timers in between
+  void apply(const Event& event);
+  void fire(TimeMs deadline_ms, std::uint64_t payload);
+  void expire(TimeMs before_ms);
+
+  std::uint32_t order_index(Symbol order_id);
+  TimerId schedule(TimeMs deadline_ms, TimeMs now_ms, std::uint32_t order, TimerKind kind, std::uint32_t detail = 0);
+
+  // --- incidents (engine.cc)
+  struct Raise {
+    IncidentType type;
+    TimeMs at;
+    std::uint32_t order = UINT32_MAX;  // UINT32_MAX: not about an order
+    Symbol subject = kNoSymbol;        // for user/rider/sku/community subjects
+    Symbol sku = kNoSymbol;
+    Stage stage = Stage::kCount;
+    IncidentType about_type = IncidentType::kCount;
+    TimeMs watch_deadline = kAbsent;
+    Severity severity_override = Severity::kLow;
+    bool has_severity_override = false;
+    Symbol refund_id = kNoSymbol;
+    std::vector<std::string> evidence;
+  };
+  Incident* raise(Raise request);
+  Incident* find_open(IncidentType type, Symbol subject, std::uint32_t detail = 0);
+  Incident* find_open_for_order(std::uint32_t order, IncidentType type, std::uint32_t detail = 0);
+  // The awaited evidence arrived: retract when it proves a missed deadline wrong,
+  // otherwise resolve `self` (only for types that clear themselves).
+  void clear(Incident* incident, const Event& evidence);
+  void note_late_evidence(IncidentType type, std::uint32_t order, const Event& evidence, std::uint32_t detail = 0);
+  // Retracts the open incident of `type` when the late event `e` would have prevented it
+  // (its ts is at or before the missed deadline); otherwise leaves it as it is.
+  void retract_if_disproved(std::uint32_t order, IncidentType type, const Event& e, std::uint32_t detail = 0);
+  int priority_of(const Incident& incident) const;
+  void count_for_hotspot(const Incident& incident);
+  void uncount_for_hotspot(const Incident& incident);
+  std::string event_id(EventRef ref) const { return std::string(ids_.view(ref)); }
+  EventRef keep_id(const Event& event) { return ids_.add(event.id); }
+
+  // --- rules by category
+  void on_order_created(std::uint32_t o, const Event& e);
+  void on_address_changed(std::uint32_t o, const Event& e);
+  void on_order_cancelled(std::uint32_t o, const Event& e);
+  void on_order_completed(std::uint32_t o, const Event& e);
+  void on_payment_succeeded(std::uint32_t o, const Event& e);
+  void on_payment_failed(std::uint32_t o, const Event& e);
+  void on_refund_requested(std::uint32_t o, const Event& e);
+  void on_refund_succeeded(std::uint32_t o, const Event& e);
+  void on_refund_failed(std::uint32_t o, const Event& e);
+  void on_stock_reserved(std::uint32_t o, const Event& e);
+  void on_stock_shortage(std::uint32_t o, const Event& e);
+  void on_stock_released(std::uint32_t o, const Event& e);
+  void on_picking_started(std::uint32_t o, const Event& e);
+  void on_picking_completed(std::uint32_t o, const Event& e);
+  void on_substitution_responded(std::uint32_t o, const Event& e);
+  void on_rider_assigned(std::uint32_t o, const Event& e);
+  void on_rider_cancelled(std::uint32_t o, const Event& e);
+  void on_rider_location(std::uint32_t o, const Event& e);
+  void on_picked_up(std::uint32_t o, const Event& e);
+  void on_attempt_failed(std::uint32_t o, const Event& e);
+  void on_delivered(std::uint32_t o, const Event& e);
+  void on_complaint(std::uint32_t o, const Event& e);
+  void on_rating(std::uint32_t o, const Event& e);
+  void on_catalog_item(const Event& e);
+  void on_stock_level(const Event& e);
+  void on_zone_config(const Event& e);
+  void on_rider_status(const Event& e);
+  void on_user_profile(const Event& e);
+
+  // payment watches (rules_payment.cc)
+  void arm_payment_timeout(std::uint32_t o, TimeMs now);
+  void fire_payment_timeout(std::uint32_t o, TimeMs at);
+  void fire_paid_no_order(std::uint32_t o, TimeMs at);
+  void check_amount_mismatch(std::uint32_t o, const PaymentRecord& payment, const Event& e);
+  void fire_refund_timeout(std::uint32_t o, std::uint32_t watch, TimeMs at);
+  void arm_stock_release(std::uint32_t o, TimeMs now);
+  void fire_stock_release(std::uint32_t o, TimeMs at);
+
+  // goods (rules_goods.cc)
+  void check_picking(std::uint32_t o, const Event& e);
+  void check_prices_and_coupon(std::uint32_t o, const Event& e);
+  void check_address(std::uint32_t o, const Event& e);
+
+  // fulfilment stages and delivery (rules_delivery.cc)
+  void refresh_stage(std::uint32_t o, const Event& e);
+  void fire_stage(std::uint32_t o, Stage stage, TimeMs at);
+  void arm_delivery_late(std::uint32_t o, TimeMs now);
+  void fire_delivery_late(std::uint32_t o, TimeMs at);
+  void restart_stall_clock(std::uint32_t o, const Event& e, bool has_position);
+  void fire_stall(std::uint32_t o, TimeMs at);
+  void drop_fulfilment_watches(std::uint32_t o);
+  void check_state_consistency(std::uint32_t o, const Event& e);
+
+  // behaviour (rules_behaviour.cc)
+  void check_duplicate_unpaid(std::uint32_t o, const Event& e);
+  void check_amount_anomaly(std::uint32_t o, const Event& e);
+  void count_user_cancellation(std::uint32_t o, const Event& e);
+  void count_rider_cancellation(std::uint32_t o, const Event& e);
+
+  OrderState& order(std::uint32_t o) { return orders_[o]; }
+  UserState& user(Symbol id) { return users_[id]; }
+  bool order_kind_in(std::uint32_t bits, OrderKind kind) const { return (bits >> static_cast<unsigned>(kind)) & 1u; }
+
+  TimerWheel timers_;
+  std::vector<Event> pending_events_;  // slots referenced by buffer_
+  std::vector<std::uint32_t> free_slots_;
+  std::priority_queue<Pending, std::vector<Pending>, PendingAfter> buffer_{PendingAfter{this}};
+  std::deque<std::uint64_t> master_seen_order_;  // FIFO bound for master_seen_
+  std::unordered_set<std::uint64_t> master_seen_;
+
+  std::vector<OrderState> orders_;
+  std::vector<std::uint32_t> order_by_symbol_;  // Symbol -> order index + 1 (0: none)
+  std::unordered_map<Symbol, UserState> users_;
+  std::unordered_map<Symbol, RiderState> riders_;
+  std::unordered_map<Symbol, CatalogEntry> catalog_;
+  std::unordered_map<Symbol, std::int64_t> stock_levels_;
+  std::unordered_map<Symbol, ZoneEntry> zones_;
+  std::unordered_map<std::uint64_t, HotspotWindow> hotspots_;  // (community, type)
+  IdArena ids_;
+  bool finishing_ = false;
+};
+
+inline constexpr std::size_t kMaxSeenIdsPerOrder = 512;
+inline constexpr std::size_t kMaxMasterSeenIds = 1 << 20;
+inline constexpr std::size_t kMaxRefundWatchesPerOrder = 16;
+inline constexpr std::size_t kMaxPaymentsPerOrder = 16;
+
+}  // namespace og

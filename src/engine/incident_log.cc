@@ -1,0 +1,84 @@
+#include "engine/incident_log.h"
+
+#include <fmt/format.h>
+
+#include "core/hash.h"
+
+namespace og {
+
+std::string_view incident_status_name(IncidentStatus status) {
+  switch (status) {
+    case IncidentStatus::kOpen: return "open";
+    case IncidentStatus::kHandling: return "handling";
+    case IncidentStatus::kEscalated: return "escalated";
+    case IncidentStatus::kAssigned: return "assigned";
+    case IncidentStatus::kResolved: return "resolved";
+    case IncidentStatus::kRetracted: return "retracted";
+  }
+  return "open";
+}
+
+std::string_view resolution_name(Resolution resolution) {
+  switch (resolution) {
+    case Resolution::kNone: return "";
+    case Resolution::kAuto: return "auto";
+    case Resolution::kSelf: return "self";
+    case Resolution::kManual: return "manual";
+  }
+  return "";
+}
+
+IncidentKey key_of(const Incident& incident) {
+  std::uint32_t detail = 0;
+  if (incident.sku != kNoSymbol) detail = incident.sku;
+  if (incident.stage != Stage::kCount) detail = static_cast<std::uint32_t>(incident.stage) + 1;
+  if (incident.about_type != IncidentType::kCount) detail = static_cast<std::uint32_t>(incident.about_type) + 1;
+  return IncidentKey{incident.type, incident.subject, detail};
+}
+
+std::size_t IncidentLog::KeyHash::operator()(const IncidentKey& key) const {
+  return static_cast<std::size_t>(hash_combine(hash_combine(static_cast<std::uint64_t>(key.type), key.subject), key.detail));
+}
+
+Incident* IncidentLog::find_open(const IncidentKey& key) {
+  const auto it = open_.find(key);
+  return it == open_.end() ? nullptr : &incidents_[it->second];
+}
+
+Incident& IncidentLog::add(Incident incident) {
+  incident.index = static_cast<std::uint32_t>(incidents_.size());
+  incident.status = IncidentStatus::kOpen;
+  // The id speaks strings, never symbol numbers, so it is independent of interning order.
+  std::uint64_t h = hash64(incident_type_name(incident.type));
+  h = hash_combine(h, hash64(interner_.view(incident.subject)));
+  h = hash_combine(h, hash64(interner_.view(incident.sku)));
+  h = hash_combine(h, static_cast<std::uint64_t>(incident.stage));
+  h = hash_combine(h, static_cast<std::uint64_t>(incident.about_type));
+  h = hash_combine(h, static_cast<std::uint64_t>(incident.detected_at));
+  while (!used_ids_.insert(h).second) h = hash_combine(h, 0x5bd1e995);
+  incident.id = fmt::format("inc-{:016x}", h);
+  open_.emplace(key_of(incident), incident.index);
+  return incidents_.emplace_back(std::move(incident));
+}
+
+void IncidentLog::close(Incident& incident) {
+  const auto it = open_.find(key_of(incident));
+  if (it != open_.end() && it->second == incident.index) open_.erase(it);
+}
+
+void IncidentLog::resolve(Incident& incident, Resolution resolution, TimeMs at) {
+  if (incident.is_closed()) return;
+  close(incident);
+  incident.status = IncidentStatus::kResolved;
+  incident.resolution = resolution;
+  incident.resolved_at = at;
+}
+
+void IncidentLog::retract(Incident& incident, TimeMs at) {
+  if (incident.is_closed()) return;
+  close(incident);
+  incident.status = IncidentStatus::kRetracted;
+  incident.retracted_at = at;
+}
+
+}  // namespace og

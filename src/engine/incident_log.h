@@ -1,0 +1,56 @@
+// engine/incident_log: every incident the engine raised, in creation order, with the
+// "at most one open incident per dedup key" index and deterministic ids.
+// Ids hash (type, key, detected_at), so the same input always gives the same ids, whatever
+// the arrival order within the out-of-orderness bound. Depends on: engine/incident, core.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/incident.h"
+
+namespace og {
+
+struct IncidentKey {
+  IncidentType type;
+  Symbol subject;
+  std::uint32_t detail;  // sku symbol, stage, or the hotspot's type; 0 otherwise
+  friend bool operator==(const IncidentKey&, const IncidentKey&) = default;
+};
+
+IncidentKey key_of(const Incident& incident);
+
+class IncidentLog {
+ public:
+  explicit IncidentLog(const Interner& interner) : interner_(interner) {}
+
+  // nullptr when no open incident has this key.
+  Incident* find_open(const IncidentKey& key);
+
+  // Adds the incident (status open), assigns its index and id, indexes its key.
+  // The caller has checked that no incident with the key is open.
+  Incident& add(Incident incident);
+
+  void resolve(Incident& incident, Resolution resolution, TimeMs at);
+  void retract(Incident& incident, TimeMs at);
+
+  Incident& at(std::uint32_t index) { return incidents_[index]; }
+  const Incident& at(std::uint32_t index) const { return incidents_[index]; }
+  const std::vector<Incident>& all() const { return incidents_; }
+  std::size_t open_count() const { return open_.size(); }
+
+ private:
+  struct KeyHash {
+    std::size_t operator()(const IncidentKey& key) const;
+  };
+  void close(Incident& incident);
+
+  const Interner& interner_;
+  std::vector<Incident> incidents_;
+  std::unordered_map<IncidentKey, std::uint32_t, KeyHash> open_;
+  std::unordered_set<std::uint64_t> used_ids_;
+};
+
+}  // namespace og

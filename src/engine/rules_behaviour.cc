@@ -1,0 +1,98 @@
+// Customer and rider behaviour rules (用户行为异常): FREQUENT_CANCELLATION,
+// DUPLICATE_UNPAID_ORDERS, AMOUNT_ANOMALY, RIDER_FREQUENT_CANCEL. (NEGATIVE_REVIEW is a
+// single-event rule, in rules_goods.cc beside complaints.)
+#include <algorithm>
+
+#include "engine/engine_core.h"
+
+namespace og {
+namespace {
+
+constexpr std::size_t kMaxWindowEntries = 256;
+
+// Distinct orders in the window (t - window, t]; entries are (ts, order).
+std::int64_t distinct_orders_in_window(const std::deque<std::pair<TimeMs, Symbol>>& entries, TimeMs t, DurationMs window) {
+  std::vector<Symbol> orders;
+  for (const auto& [ts, order] : entries) {
+    if (ts > t - window && ts <= t && std::find(orders.begin(), orders.end(), order) == orders.end()) orders.push_back(order);
+  }
+  return static_cast<std::int64_t>(orders.size());
+}
+
+void remember(std::deque<std::pair<TimeMs, Symbol>>& entries, TimeMs t, Symbol order, DurationMs window) {
+  entries.emplace_back(t, order);
+  // Older than any window a later (or slightly late) event can still look at.
+  while (!entries.empty() && (entries.front().first <= t - 2 * window || entries.size() > kMaxWindowEntries)) {
+    entries.pop_front();
+  }
+}
+
+}  // namespace
+
+void EngineCore::count_user_cancellation(std::uint32_t o, const Event& e) {
+  const OrderState& s = order(o);
+  if (s.user == kNoSymbol) return;
+  UserState& u = user(s.user);
+  remember(u.user_cancellations, e.ts, s.order_id, config.frequent_cancellation_window_ms);
+  if (distinct_orders_in_window(u.user_cancellations, e.ts, config.frequent_cancellation_window_ms) <
+      config.frequent_cancellation_count) {
+    return;
+  }
+  if (u.frequent_cancel_raised_at != kAbsent && e.ts - u.frequent_cancel_raised_at < config.frequent_cancellation_window_ms) return;
+  if (raise(Raise{.type = IncidentType::kFrequentCancellation, .at = e.ts, .subject = s.user, .evidence = {e.id}}) != nullptr) u.frequent_cancel_raised_at = e.ts;
+}
+
+void EngineCore::count_rider_cancellation(std::uint32_t o, const Event& e) {
+  if (e.rider_id == kNoSymbol) return;
+  RiderState& r = riders_[e.rider_id];
+  remember(r.cancellations, e.ts, order(o).order_id, config.rider_cancel_window_ms);
+  if (distinct_orders_in_window(r.cancellations, e.ts, config.rider_cancel_window_ms) < config.rider_cancel_count) return;
+  if (r.frequent_cancel_raised_at != kAbsent && e.ts - r.frequent_cancel_raised_at < config.rider_cancel_window_ms) return;
+  if (raise(Raise{.type = IncidentType::kRiderFrequentCancel, .at = e.ts, .subject = e.rider_id, .evidence = {e.id}}) != nullptr) r.frequent_cancel_raised_at = e.ts;
+}
+
+void EngineCore::check_duplicate_unpaid(std::uint32_t o, const Event& e) {
+  const OrderState& s = order(o);
+  if (s.user == kNoSymbol) return;
+  UserState& u = user(s.user);
+  const TimeMs t = e.ts;
+  const DurationMs window = config.duplicate_unpaid_window_ms;
+  const auto items = canonical_items(s.items);
+  std::int64_t same = 0;
+  for (const auto& [created_at, other] : u.recent_orders) {
+    if (other == o || created_at <= t - window || created_at > t) continue;
+    const OrderState& candidate = orders_[other];
+    if (candidate.is_paid_at(t) || (candidate.cancelled_at != kAbsent && candidate.cancelled_at <= t)) continue;
+    if (canonical_items(candidate.items) == items) ++same;
+  }
+  u.recent_orders.emplace_back(t, o);
+  while (!u.recent_orders.empty() &&
+         (u.recent_orders.front().first <= t - 2 * window || u.recent_orders.size() > kMaxWindowEntries)) {
+    u.recent_orders.pop_front();
+  }
+  if (same < config.duplicate_unpaid_others) return;
+  if (u.duplicate_unpaid_raised_at != kAbsent && t - u.duplicate_unpaid_raised_at < window) return;
+  if (raise(Raise{.type = IncidentType::kDuplicateUnpaidOrders, .at = t, .subject = s.user, .evidence = {e.id}}) != nullptr) u.duplicate_unpaid_raised_at = t;
+}
+
+void EngineCore::check_amount_anomaly(std::uint32_t o, const Event& e) {
+  const OrderState& s = order(o);
+  if (s.user == kNoSymbol || s.amount == kAbsent) return;
+  UserState& u = user(s.user);
+  if (static_cast<std::int64_t>(u.amounts.size()) >= config.anomaly_min_orders) {
+    std::vector<std::int64_t> sorted(u.amounts.begin(), u.amounts.end());
+    std::sort(sorted.begin(), sorted.end());
+    const std::size_t n = sorted.size();
+    // Twice the median, so an even count's median stays an integer.
+    const std::int64_t median_x2 = n % 2 == 1 ? 2 * sorted[n / 2] : sorted[n / 2 - 1] + sorted[n / 2];
+    const bool many_times = static_cast<double>(2 * s.amount) >= config.anomaly_multiple * static_cast<double>(median_x2);
+    const bool far_above = 2 * s.amount - median_x2 >= 2 * config.anomaly_min_excess;
+    if (many_times && far_above) {
+      raise(Raise{.type = IncidentType::kAmountAnomaly, .at = e.ts, .order = o, .evidence = {e.id}});
+    }
+  }
+  u.amounts.push_back(s.amount);
+  while (static_cast<std::int64_t>(u.amounts.size()) > config.anomaly_history) u.amounts.pop_front();
+}
+
+}  // namespace og

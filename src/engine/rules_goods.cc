@@ -1,0 +1,207 @@
+// Goods and inventory rules (商品异常): OUT_OF_STOCK, LOW_STOCK, PICKING_MISMATCH,
+// PRICE_MISMATCH, COUPON_INVALID, EXPIRING_PRODUCT, DAMAGED_GOODS, WRONG_OR_MISSING_ITEM,
+// plus the address checks made at creation (ADDRESS_INCOMPLETE, OUT_OF_DELIVERY_AREA) and
+// the master data they read.
+#include <algorithm>
+
+#include "core/geo.h"
+#include "engine/engine_core.h"
+
+namespace og {
+namespace {
+
+template <typename Items, typename SkuOf>
+std::vector<SkuQty> quantities_by_sku(const Items& items, SkuOf sku_of) {
+  std::vector<SkuQty> result;
+  for (const auto& item : items) {
+    const Symbol sku = sku_of(item);
+    const auto it = std::find_if(result.begin(), result.end(), [&](const SkuQty& q) { return q.sku == sku; });
+    if (it == result.end()) result.push_back(SkuQty{sku, item.qty});
+    else it->qty += item.qty;
+  }
+  std::sort(result.begin(), result.end(), [](const SkuQty& a, const SkuQty& b) { return a.sku < b.sku; });
+  return result;
+}
+
+bool complaint_in(std::uint32_t bits, ComplaintKind kind) { return (bits >> static_cast<unsigned>(kind)) & 1u; }
+
+}  // namespace
+
+std::vector<SkuQty> canonical_items(const std::vector<Item>& items) {
+  return quantities_by_sku(items, [](const Item& item) { return item.sku; });
+}
+
+void EngineCore::check_prices_and_coupon(std::uint32_t o, const Event& e) {
+  const OrderState& s = order(o);
+  for (const Item& item : s.items) {
+    if (item.unit_price == kAbsent) continue;
+    const auto entry = catalog_.find(item.sku);
+    if (entry != catalog_.end() && entry->second.price != kAbsent && entry->second.price != item.unit_price) {
+      raise(Raise{.type = IncidentType::kPriceMismatch, .at = e.ts, .order = o, .evidence = {e.id}});
+      break;
+    }
+  }
+  if (!e.coupon.present) return;
+  std::int64_t subtotal = 0;
+  for (const Item& item : s.items) {
+    if (item.unit_price != kAbsent) subtotal += item.qty * item.unit_price;
+  }
+  const bool expired = e.coupon.expires_at != kAbsent && e.coupon.expires_at < e.ts;
+  const bool below_min_spend = e.coupon.min_spend != kAbsent && e.coupon.min_spend > subtotal;
+  if (expired || below_min_spend) {
+    raise(Raise{.type = IncidentType::kCouponInvalid, .at = e.ts, .order = o, .evidence = {e.id}});
+  }
+}
+
+void EngineCore::check_address(std::uint32_t o, const Event& e) {
+  const OrderState& s = order(o);
+  const Address& address = s.address;
+  const bool incomplete = !address.present || !address.has_text || !address.has_position ||
+                          (!address.has_building && !address.has_room);
+  if (incomplete) {
+    raise(Raise{.type = IncidentType::kAddressIncomplete, .at = e.ts, .order = o, .evidence = {e.id}});
+  } else {
+    clear(find_open_for_order(o, IncidentType::kAddressIncomplete), e);
+  }
+  if (!address.has_position || s.zone == kNoSymbol) return;
+  const auto zone = zones_.find(s.zone);
+  if (zone == zones_.end() || !zone->second.has_centre || zone->second.radius_m < 0) return;
+  if (great_circle_m(address.position, zone->second.centre) > zone->second.radius_m) {
+    raise(Raise{.type = IncidentType::kOutOfDeliveryArea, .at = e.ts, .order = o, .evidence = {e.id}});
+  } else {
+    clear(find_open_for_order(o, IncidentType::kOutOfDeliveryArea), e);
+  }
+}
+
+void EngineCore::check_picking(std::uint32_t o, const Event& e) {
+  const OrderState& s = order(o);
+  if (!s.created || s.pick_completed_at == kAbsent) return;
+  const TimeMs at = std::max(s.created_at, s.pick_completed_at);
+  const auto ordered = quantities_by_sku(s.items, [&](const Item& item) {
+    for (const auto& [sku, substitute] : s.accepted_substitutions) {
+      if (sku == item.sku) return substitute;
+    }
+    return item.sku;
+  });
+  const auto picked = canonical_items(s.picked);
+  if (ordered != picked) {
+    raise(Raise{.type = IncidentType::kPickingMismatch, .at = at, .order = o, .evidence = {e.id}});
+  }
+  if (s.promise_at == kAbsent) return;
+  for (const Item& item : s.picked) {
+    if (item.expires_at != kAbsent && item.expires_at < s.promise_at + config.min_shelf_life_ms) {
+      raise(Raise{.type = IncidentType::kExpiringProduct, .at = at, .order = o, .sku = item.sku, .evidence = {e.id}});
+    }
+  }
+}
+
+void EngineCore::on_stock_shortage(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  check_state_consistency(o, e);
+  const bool paid = s.is_paid_at(e.ts);
+  raise(Raise{.type = IncidentType::kOutOfStock, .at = e.ts, .order = o, .sku = e.sku,
+              .severity_override = paid ? config.type(IncidentType::kOutOfStock).severity : config.out_of_stock_unpaid_severity,
+              .has_severity_override = true, .evidence = {e.id}});
+}
+
+void EngineCore::on_stock_reserved(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  check_state_consistency(o, e);
+  if (s.reserved_at == kAbsent || e.ts > s.reserved_at) s.reserved_at = e.ts;
+  refresh_stage(o, e);
+  arm_stock_release(o, e.ts);  // a reservation that arrives after its cancellation
+}
+
+void EngineCore::on_picking_started(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  check_state_consistency(o, e);
+  if (s.pick_started_at == kAbsent || e.ts < s.pick_started_at) s.pick_started_at = e.ts;
+  refresh_stage(o, e);
+}
+
+void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  check_state_consistency(o, e);
+  if (s.pick_completed_at != kAbsent) return;  // the first report of what was picked stands
+  s.pick_completed_at = e.ts;
+  s.picked = e.items;
+  check_picking(o, e);
+  refresh_stage(o, e);
+}
+
+void EngineCore::on_substitution_responded(std::uint32_t o, const Event& e) {
+  auto& accepted = order(o).accepted_substitutions;
+  std::erase_if(accepted, [&](const auto& entry) { return entry.first == e.sku; });
+  if (e.accepted && e.substitute_sku != kNoSymbol) accepted.emplace_back(e.sku, e.substitute_sku);
+}
+
+void EngineCore::on_complaint(std::uint32_t o, const Event& e) {
+  if (complaint_in(config.damaged_complaint_kinds, e.complaint_kind)) {
+    raise(Raise{.type = IncidentType::kDamagedGoods, .at = e.ts, .order = o, .evidence = {e.id}});
+  }
+  if (complaint_in(config.wrong_item_complaint_kinds, e.complaint_kind)) {
+    raise(Raise{.type = IncidentType::kWrongOrMissingItem, .at = e.ts, .order = o, .evidence = {e.id}});
+  }
+}
+
+void EngineCore::on_rating(std::uint32_t o, const Event& e) {
+  if (e.score != kAbsent && e.score <= config.negative_review_max_score) {
+    raise(Raise{.type = IncidentType::kNegativeReview, .at = e.ts, .order = o, .evidence = {e.id}});
+  }
+}
+
+void EngineCore::on_catalog_item(const Event& e) {
+  CatalogEntry& entry = catalog_[e.sku];
+  if (e.price != kAbsent) entry.price = e.price;
+  if (e.category != kNoSymbol) entry.category = e.category;
+  if (!e.tags.empty()) entry.tags = e.tags;
+  if (e.reorder_point != kAbsent) entry.reorder_point = e.reorder_point;
+}
+
+void EngineCore::on_stock_level(const Event& e) {
+  stock_levels_[e.sku] = e.available;
+  const auto entry = catalog_.find(e.sku);
+  const std::int64_t reorder_point = entry != catalog_.end() && entry->second.reorder_point != kAbsent
+                                         ? entry->second.reorder_point
+                                         : config.default_reorder_point;
+  if (e.available < reorder_point) {
+    raise(Raise{.type = IncidentType::kLowStock, .at = e.ts, .subject = e.sku, .evidence = {e.id}});
+  } else {
+    clear(find_open(IncidentType::kLowStock, e.sku), e);
+  }
+}
+
+void EngineCore::on_zone_config(const Event& e) {
+  ZoneEntry& zone = zones_[e.zone];
+  if (e.has_position) {
+    zone.has_centre = true;
+    zone.centre = e.position;
+  }
+  if (e.radius_m >= 0) zone.radius_m = e.radius_m;
+  if (!e.pickup_points.empty()) zone.pickup_points = e.pickup_points;
+}
+
+void EngineCore::on_rider_status(const Event& e) {
+  RiderState& rider = riders_[e.rider_id];
+  if (e.zone != kNoSymbol) rider.zone = e.zone;
+  rider.online = e.online;
+  if (e.has_position) {
+    rider.has_position = true;
+    rider.position = e.position;
+  }
+  if (e.active_orders != kAbsent) rider.active_orders = e.active_orders;
+}
+
+void EngineCore::on_user_profile(const Event& e) {
+  UserState& state = user(e.user_id);
+  if (e.has_user_tier) {
+    state.has_profile_tier = true;
+    state.vip = e.user_tier == UserTier::kVip;
+  }
+  if (e.has_substitution_pref) {
+    state.has_profile_pref = true;
+    state.substitution_pref = e.substitution_pref;
+  }
+}
+
+}  // namespace og

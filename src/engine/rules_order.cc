@@ -1,0 +1,81 @@
+// Order lifecycle: creation, address changes, cancellation, completion. Each hands the
+// facts to the rules of every category that reads them.
+#include <algorithm>
+
+#include "engine/engine_core.h"
+
+namespace og {
+
+void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  if (s.created) return;  // the first order.created wins; a re-sent one under a new id changes nothing
+  s.created = true;
+  s.created_at = e.ts;
+  s.created_event = keep_id(e);
+  s.user = e.user_id;
+  s.zone = e.zone;
+  s.community = e.community;
+  s.kind = e.kind;
+  s.payment_method = e.payment_method;
+  s.amount = e.amount;
+  s.promise_at = e.promise_at;
+  s.slot_start = e.slot_start;
+  s.address = e.address;
+  s.items = e.items;
+  s.coupon_discount = e.coupon.present ? e.coupon.discount : 0;
+  const auto profile = users_.find(s.user);
+  const bool profile_vip = profile != users_.end() && profile->second.has_profile_tier && profile->second.vip;
+  s.vip = (e.has_user_tier && e.user_tier == UserTier::kVip) || profile_vip;
+  if (e.has_substitution_pref) s.substitution_pref = e.substitution_pref;
+  else if (profile != users_.end() && profile->second.has_profile_pref) s.substitution_pref = profile->second.substitution_pref;
+
+  timers_.cancel(s.paid_no_order_timer);
+  clear(find_open_for_order(o, IncidentType::kPaidNoOrder), e);
+  for (const PaymentRecord& payment : s.payments) check_amount_mismatch(o, payment, e);
+  arm_payment_timeout(o, e.ts);
+  check_prices_and_coupon(o, e);
+  check_address(o, e);
+  check_amount_anomaly(o, e);
+  check_duplicate_unpaid(o, e);
+  if (s.pick_completed_at != kAbsent) check_picking(o, e);
+  refresh_stage(o, e);
+  arm_delivery_late(o, e.ts);
+}
+
+void EngineCore::on_address_changed(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  if (!e.address.present) return;
+  s.address = e.address;
+  if (s.created) check_address(o, e);
+}
+
+void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  if (s.cancelled_at != kAbsent && s.cancelled_at <= e.ts) return;  // already cancelled
+  const bool first_cancellation = s.cancelled_at == kAbsent;
+  s.cancelled_at = e.ts;
+  s.cancelled_event = keep_id(e);
+  // A cancellation that arrives late can prove a missed deadline was never due.
+  for (const IncidentType type : {IncidentType::kPaymentTimeout, IncidentType::kDeliveryLate,
+                                  IncidentType::kRiderStalled, IncidentType::kRiderNotAssigned}) {
+    retract_if_disproved(o, type, e);
+  }
+  for (std::size_t stage = 0; stage < kStageCount; ++stage) {
+    retract_if_disproved(o, IncidentType::kOrderStuck, e, static_cast<std::uint32_t>(stage) + 1);
+  }
+  drop_fulfilment_watches(o);
+  arm_stock_release(o, e.ts);
+  if (first_cancellation && e.cancelled_by == CancelledBy::kUser) count_user_cancellation(o, e);
+}
+
+void EngineCore::on_order_completed(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  if (s.completed_at != kAbsent && s.completed_at <= e.ts) return;
+  s.completed_at = e.ts;
+  for (const IncidentType type : {IncidentType::kDeliveryLate, IncidentType::kRiderStalled}) {
+    retract_if_disproved(o, type, e);
+  }
+  drop_fulfilment_watches(o);
+}
+
+}  // namespace og

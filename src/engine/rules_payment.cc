@@ -1,0 +1,176 @@
+// Payment rules (支付异常): PAYMENT_TIMEOUT, PAYMENT_FAILED, PAID_NO_ORDER,
+// PAYMENT_AMOUNT_MISMATCH, DUPLICATE_PAYMENT, REFUND_FAILED, STOCK_NOT_RELEASED.
+#include <algorithm>
+
+#include "engine/engine_core.h"
+
+namespace og {
+
+void EngineCore::arm_payment_timeout(std::uint32_t o, TimeMs now) {
+  OrderState& s = order(o);
+  if (!s.created || s.payment_method != PaymentMethod::kOnline) return;
+  const TimeMs deadline = s.created_at + config.payment_timeout_ms;
+  if (s.is_paid_at(deadline) || (s.payment_failed_at != kAbsent && s.payment_failed_at <= deadline) ||
+      s.is_closed_at(deadline)) {
+    return;
+  }
+  timers_.cancel(s.payment_timer);
+  s.payment_timer = schedule(deadline, now, o, TimerKind::kPaymentTimeout);
+}
+
+void EngineCore::fire_payment_timeout(std::uint32_t o, TimeMs at) {
+  OrderState& s = order(o);
+  const TimeMs deadline = s.created_at + config.payment_timeout_ms;
+  if (s.is_paid_at(deadline) || (s.payment_failed_at != kAbsent && s.payment_failed_at <= deadline) ||
+      s.is_closed_at(deadline)) {
+    return;
+  }
+  raise(Raise{.type = IncidentType::kPaymentTimeout, .at = at, .order = o, .watch_deadline = deadline,
+              .evidence = {event_id(s.created_event)}});
+}
+
+void EngineCore::fire_paid_no_order(std::uint32_t o, TimeMs at) {
+  OrderState& s = order(o);
+  const TimeMs deadline = s.paid_at + config.paid_no_order_timeout_ms;
+  if (s.created && s.created_at <= deadline) return;
+  raise(Raise{.type = IncidentType::kPaidNoOrder, .at = at, .order = o, .watch_deadline = deadline,
+              .evidence = {event_id(s.paid_event)}});
+}
+
+void EngineCore::check_amount_mismatch(std::uint32_t o, const PaymentRecord& payment, const Event& e) {
+  OrderState& s = order(o);
+  if (!s.created || s.amount == kAbsent || payment.amount == s.amount) return;
+  raise(Raise{.type = IncidentType::kPaymentAmountMismatch, .at = std::max(payment.at, s.created_at), .order = o,
+              .evidence = {e.id}});
+}
+
+void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  const auto same_txn = std::find_if(s.payments.begin(), s.payments.end(),
+                                     [&](const PaymentRecord& p) { return p.txn_id == e.txn_id; });
+  if (same_txn != s.payments.end()) return;  // the same transaction reported again under a new event id
+
+  const PaymentRecord payment{e.txn_id, e.ts, e.amount};
+  const bool first = s.payments.empty();
+  if (s.payments.size() < kMaxPaymentsPerOrder) s.payments.push_back(payment);
+  if (!first) {
+    TimeMs earliest_other = e.ts;
+    for (const auto& p : s.payments) earliest_other = std::min(earliest_other, p.at);
+    raise(Raise{.type = IncidentType::kDuplicatePayment, .at = std::max(e.ts, earliest_other), .order = o,
+                .evidence = {e.id}});
+  }
+  if (s.paid_at == kAbsent || e.ts < s.paid_at) {
+    s.paid_at = e.ts;
+    s.paid_event = keep_id(e);
+  }
+
+  timers_.cancel(s.payment_timer);
+  clear(find_open_for_order(o, IncidentType::kPaymentTimeout), e);
+  if (Incident* failed = find_open_for_order(o, IncidentType::kPaymentFailed); failed && e.ts > failed->detected_at) {
+    clear(failed, e);
+  }
+  if (!s.created && first) {
+    s.paid_no_order_timer = schedule(e.ts + config.paid_no_order_timeout_ms, e.ts, o, TimerKind::kPaidNoOrder);
+  }
+  if (s.created) {
+    check_amount_mismatch(o, payment, e);
+    refresh_stage(o, e);
+    arm_delivery_late(o, e.ts);
+  }
+}
+
+void EngineCore::on_payment_failed(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  if (s.payment_failed_at == kAbsent || e.ts < s.payment_failed_at) s.payment_failed_at = e.ts;
+  retract_if_disproved(o, IncidentType::kPaymentTimeout, e);
+  timers_.cancel(s.payment_timer);
+  // A failed attempt on an order already paid is a stray retry, not an exception: retrying
+  // that payment could charge the customer twice (docs/decisions.md).
+  if (s.is_paid_at(e.ts)) return;
+  Incident* incident = raise(Raise{.type = IncidentType::kPaymentFailed, .at = e.ts, .order = o, .evidence = {e.id}});
+  if (incident != nullptr && s.paid_at != kAbsent && s.paid_at > e.ts) {
+    // The success that clears it was already applied (it arrived before this late failure).
+    incident->evidence.push_back(event_id(s.paid_event));
+    log.resolve(*incident, Resolution::kSelf, s.paid_at);
+  }
+}
+
+void EngineCore::on_refund_requested(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  const auto known = std::find_if(s.refunds.begin(), s.refunds.end(),
+                                  [&](const RefundWatch& w) { return w.refund_id == e.refund_id; });
+  if (known != s.refunds.end() || s.refunds.size() >= kMaxRefundWatchesPerOrder) return;
+  RefundWatch& watch = s.refunds.emplace_back();
+  watch.refund_id = e.refund_id;
+  watch.requested_at = e.ts;
+  watch.requested_event = keep_id(e);
+  watch.timer = schedule(e.ts + config.refund_timeout_ms, e.ts, o, TimerKind::kRefundTimeout,
+                         static_cast<std::uint32_t>(s.refunds.size() - 1));
+}
+
+void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  if (!s.is_paid_at(e.ts)) {
+    raise(Raise{.type = IncidentType::kStateInconsistent, .at = e.ts, .order = o, .evidence = {e.id}});
+  }
+  for (RefundWatch& watch : s.refunds) {
+    if (watch.refund_id == e.refund_id || e.refund_id == kNoSymbol) {
+      if (watch.succeeded_at == kAbsent) {
+        watch.succeeded_at = e.ts;
+        timers_.cancel(watch.timer);
+        if (e.refund_id == kNoSymbol) break;
+      }
+    }
+  }
+  Incident* incident = find_open_for_order(o, IncidentType::kRefundFailed);
+  if (incident != nullptr &&
+      (incident->refund_id == e.refund_id || incident->refund_id == kNoSymbol || e.refund_id == kNoSymbol)) {
+    clear(incident, e);
+  } else {
+    note_late_evidence(IncidentType::kRefundFailed, o, e);
+  }
+}
+
+void EngineCore::on_refund_failed(std::uint32_t o, const Event& e) {
+  raise(Raise{.type = IncidentType::kRefundFailed, .at = e.ts, .order = o, .refund_id = e.refund_id, .evidence = {e.id}});
+}
+
+void EngineCore::fire_refund_timeout(std::uint32_t o, std::uint32_t w, TimeMs at) {
+  OrderState& s = order(o);
+  if (w >= s.refunds.size()) return;
+  const RefundWatch& watch = s.refunds[w];
+  const TimeMs deadline = watch.requested_at + config.refund_timeout_ms;
+  if (watch.succeeded_at != kAbsent && watch.succeeded_at <= deadline) return;
+  raise(Raise{.type = IncidentType::kRefundFailed, .at = at, .order = o, .watch_deadline = deadline,
+              .refund_id = watch.refund_id, .evidence = {event_id(watch.requested_event)}});
+}
+
+void EngineCore::arm_stock_release(std::uint32_t o, TimeMs now) {
+  OrderState& s = order(o);
+  if (s.cancelled_at == kAbsent || s.reserved_at == kAbsent || s.reserved_at > s.cancelled_at) return;
+  if (s.released_at != kAbsent && s.released_at >= s.reserved_at) return;
+  if (timers_.is_live(s.stock_release_timer)) return;
+  s.stock_release_deadline = s.cancelled_at + config.stock_release_timeout_ms;
+  s.stock_release_timer = schedule(s.stock_release_deadline, now, o, TimerKind::kStockRelease);
+}
+
+void EngineCore::fire_stock_release(std::uint32_t o, TimeMs at) {
+  OrderState& s = order(o);
+  const TimeMs deadline = s.stock_release_deadline;
+  if (s.released_at != kAbsent && s.released_at >= s.reserved_at && s.released_at <= deadline) return;
+  raise(Raise{.type = IncidentType::kStockNotReleased, .at = at, .order = o, .watch_deadline = deadline,
+              .evidence = {event_id(s.cancelled_event)}});
+}
+
+void EngineCore::on_stock_released(std::uint32_t o, const Event& e) {
+  OrderState& s = order(o);
+  if (s.released_at == kAbsent || e.ts > s.released_at) s.released_at = e.ts;
+  if (s.reserved_at != kAbsent && e.ts >= s.reserved_at) timers_.cancel(s.stock_release_timer);
+  if (Incident* incident = find_open_for_order(o, IncidentType::kStockNotReleased)) {
+    clear(incident, e);
+  } else {
+    note_late_evidence(IncidentType::kStockNotReleased, o, e);
+  }
+}
+
+}  // namespace og

@@ -1,0 +1,54 @@
+// engine/timer_wheel: the engine's deadlines (payment timeouts, stage limits, retries ...).
+// A hierarchical timing wheel at millisecond resolution: schedule and cancel are O(1);
+// expiring walks only occupied slots (occupancy bitmaps), so quiet hours cost nothing.
+//
+// Contract:
+// - Time is event time in ms, advanced only by expire_before(); no clock is read here.
+// - expire_before(t) fires every live timer with deadline < t, in (deadline, schedule order)
+//   order, including timers scheduled by a callback during the same call.
+// - A timer scheduled with a deadline at or before the wheel's current time fires in the
+//   next expire_before() call, still in (deadline, schedule order) order.
+// - cancel() of a fired, cancelled or unknown id is a no-op (ids carry a generation).
+// Owns: timer storage (a pooled free list; no allocation per timer in steady state).
+// Depends on: nothing. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace og {
+
+struct TimerId {
+  std::uint32_t index = 0;
+  std::uint32_t generation = 0;  // 0 never names a live timer
+  bool valid() const { return generation != 0; }
+  friend bool operator==(TimerId, TimerId) = default;
+};
+
+class TimerWheel {
+ public:
+  using Fire = std::function<void(std::int64_t deadline_ms, std::uint64_t payload)>;
+
+  explicit TimerWheel(std::int64_t start_ms = 0);
+  ~TimerWheel();
+  TimerWheel(const TimerWheel&) = delete;
+  TimerWheel& operator=(const TimerWheel&) = delete;
+
+  TimerId schedule(std::int64_t deadline_ms, std::uint64_t payload);
+  void cancel(TimerId id);
+  bool is_live(TimerId id) const;
+
+  // Fires, in order, every timer whose deadline < until_ms; the wheel's time becomes until_ms
+  // (it never moves backwards: a smaller until_ms still fires overdue timers but keeps time).
+  void expire_before(std::int64_t until_ms, const Fire& fire);
+
+  std::int64_t now_ms() const;
+  std::size_t size() const;  // live timers
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace og

@@ -1,0 +1,775 @@
+#include "events/parser.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <string>
+
+namespace og {
+namespace {
+
+namespace od = simdjson::ondemand;
+using Result = tl::expected<void, std::string>;
+
+tl::unexpected<std::string> fail(std::string_view field, std::string_view what) {
+  std::string message;
+  message.reserve(field.size() + what.size() + 2);
+  message.append(field).append(": ").append(what);
+  return tl::unexpected(std::move(message));
+}
+
+std::string nested(std::string_view parent, std::size_t index, std::string_view child) {
+  return std::string(parent) + "[" + std::to_string(index) + "]." + std::string(child);
+}
+
+// Every field the rules read. Unknown fields are skipped (the journal keeps the raw line).
+enum class Field : std::uint8_t {
+  kUnknown, kId, kType, kTs, kOrderId, kSource, kUserId, kKind, kMerchantId, kZone, kCommunity,
+  kAddress, kItems, kAmount, kCoupon, kPaymentMethod, kPromiseAt, kSlotStart, kSlotEnd, kUserTier,
+  kSubstitutionPref, kBy, kReason, kReasonCode, kCode, kTxnId, kRefundId, kSku, kRequested,
+  kAvailable, kPickerId, kRiderId, kLat, kLng, kScore, kSubstituteSku, kAccepted, kCategory,
+  kPrice, kTags, kReorderPoint, kWarehouse, kRadiusM, kPickupPoints, kOnline, kActiveOrders,
+  kTier, kChannels,
+};
+
+struct FieldName {
+  std::string_view name;
+  Field field;
+};
+
+// Sorted by name for binary search.
+constexpr std::array<FieldName, 47> kFields = {{
+    {"accepted", Field::kAccepted},
+    {"active_orders", Field::kActiveOrders},
+    {"address", Field::kAddress},
+    {"amount", Field::kAmount},
+    {"available", Field::kAvailable},
+    {"by", Field::kBy},
+    {"category", Field::kCategory},
+    {"channels", Field::kChannels},
+    {"code", Field::kCode},
+    {"community", Field::kCommunity},
+    {"coupon", Field::kCoupon},
+    {"id", Field::kId},
+    {"items", Field::kItems},
+    {"kind", Field::kKind},
+    {"lat", Field::kLat},
+    {"lng", Field::kLng},
+    {"merchant_id", Field::kMerchantId},
+    {"online", Field::kOnline},
+    {"order_id", Field::kOrderId},
+    {"payment_method", Field::kPaymentMethod},
+    {"picker_id", Field::kPickerId},
+    {"pickup_points", Field::kPickupPoints},
+    {"price", Field::kPrice},
+    {"promise_at", Field::kPromiseAt},
+    {"radius_m", Field::kRadiusM},
+    {"reason", Field::kReason},
+    {"reason_code", Field::kReasonCode},
+    {"refund_id", Field::kRefundId},
+    {"reorder_point", Field::kReorderPoint},
+    {"requested", Field::kRequested},
+    {"rider_id", Field::kRiderId},
+    {"score", Field::kScore},
+    {"sku", Field::kSku},
+    {"slot_end", Field::kSlotEnd},
+    {"slot_start", Field::kSlotStart},
+    {"source", Field::kSource},
+    {"substitute_sku", Field::kSubstituteSku},
+    {"substitution_pref", Field::kSubstitutionPref},
+    {"tags", Field::kTags},
+    {"tier", Field::kTier},
+    {"ts", Field::kTs},
+    {"txn_id", Field::kTxnId},
+    {"type", Field::kType},
+    {"user_id", Field::kUserId},
+    {"user_tier", Field::kUserTier},
+    {"warehouse", Field::kWarehouse},
+    {"zone", Field::kZone},
+}};
+
+constexpr bool fields_sorted() {
+  for (std::size_t i = 1; i < kFields.size(); ++i) {
+    if (!(kFields[i - 1].name < kFields[i].name)) return false;
+  }
+  return true;
+}
+static_assert(fields_sorted(), "kFields must stay sorted");
+
+Field field_of(std::string_view name) {
+  std::size_t low = 0, high = kFields.size();
+  while (low < high) {
+    const std::size_t mid = (low + high) / 2;
+    if (kFields[mid].name < name) low = mid + 1;
+    else high = mid;
+  }
+  return low < kFields.size() && kFields[low].name == name ? kFields[low].field : Field::kUnknown;
+}
+
+bool is_null(od::value& value) {
+  bool null = false;
+  return !value.is_null().get(null) && null;
+}
+
+// RFC 8259 number grammar; simdjson On-Demand does not check values it is not asked to read.
+bool is_json_number(std::string_view text) {
+  std::size_t i = 0;
+  const auto digit = [&](std::size_t at) { return at < text.size() && text[at] >= '0' && text[at] <= '9'; };
+  if (i < text.size() && text[i] == '-') ++i;
+  if (!digit(i)) return false;
+  if (text[i] == '0') ++i;
+  else while (digit(i)) ++i;
+  if (i < text.size() && text[i] == '.') {
+    if (!digit(++i)) return false;
+    while (digit(i)) ++i;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  return i == text.size();
+}
+
+std::string_view trim_json_space(std::string_view text) {
+  const auto end = text.find_last_not_of(" \t\r\n");
+  return end == std::string_view::npos ? std::string_view() : text.substr(0, end + 1);
+}
+
+// Values whose meaning depends on the event type, which may come later in the object.
+struct Deferred {
+  std::string_view kind, reason, by, payment_method, user_tier, substitution_pref, tier;
+  bool has_kind = false, has_reason = false, has_by = false, has_payment_method = false,
+       has_user_tier = false, has_substitution_pref = false, has_tier = false;
+  bool has_id = false, has_type = false, has_ts = false, has_amount = false, has_lat = false,
+       has_lng = false, has_score = false, has_accepted = false, has_available = false;
+  std::string_view type_name;
+};
+
+class LineReader {
+ public:
+  LineReader(Interner& interner, Event& event) : interner_(interner), event_(event) {}
+
+  Result read_object(od::object& object) {
+    for (auto member : object) {
+      od::field field;
+      if (std::move(member).get(field)) return fail("json", "invalid JSON: malformed member");
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return fail("json", "invalid JSON: malformed key");
+      if (auto result = read_field(key, field.value()); !result) return result;
+    }
+    return {};
+  }
+
+  Result finish() {
+    if (!deferred_.has_id) return fail("id", "missing (every event needs a unique id)");
+    if (!deferred_.has_type) return fail("type", "missing");
+    const auto type = event_type_from_name(deferred_.type_name);
+    if (!type) {
+      return fail("type", "unknown event type '" + std::string(deferred_.type_name) +
+                              "' (see docs/spec/EVENTS.md for the list)");
+    }
+    event_.type = *type;
+    if (!deferred_.has_ts) return fail("ts", "missing (event time, RFC 3339 or epoch milliseconds)");
+    if (event_type_needs_order(event_.type) && event_.order_id == kNoSymbol) {
+      return fail("order_id", "missing (required for " + std::string(deferred_.type_name) + ")");
+    }
+    return finish_type_specific();
+  }
+
+ private:
+  Result read_field(std::string_view key, od::value value) {
+    switch (field_of(key)) {
+      case Field::kUnknown:
+      case Field::kSource:
+        return skip_value(key, value, 0);
+      case Field::kId: {
+        std::string_view id;
+        if (auto r = read_id(key, value, id); !r) return r;
+        event_.id.assign(id);
+        event_.id_hash = hash64(id);
+        deferred_.has_id = true;
+        return {};
+      }
+      case Field::kType:
+        if (value.get_string().get(deferred_.type_name)) return fail(key, "must be a string");
+        deferred_.has_type = true;
+        return {};
+      case Field::kTs:
+        if (auto r = read_time(key, value, event_.ts); !r) return r;
+        if (event_.ts == kAbsent) return fail(key, "must not be null");
+        deferred_.has_ts = true;
+        return {};
+      case Field::kOrderId: {
+        if (is_null(value)) return {};  // absent; finish() says "missing" where it is required
+        std::string_view id;
+        if (auto r = read_id(key, value, id); !r) return r;
+        event_.order_id = interner_.intern(id);
+        return {};
+      }
+      case Field::kUserId: return read_symbol(key, value, event_.user_id);
+      case Field::kMerchantId: return read_symbol(key, value, event_.merchant_id);
+      case Field::kZone: return read_symbol(key, value, event_.zone);
+      case Field::kCommunity: return read_symbol(key, value, event_.community);
+      case Field::kTxnId: return read_symbol(key, value, event_.txn_id);
+      case Field::kRefundId: return read_symbol(key, value, event_.refund_id);
+      case Field::kSku: return read_symbol(key, value, event_.sku);
+      case Field::kSubstituteSku: return read_symbol(key, value, event_.substitute_sku);
+      case Field::kCategory: return read_symbol(key, value, event_.category);
+      case Field::kWarehouse: return read_symbol(key, value, event_.warehouse);
+      case Field::kRiderId: return read_symbol(key, value, event_.rider_id);
+      case Field::kPickerId: {
+        Symbol ignored = kNoSymbol;
+        return read_symbol(key, value, ignored);
+      }
+      case Field::kCode:
+      case Field::kReasonCode: return read_symbol(key, value, event_.code);
+      case Field::kKind: return read_deferred(key, value, deferred_.kind, deferred_.has_kind);
+      case Field::kReason: return read_deferred(key, value, deferred_.reason, deferred_.has_reason);
+      case Field::kBy: return read_deferred(key, value, deferred_.by, deferred_.has_by);
+      case Field::kPaymentMethod:
+        return read_deferred(key, value, deferred_.payment_method, deferred_.has_payment_method);
+      case Field::kUserTier: return read_deferred(key, value, deferred_.user_tier, deferred_.has_user_tier);
+      case Field::kTier: return read_deferred(key, value, deferred_.tier, deferred_.has_tier);
+      case Field::kSubstitutionPref:
+        return read_deferred(key, value, deferred_.substitution_pref, deferred_.has_substitution_pref);
+      case Field::kAmount:
+        deferred_.has_amount = true;
+        return read_money(key, value, event_.amount);
+      case Field::kPrice: return read_money(key, value, event_.price);
+      case Field::kRequested: return read_count(key, value, event_.requested);
+      case Field::kAvailable:
+        deferred_.has_available = true;
+        return read_count(key, value, event_.available);
+      case Field::kReorderPoint: return read_count(key, value, event_.reorder_point);
+      case Field::kActiveOrders: return read_count(key, value, event_.active_orders);
+      case Field::kScore:
+        deferred_.has_score = true;
+        return read_count(key, value, event_.score);
+      case Field::kRadiusM: return read_number(key, value, event_.radius_m, 0, 1e8);
+      case Field::kLat:
+        if (is_null(value)) return {};
+        deferred_.has_lat = true;
+        return read_number(key, value, event_.position.lat, -90, 90);
+      case Field::kLng:
+        if (is_null(value)) return {};
+        deferred_.has_lng = true;
+        return read_number(key, value, event_.position.lng, -180, 180);
+      case Field::kAccepted:
+        if (is_null(value)) return {};
+        deferred_.has_accepted = true;
+        return read_bool(key, value, event_.accepted);
+      case Field::kOnline: return read_bool(key, value, event_.online);
+      case Field::kPromiseAt: return read_time(key, value, event_.promise_at);
+      case Field::kSlotStart: return read_time(key, value, event_.slot_start);
+      case Field::kSlotEnd: return read_time(key, value, event_.slot_end);
+      case Field::kAddress: return read_address(key, value);
+      case Field::kCoupon: return read_coupon(key, value);
+      case Field::kItems: return read_items(key, value);
+      case Field::kTags: return read_tags(key, value);
+      case Field::kChannels: return read_channels(key, value);
+      case Field::kPickupPoints: return read_pickup_points(key, value);
+    }
+    return {};
+  }
+
+  Result read_id(std::string_view key, od::value& value, std::string_view& out) {
+    if (value.get_string().get(out)) return fail(key, "must be a string");
+    if (out.empty()) return fail(key, "must not be empty");
+    if (out.size() > kMaxIdBytes) return fail(key, "longer than 128 bytes");
+    return {};
+  }
+
+  Result read_string(std::string_view key, od::value& value, std::string_view& out) {
+    if (is_null(value)) {
+      out = {};
+      return {};
+    }
+    if (value.get_string().get(out)) return fail(key, "must be a string");
+    return {};
+  }
+
+  Result read_symbol(std::string_view key, od::value& value, Symbol& out) {
+    std::string_view text;
+    if (auto r = read_string(key, value, text); !r) return r;
+    if (text.size() > kMaxIdBytes * 4) return fail(key, "longer than 512 bytes");
+    out = interner_.intern(text);
+    return {};
+  }
+
+  Result read_deferred(std::string_view key, od::value& value, std::string_view& out, bool& present) {
+    if (auto r = read_string(key, value, out); !r) return r;
+    present = !out.empty();
+    return {};
+  }
+
+  Result read_integer(std::string_view key, od::value& value, std::int64_t& out, std::string_view what) {
+    if (is_null(value)) {
+      out = kAbsent;
+      return {};
+    }
+    od::json_type type;
+    if (value.type().get(type) || type != od::json_type::number) return fail(key, std::string("must be ") + std::string(what));
+    if (value.get_int64().get(out)) return fail(key, std::string("must be ") + std::string(what));
+    if (out < 0) return fail(key, std::string("must not be negative (") + std::string(what) + ")");
+    return {};
+  }
+
+  Result read_money(std::string_view key, od::value& value, std::int64_t& out) {
+    return read_integer(key, value, out, "an integer amount in minor units (分)");
+  }
+
+  Result read_count(std::string_view key, od::value& value, std::int64_t& out) {
+    return read_integer(key, value, out, "a whole number");
+  }
+
+  Result read_number(std::string_view key, od::value& value, double& out, double low, double high) {
+    if (is_null(value)) return {};  // absent: `out` keeps its default
+    if (value.get_double().get(out)) return fail(key, "must be a number");
+    if (!(out >= low && out <= high)) {
+      return fail(key, "out of range (" + std::to_string(low) + " to " + std::to_string(high) + ")");
+    }
+    return {};
+  }
+
+  Result read_bool(std::string_view key, od::value& value, bool& out) {
+    if (is_null(value)) return {};  // absent: `out` keeps its default
+    if (value.get_bool().get(out)) return fail(key, "must be true or false");
+    return {};
+  }
+
+  Result read_time(std::string_view key, od::value& value, TimeMs& out) {
+    od::json_type type;
+    if (value.type().get(type)) return fail(key, "invalid JSON value");
+    if (type == od::json_type::null) {
+      out = kAbsent;
+      return {};
+    }
+    if (type == od::json_type::number) {
+      std::int64_t millis = 0;
+      if (value.get_int64().get(millis)) return fail(key, "epoch time must be whole milliseconds");
+      // The range RFC 3339 can write; beyond it later arithmetic (deadlines, windows) overflows.
+      if (millis < kMinEpochMs || millis > kMaxEpochMs) {
+        return fail(key, "epoch milliseconds out of range (years 0000 to 9999)");
+      }
+      out = millis;
+      return {};
+    }
+    std::string_view text;
+    if (type != od::json_type::string || value.get_string().get(text)) {
+      return fail(key, "must be an RFC 3339 string or integer epoch milliseconds");
+    }
+    auto parsed = parse_rfc3339_ms(text);
+    if (!parsed) return fail(key, parsed.error());
+    out = *parsed;
+    return {};
+  }
+
+  static constexpr TimeMs kMinEpochMs = -62167219200000;  // 0000-01-01T00:00:00.000Z
+  static constexpr TimeMs kMaxEpochMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
+  static constexpr int kMaxNesting = 64;
+
+  // simdjson On-Demand skips a value nobody reads without validating it, so `"x":tru` or
+  // `"x":[1,}` in an unknown field would pass. Walk such values so that invalid JSON anywhere
+  // rejects the line (EVENTS.md) instead of reaching the journal.
+  Result skip_value(std::string_view key, od::value value, int depth) {
+    od::json_type type;
+    if (value.type().get(type)) return fail(key, "invalid JSON value");
+    switch (type) {
+      case od::json_type::object: {
+        od::object object;
+        if (depth >= kMaxNesting || value.get_object().get(object)) return fail(key, "invalid or too deeply nested JSON object");
+        for (auto member : object) {
+          od::field field;
+          std::string_view child;
+          if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON object");
+          if (auto r = skip_value(key, field.value(), depth + 1); !r) return r;
+        }
+        return {};
+      }
+      case od::json_type::array: {
+        od::array array;
+        if (depth >= kMaxNesting || value.get_array().get(array)) return fail(key, "invalid or too deeply nested JSON array");
+        for (auto element : array) {
+          od::value child;
+          if (std::move(element).get(child)) return fail(key, "invalid JSON array");
+          if (auto r = skip_value(key, child, depth + 1); !r) return r;
+        }
+        return {};
+      }
+      case od::json_type::string: {
+        std::string_view text;
+        if (value.get_string().get(text)) return fail(key, "invalid JSON string");
+        return {};
+      }
+      case od::json_type::number:
+      case od::json_type::boolean:
+      case od::json_type::null: {
+        const std::string_view raw = trim_json_space(value.raw_json_token());
+        const bool valid = type == od::json_type::number    ? is_json_number(raw)
+                           : type == od::json_type::boolean ? raw == "true" || raw == "false"
+                                                            : raw == "null";
+        if (!valid) return fail(key, "invalid JSON value '" + std::string(raw.substr(0, 32)) + "'");
+        return {};
+      }
+    }
+    return fail(key, "invalid JSON value");
+  }
+
+  // Fills `out` afresh (a repeated key replaces, like every other field) with one entry per
+  // element, so that an element with no known member still counts (and is checked).
+  template <typename T, typename Visit>
+  Result for_each_object_in_array(std::string_view key, od::value& value, std::size_t limit, std::vector<T>& out,
+                                  Visit&& visit) {
+    out.clear();
+    if (is_null(value)) return {};
+    od::array array;
+    if (value.get_array().get(array)) return fail(key, "must be an array");
+    std::size_t index = 0;
+    for (auto element : array) {
+      od::object object;
+      if (element.get_object().get(object)) return fail(key, "[" + std::to_string(index) + "] must be an object");
+      if (index >= limit) return fail(key, "more than " + std::to_string(limit) + " entries");
+      T& entry = out.emplace_back();
+      for (auto member : object) {
+        od::field field;
+        std::string_view child;
+        if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON");
+        if (auto r = visit(entry, index, child, field.value()); !r) return r;
+      }
+      ++index;
+    }
+    return {};
+  }
+
+  static constexpr std::size_t kMaxItems = 1000;
+
+  Result read_items(std::string_view key, od::value& value) {
+    auto result = for_each_object_in_array(key, value, kMaxItems, event_.items,
+                                           [&](Item& item, std::size_t index, std::string_view child, od::value field) -> Result {
+      const std::string path = nested(key, index, child);
+      if (child == "sku") return read_symbol(path, field, item.sku);
+      if (child == "qty") {
+        if (auto r = read_count(path, field, item.qty); !r) return r;
+        if (item.qty == kAbsent) item.qty = 1;
+        if (item.qty < 1) return fail(path, "must be at least 1");
+        return {};
+      }
+      if (child == "unit_price") return read_money(path, field, item.unit_price);
+      if (child == "category") return read_symbol(path, field, item.category);
+      if (child == "expires_at") return read_time(path, field, item.expires_at);
+      return skip_value(path, field, 0);
+    });
+    if (!result) return result;
+    for (std::size_t i = 0; i < event_.items.size(); ++i) {
+      if (event_.items[i].sku == kNoSymbol) return fail(nested(key, i, "sku"), "missing");
+    }
+    return {};
+  }
+
+  Result read_pickup_points(std::string_view key, od::value& value) {
+    return for_each_object_in_array(key, value, kMaxItems, event_.pickup_points,
+                                    [&](PickupPoint& point, std::size_t index, std::string_view child, od::value field) -> Result {
+      const std::string path = nested(key, index, child);
+      if (child == "id") return read_symbol(path, field, point.id);
+      if (child == "lat") return read_number(path, field, point.position.lat, -90, 90);
+      if (child == "lng") return read_number(path, field, point.position.lng, -180, 180);
+      return skip_value(path, field, 0);
+    });
+  }
+
+  Result read_tags(std::string_view key, od::value& value) {
+    event_.tags.clear();  // a repeated key replaces
+    if (is_null(value)) return {};
+    od::array array;
+    if (value.get_array().get(array)) return fail(key, "must be an array of strings");
+    for (auto element : array) {
+      std::string_view tag;
+      if (element.get_string().get(tag)) return fail(key, "must be an array of strings");
+      if (event_.tags.size() >= kMaxItems) return fail(key, "more than 1000 tags");
+      event_.tags.push_back(interner_.intern(tag));
+    }
+    return {};
+  }
+
+  Result read_channels(std::string_view key, od::value& value) {
+    event_.channels.clear();  // a repeated key replaces
+    if (is_null(value)) return {};
+    od::array array;
+    if (value.get_array().get(array)) return fail(key, "must be an array of app, sms, phone");
+    for (auto element : array) {
+      std::string_view name;
+      if (element.get_string().get(name)) return fail(key, "must be an array of app, sms, phone");
+      if (name == "app") event_.channels.push_back(Channel::kApp);
+      else if (name == "sms") event_.channels.push_back(Channel::kSms);
+      else if (name == "phone") event_.channels.push_back(Channel::kPhone);
+      else return fail(key, "unknown channel '" + std::string(name) + "' (app, sms or phone)");
+      if (event_.channels.size() > 16) return fail(key, "too many channels");
+    }
+    return {};
+  }
+
+  Result read_address(std::string_view key, od::value& value) {
+    if (is_null(value)) return {};
+    od::object object;
+    if (value.get_object().get(object)) return fail(key, "must be an object");
+    Address& address = event_.address;
+    address = Address{};
+    address.present = true;
+    bool has_lat = false, has_lng = false;
+    for (auto member : object) {
+      od::field field;
+      std::string_view child;
+      if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON");
+      const std::string path = std::string(key) + "." + std::string(child);
+      std::string_view text;
+      if (child == "text" || child == "building" || child == "room" || child == "unit") {
+        if (auto r = read_string(path, field.value(), text); !r) return r;
+        if (child == "text") address.has_text = !text.empty();
+        if (child == "building") address.has_building = !text.empty();
+        if (child == "room") address.has_room = !text.empty();
+      } else if (child == "lat" || child == "lng") {
+        od::value coordinate = field.value();
+        if (is_null(coordinate)) continue;
+        const bool is_lat = child == "lat";
+        double& target = is_lat ? address.position.lat : address.position.lng;
+        if (auto r = read_number(path, coordinate, target, is_lat ? -90 : -180, is_lat ? 90 : 180); !r) return r;
+        (is_lat ? has_lat : has_lng) = true;
+      } else if (auto r = skip_value(path, field.value(), 0); !r) {
+        return r;
+      }
+    }
+    address.has_position = has_lat && has_lng;
+    return {};
+  }
+
+  Result read_coupon(std::string_view key, od::value& value) {
+    if (is_null(value)) return {};
+    od::object object;
+    if (value.get_object().get(object)) return fail(key, "must be an object");
+    Coupon& coupon = event_.coupon;
+    coupon = Coupon{};
+    coupon.present = true;
+    for (auto member : object) {
+      od::field field;
+      std::string_view child;
+      if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON");
+      const std::string path = std::string(key) + "." + std::string(child);
+      Result r;
+      if (child == "code") r = read_symbol(path, field.value(), coupon.code);
+      else if (child == "discount") r = read_money(path, field.value(), coupon.discount);
+      else if (child == "min_spend") r = read_money(path, field.value(), coupon.min_spend);
+      else if (child == "expires_at") r = read_time(path, field.value(), coupon.expires_at);
+      else r = skip_value(path, field.value(), 0);
+      if (!r) return r;
+    }
+    if (coupon.discount == kAbsent) coupon.discount = 0;
+    return {};
+  }
+
+  template <typename Enum, std::size_t N>
+  Result pick(std::string_view key, std::string_view text, const std::array<std::pair<std::string_view, Enum>, N>& options,
+              Enum& out) {
+    std::string allowed;
+    for (const auto& [name, value] : options) {
+      if (name == text) {
+        out = value;
+        return {};
+      }
+      if (!allowed.empty()) allowed += ", ";
+      allowed += name;
+    }
+    return fail(key, "unknown value '" + std::string(text) + "' (one of " + allowed + ")");
+  }
+
+  Result finish_type_specific() {
+    Event& e = event_;
+    const auto require = [](bool present, std::string_view field, std::string_view type) -> Result {
+      if (!present) return fail(field, "missing (required for " + std::string(type) + ")");
+      return {};
+    };
+    const std::string_view type = deferred_.type_name;
+    switch (e.type) {
+      case EventType::kOrderCreated: {
+        if (auto r = require(e.user_id != kNoSymbol, "user_id", type); !r) return r;
+        if (auto r = require(e.amount != kAbsent, "amount", type); !r) return r;
+        if (deferred_.has_kind) {
+          static constexpr std::array<std::pair<std::string_view, OrderKind>, 3> kKinds = {
+              {{"grocery", OrderKind::kGrocery}, {"errand", OrderKind::kErrand}, {"mall", OrderKind::kMall}}};
+          if (auto r = pick("kind", deferred_.kind, kKinds, e.kind); !r) return r;
+        }
+        if (deferred_.has_payment_method) {
+          static constexpr std::array<std::pair<std::string_view, PaymentMethod>, 2> kMethods = {
+              {{"online", PaymentMethod::kOnline}, {"cod", PaymentMethod::kCod}}};
+          if (auto r = pick("payment_method", deferred_.payment_method, kMethods, e.payment_method); !r) return r;
+        }
+        if (deferred_.has_user_tier) {
+          if (auto r = read_tier("user_tier", deferred_.user_tier); !r) return r;
+        }
+        if (deferred_.has_substitution_pref) {
+          if (auto r = read_substitution_pref(); !r) return r;
+        }
+        return {};
+      }
+      case EventType::kPaymentSucceeded:
+        if (auto r = require(e.amount != kAbsent, "amount", type); !r) return r;
+        return require(e.txn_id != kNoSymbol, "txn_id", type);
+      case EventType::kOrderCancelled:
+        if (deferred_.has_by) {
+          static constexpr std::array<std::pair<std::string_view, CancelledBy>, 4> kBy = {
+              {{"user", CancelledBy::kUser}, {"merchant", CancelledBy::kMerchant}, {"rider", CancelledBy::kRider},
+               {"system", CancelledBy::kSystem}}};
+          return pick("by", deferred_.by, kBy, e.cancelled_by);
+        }
+        return {};
+      case EventType::kStockShortage: return require(e.sku != kNoSymbol, "sku", type);
+      case EventType::kRiderAssigned:
+      case EventType::kRiderCancelled: return require(e.rider_id != kNoSymbol, "rider_id", type);
+      case EventType::kRiderLocation:
+        if (auto r = require(deferred_.has_lat, "lat", type); !r) return r;
+        if (auto r = require(deferred_.has_lng, "lng", type); !r) return r;
+        e.has_position = true;
+        return {};
+      case EventType::kDeliveryAttemptFailed:
+        if (deferred_.has_reason) {
+          static constexpr std::array<std::pair<std::string_view, AttemptFailure>, 4> kReasons = {
+              {{"no_answer", AttemptFailure::kNoAnswer}, {"wrong_address", AttemptFailure::kWrongAddress},
+               {"refused", AttemptFailure::kRefused}, {"other", AttemptFailure::kOther}}};
+          return pick("reason", deferred_.reason, kReasons, e.attempt_failure);
+        }
+        return {};
+      case EventType::kComplaintFiled:
+        if (deferred_.has_kind) {
+          static constexpr std::array<std::pair<std::string_view, ComplaintKind>, 6> kKinds = {
+              {{"damaged", ComplaintKind::kDamaged}, {"quality", ComplaintKind::kQuality},
+               {"wrong_item", ComplaintKind::kWrongItem}, {"missing_item", ComplaintKind::kMissingItem},
+               {"expired", ComplaintKind::kExpired}, {"other", ComplaintKind::kOther}}};
+          return pick("kind", deferred_.kind, kKinds, e.complaint_kind);
+        }
+        return {};
+      case EventType::kRatingSubmitted:
+        if (auto r = require(deferred_.has_score && e.score != kAbsent, "score", type); !r) return r;
+        if (e.score < 1 || e.score > 5) return fail("score", "must be 1 to 5");
+        return {};
+      case EventType::kSubstitutionResponded:
+        if (auto r = require(e.sku != kNoSymbol, "sku", type); !r) return r;
+        return require(deferred_.has_accepted, "accepted", type);
+      case EventType::kCatalogItem: return require(e.sku != kNoSymbol, "sku", type);
+      case EventType::kStockLevel:
+        if (auto r = require(e.sku != kNoSymbol, "sku", type); !r) return r;
+        return require(deferred_.has_available && e.available != kAbsent, "available", type);
+      case EventType::kZoneConfig:
+        if (auto r = require(e.zone != kNoSymbol, "zone", type); !r) return r;
+        e.has_position = deferred_.has_lat && deferred_.has_lng;
+        return {};
+      case EventType::kRiderStatus:
+        e.has_position = deferred_.has_lat && deferred_.has_lng;
+        return require(e.rider_id != kNoSymbol, "rider_id", type);
+      case EventType::kUserProfile:
+        if (auto r = require(e.user_id != kNoSymbol, "user_id", type); !r) return r;
+        if (deferred_.has_tier) {
+          if (auto r = read_tier("tier", deferred_.tier); !r) return r;
+        }
+        if (deferred_.has_substitution_pref) return read_substitution_pref();
+        return {};
+      default:
+        return {};
+    }
+  }
+
+  Result read_tier(std::string_view key, std::string_view text) {
+    static constexpr std::array<std::pair<std::string_view, UserTier>, 2> kTiers = {
+        {{"normal", UserTier::kNormal}, {"vip", UserTier::kVip}}};
+    event_.has_user_tier = true;
+    return pick(key, text, kTiers, event_.user_tier);
+  }
+
+  Result read_substitution_pref() {
+    static constexpr std::array<std::pair<std::string_view, SubstitutionPref>, 3> kPrefs = {
+        {{"substitute", SubstitutionPref::kSubstitute}, {"contact", SubstitutionPref::kContact},
+         {"refund", SubstitutionPref::kRefund}}};
+    event_.has_substitution_pref = true;
+    return pick("substitution_pref", deferred_.substitution_pref, kPrefs, event_.substitution_pref);
+  }
+
+  Interner& interner_;
+  Event& event_;
+  Deferred deferred_;
+};
+
+}  // namespace
+
+void Event::reset() {
+  std::vector<Item> kept_items = std::move(items);
+  std::vector<Symbol> kept_tags = std::move(tags);
+  std::vector<PickupPoint> kept_points = std::move(pickup_points);
+  std::vector<Channel> kept_channels = std::move(channels);
+  std::string kept_id = std::move(id);
+  *this = Event{};
+  kept_items.clear();
+  kept_tags.clear();
+  kept_points.clear();
+  kept_channels.clear();
+  kept_id.clear();
+  items = std::move(kept_items);
+  tags = std::move(kept_tags);
+  pickup_points = std::move(kept_points);
+  channels = std::move(kept_channels);
+  id = std::move(kept_id);
+}
+
+struct EventParser::Impl {
+  explicit Impl(Interner& interner_in) : interner(interner_in) {}
+  Interner& interner;
+  od::parser parser;
+  std::string padded;
+};
+
+EventParser::EventParser(Interner& interner) : impl_(std::make_unique<Impl>(interner)) {}
+EventParser::~EventParser() = default;
+
+tl::expected<void, std::string> EventParser::parse(std::string_view json, Event& out) {
+  out.reset();
+  if (json.size() > kMaxLineBytes) {
+    return fail("line", "longer than 1 MiB (" + std::to_string(json.size()) + " bytes): split the event or trim it");
+  }
+  if (!simdjson::validate_utf8(json.data(), json.size())) return fail("line", "not valid UTF-8");
+
+  std::string& padded = impl_->padded;
+  padded.assign(json);
+  padded.resize(json.size() + simdjson::SIMDJSON_PADDING, ' ');
+  od::document document;
+  if (auto error = impl_->parser.iterate(padded.data(), json.size(), padded.size()).get(document)) {
+    return fail("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+  }
+  od::object object;
+  if (const auto error = document.get_object().get(object)) {
+    if (error != simdjson::INCORRECT_TYPE) return fail("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+    return fail("json", "not a JSON object: each line must be one event object");
+  }
+  LineReader reader(impl_->interner, out);
+  if (auto result = reader.read_object(object); !result) return result;
+  // simdjson 3.0 has no document::at_end(); current_location() is OUT_OF_BOUNDS exactly there.
+  const char* trailing = nullptr;
+  if (document.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
+    return fail("json", "invalid JSON: unexpected content after the event object");
+  }
+  return reader.finish();
+}
+
+void for_each_line(std::string_view buffer, const std::function<void(std::size_t, std::string_view)>& visit) {
+  std::size_t line_number = 0;
+  std::size_t start = 0;
+  while (start < buffer.size()) {
+    std::size_t end = buffer.find('\n', start);
+    if (end == std::string_view::npos) end = buffer.size();
+    std::string_view line = buffer.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    ++line_number;
+    if (line.find_first_not_of(" \t") != std::string_view::npos) visit(line_number, line);
+    start = end + 1;
+  }
+}
+
+}  // namespace og

@@ -1,0 +1,43 @@
+// events/parser: the one parser for every way events arrive (HTTP body, NDJSON file, stdin,
+// a Kafka message). Validates exactly per docs/spec/EVENTS.md and says what is wrong in the
+// form "<field>: <what is wrong>"; callers prefix "line N: " or "event N: ".
+// Depends on: core, events/event. simdjson stays inside parser.cc to keep this header lean.
+// Not thread-safe: one parser per thread; it reuses its buffers between lines.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+#include "core/interner.h"
+#include "events/event.h"
+
+namespace og {
+
+inline constexpr std::size_t kMaxLineBytes = 1 << 20;  // 1 MiB, per EVENTS.md
+inline constexpr std::size_t kMaxIdBytes = 128;
+
+class EventParser {
+ public:
+  explicit EventParser(Interner& interner);
+  ~EventParser();
+  EventParser(const EventParser&) = delete;
+  EventParser& operator=(const EventParser&) = delete;
+
+  // Parses one JSON object into `out` (which is reset first). On error `out` is unspecified.
+  tl::expected<void, std::string> parse(std::string_view json, Event& out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits an NDJSON buffer into lines (LF or CRLF), numbering them from 1. Blank lines are
+// skipped but counted, so numbers match what an editor shows.
+void for_each_line(std::string_view buffer, const std::function<void(std::size_t line_number, std::string_view line)>& visit);
+
+}  // namespace og

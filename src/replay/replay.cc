@@ -1,0 +1,103 @@
+#include "replay/replay.h"
+
+#include <string>
+
+#include "events/parser.h"
+
+namespace og {
+
+struct ReplayRunner::Impl {
+  explicit Impl(Interner& interner) : parser(interner) {}
+  EventParser parser;
+  Event event;
+};
+
+ReplayRunner::ReplayRunner(Engine& engine, BadLineHandler on_bad_line, bool strict)
+    : engine_(engine), on_bad_line_(std::move(on_bad_line)), strict_(strict), impl_(new Impl(engine.interner())) {}
+
+ReplayRunner::~ReplayRunner() { delete impl_; }
+
+bool ReplayRunner::feed_line(std::uint64_t line_number, std::string_view line) {
+  ++stats_.lines;
+  auto parsed = impl_->parser.parse(line, impl_->event);
+  if (!parsed) {
+    ++stats_.bad_lines;
+    if (on_bad_line_) on_bad_line_(line_number, parsed.error());
+    return !strict_;
+  }
+  ++stats_.events;
+  switch (engine_.ingest(impl_->event)) {
+    case IngestOutcome::kDuplicate: ++stats_.duplicates; break;
+    case IngestOutcome::kLate: ++stats_.late; break;
+    case IngestOutcome::kAccepted: break;
+  }
+  return true;
+}
+
+bool ReplayRunner::feed_buffer(std::string_view ndjson) {
+  bool keep_going = true;
+  for_each_line(ndjson, [&](std::size_t line_number, std::string_view line) {
+    if (keep_going) keep_going = feed_line(line_number, line);
+  });
+  return keep_going;
+}
+
+bool ReplayRunner::feed_stream(std::FILE* input) {
+  // Reads in blocks and never holds more than one block plus one line: inputs of any size.
+  constexpr std::size_t kBlock = 4 << 20;
+  std::string buffer;
+  buffer.reserve(kBlock + kMaxLineBytes);
+  std::string block(kBlock, '\0');
+  std::uint64_t line_number = 0;
+  bool skipping_long_line = false;
+  std::size_t long_line_bytes = 0;
+  const auto report_long_line = [&]() {
+    ++stats_.lines;
+    ++stats_.bad_lines;
+    if (on_bad_line_) {
+      on_bad_line_(line_number, "line: longer than 1 MiB (" + std::to_string(long_line_bytes) +
+                                    " bytes or more): split the event or trim it");
+    }
+    return !strict_;
+  };
+  for (;;) {
+    const std::size_t got = std::fread(block.data(), 1, block.size(), input);
+    const bool at_end = got == 0;
+    std::string_view chunk(block.data(), got);
+    while (!chunk.empty()) {
+      const std::size_t newline = chunk.find('\n');
+      const std::string_view piece = chunk.substr(0, newline);
+      if (skipping_long_line) {
+        long_line_bytes += piece.size();
+      } else {
+        buffer.append(piece);
+        if (buffer.size() > kMaxLineBytes + 1) {
+          skipping_long_line = true;
+          long_line_bytes = buffer.size();
+          buffer.clear();
+        }
+      }
+      if (newline == std::string_view::npos) break;
+      ++line_number;
+      if (skipping_long_line) {
+        skipping_long_line = false;
+        if (!report_long_line()) return false;
+      } else {
+        std::string_view line(buffer);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.find_first_not_of(" \t") != std::string_view::npos && !feed_line(line_number, line)) return false;
+      }
+      buffer.clear();
+      chunk.remove_prefix(newline + 1);
+    }
+    if (at_end) break;
+  }
+  ++line_number;
+  if (skipping_long_line) return report_long_line();
+  std::string_view last(buffer);
+  if (!last.empty() && last.back() == '\r') last.remove_suffix(1);
+  if (last.find_first_not_of(" \t") != std::string_view::npos) return feed_line(line_number, last);
+  return true;
+}
+
+}  // namespace og
