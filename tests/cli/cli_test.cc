@@ -1,0 +1,173 @@
+// The `orderguard` binary as users and scripts see it: exit codes, messages, output files.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandResult run_cli(const std::string& arguments) {
+  const std::string command = std::string(OG_BINARY) + " " + arguments + " 2>&1";
+  CommandResult result;
+  std::FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer{};
+  std::size_t got = 0;
+  while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), got);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("og-cli-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path write(const std::string& name, const std::string& content) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  fs::path dir_;
+};
+
+const char* kEvents =
+    R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"O1","user_id":"U1","address":{"text":"清河小区3号楼","building":"3","room":"501","lat":40.03,"lng":116.33},"items":[{"sku":"a","qty":1,"unit_price":100}],"amount":100})"
+    "\n"
+    R"({"id":"e2","type":"order.created","ts":"2026-11-21T10:01:00+08:00","order_id":"O2","user_id":"U2","address":{"text":"清河小区4号楼","building":"4","room":"101","lat":40.03,"lng":116.33},"items":[{"sku":"a","qty":1,"unit_price":100}],"amount":100})"
+    "\n"
+    R"({"id":"e3","type":"payment.succeeded","ts":"2026-11-21T10:02:00+08:00","order_id":"O2","amount":100,"txn_id":"T2"})"
+    "\n"
+    R"({"id":"e4","type":"stock.reserved","ts":"2026-11-21T10:03:00+08:00","order_id":"O2"})"
+    "\n"
+    "this is not json\n"
+    R"({"id":"e5","type":"payment.succeeded","ts":1763690400000,"order_id":"O9","amount":-1,"txn_id":"T"})"
+    "\n"
+    R"({"id":"e6","type":"clock.tick","ts":"2026-11-21T10:30:00+08:00"})"
+    "\n";
+
+TEST_F(CliTest, ReplayWritesIncidentsAndReportAndReportsBadLines) {
+  const auto input = write("events.ndjson", kEvents);
+  const CommandResult result = run_cli("replay --input " + input.string() + " --incidents " + (dir_ / "inc.ndjson").string() +
+                         " --report " + (dir_ / "report.json").string() + " --commands " + (dir_ / "cmd.ndjson").string());
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("line 5: json: "), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("line 6: amount: must not be negative"), std::string::npos) << result.output;
+  const std::string incidents = read_file(dir_ / "inc.ndjson");
+  EXPECT_NE(incidents.find(R"("type":"PAYMENT_TIMEOUT","severity":"low")"), std::string::npos) << incidents;
+  EXPECT_NE(incidents.find(R"("subject":{"kind":"order","id":"O1"})"), std::string::npos);
+  EXPECT_NE(incidents.find(R"("detected_at":"2026-11-21T02:15:00.000Z")"), std::string::npos);
+  EXPECT_NE(incidents.find(R"("stage":"pick_start")"), std::string::npos) << incidents;
+  const std::string report = read_file(dir_ / "report.json");
+  EXPECT_NE(report.find(R"("bad_lines":2)"), std::string::npos) << report;
+  EXPECT_NE(report.find(R"("PAYMENT_TIMEOUT":{"total":1,"open":1})"), std::string::npos) << report;
+  EXPECT_TRUE(fs::exists(dir_ / "cmd.ndjson"));
+}
+
+TEST_F(CliTest, ReplayIsByteIdenticalAcrossRuns) {
+  const auto input = write("events.ndjson", kEvents);
+  for (const char* name : {"a", "b"}) {
+    const CommandResult result = run_cli("replay --input " + input.string() + " --incidents " + (dir_ / name).string() + ".ndjson --report " +
+                           (dir_ / name).string() + ".json");
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+  }
+  EXPECT_EQ(read_file(dir_ / "a.ndjson"), read_file(dir_ / "b.ndjson"));
+  EXPECT_EQ(read_file(dir_ / "a.json"), read_file(dir_ / "b.json"));
+  EXPECT_FALSE(read_file(dir_ / "a.ndjson").empty());
+}
+
+TEST_F(CliTest, ReplayReadsStdinAndHonoursUntil) {
+  const auto input = write("events.ndjson",
+                           R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":"O1","user_id":"U1","amount":5,"address":{"text":"t","room":"1","lat":1,"lng":1}})"
+                           "\n");
+  CommandResult early = run_cli("replay --input - --incidents - < " + input.string());
+  EXPECT_EQ(early.exit_code, 0) << early.output;
+  EXPECT_EQ(early.output.find("PAYMENT_TIMEOUT"), std::string::npos) << early.output;
+  CommandResult late = run_cli("replay --input - --incidents - --until 2026-11-21T10:15:00Z < " + input.string());
+  EXPECT_EQ(late.exit_code, 0) << late.output;
+  EXPECT_NE(late.output.find(R"("type":"PAYMENT_TIMEOUT")"), std::string::npos) << late.output;
+}
+
+TEST_F(CliTest, StrictStopsAtTheFirstBadLine) {
+  const auto input = write("events.ndjson", kEvents);
+  const CommandResult result = run_cli("replay --strict --input " + input.string() + " --incidents " + (dir_ / "inc.ndjson").string());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("line 5: "), std::string::npos);
+  EXPECT_EQ(result.output.find("line 6: "), std::string::npos);
+}
+
+TEST_F(CliTest, LineOverOneMebibyteIsRejectedAloneAndTheRestCounts) {
+  std::string big = R"({"id":"big","type":"clock.tick","ts":0,"pad":")" + std::string(1100000, 'x') + "\"}\n";
+  const auto input = write("events.ndjson", big + kEvents);
+  const CommandResult result = run_cli("replay --input " + input.string() + " --incidents " + (dir_ / "inc.ndjson").string());
+  EXPECT_EQ(result.exit_code, 0) << result.output.substr(0, 500);
+  EXPECT_NE(result.output.find("line 1: line: longer than 1 MiB"), std::string::npos) << result.output.substr(0, 500);
+  EXPECT_NE(read_file(dir_ / "inc.ndjson").find("PAYMENT_TIMEOUT"), std::string::npos);
+}
+
+TEST_F(CliTest, BadConfigurationExitsTwoAndSaysWhatToChange) {
+  const auto input = write("events.ndjson", kEvents);
+  const auto config = write("rules.toml", "[types.PAYMENT_TIMEOUT]\ntimeout = \"soon\"\n");
+  const CommandResult result = run_cli("replay --input " + input.string() + " --config " + config.string() + " --incidents -");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("rules.toml:2: types.PAYMENT_TIMEOUT.timeout: not a duration"), std::string::npos)
+      << result.output;
+}
+
+TEST_F(CliTest, MissingInputFileExitsOne) {
+  const CommandResult result = run_cli("replay --input " + (dir_ / "absent.ndjson").string() + " --incidents -");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("cannot open --input"), std::string::npos);
+}
+
+TEST_F(CliTest, BadUsageExitsTwo) {
+  EXPECT_EQ(run_cli("replay --incidents -").exit_code, 2);
+  EXPECT_EQ(run_cli("no-such-command").exit_code, 2);
+  EXPECT_EQ(run_cli("replay --input x --incidents - --until yesterday").exit_code, 2);
+  const CommandResult help = run_cli("replay --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("--incidents"), std::string::npos);
+}
+
+TEST_F(CliTest, RulesCheckValidatesAndListsChanges) {
+  const CommandResult shipped = run_cli("rules check " + std::string(OG_SOURCE_DIR) + "/config/orderguard.toml");
+  EXPECT_EQ(shipped.exit_code, 0) << shipped.output;
+  EXPECT_NE(shipped.output.find("no change from the defaults"), std::string::npos) << shipped.output;
+
+  const auto changed = write("changed.toml", "[types.DELIVERY_LATE]\ngrace = \"10m\"\n");
+  const CommandResult diff = run_cli("rules check " + changed.string());
+  EXPECT_EQ(diff.exit_code, 0);
+  EXPECT_NE(diff.output.find("types.DELIVERY_LATE.grace: \"5m\" -> \"10m\""), std::string::npos) << diff.output;
+
+  const auto bad = write("bad.toml", "[types.DELIVERY_LATE]\ngrace = \"10m\"\ngrase = \"1m\"\n");
+  const CommandResult invalid = run_cli("rules check " + bad.string());
+  EXPECT_EQ(invalid.exit_code, 2);
+  EXPECT_NE(invalid.output.find("bad.toml:3: types.DELIVERY_LATE.grase: unknown setting (did you mean types.DELIVERY_LATE.grace?)"),
+            std::string::npos)
+      << invalid.output;
+}
+
+}  // namespace

@@ -1,0 +1,112 @@
+#include "golden_case.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "replay/output.h"
+#include "replay/replay.h"
+#include "rules/config.h"
+
+namespace og::testing {
+namespace {
+
+std::string trim(const std::string& text) {
+  const auto begin = text.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return {};
+  const auto end = text.find_last_not_of(" \t\r");
+  return text.substr(begin, end - begin + 1);
+}
+
+}  // namespace
+
+std::vector<std::string> all_case_paths() {
+  std::vector<std::string> paths;
+  const std::filesystem::path root = std::filesystem::path(OG_SOURCE_DIR) / "tests" / "cases";
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".case") paths.push_back(entry.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+GoldenCase read_case(const std::string& path) {
+  GoldenCase golden;
+  golden.path = path;
+  std::ifstream file(path);
+  std::string line;
+  bool in_expectations = false;
+  while (std::getline(file, line)) {
+    const std::string text = trim(line);
+    if (in_expectations) {
+      if (!text.empty() && text[0] != '#' && text != "(none)") golden.expected.push_back(text);
+      continue;
+    }
+    if (text.empty() || text[0] == '#') continue;
+    if (text == "----") {
+      in_expectations = true;
+    } else if (text.rfind("@until ", 0) == 0) {
+      auto until = parse_rfc3339_ms(trim(text.substr(7)));
+      if (!until) golden.error = "@until: " + until.error();
+      else golden.until = *until;
+    } else if (text.rfind("@config ", 0) == 0) {
+      golden.config_toml += text.substr(8) + "\n";
+    } else if (text.rfind("@only ", 0) == 0) {
+      std::stringstream list(text.substr(6));
+      std::string type;
+      while (std::getline(list, type, ',')) golden.only_types.push_back(trim(type));
+    } else if (text[0] == '@') {
+      golden.error = "unknown directive: " + text;
+    } else {
+      golden.events.push_back(text);
+    }
+  }
+  if (!in_expectations) golden.error = "no '----' line before the expected incidents";
+  std::sort(golden.expected.begin(), golden.expected.end());
+  return golden;
+}
+
+CaseRun run_case(const GoldenCase& golden, const std::vector<std::string>& events) {
+  CaseRun run;
+  auto config = load_rules(golden.config_toml, "@config");
+  if (!config) {
+    run.error = config.error();
+    return run;
+  }
+  Engine engine(std::move(*config));
+  std::string bad;
+  ReplayRunner runner(engine, [&](std::uint64_t line, const std::string& reason) {
+    bad += "line " + std::to_string(line) + ": " + reason + "\n";
+  });
+  std::string input;
+  for (const auto& event : events) input += event + "\n";
+  runner.feed_buffer(input);
+  if (!bad.empty()) run.error = "bad event lines in the case:\n" + bad;
+  engine.finish(golden.until < 0 ? kAbsent : golden.until);
+  for (const Incident& incident : engine.incidents().all()) {
+    const std::string type(incident_type_name(incident.type));
+    if (!golden.only_types.empty() &&
+        std::find(golden.only_types.begin(), golden.only_types.end(), type) == golden.only_types.end()) {
+      continue;
+    }
+    run.lines.push_back(golden_line(incident, engine.interner()));
+  }
+  std::sort(run.lines.begin(), run.lines.end());
+  run.incidents_ndjson = incidents_ndjson(engine, engine.interner());
+  return run;
+}
+
+void rewrite_expectations(const GoldenCase& golden, const std::vector<std::string>& lines) {
+  std::ifstream in(golden.path);
+  std::string content, line;
+  while (std::getline(in, line)) {
+    content += line + "\n";
+    if (trim(line) == "----") break;
+  }
+  if (lines.empty()) content += "(none)\n";
+  for (const auto& expected : lines) content += expected + "\n";
+  std::ofstream(golden.path, std::ios::trunc) << content;
+}
+
+}  // namespace og::testing
