@@ -1,0 +1,206 @@
+// Engine behaviour that golden cases express poorly: arrival order, lateness, time driven by
+// a clock, bounded dedupe, id stability, incident bookkeeping.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "events/parser.h"
+#include "replay/output.h"
+
+namespace og {
+namespace {
+
+class EngineTest : public ::testing::Test {
+ protected:
+  explicit EngineTest(RulesConfig config = RulesConfig{}) : engine_(std::move(config)), parser_(engine_.interner()) {}
+
+  IngestOutcome send(const std::string& json) {
+    Event event;
+    auto parsed = parser_.parse(json, event);
+    EXPECT_TRUE(parsed) << parsed.error() << "\n" << json;
+    return engine_.ingest(event);
+  }
+
+  std::vector<std::string> lines() {
+    std::vector<std::string> out;
+    for (const Incident& incident : engine_.incidents().all()) out.push_back(golden_line(incident, engine_.interner()));
+    return out;
+  }
+
+  const Incident* find(IncidentType type) {
+    for (const Incident& incident : engine_.incidents().all()) {
+      if (incident.type == type) return &incident;
+    }
+    return nullptr;
+  }
+
+  static std::string created(const std::string& id, const std::string& order, const std::string& ts,
+                             const std::string& extra = "") {
+    return R"({"id":")" + id + R"(","type":"order.created","ts":")" + ts + R"(","order_id":")" + order +
+           R"(","user_id":"U-)" + order +
+           R"(","address":{"text":"清河小区3号楼","building":"3","room":"501","lat":40.03,"lng":116.33},"items":[{"sku":"a","qty":1,"unit_price":100}],"amount":100)" +
+           extra + "}";
+  }
+  static std::string paid(const std::string& id, const std::string& order, const std::string& ts, const std::string& txn = "T1") {
+    return R"({"id":")" + id + R"(","type":"payment.succeeded","ts":")" + ts + R"(","order_id":")" + order +
+           R"(","amount":100,"txn_id":")" + txn + R"("})";
+  }
+  static std::string tick(const std::string& id, const std::string& ts) {
+    return R"({"id":")" + id + R"(","type":"clock.tick","ts":")" + ts + R"("})";
+  }
+
+  Engine engine_;
+  EventParser parser_;
+};
+
+TEST_F(EngineTest, DeadlineFiresOnlyOnceTheWatermarkPassesIt) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  send(tick("t1", "2026-11-21T10:15:10Z"));  // watermark 10:15:00: the deadline is not passed yet
+  EXPECT_EQ(find(IncidentType::kPaymentTimeout), nullptr);
+  send(tick("t2", "2026-11-21T10:15:10.001Z"));
+  const Incident* timeout = find(IncidentType::kPaymentTimeout);
+  ASSERT_NE(timeout, nullptr);
+  EXPECT_EQ(format_utc_ms(timeout->detected_at), "2026-11-21T10:15:00.000Z");
+}
+
+TEST_F(EngineTest, PaymentWithinTheBoundButArrivingAfterTheTickStillCountsInTime) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  send(tick("t1", "2026-11-21T10:15:05Z"));
+  EXPECT_EQ(send(paid("e2", "O1", "2026-11-21T10:14:59Z")), IngestOutcome::kAccepted);
+  send(tick("t2", "2026-11-21T10:30:00Z"));
+  EXPECT_EQ(find(IncidentType::kPaymentTimeout), nullptr);
+}
+
+TEST_F(EngineTest, LateEvidenceRetractsTheIncidentItProvesWrong) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  send(tick("t1", "2026-11-21T10:20:00Z"));
+  ASSERT_NE(find(IncidentType::kPaymentTimeout), nullptr);
+  EXPECT_EQ(send(paid("e2", "O1", "2026-11-21T10:14:00Z")), IngestOutcome::kLate);
+  const Incident* timeout = find(IncidentType::kPaymentTimeout);
+  EXPECT_EQ(timeout->status, IncidentStatus::kRetracted);
+  EXPECT_EQ(timeout->evidence.back(), "e2");
+  EXPECT_EQ(engine_.counters().events_late, 1u);
+}
+
+TEST_F(EngineTest, LateEvidenceAfterTheDeadlineResolvesSelfInstead) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  send(tick("t1", "2026-11-21T10:20:00Z"));
+  send(paid("e2", "O1", "2026-11-21T10:16:00Z"));
+  const Incident* timeout = find(IncidentType::kPaymentTimeout);
+  EXPECT_EQ(timeout->status, IncidentStatus::kResolved);
+  EXPECT_EQ(timeout->resolution, Resolution::kSelf);
+  EXPECT_EQ(format_utc_ms(timeout->resolved_at), "2026-11-21T10:16:00.000Z");
+}
+
+TEST_F(EngineTest, ALateEventArmsItsDeadlinesAsIfItHadComeOnTime) {
+  send(tick("t0", "2026-11-21T12:00:00Z"));
+  EXPECT_EQ(send(created("e1", "O1", "2026-11-21T10:00:00Z")), IngestOutcome::kLate);
+  const Incident* timeout = find(IncidentType::kPaymentTimeout);
+  ASSERT_NE(timeout, nullptr);
+  EXPECT_EQ(format_utc_ms(timeout->detected_at), "2026-11-21T10:15:00.000Z");
+}
+
+TEST_F(EngineTest, AWallClockDrivesDeadlinesWhenSourcesAreQuiet) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  engine_.advance_watermark(*parse_rfc3339_ms("2026-11-21T10:14:00Z"));
+  EXPECT_EQ(find(IncidentType::kPaymentTimeout), nullptr);
+  engine_.advance_watermark(*parse_rfc3339_ms("2026-11-21T10:16:00Z"));
+  EXPECT_NE(find(IncidentType::kPaymentTimeout), nullptr);
+}
+
+TEST_F(EngineTest, DuplicateIdsAreIgnoredHoweverLateTheyCome) {
+  EXPECT_EQ(send(created("e1", "O1", "2026-11-21T10:00:00Z", R"(,"payment_method":"cod")")), IngestOutcome::kAccepted);
+  send(tick("t1", "2026-11-22T10:00:00Z"));
+  EXPECT_EQ(send(created("e1", "O1", "2026-11-21T10:00:00Z")), IngestOutcome::kDuplicate);
+  EXPECT_EQ(send(tick("t1", "2026-11-22T10:00:00Z")), IngestOutcome::kDuplicate);
+  EXPECT_EQ(engine_.counters().events_duplicate, 2u);
+}
+
+TEST_F(EngineTest, TheSameTransactionUnderANewEventIdIsNoDuplicatePayment) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  send(paid("e2", "O1", "2026-11-21T10:01:00Z", "T1"));
+  send(paid("e3", "O1", "2026-11-21T10:01:30Z", "T1"));
+  send(tick("t1", "2026-11-21T10:01:45Z"));  // applies both payments
+  EXPECT_EQ(find(IncidentType::kDuplicatePayment), nullptr);
+  send(paid("e4", "O1", "2026-11-21T10:02:00Z", "T2"));
+  send(tick("t2", "2026-11-21T10:02:15Z"));
+  const Incident* duplicate = find(IncidentType::kDuplicatePayment);
+  ASSERT_NE(duplicate, nullptr);
+  EXPECT_EQ(duplicate->evidence, std::vector<std::string>{"e4"});
+}
+
+TEST_F(EngineTest, EqualTimestampsApplyInLifecycleOrderWhateverTheArrival) {
+  // Payment first in arrival, creation first in the lifecycle: no PAID_NO_ORDER watch starts.
+  send(paid("e2", "O1", "2026-11-21T10:00:00Z"));
+  send(created("e1", "O1", "2026-11-21T10:00:00Z", R"(,"kind":"errand")"));
+  send(tick("t", "2026-11-21T10:05:00Z"));
+  engine_.finish();
+  EXPECT_EQ(find(IncidentType::kPaidNoOrder), nullptr);
+}
+
+TEST_F(EngineTest, HighValueOrdersRaiseSeverityAndPriority) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z", R"(,"amount":150000,"user_tier":"vip")"));
+  send(created("e2", "O2", "2026-11-21T10:00:00Z"));
+  engine_.finish(*parse_rfc3339_ms("2026-11-21T10:15:00Z"));
+  const auto& all = engine_.incidents().all();
+  ASSERT_EQ(all.size(), 2u);
+  const Incident& big = all[0].order == engine_.interner().find("O1") ? all[0] : all[1];
+  const Incident& small = all[0].order == engine_.interner().find("O1") ? all[1] : all[0];
+  EXPECT_EQ(big.severity, Severity::kHigh);
+  EXPECT_EQ(small.severity, Severity::kLow);
+  EXPECT_GT(big.priority, small.priority + 60);
+}
+
+TEST_F(EngineTest, FinishFiresDeadlinesAtTheLastEventTime) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  send(tick("t", "2026-11-21T10:15:00Z"));
+  engine_.finish();
+  EXPECT_NE(find(IncidentType::kPaymentTimeout), nullptr);
+}
+
+TEST_F(EngineTest, IncidentIdsDependOnContentNotOnInterningOrder) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  engine_.finish(*parse_rfc3339_ms("2026-11-21T11:00:00Z"));
+
+  Engine other{RulesConfig{}};
+  EventParser other_parser(other.interner());
+  for (const char* noise : {"zz", "O9", "U-O1", "a"}) other.interner().intern(noise);
+  Event event;
+  ASSERT_TRUE(other_parser.parse(created("e1", "O1", "2026-11-21T10:00:00Z"), event));
+  other.ingest(event);
+  other.finish(*parse_rfc3339_ms("2026-11-21T11:00:00Z"));
+  EXPECT_EQ(incidents_ndjson(engine_, engine_.interner()), incidents_ndjson(other, other.interner()));
+}
+
+class HotspotTest : public EngineTest {
+ protected:
+  static std::string in_community(int n) {
+    return created("c" + std::to_string(n), "O" + std::to_string(n), "2026-11-21T10:0" + std::to_string(n) + ":00Z",
+                   R"(,"community":"清河小区","zone":"Z1")");
+  }
+};
+
+TEST_F(HotspotTest, FiveOrderIncidentsOfOneTypeInOneCommunityWithinAnHour) {
+  for (int n = 1; n <= 5; ++n) send(in_community(n));
+  send(tick("t", "2026-11-21T10:30:00Z"));
+  const Incident* hotspot = find(IncidentType::kCommunityHotspot);
+  ASSERT_NE(hotspot, nullptr);
+  EXPECT_EQ(hotspot->about_type, IncidentType::kPaymentTimeout);
+  EXPECT_EQ(hotspot->linked.size(), 5u);
+  EXPECT_EQ(format_utc_ms(hotspot->detected_at), "2026-11-21T10:20:00.000Z");
+  EXPECT_EQ(engine_.interner().view(hotspot->subject), "清河小区");
+}
+
+TEST_F(HotspotTest, RetractedIncidentsDoNotCount) {
+  for (int n = 1; n <= 4; ++n) send(in_community(n));
+  send(tick("t1", "2026-11-21T10:19:30Z"));  // four timeouts open (10:16 .. 10:19)
+  send(paid("p1", "O1", "2026-11-21T10:10:00Z"));  // late: proves the first one wrong
+  send(in_community(5));                             // late too, its timeout is due at 10:20
+  send(tick("t2", "2026-11-21T10:40:00Z"));
+  EXPECT_EQ(find(IncidentType::kCommunityHotspot), nullptr);
+}
+
+}  // namespace
+}  // namespace og
