@@ -20,7 +20,7 @@ build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	$(BUILD)/orderguard demo
+	scripts/demo
 
 test: build fuzz-smoke
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

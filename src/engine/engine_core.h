@@ -297,6 +297,7 @@ class EngineCore {
 
   // goods (rules_goods.cc)
   void check_picking(std::uint32_t o, const Event& e);
+  bool picking_matches_order(std::uint32_t o) const;
   void check_prices_and_coupon(std::uint32_t o, const Event& e);
   void check_address(std::uint32_t o, const Event& e);
 

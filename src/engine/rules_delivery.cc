@@ -66,6 +66,12 @@ void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
     if (next != Stage::kCount && config.stage_limit_ms(s.kind, next) <= 0) next = Stage::kCount;
   }
   if (next == s.stage && (next == Stage::kCount || start == s.stage_started_at)) return;
+  // A stage that stopped without being passed (the rider cancelled; a late event moved the
+  // start): an incident its old deadline raised is disproved when `e` came at or before it.
+  if (s.stage != Stage::kCount && static_cast<std::size_t>(s.stage) >= passed) {
+    if (s.stage == Stage::kAssign) retract_if_disproved(o, IncidentType::kRiderNotAssigned, e);
+    else retract_if_disproved(o, IncidentType::kOrderStuck, e, static_cast<std::uint32_t>(s.stage) + 1);
+  }
   timers_.cancel(s.stage_timer);
   s.stage = next;
   s.stage_started_at = start;

@@ -73,18 +73,22 @@ void EngineCore::check_address(std::uint32_t o, const Event& e) {
   }
 }
 
-void EngineCore::check_picking(std::uint32_t o, const Event& e) {
-  const OrderState& s = order(o);
-  if (!s.created || s.pick_completed_at == kAbsent) return;
-  const TimeMs at = std::max(s.created_at, s.pick_completed_at);
+bool EngineCore::picking_matches_order(std::uint32_t o) const {
+  const OrderState& s = orders_[o];
   const auto ordered = quantities_by_sku(s.items, [&](const Item& item) {
     for (const auto& [sku, substitute] : s.accepted_substitutions) {
       if (sku == item.sku) return substitute;
     }
     return item.sku;
   });
-  const auto picked = canonical_items(s.picked);
-  if (ordered != picked) {
+  return ordered == canonical_items(s.picked);
+}
+
+void EngineCore::check_picking(std::uint32_t o, const Event& e) {
+  const OrderState& s = order(o);
+  if (!s.created || s.pick_completed_at == kAbsent) return;
+  const TimeMs at = std::max(s.created_at, s.pick_completed_at);
+  if (!picking_matches_order(o)) {
     raise(Raise{.type = IncidentType::kPickingMismatch, .at = at, .order = o, .evidence = {e.id}});
   }
   if (s.promise_at == kAbsent) return;
@@ -130,9 +134,19 @@ void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
 }
 
 void EngineCore::on_substitution_responded(std::uint32_t o, const Event& e) {
-  auto& accepted = order(o).accepted_substitutions;
+  OrderState& s = order(o);
+  // Only answers given before picking completed shape what should have been picked.
+  if (s.pick_completed_at != kAbsent && e.ts > s.pick_completed_at) return;
+  auto& accepted = s.accepted_substitutions;
   std::erase_if(accepted, [&](const auto& entry) { return entry.first == e.sku; });
   if (e.accepted && e.substitute_sku != kNoSymbol) accepted.emplace_back(e.sku, e.substitute_sku);
+  // A late answer that makes the picked items right proves the mismatch wrong.
+  Incident* mismatch = find_open_for_order(o, IncidentType::kPickingMismatch);
+  if (mismatch != nullptr && picking_matches_order(o)) {
+    mismatch->evidence.push_back(e.id);
+    uncount_for_hotspot(*mismatch);
+    log.retract(*mismatch, e.ts);
+  }
 }
 
 void EngineCore::on_complaint(std::uint32_t o, const Event& e) {
