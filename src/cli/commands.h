@@ -3,6 +3,7 @@
 // Owns: files, stdin/stdout/stderr. Depends on: replay, engine, rules.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace og::cli {
@@ -23,5 +24,28 @@ struct ReplayArgs {
 int run_replay(const ReplayArgs& args);
 
 int run_rules_check(const std::string& path);
+
+// `orderguard simulate` (src/cli/simulate_command.cc, the world is src/sim).
+struct SimulateArgs {
+  std::uint64_t orders = 10000;
+  std::uint64_t seed = 1;
+  std::string platform = "grocery";  // grocery | errand | mall | mixed
+  std::string out;                    // events NDJSON, or -
+  std::string truth;                  // ground truth NDJSON (docs/truth-format.md)
+  std::string start = "2026-11-21T00:00:00+08:00";
+  double incident_rate = 0.05;        // share of orders with a planted exception
+  double noise_rate = 0.01;           // share of events duplicated / reordered / broken
+  bool closed_loop = false;           // the world answers commands (handling issue)
+};
+int run_simulate(const SimulateArgs& args);
+
+// `orderguard evaluate` (src/cli/evaluate_command.cc, the metrics are src/evaluate).
+struct EvaluateArgs {
+  std::string incidents;
+  std::string truth;
+  std::string json;                   // where to write the metrics as JSON, optional
+  double min_f1 = -1;                 // exit 1 when any type's (or the overall) F1 is below
+};
+int run_evaluate(const EvaluateArgs& args);
 
 }  // namespace og::cli

@@ -25,6 +25,28 @@ int main(int argc, char** argv) {
   auto* check_cmd = rules_cmd->add_subcommand("check", "Validate a rules file and print what it changes from the defaults");
   check_cmd->add_option("FILE", rules_file, "rules configuration (TOML)")->required();
 
+  SimulateArgs simulate;
+  auto* simulate_cmd = app.add_subcommand("simulate", "Write a synthetic event stream of a platform's day, with the ground truth it planted");
+  simulate_cmd->add_option("--orders", simulate.orders, "how many orders")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}));
+  simulate_cmd->add_option("--seed", simulate.seed, "random seed: the same seed gives the same bytes");
+  simulate_cmd->add_option("--platform", simulate.platform, "grocery | errand | mall | mixed")
+      ->check(CLI::IsMember({"grocery", "errand", "mall", "mixed"}));
+  simulate_cmd->add_option("--out", simulate.out, "where to write the events (NDJSON), or -")->required();
+  simulate_cmd->add_option("--truth", simulate.truth, "where to write the ground truth (NDJSON)");
+  simulate_cmd->add_option("--start", simulate.start, "RFC 3339 start of the simulated day");
+  simulate_cmd->add_option("--incident-rate", simulate.incident_rate, "share of orders with a planted exception")
+      ->check(CLI::Range(0.0, 1.0));
+  simulate_cmd->add_option("--noise-rate", simulate.noise_rate, "share of events duplicated, reordered within the bound, or broken")
+      ->check(CLI::Range(0.0, 0.5));
+  simulate_cmd->add_flag("--closed-loop", simulate.closed_loop, "the world answers commands and simulated agents work the queue");
+
+  EvaluateArgs evaluate;
+  auto* evaluate_cmd = app.add_subcommand("evaluate", "Compare incidents with a ground truth: precision, recall, F1, detection delay");
+  evaluate_cmd->add_option("--incidents", evaluate.incidents, "incidents NDJSON (from replay)")->required();
+  evaluate_cmd->add_option("--truth", evaluate.truth, "ground truth NDJSON (from simulate)")->required();
+  evaluate_cmd->add_option("--json", evaluate.json, "also write the metrics as JSON here");
+  evaluate_cmd->add_option("--min-f1", evaluate.min_f1, "exit 1 when any type's F1 is below this")->check(CLI::Range(0.0, 1.0));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -40,5 +62,7 @@ int main(int argc, char** argv) {
 
   if (replay_cmd->parsed()) return run_replay(replay);
   if (check_cmd->parsed()) return run_rules_check(rules_file);
+  if (simulate_cmd->parsed()) return run_simulate(simulate);
+  if (evaluate_cmd->parsed()) return run_evaluate(evaluate);
   return kExitUsage;
 }
