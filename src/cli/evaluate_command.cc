@@ -1,12 +1,71 @@
+// `orderguard evaluate`: the files and exit codes around src/evaluate.
+// Exit 1 means exactly "an F1 is below --min-f1", so that a CI gate can tell a detection
+// regression from a broken pipeline (every file or usage problem is 2).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <fstream>
 
 #include "cli/commands.h"
+#include "evaluate/evaluate.h"
 
 namespace og::cli {
+namespace {
 
-int run_evaluate(const EvaluateArgs&) {
-  fmt::print(stderr, "orderguard evaluate: not built yet\n");
-  return kExitFailure;
+void report_bad_line(std::string_view file, std::uint64_t line, const std::string& reason) {
+  fmt::print(stderr, "{}:{}: {}\n", file, line, reason);
+}
+
+bool write_text_file(const std::string& path, const std::string& content) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << content;
+  file.close();
+  return static_cast<bool>(file);
+}
+
+}  // namespace
+
+int run_evaluate(const EvaluateArgs& args) {
+  auto incidents = read_incidents_file(args.incidents, report_bad_line);
+  if (!incidents) {
+    fmt::print(stderr, "orderguard evaluate: --incidents: {}; pass the file `orderguard replay --incidents` wrote\n",
+               incidents.error());
+    return kExitUsage;
+  }
+  auto truth = read_truth_file(args.truth, report_bad_line);
+  if (!truth) {
+    fmt::print(stderr, "orderguard evaluate: --truth: {}; pass the file `orderguard simulate --truth` wrote\n",
+               truth.error());
+    return kExitUsage;
+  }
+
+  const Evaluation evaluation = evaluate(*incidents, *truth);
+  const std::string table = evaluation_table(evaluation);
+  std::fwrite(table.data(), 1, table.size(), stdout);
+  std::fflush(stdout);
+
+  if (evaluation.bad_incident_lines + evaluation.bad_truth_lines > 0) {
+    fmt::print(stderr, "orderguard evaluate: skipped {} bad line(s) in {} and {} in {}; the metrics leave them out\n",
+               evaluation.bad_incident_lines, args.incidents, evaluation.bad_truth_lines, args.truth);
+  }
+  if (evaluation.overall.truth == 0 && evaluation.overall.found == 0) {
+    fmt::print(stderr, "orderguard evaluate: nothing to compare: neither file holds a detection or a truth record\n");
+  }
+
+  if (!args.json.empty() && !write_text_file(args.json, evaluation_json(evaluation))) {
+    fmt::print(stderr, "orderguard evaluate: cannot write --json {}; check that its directory exists and is writable\n",
+               args.json);
+    return kExitUsage;
+  }
+
+  if (args.min_f1 >= 0) {
+    const std::vector<std::string> below = f1_below(evaluation, args.min_f1);
+    if (!below.empty()) {
+      fmt::print(stderr, "orderguard evaluate: F1 below --min-f1 {}: {}\n", args.min_f1, fmt::join(below, ", "));
+      return kExitFailure;
+    }
+  }
+  return kExitOk;
 }
 
 }  // namespace og::cli
