@@ -54,12 +54,26 @@ std::uint32_t EngineCore::order_index(Symbol order_id) {
 
 bool EngineCore::is_duplicate(const Event& event) {
   if (event.order_id != kNoSymbol) {
-    auto& seen = orders_[order_index(event.order_id)].seen_event_ids;
-    if (std::find(seen.begin(), seen.end(), event.id_hash) != seen.end()) return true;
-    // Bounded memory per order: past the bound the oldest ids are forgotten. Lifecycle events
-    // are far fewer than the bound; only long GPS ping streams reach it.
-    if (seen.size() >= kMaxSeenIdsPerOrder) seen.erase(seen.begin());
-    seen.push_back(event.id_hash);
+    OrderState& state = orders_[order_index(event.order_id)];
+    if (event.type == EventType::kRiderLocation) {
+      const auto& recent = state.recent_pings;
+      if (std::find(recent.begin(), recent.end(), event.id_hash) != recent.end()) return true;
+      state.recent_pings[state.ping_cursor] = event.id_hash;
+      state.ping_cursor = static_cast<std::uint8_t>((state.ping_cursor + 1) % kRecentPings);
+      return false;
+    }
+    const auto inline_end = state.seen_ids.begin() + state.seen_count;
+    if (std::find(state.seen_ids.begin(), inline_end, event.id_hash) != inline_end) return true;
+    if (state.seen_count < kInlineSeenIds) {
+      state.seen_ids[state.seen_count++] = event.id_hash;
+      return false;
+    }
+    if (!state.seen_overflow) state.seen_overflow = std::make_unique<std::vector<std::uint64_t>>();
+    auto& overflow = *state.seen_overflow;
+    if (std::find(overflow.begin(), overflow.end(), event.id_hash) != overflow.end()) return true;
+    // Bounded memory per order: past the bound the oldest overflow ids are forgotten.
+    if (overflow.size() + kInlineSeenIds >= kMaxSeenIdsPerOrder) overflow.erase(overflow.begin());
+    overflow.push_back(event.id_hash);
     return false;
   }
   if (!master_seen_.insert(event.id_hash).second) return true;
@@ -69,6 +83,40 @@ bool EngineCore::is_duplicate(const Event& event) {
     master_seen_order_.pop_front();
   }
   return false;
+}
+
+OrderExtras& EngineCore::extras(std::uint32_t o) {
+  orders_[o].has_extras = true;
+  return extras_[o];
+}
+
+const OrderExtras* EngineCore::find_extras(std::uint32_t o) const {
+  if (!orders_[o].has_extras) return nullptr;
+  const auto it = extras_.find(o);
+  return it == extras_.end() ? nullptr : &it->second;
+}
+
+ItemRange ItemPool::add(const std::vector<Item>& items) {
+  if (items.empty()) return {};
+  if (used_ + items.size() > kChunkItems) {
+    chunks_.push_back(std::make_unique<OrderItem[]>(kChunkItems));
+    used_ = 0;
+  }
+  OrderItem* out = chunks_.back().get() + used_;
+  for (const Item& item : items) {
+    const auto qty = static_cast<std::uint64_t>(item.qty);
+    *out++ = OrderItem{item.sku, static_cast<std::uint32_t>(std::min<std::uint64_t>(qty, UINT32_MAX)), item.unit_price};
+  }
+  const ItemRange range{static_cast<std::uint32_t>(chunks_.size() - 1), static_cast<std::uint16_t>(used_),
+                        static_cast<std::uint16_t>(items.size())};
+  used_ += items.size();
+  return range;
+}
+
+std::uint64_t canonical_hash(const std::vector<SkuQty>& items) {
+  std::uint64_t h = 0x51ed27d0b4a1c3f5ULL;
+  for (const SkuQty& item : items) h = hash_combine(hash_combine(h, item.sku), static_cast<std::uint64_t>(item.qty));
+  return h;
 }
 
 IngestOutcome EngineCore::ingest(const Event& event) {
@@ -239,11 +287,11 @@ Incident* EngineCore::raise(Raise request) {
   incident.priority = priority_of(incident);
   Incident& added = log.add(std::move(incident));
   if (request.order != UINT32_MAX) {
-    orders_[request.order].incidents.push_back(added.index);
+    extras(request.order).incidents.push_back(added.index);
     if (added.user != kNoSymbol) {
       auto& times = users_[added.user].incident_times;
+      if (times.size() >= 64) times.erase(times.begin());
       times.push_back(added.detected_at);
-      while (times.size() > 64) times.pop_front();
     }
     count_for_hotspot(added);
   }
@@ -282,8 +330,9 @@ void EngineCore::clear(Incident* incident, const Event& evidence) {
 
 void EngineCore::note_late_evidence(IncidentType type, std::uint32_t o, const Event& evidence, std::uint32_t detail) {
   // A closed incident keeps its resolution; the late evidence is recorded on the latest one.
-  const OrderState& state = orders_[o];
-  for (auto it = state.incidents.rbegin(); it != state.incidents.rend(); ++it) {
+  const OrderExtras* extra = find_extras(o);
+  if (extra == nullptr) return;
+  for (auto it = extra->incidents.rbegin(); it != extra->incidents.rend(); ++it) {
     Incident& incident = log.at(*it);
     if (incident.type == type && key_of(incident).detail == detail) {
       if (incident.is_closed() && incident.watch_deadline_ms != kAbsent && evidence.ts <= incident.watch_deadline_ms) {
@@ -300,11 +349,9 @@ void EngineCore::count_for_hotspot(const Incident& incident) {
   const std::uint64_t key = hash_combine(incident.community, static_cast<std::uint64_t>(incident.type));
   HotspotWindow& window = hotspots_[key];
   const TimeMs t = incident.detected_at;
-  window.incidents.emplace_back(t, incident.index);
   // Keep what any later window could still count (late incidents can carry older times).
-  while (!window.incidents.empty() && window.incidents.front().first <= t - 2 * config.hotspot_window_ms) {
-    window.incidents.pop_front();
-  }
+  std::erase_if(window.incidents, [&](const auto& entry) { return entry.first <= t - 2 * config.hotspot_window_ms; });
+  window.incidents.emplace_back(t, incident.index);
   std::vector<std::uint32_t> in_window;
   for (const auto& [detected, index] : window.incidents) {
     if (detected > t - config.hotspot_window_ms && detected <= t) in_window.push_back(index);

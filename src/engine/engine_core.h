@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <deque>
+#include <memory>
+#include <span>
 #include <queue>
 #include <string>
 #include <unordered_map>
@@ -21,7 +24,9 @@
 
 namespace og {
 
-// Event ids kept for evidence, stored once in an append-only arena.
+// Event ids kept for evidence, stored once in an append-only arena. A slot that is
+// rewritten (the event that started the current stage, the stall clock's last restart)
+// reuses its bytes when the new id fits, so rewriting does not grow the arena.
 struct EventRef {
   std::uint32_t offset = 0;
   std::uint32_t length = 0;  // 0: none
@@ -34,10 +39,48 @@ class IdArena {
     bytes_.append(id);
     return ref;
   }
+  void set(EventRef& ref, std::string_view id) {
+    if (ref.length != 0 && id.size() <= ref.length) {
+      bytes_.replace(ref.offset, id.size(), id);
+      ref.length = static_cast<std::uint32_t>(id.size());
+      return;
+    }
+    ref = add(id);
+  }
   std::string_view view(EventRef ref) const { return std::string_view(bytes_).substr(ref.offset, ref.length); }
 
  private:
   std::string bytes_;
+};
+
+// An ordered line: 16 bytes, kept in ItemPool, because ten of them per order dominate the
+// memory of an open order.
+struct OrderItem {
+  Symbol sku = kNoSymbol;
+  std::uint32_t qty = 0;  // saturates at 2^32 - 1
+  std::int64_t unit_price = kAbsent;
+};
+
+struct ItemRange {
+  std::uint32_t chunk = 0;
+  std::uint16_t offset = 0;
+  std::uint16_t count = 0;
+};
+
+// Append-only storage of every order's lines, in chunks that never move; one order's lines
+// are contiguous. Orders have at most kMaxItemsPerEvent lines (the parser's limit).
+class ItemPool {
+ public:
+  static constexpr std::size_t kChunkItems = 4096;
+  ItemRange add(const std::vector<Item>& items);
+  std::span<const OrderItem> view(ItemRange range) const {
+    if (range.count == 0) return {};
+    return {chunks_[range.chunk].get() + range.offset, range.count};
+  }
+
+ private:
+  std::vector<std::unique_ptr<OrderItem[]>> chunks_;
+  std::size_t used_ = kChunkItems;
 };
 
 enum class TimerKind : std::uint8_t {
@@ -72,74 +115,97 @@ struct SkuQty {
 
 // Quantity per SKU, sorted by symbol: the canonical form two item lists are compared in.
 std::vector<SkuQty> canonical_items(const std::vector<Item>& items);
+std::vector<SkuQty> canonical_items(std::span<const OrderItem> items);
+std::uint64_t canonical_hash(const std::vector<SkuQty>& items);
+
+// What few orders need: kept beside the order, not in it.
+struct OrderExtras {
+  std::vector<PaymentRecord> more_payments;  // payments after the first, distinct txn_ids
+  std::vector<RefundWatch> refunds;
+  std::vector<std::pair<Symbol, Symbol>> accepted_substitutions;  // sku -> substitute
+  std::vector<std::uint32_t> incidents;                           // every incident about the order
+  std::vector<Item> picked_before_created;  // picking.completed seen before order.created
+};
+
+inline constexpr std::size_t kInlineSeenIds = 10;
+inline constexpr std::size_t kRecentPings = 4;
 
 struct OrderState {
   Symbol order_id = kNoSymbol;
-
-  // order.created
-  bool created = false;
-  TimeMs created_at = kAbsent;
-  EventRef created_event;
   Symbol user = kNoSymbol;
   Symbol zone = kNoSymbol;
   Symbol community = kNoSymbol;
-  OrderKind kind = OrderKind::kGrocery;
-  PaymentMethod payment_method = PaymentMethod::kOnline;
-  bool vip = false;
-  SubstitutionPref substitution_pref = SubstitutionPref::kContact;
+  Symbol rider = kNoSymbol;
+  Symbol first_txn = kNoSymbol;
   std::int64_t amount = kAbsent;
-  TimeMs promise_at = kAbsent;
-  TimeMs slot_start = kAbsent;
-  Address address;
-  std::vector<Item> items;
+  std::int64_t first_payment_amount = 0;
 
-  // payments and refunds
-  std::vector<PaymentRecord> payments;  // distinct txn_ids, in the order applied
-  TimeMs paid_at = kAbsent;              // earliest payment.succeeded
-  EventRef paid_event;
-  TimeMs payment_failed_at = kAbsent;    // earliest payment.failed
-  std::vector<RefundWatch> refunds;
-
-  // lifecycle milestones (event time; kAbsent when not seen)
+  // event time of each milestone; kAbsent when not seen
+  TimeMs created_at = kAbsent;
+  TimeMs paid_at = kAbsent;            // earliest payment.succeeded
+  TimeMs first_payment_at = kAbsent;   // the first one applied (its txn is first_txn)
+  TimeMs payment_failed_at = kAbsent;  // earliest payment.failed
   TimeMs cancelled_at = kAbsent;
-  EventRef cancelled_event;
   TimeMs completed_at = kAbsent;
   TimeMs reserved_at = kAbsent;
   TimeMs released_at = kAbsent;
   TimeMs pick_started_at = kAbsent;
   TimeMs pick_completed_at = kAbsent;
-  TimeMs rider_assigned_at = kAbsent;  // latest
-  TimeMs rider_cancelled_at = kAbsent; // latest
-  Symbol rider = kNoSymbol;
+  TimeMs rider_assigned_at = kAbsent;   // latest
+  TimeMs rider_cancelled_at = kAbsent;  // latest
   TimeMs picked_up_at = kAbsent;
   TimeMs delivered_at = kAbsent;
-  std::vector<Item> picked;  // what picking.completed reported (sku, qty, expires_at)
-  std::int64_t coupon_discount = 0;
-  std::vector<std::pair<Symbol, Symbol>> accepted_substitutions;  // sku -> substitute
-
-  // fulfilment stage watch
-  Stage stage = Stage::kCount;  // kCount: no stage running
+  TimeMs promise_at = kAbsent;
+  TimeMs slot_start = kAbsent;
   TimeMs stage_started_at = kAbsent;
-  EventRef stage_event;
-  TimerId stage_timer;
-
-  // rider stall clock
-  bool stall_running = false;
-  bool stall_awaits_first_location = false;
   TimeMs stall_anchor_at = kAbsent;
+  TimeMs stock_release_deadline = kAbsent;
+
+  LatLng address_position;
   LatLng stall_anchor;
-  EventRef stall_event;
-  TimerId stall_timer;
-  bool late_risk_raised = false;
 
   TimerId payment_timer;
   TimerId paid_no_order_timer;
   TimerId delivery_late_timer;
   TimerId stock_release_timer;
-  TimeMs stock_release_deadline = kAbsent;
+  TimerId stage_timer;
+  TimerId stall_timer;
 
-  std::vector<std::uint64_t> seen_event_ids;  // dedupe, bounded (kMaxSeenIdsPerOrder)
-  std::vector<std::uint32_t> incidents;       // every incident about this order
+  EventRef created_event;
+  EventRef paid_event;
+  EventRef cancelled_event;
+  EventRef stage_event;
+  EventRef stall_event;
+
+  ItemRange items;
+  std::uint64_t picked_hash = 0;  // canonical_hash of what picking.completed reported
+  std::int64_t coupon_discount = 0;
+
+  OrderKind kind = OrderKind::kGrocery;
+  PaymentMethod payment_method = PaymentMethod::kOnline;
+  SubstitutionPref substitution_pref = SubstitutionPref::kContact;
+  Stage stage = Stage::kCount;  // kCount: no stage running
+  bool created = false;
+  bool vip = false;
+  bool has_extras = false;
+  bool address_present = false;
+  bool address_has_text = false;
+  bool address_has_building = false;
+  bool address_has_room = false;
+  bool address_has_position = false;
+  bool stall_running = false;
+  bool stall_awaits_first_location = false;
+  bool late_risk_raised = false;
+  std::uint8_t payment_count = 0;  // distinct txn_ids, capped at kMaxPaymentsPerOrder
+  std::uint8_t seen_count = 0;
+  std::uint8_t ping_cursor = 0;
+
+  // Dedupe. Lifecycle event ids inline (overflow beside); GPS pings in a small ring: a
+  // re-sent old ping is harmless (older than the stall clock's anchor, and the late-risk
+  // check runs once per order), a re-sent recent one is caught here.
+  std::array<std::uint64_t, kInlineSeenIds> seen_ids{};
+  std::array<std::uint64_t, kRecentPings> recent_pings{};
+  std::unique_ptr<std::vector<std::uint64_t>> seen_overflow;
 
   bool is_closed_at(TimeMs t) const {
     return (cancelled_at != kAbsent && cancelled_at <= t) || (completed_at != kAbsent && completed_at <= t);
@@ -148,12 +214,12 @@ struct OrderState {
 };
 
 struct UserState {
-  std::deque<std::pair<TimeMs, Symbol>> user_cancellations;  // (ts, order)
+  std::vector<std::pair<TimeMs, Symbol>> user_cancellations;  // (ts, order)
   TimeMs frequent_cancel_raised_at = kAbsent;
-  std::deque<std::pair<TimeMs, std::uint32_t>> recent_orders;  // (created_at, order index)
+  std::vector<std::pair<TimeMs, std::uint32_t>> recent_orders;  // (created_at, order index)
   TimeMs duplicate_unpaid_raised_at = kAbsent;
-  std::deque<std::int64_t> amounts;  // last N order amounts, oldest first
-  std::deque<TimeMs> incident_times;  // incidents about this user's orders (repeat customers)
+  std::vector<std::int64_t> amounts;  // last N order amounts, oldest first
+  std::vector<TimeMs> incident_times;  // incidents about this user's orders (repeat customers)
   bool vip = false;
   bool has_profile_tier = false;
   SubstitutionPref substitution_pref = SubstitutionPref::kContact;
@@ -161,7 +227,7 @@ struct UserState {
 };
 
 struct RiderState {
-  std::deque<std::pair<TimeMs, Symbol>> cancellations;  // (ts, order)
+  std::vector<std::pair<TimeMs, Symbol>> cancellations;  // (ts, order)
   TimeMs frequent_cancel_raised_at = kAbsent;
   Symbol zone = kNoSymbol;
   bool online = false;
@@ -185,7 +251,7 @@ struct ZoneEntry {
 };
 
 struct HotspotWindow {
-  std::deque<std::pair<TimeMs, std::uint32_t>> incidents;  // (detected_at, incident index)
+  std::vector<std::pair<TimeMs, std::uint32_t>> incidents;  // (detected_at, incident index)
   TimeMs raised_at = kAbsent;
 };
 
@@ -255,6 +321,10 @@ class EngineCore {
   void uncount_for_hotspot(const Incident& incident);
   std::string event_id(EventRef ref) const { return std::string(ids_.view(ref)); }
   EventRef keep_id(const Event& event) { return ids_.add(event.id); }
+  void keep_id(EventRef& slot, const Event& event) { ids_.set(slot, event.id); }
+  OrderExtras& extras(std::uint32_t o);
+  const OrderExtras* find_extras(std::uint32_t o) const;
+  std::span<const OrderItem> items_of(std::uint32_t o) const { return item_pool_.view(orders_[o].items); }
 
   // --- rules by category
   void on_order_created(std::uint32_t o, const Event& e);
@@ -296,7 +366,7 @@ class EngineCore {
   void fire_stock_release(std::uint32_t o, TimeMs at);
 
   // goods (rules_goods.cc)
-  void check_picking(std::uint32_t o, const Event& e);
+  void check_picking(std::uint32_t o, const Event& e, const std::vector<Item>& picked);
   bool picking_matches_order(std::uint32_t o) const;
   void check_prices_and_coupon(std::uint32_t o, const Event& e);
   void check_address(std::uint32_t o, const Event& e);
@@ -337,6 +407,8 @@ class EngineCore {
   std::unordered_map<Symbol, ZoneEntry> zones_;
   std::unordered_map<std::uint64_t, HotspotWindow> hotspots_;  // (community, type)
   IdArena ids_;
+  ItemPool item_pool_;
+  std::unordered_map<std::uint32_t, OrderExtras> extras_;
   bool finishing_ = false;
 };
 

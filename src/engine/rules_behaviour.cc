@@ -11,7 +11,7 @@ namespace {
 constexpr std::size_t kMaxWindowEntries = 256;
 
 // Distinct orders in the window (t - window, t]; entries are (ts, order).
-std::int64_t distinct_orders_in_window(const std::deque<std::pair<TimeMs, Symbol>>& entries, TimeMs t, DurationMs window) {
+std::int64_t distinct_orders_in_window(const std::vector<std::pair<TimeMs, Symbol>>& entries, TimeMs t, DurationMs window) {
   std::vector<Symbol> orders;
   for (const auto& [ts, order] : entries) {
     if (ts > t - window && ts <= t && std::find(orders.begin(), orders.end(), order) == orders.end()) orders.push_back(order);
@@ -19,12 +19,11 @@ std::int64_t distinct_orders_in_window(const std::deque<std::pair<TimeMs, Symbol
   return static_cast<std::int64_t>(orders.size());
 }
 
-void remember(std::deque<std::pair<TimeMs, Symbol>>& entries, TimeMs t, Symbol order, DurationMs window) {
-  entries.emplace_back(t, order);
+void remember(std::vector<std::pair<TimeMs, Symbol>>& entries, TimeMs t, Symbol order, DurationMs window) {
   // Older than any window a later (or slightly late) event can still look at.
-  while (!entries.empty() && (entries.front().first <= t - 2 * window || entries.size() > kMaxWindowEntries)) {
-    entries.pop_front();
-  }
+  std::erase_if(entries, [&](const auto& entry) { return entry.first <= t - 2 * window; });
+  if (entries.size() >= kMaxWindowEntries) entries.erase(entries.begin());
+  entries.emplace_back(t, order);
 }
 
 }  // namespace
@@ -57,19 +56,17 @@ void EngineCore::check_duplicate_unpaid(std::uint32_t o, const Event& e) {
   UserState& u = user(s.user);
   const TimeMs t = e.ts;
   const DurationMs window = config.duplicate_unpaid_window_ms;
-  const auto items = canonical_items(s.items);
+  const auto items = canonical_items(items_of(o));
   std::int64_t same = 0;
   for (const auto& [created_at, other] : u.recent_orders) {
     if (other == o || created_at <= t - window || created_at > t) continue;
     const OrderState& candidate = orders_[other];
     if (candidate.is_paid_at(t) || (candidate.cancelled_at != kAbsent && candidate.cancelled_at <= t)) continue;
-    if (canonical_items(candidate.items) == items) ++same;
+    if (candidate.items.count == orders_[o].items.count && canonical_items(items_of(other)) == items) ++same;
   }
+  std::erase_if(u.recent_orders, [&](const auto& entry) { return entry.first <= t - 2 * window; });
+  if (u.recent_orders.size() >= kMaxWindowEntries) u.recent_orders.erase(u.recent_orders.begin());
   u.recent_orders.emplace_back(t, o);
-  while (!u.recent_orders.empty() &&
-         (u.recent_orders.front().first <= t - 2 * window || u.recent_orders.size() > kMaxWindowEntries)) {
-    u.recent_orders.pop_front();
-  }
   if (same < config.duplicate_unpaid_others) return;
   if (u.duplicate_unpaid_raised_at != kAbsent && t - u.duplicate_unpaid_raised_at < window) return;
   if (raise(Raise{.type = IncidentType::kDuplicateUnpaidOrders, .at = t, .subject = s.user, .evidence = {e.id}}) != nullptr) u.duplicate_unpaid_raised_at = t;
@@ -91,8 +88,10 @@ void EngineCore::check_amount_anomaly(std::uint32_t o, const Event& e) {
       raise(Raise{.type = IncidentType::kAmountAnomaly, .at = e.ts, .order = o, .evidence = {e.id}});
     }
   }
+  if (static_cast<std::int64_t>(u.amounts.size()) >= config.anomaly_history) {
+    u.amounts.erase(u.amounts.begin(), u.amounts.begin() + (static_cast<std::int64_t>(u.amounts.size()) - config.anomaly_history + 1));
+  }
   u.amounts.push_back(s.amount);
-  while (static_cast<std::int64_t>(u.amounts.size()) > config.anomaly_history) u.amounts.pop_front();
 }
 
 }  // namespace og

@@ -76,7 +76,7 @@ void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
   s.stage = next;
   s.stage_started_at = start;
   if (next == Stage::kCount) return;
-  s.stage_event = keep_id(e);
+  keep_id(s.stage_event, e);
   s.stage_timer = schedule(start + config.stage_limit_ms(s.kind, next), e.ts, o, TimerKind::kStage,
                            static_cast<std::uint32_t>(next));
 }
@@ -170,7 +170,7 @@ void EngineCore::restart_stall_clock(std::uint32_t o, const Event& e, bool has_p
   s.stall_awaits_first_location = !has_position;
   s.stall_anchor_at = e.ts;
   if (has_position) s.stall_anchor = e.position;
-  s.stall_event = keep_id(e);
+  keep_id(s.stall_event, e);
   timers_.cancel(s.stall_timer);
   s.stall_timer = schedule(e.ts + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
 }
@@ -196,9 +196,9 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   if (!out_for_delivery) return;
 
   if (!s.late_risk_raised && s.created && order_kind_in(config.late_risk_order_kinds, s.kind) &&
-      s.promise_at != kAbsent && e.ts < s.promise_at && s.address.has_position) {
+      s.promise_at != kAbsent && e.ts < s.promise_at && s.address_has_position) {
     const double travel_ms =
-        great_circle_m(e.position, s.address.position) / config.late_risk_speed_mps * config.late_risk_factor * 1000.0;
+        great_circle_m(e.position, s.address_position) / config.late_risk_speed_mps * config.late_risk_factor * 1000.0;
     if (static_cast<double>(e.ts) + travel_ms > static_cast<double>(s.promise_at)) {
       s.late_risk_raised = true;
       raise(Raise{.type = IncidentType::kDeliveryLateRisk, .at = e.ts, .order = o, .evidence = {e.id}});

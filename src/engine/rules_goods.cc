@@ -16,8 +16,9 @@ std::vector<SkuQty> quantities_by_sku(const Items& items, SkuOf sku_of) {
   for (const auto& item : items) {
     const Symbol sku = sku_of(item);
     const auto it = std::find_if(result.begin(), result.end(), [&](const SkuQty& q) { return q.sku == sku; });
-    if (it == result.end()) result.push_back(SkuQty{sku, item.qty});
-    else it->qty += item.qty;
+    const auto qty = static_cast<std::int64_t>(item.qty);
+    if (it == result.end()) result.push_back(SkuQty{sku, qty});
+    else it->qty += qty;
   }
   std::sort(result.begin(), result.end(), [](const SkuQty& a, const SkuQty& b) { return a.sku < b.sku; });
   return result;
@@ -31,9 +32,13 @@ std::vector<SkuQty> canonical_items(const std::vector<Item>& items) {
   return quantities_by_sku(items, [](const Item& item) { return item.sku; });
 }
 
+std::vector<SkuQty> canonical_items(std::span<const OrderItem> items) {
+  return quantities_by_sku(items, [](const OrderItem& item) { return item.sku; });
+}
+
 void EngineCore::check_prices_and_coupon(std::uint32_t o, const Event& e) {
-  const OrderState& s = order(o);
-  for (const Item& item : s.items) {
+  const auto items = items_of(o);
+  for (const OrderItem& item : items) {
     if (item.unit_price == kAbsent) continue;
     const auto entry = catalog_.find(item.sku);
     if (entry != catalog_.end() && entry->second.price != kAbsent && entry->second.price != item.unit_price) {
@@ -43,8 +48,8 @@ void EngineCore::check_prices_and_coupon(std::uint32_t o, const Event& e) {
   }
   if (!e.coupon.present) return;
   std::int64_t subtotal = 0;
-  for (const Item& item : s.items) {
-    if (item.unit_price != kAbsent) subtotal += item.qty * item.unit_price;
+  for (const OrderItem& item : items) {
+    if (item.unit_price != kAbsent) subtotal += static_cast<std::int64_t>(item.qty) * item.unit_price;
   }
   const bool expired = e.coupon.expires_at != kAbsent && e.coupon.expires_at < e.ts;
   const bool below_min_spend = e.coupon.min_spend != kAbsent && e.coupon.min_spend > subtotal;
@@ -55,18 +60,17 @@ void EngineCore::check_prices_and_coupon(std::uint32_t o, const Event& e) {
 
 void EngineCore::check_address(std::uint32_t o, const Event& e) {
   const OrderState& s = order(o);
-  const Address& address = s.address;
-  const bool incomplete = !address.present || !address.has_text || !address.has_position ||
-                          (!address.has_building && !address.has_room);
+  const bool incomplete = !s.address_present || !s.address_has_text || !s.address_has_position ||
+                          (!s.address_has_building && !s.address_has_room);
   if (incomplete) {
     raise(Raise{.type = IncidentType::kAddressIncomplete, .at = e.ts, .order = o, .evidence = {e.id}});
   } else {
     clear(find_open_for_order(o, IncidentType::kAddressIncomplete), e);
   }
-  if (!address.has_position || s.zone == kNoSymbol) return;
+  if (!s.address_has_position || s.zone == kNoSymbol) return;
   const auto zone = zones_.find(s.zone);
   if (zone == zones_.end() || !zone->second.has_centre || zone->second.radius_m < 0) return;
-  if (great_circle_m(address.position, zone->second.centre) > zone->second.radius_m) {
+  if (great_circle_m(s.address_position, zone->second.centre) > zone->second.radius_m) {
     raise(Raise{.type = IncidentType::kOutOfDeliveryArea, .at = e.ts, .order = o, .evidence = {e.id}});
   } else {
     clear(find_open_for_order(o, IncidentType::kOutOfDeliveryArea), e);
@@ -75,16 +79,19 @@ void EngineCore::check_address(std::uint32_t o, const Event& e) {
 
 bool EngineCore::picking_matches_order(std::uint32_t o) const {
   const OrderState& s = orders_[o];
-  const auto ordered = quantities_by_sku(s.items, [&](const Item& item) {
-    for (const auto& [sku, substitute] : s.accepted_substitutions) {
-      if (sku == item.sku) return substitute;
+  const OrderExtras* extra = find_extras(o);
+  const auto ordered = quantities_by_sku(items_of(o), [&](const OrderItem& item) {
+    if (extra != nullptr) {
+      for (const auto& [sku, substitute] : extra->accepted_substitutions) {
+        if (sku == item.sku) return substitute;
+      }
     }
     return item.sku;
   });
-  return ordered == canonical_items(s.picked);
+  return canonical_hash(ordered) == s.picked_hash;
 }
 
-void EngineCore::check_picking(std::uint32_t o, const Event& e) {
+void EngineCore::check_picking(std::uint32_t o, const Event& e, const std::vector<Item>& picked) {
   const OrderState& s = order(o);
   if (!s.created || s.pick_completed_at == kAbsent) return;
   const TimeMs at = std::max(s.created_at, s.pick_completed_at);
@@ -92,7 +99,7 @@ void EngineCore::check_picking(std::uint32_t o, const Event& e) {
     raise(Raise{.type = IncidentType::kPickingMismatch, .at = at, .order = o, .evidence = {e.id}});
   }
   if (s.promise_at == kAbsent) return;
-  for (const Item& item : s.picked) {
+  for (const Item& item : picked) {
     if (item.expires_at != kAbsent && item.expires_at < s.promise_at + config.min_shelf_life_ms) {
       raise(Raise{.type = IncidentType::kExpiringProduct, .at = at, .order = o, .sku = item.sku, .evidence = {e.id}});
     }
@@ -128,8 +135,9 @@ void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
   check_state_consistency(o, e);
   if (s.pick_completed_at != kAbsent) return;  // the first report of what was picked stands
   s.pick_completed_at = e.ts;
-  s.picked = e.items;
-  check_picking(o, e);
+  s.picked_hash = canonical_hash(canonical_items(e.items));
+  if (s.created) check_picking(o, e, e.items);
+  else extras(o).picked_before_created = e.items;
   refresh_stage(o, e);
 }
 
@@ -137,7 +145,7 @@ void EngineCore::on_substitution_responded(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   // Only answers given before picking completed shape what should have been picked.
   if (s.pick_completed_at != kAbsent && e.ts > s.pick_completed_at) return;
-  auto& accepted = s.accepted_substitutions;
+  auto& accepted = extras(o).accepted_substitutions;
   std::erase_if(accepted, [&](const auto& entry) { return entry.first == e.sku; });
   if (e.accepted && e.substitute_sku != kNoSymbol) accepted.emplace_back(e.sku, e.substitute_sku);
   // A late answer that makes the picked items right proves the mismatch wrong.

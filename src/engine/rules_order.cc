@@ -11,7 +11,7 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   if (s.created) return;  // the first order.created wins; a re-sent one under a new id changes nothing
   s.created = true;
   s.created_at = e.ts;
-  s.created_event = keep_id(e);
+  keep_id(s.created_event, e);
   s.user = e.user_id;
   s.zone = e.zone;
   s.community = e.community;
@@ -20,8 +20,13 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   s.amount = e.amount;
   s.promise_at = e.promise_at;
   s.slot_start = e.slot_start;
-  s.address = e.address;
-  s.items = e.items;
+  s.address_present = e.address.present;
+  s.address_has_text = e.address.has_text;
+  s.address_has_building = e.address.has_building;
+  s.address_has_room = e.address.has_room;
+  s.address_has_position = e.address.has_position;
+  s.address_position = e.address.position;
+  s.items = item_pool_.add(e.items);
   s.coupon_discount = e.coupon.present ? e.coupon.discount : 0;
   const auto profile = users_.find(s.user);
   const bool profile_vip = profile != users_.end() && profile->second.has_profile_tier && profile->second.vip;
@@ -31,13 +36,20 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
 
   timers_.cancel(s.paid_no_order_timer);
   clear(find_open_for_order(o, IncidentType::kPaidNoOrder), e);
-  for (const PaymentRecord& payment : s.payments) check_amount_mismatch(o, payment, e);
+  if (s.payment_count > 0) check_amount_mismatch(o, PaymentRecord{s.first_txn, s.first_payment_at, s.first_payment_amount}, e);
+  if (const OrderExtras* extra = find_extras(o)) {
+    for (const PaymentRecord& payment : extra->more_payments) check_amount_mismatch(o, payment, e);
+  }
   arm_payment_timeout(o, e.ts);
   check_prices_and_coupon(o, e);
   check_address(o, e);
   check_amount_anomaly(o, e);
   check_duplicate_unpaid(o, e);
-  if (s.pick_completed_at != kAbsent) check_picking(o, e);
+  if (const OrderExtras* extra = find_extras(o); extra != nullptr && !extra->picked_before_created.empty()) {
+    const std::vector<Item> picked = extra->picked_before_created;
+    extras(o).picked_before_created.clear();
+    check_picking(o, e, picked);
+  }
   refresh_stage(o, e);
   arm_delivery_late(o, e.ts);
 }
@@ -45,7 +57,12 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
 void EngineCore::on_address_changed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   if (!e.address.present) return;
-  s.address = e.address;
+  s.address_present = true;
+  s.address_has_text = e.address.has_text;
+  s.address_has_building = e.address.has_building;
+  s.address_has_room = e.address.has_room;
+  s.address_has_position = e.address.has_position;
+  s.address_position = e.address.position;
   if (s.created) check_address(o, e);
 }
 
@@ -54,7 +71,7 @@ void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
   if (s.cancelled_at != kAbsent && s.cancelled_at <= e.ts) return;  // already cancelled
   const bool first_cancellation = s.cancelled_at == kAbsent;
   s.cancelled_at = e.ts;
-  s.cancelled_event = keep_id(e);
+  keep_id(s.cancelled_event, e);
   // A cancellation that arrives late can prove a missed deadline was never due.
   for (const IncidentType type : {IncidentType::kPaymentTimeout, IncidentType::kDeliveryLate,
                                   IncidentType::kRiderStalled, IncidentType::kRiderNotAssigned}) {

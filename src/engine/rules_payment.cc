@@ -46,22 +46,32 @@ void EngineCore::check_amount_mismatch(std::uint32_t o, const PaymentRecord& pay
 
 void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  const auto same_txn = std::find_if(s.payments.begin(), s.payments.end(),
-                                     [&](const PaymentRecord& p) { return p.txn_id == e.txn_id; });
-  if (same_txn != s.payments.end()) return;  // the same transaction reported again under a new event id
+  const OrderExtras* extra = find_extras(o);
+  const auto same_txn = [&](const PaymentRecord& p) { return p.txn_id == e.txn_id; };
+  if ((s.payment_count > 0 && s.first_txn == e.txn_id) ||
+      (extra != nullptr && std::any_of(extra->more_payments.begin(), extra->more_payments.end(), same_txn))) {
+    return;  // the same transaction reported again under a new event id
+  }
 
   const PaymentRecord payment{e.txn_id, e.ts, e.amount};
-  const bool first = s.payments.empty();
-  if (s.payments.size() < kMaxPaymentsPerOrder) s.payments.push_back(payment);
+  const bool first = s.payment_count == 0;
+  if (first) {
+    s.first_txn = e.txn_id;
+    s.first_payment_at = e.ts;
+    s.first_payment_amount = e.amount;
+  } else if (s.payment_count < kMaxPaymentsPerOrder) {
+    extras(o).more_payments.push_back(payment);
+  }
+  if (s.payment_count < kMaxPaymentsPerOrder) ++s.payment_count;
   if (!first) {
-    TimeMs earliest_other = e.ts;
-    for (const auto& p : s.payments) earliest_other = std::min(earliest_other, p.at);
+    TimeMs earliest_other = std::min(e.ts, s.first_payment_at);
+    for (const auto& p : extras(o).more_payments) earliest_other = std::min(earliest_other, p.at);
     raise(Raise{.type = IncidentType::kDuplicatePayment, .at = std::max(e.ts, earliest_other), .order = o,
                 .evidence = {e.id}});
   }
   if (s.paid_at == kAbsent || e.ts < s.paid_at) {
     s.paid_at = e.ts;
-    s.paid_event = keep_id(e);
+    keep_id(s.paid_event, e);
   }
 
   timers_.cancel(s.payment_timer);
@@ -96,16 +106,16 @@ void EngineCore::on_payment_failed(std::uint32_t o, const Event& e) {
 }
 
 void EngineCore::on_refund_requested(std::uint32_t o, const Event& e) {
-  OrderState& s = order(o);
-  const auto known = std::find_if(s.refunds.begin(), s.refunds.end(),
+  auto& refunds = extras(o).refunds;
+  const auto known = std::find_if(refunds.begin(), refunds.end(),
                                   [&](const RefundWatch& w) { return w.refund_id == e.refund_id; });
-  if (known != s.refunds.end() || s.refunds.size() >= kMaxRefundWatchesPerOrder) return;
-  RefundWatch& watch = s.refunds.emplace_back();
+  if (known != refunds.end() || refunds.size() >= kMaxRefundWatchesPerOrder) return;
+  RefundWatch& watch = refunds.emplace_back();
   watch.refund_id = e.refund_id;
   watch.requested_at = e.ts;
   watch.requested_event = keep_id(e);
   watch.timer = schedule(e.ts + config.refund_timeout_ms, e.ts, o, TimerKind::kRefundTimeout,
-                         static_cast<std::uint32_t>(s.refunds.size() - 1));
+                         static_cast<std::uint32_t>(refunds.size() - 1));
 }
 
 void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
@@ -113,7 +123,7 @@ void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
   if (!s.is_paid_at(e.ts)) {
     raise(Raise{.type = IncidentType::kStateInconsistent, .at = e.ts, .order = o, .evidence = {e.id}});
   }
-  for (RefundWatch& watch : s.refunds) {
+  for (RefundWatch& watch : extras(o).refunds) {
     if (watch.refund_id == e.refund_id || e.refund_id == kNoSymbol) {
       if (watch.succeeded_at == kAbsent) {
         watch.succeeded_at = e.ts;
@@ -136,9 +146,9 @@ void EngineCore::on_refund_failed(std::uint32_t o, const Event& e) {
 }
 
 void EngineCore::fire_refund_timeout(std::uint32_t o, std::uint32_t w, TimeMs at) {
-  OrderState& s = order(o);
-  if (w >= s.refunds.size()) return;
-  const RefundWatch& watch = s.refunds[w];
+  const OrderExtras* extra = find_extras(o);
+  if (extra == nullptr || w >= extra->refunds.size()) return;
+  const RefundWatch& watch = extra->refunds[w];
   const TimeMs deadline = watch.requested_at + config.refund_timeout_ms;
   if (watch.succeeded_at != kAbsent && watch.succeeded_at <= deadline) return;
   raise(Raise{.type = IncidentType::kRefundFailed, .at = at, .order = o, .watch_deadline = deadline,

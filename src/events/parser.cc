@@ -1,9 +1,14 @@
 #include "events/parser.h"
 
+#include "core/hash.h"
+
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
+
+#include "core/json_writer.h"
 
 namespace og {
 namespace {
@@ -16,6 +21,18 @@ tl::unexpected<std::string> fail(std::string_view field, std::string_view what) 
   message.reserve(field.size() + what.size() + 2);
   message.append(field).append(": ").append(what);
   return tl::unexpected(std::move(message));
+}
+
+// Client text echoed in a message: at most 64 bytes (cut on a UTF-8 boundary), control
+// characters escaped, so that one bad line cannot flood or break a log line.
+std::string echo(std::string_view text) {
+  std::size_t size = std::min<std::size_t>(text.size(), 64);
+  while (size > 0 && size < text.size() && (static_cast<unsigned char>(text[size]) & 0xc0) == 0x80) --size;
+  std::string escaped;
+  append_json_string(escaped, text.substr(0, size));
+  std::string out = "'" + escaped.substr(1, escaped.size() - 2);
+  out += size < text.size() ? "...'" : "'";
+  return out;
 }
 
 std::string nested(std::string_view parent, std::size_t index, std::string_view child) {
@@ -167,8 +184,7 @@ class LineReader {
     if (!deferred_.has_type) return fail("type", "missing");
     const auto type = event_type_from_name(deferred_.type_name);
     if (!type) {
-      return fail("type", "unknown event type '" + std::string(deferred_.type_name) +
-                              "' (see docs/spec/EVENTS.md for the list)");
+      return fail("type", "unknown event type " + echo(deferred_.type_name) + " (see docs/spec/EVENTS.md for the list)");
     }
     event_.type = *type;
     if (!deferred_.has_ts) return fail("ts", "missing (event time, RFC 3339 or epoch milliseconds)");
@@ -372,35 +388,41 @@ class LineReader {
 
   // simdjson On-Demand skips a value nobody reads without validating it, so `"x":tru` or
   // `"x":[1,}` in an unknown field would pass. Walk such values so that invalid JSON anywhere
-  // rejects the line (EVENTS.md) instead of reaching the journal.
-  Result skip_value(std::string_view key, od::value value, int depth) {
+  // rejects the line (EVENTS.md) instead of reaching the journal. `path` may be any key the
+  // client sent (even ""), so the message starts with "json: " and only echoes it.
+  Result skip_value(std::string_view path, od::value value, int depth) {
+    const auto bad = [path](std::string_view what) {
+      return fail("json", "invalid JSON (" + std::string(what) + ") in field " + echo(path));
+    };
     od::json_type type;
-    if (value.type().get(type)) return fail(key, "invalid JSON value");
+    if (value.type().get(type)) return bad("not a value");
     switch (type) {
       case od::json_type::object: {
+        if (depth >= kMaxNesting) return bad("nested deeper than 64 levels");
         od::object object;
-        if (depth >= kMaxNesting || value.get_object().get(object)) return fail(key, "invalid or too deeply nested JSON object");
+        if (value.get_object().get(object)) return bad("malformed object");
         for (auto member : object) {
           od::field field;
           std::string_view child;
-          if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON object");
-          if (auto r = skip_value(key, field.value(), depth + 1); !r) return r;
+          if (std::move(member).get(field) || field.unescaped_key().get(child)) return bad("malformed object");
+          if (auto r = skip_value(path, field.value(), depth + 1); !r) return r;
         }
         return {};
       }
       case od::json_type::array: {
+        if (depth >= kMaxNesting) return bad("nested deeper than 64 levels");
         od::array array;
-        if (depth >= kMaxNesting || value.get_array().get(array)) return fail(key, "invalid or too deeply nested JSON array");
+        if (value.get_array().get(array)) return bad("malformed array");
         for (auto element : array) {
           od::value child;
-          if (std::move(element).get(child)) return fail(key, "invalid JSON array");
-          if (auto r = skip_value(key, child, depth + 1); !r) return r;
+          if (std::move(element).get(child)) return bad("malformed array");
+          if (auto r = skip_value(path, child, depth + 1); !r) return r;
         }
         return {};
       }
       case od::json_type::string: {
         std::string_view text;
-        if (value.get_string().get(text)) return fail(key, "invalid JSON string");
+        if (value.get_string().get(text)) return bad("malformed string");
         return {};
       }
       case od::json_type::number:
@@ -410,11 +432,11 @@ class LineReader {
         const bool valid = type == od::json_type::number    ? is_json_number(raw)
                            : type == od::json_type::boolean ? raw == "true" || raw == "false"
                                                             : raw == "null";
-        if (!valid) return fail(key, "invalid JSON value '" + std::string(raw.substr(0, 32)) + "'");
+        if (!valid) return bad(type == od::json_type::number ? "malformed number" : "not a value");
         return {};
       }
     }
-    return fail(key, "invalid JSON value");
+    return bad("not a value");
   }
 
   // Fills `out` afresh (a repeated key replaces, like every other field) with one entry per
@@ -504,7 +526,7 @@ class LineReader {
       if (name == "app") event_.channels.push_back(Channel::kApp);
       else if (name == "sms") event_.channels.push_back(Channel::kSms);
       else if (name == "phone") event_.channels.push_back(Channel::kPhone);
-      else return fail(key, "unknown channel '" + std::string(name) + "' (app, sms or phone)");
+      else return fail(key, "unknown channel " + echo(name) + " (app, sms or phone)");
       if (event_.channels.size() > 16) return fail(key, "too many channels");
     }
     return {};
@@ -580,7 +602,7 @@ class LineReader {
       if (!allowed.empty()) allowed += ", ";
       allowed += name;
     }
-    return fail(key, "unknown value '" + std::string(text) + "' (one of " + allowed + ")");
+    return fail(key, "unknown value " + echo(text) + " (one of " + allowed + ")");
   }
 
   Result finish_type_specific() {
