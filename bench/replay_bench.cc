@@ -125,6 +125,15 @@ void BM_MemoryPerOpenOrder(benchmark::State& state) {
     chunk.shrink_to_fit();
     const std::size_t after = heap_in_use();
     state.counters["bytes_per_open_order"] = static_cast<double>(after - before - generator_bytes) / static_cast<double>(open_orders);
+    const EngineMemory parts = engine->memory_usage();
+    const auto per_order = [&](std::size_t bytes) { return static_cast<double>(bytes) / static_cast<double>(open_orders); };
+    state.counters["state"] = per_order(parts.orders);
+    state.counters["items"] = per_order(parts.order_items);
+    state.counters["extras"] = per_order(parts.order_extras);
+    state.counters["interned"] = per_order(parts.interned);
+    state.counters["evidence_ids"] = per_order(parts.evidence_ids);
+    state.counters["timers"] = per_order(parts.timers);
+    state.counters["people"] = per_order(parts.people);
   }
 }
 BENCHMARK(BM_MemoryPerOpenOrder)->Arg(1000000)->Unit(benchmark::kSecond)->Iterations(1);

@@ -84,7 +84,7 @@ int run_replay(const ReplayArgs& args) {
   }
   const auto& stats = runner.stats();
   fmt::print(stderr, "orderguard replay: {} events ({} bad lines, {} duplicates, {} late), {} incidents\n", stats.events,
-             stats.bad_lines, stats.duplicates, stats.late, engine.incidents().all().size());
+             stats.bad_lines, engine.counters().events_duplicate, stats.late, engine.incidents().all().size());
   return kExitOk;
 }
 

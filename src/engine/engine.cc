@@ -29,11 +29,41 @@ TimeMs Engine::max_event_time() const { return core_->max_ts; }
 const IncidentLog& Engine::incidents() const { return core_->log; }
 const EngineCounters& Engine::counters() const { return core_->counters; }
 const RulesConfig& Engine::config() const { return core_->config; }
+std::size_t Engine::order_count() const { return core_->order_count(); }
+EngineMemory Engine::memory_usage() const { return core_->memory_usage(); }
 
 // ---------------------------------------------------------------------------------------------
 // Arrival, dedupe, reorder buffer, timers
 
 EngineCore::EngineCore(RulesConfig config_in) : config(std::move(config_in)) {}
+
+EngineMemory EngineCore::memory_usage() const {
+  // Hash-map nodes cost their value plus about two pointers and the bucket slot.
+  constexpr std::size_t kNodeOverhead = 3 * sizeof(void*);
+  EngineMemory memory;
+  memory.orders = orders_.capacity() * sizeof(OrderState) + order_by_symbol_.capacity() * sizeof(std::uint32_t);
+  memory.order_items = item_pool_.memory_bytes();
+  for (const auto& [order, extra] : extras_) {
+    memory.order_extras += sizeof(OrderExtras) + kNodeOverhead + extra.more_payments.capacity() * sizeof(PaymentRecord) +
+                           extra.refunds.capacity() * sizeof(RefundWatch) +
+                           extra.accepted_substitutions.capacity() * sizeof(std::pair<Symbol, Symbol>) +
+                           extra.incidents.capacity() * sizeof(std::uint32_t) +
+                           extra.picked_before_created.capacity() * sizeof(Item);
+  }
+  for (const OrderState& state : orders_) {
+    if (state.seen_overflow) memory.order_extras += sizeof(std::vector<std::uint64_t>) + state.seen_overflow->capacity() * 8;
+  }
+  memory.interned = interner.bytes_used();
+  memory.evidence_ids = ids_.memory_bytes();
+  memory.timers = timers_.memory_bytes();
+  for (const auto& [id, user] : users_) {
+    memory.people += sizeof(UserState) + kNodeOverhead + user.user_cancellations.capacity() * 16 +
+                     user.recent_orders.capacity() * 16 + user.amounts.capacity() * 8 + user.incident_times.capacity() * 8;
+  }
+  for (const auto& [id, rider] : riders_) memory.people += sizeof(RiderState) + kNodeOverhead + rider.cancellations.capacity() * 16;
+  for (const Incident& incident : log.all()) memory.incidents += sizeof(Incident) + incident.id.capacity();
+  return memory;
+}
 
 bool EngineCore::PendingAfter::operator()(const Pending& a, const Pending& b) const {
   if (a.ts != b.ts) return a.ts > b.ts;

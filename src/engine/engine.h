@@ -32,6 +32,19 @@ struct EngineCounters {
   std::uint64_t timers_fired = 0;
 };
 
+// Bytes held, by part: for benchmarks and for operators (served as metrics).
+struct EngineMemory {
+  std::size_t orders = 0;        // per-order state (the vector's capacity)
+  std::size_t order_items = 0;   // ordered lines
+  std::size_t order_extras = 0;  // rare per-order data (more payments, refunds, incidents ...)
+  std::size_t interned = 0;      // ids and names
+  std::size_t evidence_ids = 0;  // event ids kept for evidence
+  std::size_t timers = 0;
+  std::size_t people = 0;        // users and riders
+  std::size_t incidents = 0;
+  std::size_t total() const { return orders + order_items + order_extras + interned + evidence_ids + timers + people + incidents; }
+};
+
 class EngineCore;
 
 class Engine {
@@ -60,6 +73,9 @@ class Engine {
   const IncidentLog& incidents() const;
   const EngineCounters& counters() const;
   const RulesConfig& config() const;
+  std::size_t order_count() const;
+  // An estimate from capacities and per-entry costs (allocator overheads excluded).
+  EngineMemory memory_usage() const;
 
  private:
   std::unique_ptr<EngineCore> core_;

@@ -48,6 +48,7 @@ class IdArena {
     ref = add(id);
   }
   std::string_view view(EventRef ref) const { return std::string_view(bytes_).substr(ref.offset, ref.length); }
+  std::size_t memory_bytes() const { return bytes_.capacity(); }
 
  private:
   std::string bytes_;
@@ -77,6 +78,7 @@ class ItemPool {
     if (range.count == 0) return {};
     return {chunks_[range.chunk].get() + range.offset, range.count};
   }
+  std::size_t memory_bytes() const { return chunks_.size() * kChunkItems * sizeof(OrderItem); }
 
  private:
   std::vector<std::unique_ptr<OrderItem[]>> chunks_;
@@ -127,7 +129,7 @@ struct OrderExtras {
   std::vector<Item> picked_before_created;  // picking.completed seen before order.created
 };
 
-inline constexpr std::size_t kInlineSeenIds = 10;
+inline constexpr std::size_t kInlineSeenIds = 8;
 inline constexpr std::size_t kRecentPings = 4;
 
 struct OrderState {
@@ -158,7 +160,7 @@ struct OrderState {
   TimeMs promise_at = kAbsent;
   TimeMs slot_start = kAbsent;
   TimeMs stage_started_at = kAbsent;
-  TimeMs stall_anchor_at = kAbsent;
+  TimeMs stall_anchor_at = kAbsent;  // last restart of the stall clock, or when it stopped
   TimeMs stock_release_deadline = kAbsent;
 
   LatLng address_position;
@@ -200,9 +202,10 @@ struct OrderState {
   std::uint8_t seen_count = 0;
   std::uint8_t ping_cursor = 0;
 
-  // Dedupe. Lifecycle event ids inline (overflow beside); GPS pings in a small ring: a
-  // re-sent old ping is harmless (older than the stall clock's anchor, and the late-risk
-  // check runs once per order), a re-sent recent one is caught here.
+  // Dedupe by event id (hashed): the first ids inline, the rest beside, bounded by
+  // kMaxSeenIdsPerOrder. GPS pings, by far the most numerous, keep only a ring of the last
+  // few: a re-sent ping is harmless anyway (the stall clock ignores pings older than its last
+  // restart and the late-risk check runs once), so the ring only spares the work.
   std::array<std::uint64_t, kInlineSeenIds> seen_ids{};
   std::array<std::uint64_t, kRecentPings> recent_pings{};
   std::unique_ptr<std::vector<std::uint64_t>> seen_overflow;
@@ -233,6 +236,7 @@ struct RiderState {
   bool online = false;
   bool has_position = false;
   LatLng position;
+  TimeMs position_at = kAbsent;  // positions only move forward in event time
   std::int64_t active_orders = 0;
 };
 
@@ -261,6 +265,8 @@ class EngineCore {
 
   IngestOutcome ingest(const Event& event);
   void advance_watermark(TimeMs time_ms);
+  EngineMemory memory_usage() const;
+  std::size_t order_count() const { return orders_.size(); }
   void finish(TimeMs until_ms);
 
   Interner interner;
@@ -283,6 +289,8 @@ class EngineCore {
   };
 
   bool is_duplicate(const Event& event);
+  // A repeat of a milestone already recorded (same event time): nothing to apply.
+  void count_repeat() { ++counters.events_duplicate; }
   void release(TimeMs before_ms);  // applies buffered events with ts < before_ms, firing timers in between
   void apply(const Event& event);
   void fire(TimeMs deadline_ms, std::uint64_t payload);

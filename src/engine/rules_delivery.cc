@@ -133,6 +133,7 @@ void EngineCore::check_state_consistency(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_rider_assigned(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
+  if (e.ts == s.rider_assigned_at && e.rider_id == s.rider) return count_repeat();
   check_state_consistency(o, e);
   if (s.rider_assigned_at == kAbsent || e.ts >= s.rider_assigned_at) {
     s.rider_assigned_at = e.ts;
@@ -154,6 +155,7 @@ void EngineCore::on_rider_cancelled(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_picked_up(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
+  if (e.ts == s.picked_up_at) return count_repeat();
   check_state_consistency(o, e);
   if (s.picked_up_at != kAbsent && s.picked_up_at <= e.ts) return;
   s.picked_up_at = e.ts;
@@ -188,8 +190,11 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   if (e.rider_id != kNoSymbol) {
     RiderState& rider = riders_[e.rider_id];
-    rider.has_position = true;
-    rider.position = e.position;
+    if (rider.position_at == kAbsent || e.ts >= rider.position_at) {
+      rider.has_position = true;
+      rider.position = e.position;
+      rider.position_at = e.ts;
+    }
   }
   const bool out_for_delivery = s.picked_up_at != kAbsent && s.picked_up_at <= e.ts &&
                                 !(s.delivered_at != kAbsent && s.delivered_at <= e.ts) && !s.is_closed_at(e.ts);
@@ -206,9 +211,11 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   }
 
   if (!order_kind_in(config.stall_order_kinds, s.kind)) return;
+  // Pings older than the last restart (or stop) say nothing new: that also makes a re-sent
+  // ping harmless, so pings need no dedupe memory.
+  if (s.stall_anchor_at != kAbsent && e.ts < s.stall_anchor_at) return;
   bool restart = false;
   if (!s.stall_running) restart = true;  // stopped by a failed attempt: the next location starts it
-  else if (e.ts < s.stall_anchor_at) restart = false;  // an older ping than the anchor
   else restart = s.stall_awaits_first_location || great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
   if (!restart) return;
   clear(find_open_for_order(o, IncidentType::kRiderStalled), e);
@@ -222,12 +229,14 @@ void EngineCore::on_attempt_failed(std::uint32_t o, const Event& e) {
   retract_if_disproved(o, IncidentType::kRiderStalled, e);
   if (s.stall_running && e.ts >= s.stall_anchor_at) {
     s.stall_running = false;
+    s.stall_anchor_at = e.ts;  // the next ping after the failure starts the clock again
     timers_.cancel(s.stall_timer);
   }
 }
 
 void EngineCore::on_delivered(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
+  if (e.ts == s.delivered_at) return count_repeat();
   check_state_consistency(o, e);
   if (s.delivered_at != kAbsent && s.delivered_at <= e.ts) return;
   s.delivered_at = e.ts;

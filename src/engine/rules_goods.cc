@@ -117,6 +117,7 @@ void EngineCore::on_stock_shortage(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_stock_reserved(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
+  if (e.ts == s.reserved_at) return count_repeat();
   check_state_consistency(o, e);
   if (s.reserved_at == kAbsent || e.ts > s.reserved_at) s.reserved_at = e.ts;
   refresh_stage(o, e);
@@ -125,6 +126,7 @@ void EngineCore::on_stock_reserved(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_picking_started(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
+  if (e.ts == s.pick_started_at) return count_repeat();
   check_state_consistency(o, e);
   if (s.pick_started_at == kAbsent || e.ts < s.pick_started_at) s.pick_started_at = e.ts;
   refresh_stage(o, e);
@@ -132,8 +134,8 @@ void EngineCore::on_picking_started(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
+  if (s.pick_completed_at != kAbsent) return count_repeat();  // the first report of what was picked stands
   check_state_consistency(o, e);
-  if (s.pick_completed_at != kAbsent) return;  // the first report of what was picked stands
   s.pick_completed_at = e.ts;
   s.picked_hash = canonical_hash(canonical_items(e.items));
   if (s.created) check_picking(o, e, e.items);

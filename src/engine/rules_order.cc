@@ -8,7 +8,7 @@ namespace og {
 
 void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (s.created) return;  // the first order.created wins; a re-sent one under a new id changes nothing
+  if (s.created) return count_repeat();  // the first order.created wins; a re-sent one changes nothing
   s.created = true;
   s.created_at = e.ts;
   keep_id(s.created_event, e);
@@ -68,7 +68,7 @@ void EngineCore::on_address_changed(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (s.cancelled_at != kAbsent && s.cancelled_at <= e.ts) return;  // already cancelled
+  if (s.cancelled_at != kAbsent && s.cancelled_at <= e.ts) return count_repeat();  // already cancelled
   const bool first_cancellation = s.cancelled_at == kAbsent;
   s.cancelled_at = e.ts;
   keep_id(s.cancelled_event, e);
@@ -87,7 +87,7 @@ void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_order_completed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (s.completed_at != kAbsent && s.completed_at <= e.ts) return;
+  if (s.completed_at != kAbsent && s.completed_at <= e.ts) return count_repeat();
   s.completed_at = e.ts;
   for (const IncidentType type : {IncidentType::kDeliveryLate, IncidentType::kRiderStalled}) {
     retract_if_disproved(o, type, e);

@@ -50,7 +50,7 @@ void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
   const auto same_txn = [&](const PaymentRecord& p) { return p.txn_id == e.txn_id; };
   if ((s.payment_count > 0 && s.first_txn == e.txn_id) ||
       (extra != nullptr && std::any_of(extra->more_payments.begin(), extra->more_payments.end(), same_txn))) {
-    return;  // the same transaction reported again under a new event id
+    return count_repeat();  // the same transaction reported again, under any event id
   }
 
   const PaymentRecord payment{e.txn_id, e.ts, e.amount};
@@ -109,7 +109,8 @@ void EngineCore::on_refund_requested(std::uint32_t o, const Event& e) {
   auto& refunds = extras(o).refunds;
   const auto known = std::find_if(refunds.begin(), refunds.end(),
                                   [&](const RefundWatch& w) { return w.refund_id == e.refund_id; });
-  if (known != refunds.end() || refunds.size() >= kMaxRefundWatchesPerOrder) return;
+  if (known != refunds.end()) return count_repeat();
+  if (refunds.size() >= kMaxRefundWatchesPerOrder) return;
   RefundWatch& watch = refunds.emplace_back();
   watch.refund_id = e.refund_id;
   watch.requested_at = e.ts;

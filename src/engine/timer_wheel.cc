@@ -353,4 +353,9 @@ std::int64_t TimerWheel::now_ms() const { return impl_->now; }
 
 std::size_t TimerWheel::size() const { return impl_->live; }
 
+std::size_t TimerWheel::memory_bytes() const {
+  return sizeof(Impl) + impl_->nodes.capacity() * sizeof(Impl::Node) +
+         (impl_->batch.capacity() + impl_->late_heap.capacity()) * sizeof(Impl::Due);
+}
+
 }  // namespace og

@@ -45,6 +45,7 @@ class TimerWheel {
 
   std::int64_t now_ms() const;
   std::size_t size() const;  // live timers
+  std::size_t memory_bytes() const;  // what the wheel holds, for memory accounting
 
  private:
   struct Impl;

@@ -64,15 +64,7 @@ TEST_P(DeterminismTest, ArrivalShuffledWithinTheBoundGivesTheSameIncidents) {
   }
 }
 
-std::string case_name(const ::testing::TestParamInfo<std::string>& param_info) {
-  std::string name = param_info.param.substr(param_info.param.find("cases/") + 6);
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
-}
-
-INSTANTIATE_TEST_SUITE_P(Cases, DeterminismTest, ::testing::ValuesIn(all_case_paths()), case_name);
+INSTANTIATE_TEST_SUITE_P(Cases, DeterminismTest, ::testing::ValuesIn(all_case_paths()), [](const auto& info) { return case_test_name(info.param); });
 
 }  // namespace
 }  // namespace og::testing

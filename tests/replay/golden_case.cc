@@ -97,6 +97,14 @@ CaseRun run_case(const GoldenCase& golden, const std::vector<std::string>& event
   return run;
 }
 
+std::string case_test_name(const std::string& path) {
+  std::string name = path.substr(path.find("cases/") + 6);
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
 void rewrite_expectations(const GoldenCase& golden, const std::vector<std::string>& lines) {
   std::ifstream in(golden.path);
   std::string content, line;

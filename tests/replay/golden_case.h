@@ -30,6 +30,9 @@ struct CaseRun {
 // Runs the events, in the order given, through a fresh engine.
 CaseRun run_case(const GoldenCase& golden, const std::vector<std::string>& events);
 
+// A gtest parameter name for a case path: "PAYMENT_TIMEOUT_fires_after_15_min_case".
+std::string case_test_name(const std::string& path);
+
 // Rewrites the expectations of a case file with `lines` (UPDATE_GOLDEN=1).
 void rewrite_expectations(const GoldenCase& golden, const std::vector<std::string>& lines);
 

@@ -3,21 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
 
 #include "golden_case.h"
 
 namespace og::testing {
 namespace {
-
-std::string case_name(const ::testing::TestParamInfo<std::string>& info) {
-  const std::filesystem::path path(info.param);
-  std::string name = path.parent_path().filename().string() + "_" + path.stem().string();
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
-}
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;
@@ -42,7 +32,7 @@ TEST_P(GoldenCaseTest, IncidentsMatchExpectations) {
                                         << joined(run.lines);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, GoldenCaseTest, ::testing::ValuesIn(all_case_paths()), case_name);
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenCaseTest, ::testing::ValuesIn(all_case_paths()), [](const auto& info) { return case_test_name(info.param); });
 
 }  // namespace
 }  // namespace og::testing
