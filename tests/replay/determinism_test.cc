@@ -64,7 +64,7 @@ TEST_P(DeterminismTest, ArrivalShuffledWithinTheBoundGivesTheSameIncidents) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, DeterminismTest, ::testing::ValuesIn(all_case_paths()), [](const auto& info) { return case_test_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(Cases, DeterminismTest, ::testing::ValuesIn(all_case_paths()), [](const auto& param_info) { return case_test_name(param_info.param); });
 
 }  // namespace
 }  // namespace og::testing

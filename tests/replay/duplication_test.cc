@@ -28,7 +28,7 @@ TEST_P(DuplicationTest, EveryEventSentAgainAtTheEndChangesNothing) {
   EXPECT_EQ(run_case(golden, resent).lines, once.lines);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, DuplicationTest, ::testing::ValuesIn(all_case_paths()), [](const auto& info) { return case_test_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(Cases, DuplicationTest, ::testing::ValuesIn(all_case_paths()), [](const auto& param_info) { return case_test_name(param_info.param); });
 
 }  // namespace
 }  // namespace og::testing

@@ -32,7 +32,7 @@ TEST_P(GoldenCaseTest, IncidentsMatchExpectations) {
                                         << joined(run.lines);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, GoldenCaseTest, ::testing::ValuesIn(all_case_paths()), [](const auto& info) { return case_test_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenCaseTest, ::testing::ValuesIn(all_case_paths()), [](const auto& param_info) { return case_test_name(param_info.param); });
 
 }  // namespace
 }  // namespace og::testing
