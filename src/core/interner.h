@@ -3,10 +3,12 @@
 // Symbols are assigned in first-seen order, so nothing that reaches the output may depend on
 // a symbol's numeric value: output always speaks the string.
 //
-// Layout (this is on every event's hot path): an open-addressing table of 8-byte entries
-// (32 bits of hash, the symbol) probed linearly, and the bytes in fixed-size blocks that never
-// move, so a view stays valid for the interner's lifetime. About 30 bytes per string beyond
-// its own bytes, and one or two cache misses per lookup.
+// Layout (this is on every event's hot path): an open-addressing table of 8-byte slots
+// (32 bits of hash, where the string lives), probed linearly; each string is stored once as
+// [symbol][length][bytes] in 1 MiB blocks that never move, so a lookup that hits costs two
+// cache lines and a view stays valid for the interner's lifetime. About 20 bytes per string
+// beyond its own bytes. Limits: strings up to 65,535 bytes, 4 GiB of strings in all (past
+// that intern() throws std::length_error: the process would be far past its memory budget).
 // Not thread-safe: one interner belongs to one engine.
 #pragma once
 
@@ -30,31 +32,29 @@ class Interner {
   // kNoSymbol when the text was never interned.
   Symbol find(std::string_view text) const;
 
-  std::string_view view(Symbol symbol) const {
-    const Location& at = locations_[symbol];
-    return std::string_view(blocks_[at.block].get() + at.offset, at.length);
-  }
-  std::size_t size() const { return locations_.size(); }
+  std::string_view view(Symbol symbol) const { return stored(offsets_[symbol]); }
+  std::size_t size() const { return offsets_.size(); }
   std::size_t bytes_used() const;
 
  private:
   struct Slot {
     std::uint32_t hash = 0;
-    Symbol symbol = kNoSymbol;  // kNoSymbol: empty slot
+    std::uint32_t offset = kEmpty;  // where [symbol][length][bytes] starts
   };
-  struct Location {
-    std::uint32_t block = 0;
-    std::uint32_t offset = 0;
-    std::uint32_t length = 0;
-  };
-  static constexpr std::size_t kBlockBytes = 1 << 20;
+  static constexpr std::uint32_t kEmpty = 0xffffffffu;
+  static constexpr std::size_t kBlockBits = 20;
+  static constexpr std::size_t kBlockBytes = std::size_t{1} << kBlockBits;
+  static constexpr std::size_t kHeaderBytes = sizeof(Symbol) + sizeof(std::uint16_t);
 
+  const char* at(std::uint32_t offset) const { return blocks_[offset >> kBlockBits].get() + (offset & (kBlockBytes - 1)); }
+  std::string_view stored(std::uint32_t offset) const;
+  Symbol symbol_at(std::uint32_t offset) const;
   std::size_t probe(std::string_view text, std::uint32_t hash) const;  // slot holding text, or the empty slot to use
   void grow();
-  Location store(std::string_view text);
+  std::uint32_t store(std::string_view text, Symbol symbol);
 
-  std::vector<Slot> slots_;  // power-of-two size, at most 70% full
-  std::vector<Location> locations_;
+  std::vector<Slot> slots_;  // power-of-two size, at most 75% full
+  std::vector<std::uint32_t> offsets_;  // symbol -> offset
   std::vector<std::unique_ptr<char[]>> blocks_;
   std::size_t block_used_ = 0;
 };

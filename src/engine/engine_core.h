@@ -96,7 +96,7 @@ enum class TimerKind : std::uint8_t {
 };
 
 struct RefundWatch {
-  Symbol refund_id = kNoSymbol;
+  std::uint64_t refund_id = 0;  // hashed (Event::refund_id)
   TimeMs requested_at = kAbsent;
   TimeMs succeeded_at = kAbsent;
   EventRef requested_event;
@@ -104,7 +104,7 @@ struct RefundWatch {
 };
 
 struct PaymentRecord {
-  Symbol txn_id = kNoSymbol;
+  std::uint64_t txn_id = 0;  // hashed (Event::txn_id)
   TimeMs at = 0;
   std::int64_t amount = 0;
 };
@@ -138,7 +138,7 @@ struct OrderState {
   Symbol zone = kNoSymbol;
   Symbol community = kNoSymbol;
   Symbol rider = kNoSymbol;
-  Symbol first_txn = kNoSymbol;
+  std::uint64_t first_txn = 0;  // hashed
   std::int64_t amount = kAbsent;
   std::int64_t first_payment_amount = 0;
 
@@ -311,7 +311,7 @@ class EngineCore {
     TimeMs watch_deadline = kAbsent;
     Severity severity_override = Severity::kLow;
     bool has_severity_override = false;
-    Symbol refund_id = kNoSymbol;
+    std::uint64_t refund_id = 0;
     std::vector<std::string> evidence;
   };
   Incident* raise(Raise request);

@@ -35,7 +35,7 @@ struct Incident {
   Symbol community = kNoSymbol;
   Symbol user = kNoSymbol;    // the customer, when known (repeat customers, similar cases)
   Symbol rider = kNoSymbol;
-  Symbol refund_id = kNoSymbol;
+  std::uint64_t refund_id = 0;  // REFUND_FAILED: which refund (hashed id; 0 when none)
   std::int64_t order_amount = kAbsent;
   bool vip = false;
 

@@ -125,17 +125,17 @@ void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
     raise(Raise{.type = IncidentType::kStateInconsistent, .at = e.ts, .order = o, .evidence = {e.id}});
   }
   for (RefundWatch& watch : extras(o).refunds) {
-    if (watch.refund_id == e.refund_id || e.refund_id == kNoSymbol) {
+    if (watch.refund_id == e.refund_id || e.refund_id == 0) {
       if (watch.succeeded_at == kAbsent) {
         watch.succeeded_at = e.ts;
         timers_.cancel(watch.timer);
-        if (e.refund_id == kNoSymbol) break;
+        if (e.refund_id == 0) break;
       }
     }
   }
   Incident* incident = find_open_for_order(o, IncidentType::kRefundFailed);
   if (incident != nullptr &&
-      (incident->refund_id == e.refund_id || incident->refund_id == kNoSymbol || e.refund_id == kNoSymbol)) {
+      (incident->refund_id == e.refund_id || incident->refund_id == 0 || e.refund_id == 0)) {
     clear(incident, e);
   } else {
     note_late_evidence(IncidentType::kRefundFailed, o, e);

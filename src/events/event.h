@@ -32,8 +32,7 @@ struct Item {
   Symbol sku = kNoSymbol;
   std::int64_t qty = 1;
   std::int64_t unit_price = kAbsent;
-  Symbol category = kNoSymbol;
-  TimeMs expires_at = kAbsent;
+  TimeMs expires_at = kAbsent;  // (an item's `category` is validated, not kept: the catalog has it)
 };
 
 struct Address {
@@ -72,8 +71,10 @@ struct Event {
   Symbol zone = kNoSymbol;
   Symbol community = kNoSymbol;
   Symbol rider_id = kNoSymbol;
-  Symbol txn_id = kNoSymbol;
-  Symbol refund_id = kNoSymbol;
+  // Transaction and refund ids are only ever compared, never shown: kept as hashes, so they
+  // cost no interning (0: absent).
+  std::uint64_t txn_id = 0;
+  std::uint64_t refund_id = 0;
   Symbol sku = kNoSymbol;
   Symbol substitute_sku = kNoSymbol;
   Symbol category = kNoSymbol;

@@ -228,8 +228,8 @@ class LineReader {
       case Field::kMerchantId: return read_symbol(key, value, event_.merchant_id);
       case Field::kZone: return read_symbol(key, value, event_.zone);
       case Field::kCommunity: return read_symbol(key, value, event_.community);
-      case Field::kTxnId: return read_symbol(key, value, event_.txn_id);
-      case Field::kRefundId: return read_symbol(key, value, event_.refund_id);
+      case Field::kTxnId: return read_hashed(key, value, event_.txn_id);
+      case Field::kRefundId: return read_hashed(key, value, event_.refund_id);
       case Field::kSku: return read_symbol(key, value, event_.sku);
       case Field::kSubstituteSku: return read_symbol(key, value, event_.substitute_sku);
       case Field::kCategory: return read_symbol(key, value, event_.category);
@@ -313,6 +313,15 @@ class LineReader {
     out = interner_.intern(text);
     return {};
   }
+
+  Result read_hashed(std::string_view key, od::value& value, std::uint64_t& out) {
+    std::string_view text;
+    if (auto r = read_string(key, value, text); !r) return r;
+    if (text.size() > kMaxIdBytes * 4) return fail(key, "longer than 512 bytes");
+    out = text.empty() ? 0 : (hash64(text) | 1);  // never 0, which means absent
+    return {};
+  }
+
 
   Result read_deferred(std::string_view key, od::value& value, std::string_view& out, bool& present) {
     if (auto r = read_string(key, value, out); !r) return r;
@@ -479,7 +488,10 @@ class LineReader {
         return {};
       }
       if (child == "unit_price") return read_money(path, field, item.unit_price);
-      if (child == "category") return read_symbol(path, field, item.category);
+      if (child == "category") {
+        std::string_view category;
+        return read_string(path, field, category);
+      }
       if (child == "expires_at") return read_time(path, field, item.expires_at);
       return skip_value(path, field, 0);
     });
@@ -636,7 +648,7 @@ class LineReader {
       }
       case EventType::kPaymentSucceeded:
         if (auto r = require(e.amount != kAbsent, "amount", type); !r) return r;
-        return require(e.txn_id != kNoSymbol, "txn_id", type);
+        return require(e.txn_id != 0, "txn_id", type);
       case EventType::kOrderCancelled:
         if (deferred_.has_by) {
           static constexpr std::array<std::pair<std::string_view, CancelledBy>, 4> kBy = {
