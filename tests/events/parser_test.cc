@@ -124,8 +124,8 @@ void expect_blank_payload(const Event& e) {
   EXPECT_EQ(e.zone, kNoSymbol);
   EXPECT_EQ(e.community, kNoSymbol);
   EXPECT_EQ(e.rider_id, kNoSymbol);
-  EXPECT_EQ(e.txn_id, kNoSymbol);
-  EXPECT_EQ(e.refund_id, kNoSymbol);
+  EXPECT_EQ(e.txn_id, 0u);
+  EXPECT_EQ(e.refund_id, 0u);
   EXPECT_EQ(e.sku, kNoSymbol);
   EXPECT_EQ(e.substitute_sku, kNoSymbol);
   EXPECT_EQ(e.category, kNoSymbol);
@@ -823,7 +823,6 @@ TEST_F(ParserTest, ItemsParsing) {
   EXPECT_EQ(text(event_.items[1].sku), "b");
   EXPECT_EQ(event_.items[1].qty, 1);  // default
   EXPECT_EQ(event_.items[1].unit_price, kAbsent);
-  EXPECT_EQ(event_.items[1].category, kNoSymbol);
   EXPECT_EQ(event_.items[2].qty, 1);  // null is absent
   EXPECT_EQ(event_.items[2].unit_price, kAbsent);
 
