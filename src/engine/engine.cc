@@ -22,6 +22,8 @@ Engine::Engine(RulesConfig config) : core_(std::make_unique<EngineCore>(std::mov
 Engine::~Engine() = default;
 Interner& Engine::interner() { return core_->interner; }
 IngestOutcome Engine::ingest(const Event& event) { return core_->ingest(event); }
+Event& Engine::staging_event() { return core_->staging_event(); }
+IngestOutcome Engine::ingest_staged() { return core_->ingest_staged(); }
 void Engine::advance_watermark(TimeMs time_ms) { core_->advance_watermark(time_ms); }
 void Engine::finish(TimeMs until_ms) { core_->finish(until_ms); }
 TimeMs Engine::watermark() const { return core_->watermark; }
@@ -56,11 +58,12 @@ EngineMemory EngineCore::memory_usage() const {
   memory.interned = interner.bytes_used();
   memory.evidence_ids = ids_.memory_bytes();
   memory.timers = timers_.memory_bytes();
-  for (const auto& [id, user] : users_) {
-    memory.people += sizeof(UserState) + kNodeOverhead + user.user_cancellations.capacity() * 16 +
+  memory.people = users_.memory_bytes() + riders_.memory_bytes();
+  for (const UserState& user : users_.records()) {
+    memory.people += user.user_cancellations.capacity() * 16 +
                      user.recent_orders.capacity() * 16 + user.amounts.capacity() * 8 + user.incident_times.capacity() * 8;
   }
-  for (const auto& [id, rider] : riders_) memory.people += sizeof(RiderState) + kNodeOverhead + rider.cancellations.capacity() * 16;
+  for (const RiderState& rider : riders_.records()) memory.people += rider.cancellations.capacity() * 16;
   for (const Incident& incident : log.all()) memory.incidents += sizeof(Incident) + incident.id.capacity();
   return memory;
 }
@@ -149,28 +152,44 @@ std::uint64_t canonical_hash(const std::vector<SkuQty>& items) {
   return h;
 }
 
+std::uint32_t EngineCore::take_slot() {
+  if (!free_slots_.empty()) {
+    const std::uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  pending_events_.emplace_back();
+  return static_cast<std::uint32_t>(pending_events_.size() - 1);
+}
+
+Event& EngineCore::staging_event() {
+  if (staging_slot_ == kNoSlot) staging_slot_ = take_slot();
+  return pending_events_[staging_slot_];
+}
+
 IngestOutcome EngineCore::ingest(const Event& event) {
+  staging_event() = event;
+  return ingest_staged();
+}
+
+IngestOutcome EngineCore::ingest_staged() {
+  const std::uint32_t slot = staging_slot_;
+  staging_slot_ = kNoSlot;
+  const Event& event = pending_events_[slot];
   if (is_duplicate(event)) {
     ++counters.events_duplicate;
+    free_slots_.push_back(slot);
     return IngestOutcome::kDuplicate;
   }
   ++counters.events_accepted;
   if (watermark != kAbsent && event.ts < watermark) {
     ++counters.events_late;
     apply(event);
+    free_slots_.push_back(slot);
     expire(watermark);  // deadlines the late event armed in the past fire now, in order
     return IngestOutcome::kLate;
   }
-  std::uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-    pending_events_[slot] = event;
-  } else {
-    slot = static_cast<std::uint32_t>(pending_events_.size());
-    pending_events_.push_back(event);
-  }
-  buffer_.push(Pending{event.ts, static_cast<std::uint8_t>(event.type), slot});
+  buffer(Pending{event.ts, static_cast<std::uint8_t>(event.type), slot});
   if (max_ts == kAbsent || event.ts > max_ts) {
     max_ts = event.ts;
     watermark = max_ts - config.max_out_of_orderness_ms;
@@ -178,6 +197,29 @@ IngestOutcome EngineCore::ingest(const Event& event) {
   release(watermark);
   expire(watermark);
   return IngestOutcome::kAccepted;
+}
+
+void EngineCore::buffer(Pending pending) {
+  const PendingAfter after{this};
+  if (in_order_.empty() || !after(in_order_.back(), pending)) {
+    in_order_.push_back(pending);
+  } else {
+    out_of_order_.push(pending);
+  }
+}
+
+bool EngineCore::next_before(TimeMs before_ms, Pending& next) {
+  const bool fifo = !in_order_.empty() && in_order_.front().ts < before_ms;
+  const bool heap = !out_of_order_.empty() && out_of_order_.top().ts < before_ms;
+  if (!fifo && !heap) return false;
+  if (fifo && (!heap || !PendingAfter{this}(in_order_.front(), out_of_order_.top()))) {
+    next = in_order_.front();
+    in_order_.pop_front();
+  } else {
+    next = out_of_order_.top();
+    out_of_order_.pop();
+  }
+  return true;
 }
 
 void EngineCore::advance_watermark(TimeMs time_ms) {
@@ -200,9 +242,8 @@ void EngineCore::finish(TimeMs until_ms) {
 }
 
 void EngineCore::release(TimeMs before_ms) {
-  while (!buffer_.empty() && buffer_.top().ts < before_ms) {
-    const Pending next = buffer_.top();
-    buffer_.pop();
+  Pending next{};
+  while (next_before(before_ms, next)) {
     expire(next.ts);  // deadlines strictly before the event fire first
     apply(pending_events_[next.slot]);
     free_slots_.push_back(next.slot);
@@ -337,9 +378,8 @@ int EngineCore::priority_of(const Incident& incident) const {
   if (incident.vip) score += 10;
   if (incident.type == IncidentType::kCommunityHotspot) score += 10;
   if (incident.user != kNoSymbol) {
-    const auto it = users_.find(incident.user);
-    if (it != users_.end()) {
-      const auto recent = std::count_if(it->second.incident_times.begin(), it->second.incident_times.end(),
+    if (const UserState* user_state = users_.find(incident.user)) {
+      const auto recent = std::count_if(user_state->incident_times.begin(), user_state->incident_times.end(),
                                         [&](TimeMs t) { return t > incident.detected_at - 7 * 24 * kHourMs; });
       if (recent >= 2) score += 5;  // this one makes the third within 7 days: a repeat customer
     }

@@ -60,6 +60,12 @@ class Engine {
   // Takes one event in arrival order. Applies whatever the new watermark releases.
   IngestOutcome ingest(const Event& event);
 
+  // The same without a copy: parse into staging_event(), then ingest_staged() takes it. The
+  // reference stays valid until ingest_staged(); a staged event that is never ingested (it
+  // did not parse) is simply overwritten by the next one.
+  Event& staging_event();
+  IngestOutcome ingest_staged();
+
   // Moves time forward without an event (a wall clock in serve mode, or clock.tick):
   // the watermark becomes at least `time_ms - max_out_of_orderness`.
   void advance_watermark(TimeMs time_ms);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/interner.h"
+#include "core/symbol_table.h"
 #include "engine/engine.h"
 #include "engine/incident_log.h"
 #include "engine/timer_wheel.h"
@@ -264,6 +265,8 @@ class EngineCore {
   explicit EngineCore(RulesConfig config);
 
   IngestOutcome ingest(const Event& event);
+  Event& staging_event();
+  IngestOutcome ingest_staged();
   void advance_watermark(TimeMs time_ms);
   EngineMemory memory_usage() const;
   std::size_t order_count() const { return orders_.size(); }
@@ -289,6 +292,9 @@ class EngineCore {
   };
 
   bool is_duplicate(const Event& event);
+  std::uint32_t take_slot();
+  void buffer(Pending pending);
+  bool next_before(TimeMs before_ms, Pending& next);  // pops the earliest buffered event with ts < before_ms
   // A repeat of a milestone already recorded (same event time): nothing to apply.
   void count_repeat() { ++counters.events_duplicate; }
   void release(TimeMs before_ms);  // applies buffered events with ts < before_ms, firing timers in between
@@ -400,16 +406,22 @@ class EngineCore {
   bool order_kind_in(std::uint32_t bits, OrderKind kind) const { return (bits >> static_cast<unsigned>(kind)) & 1u; }
 
   TimerWheel timers_;
-  std::vector<Event> pending_events_;  // slots referenced by buffer_
+  // The reorder buffer. Events wait in slots (parsed in place, see staging_event); their
+  // order is kept in two lanes: arrivals already in (ts, rank, id) order append to a FIFO in
+  // O(1), the rest go to a heap; the earlier of the two heads comes out first.
+  std::vector<Event> pending_events_;
   std::vector<std::uint32_t> free_slots_;
-  std::priority_queue<Pending, std::vector<Pending>, PendingAfter> buffer_{PendingAfter{this}};
+  static constexpr std::uint32_t kNoSlot = UINT32_MAX;
+  std::uint32_t staging_slot_ = kNoSlot;
+  std::deque<Pending> in_order_;
+  std::priority_queue<Pending, std::vector<Pending>, PendingAfter> out_of_order_{PendingAfter{this}};
   std::deque<std::uint64_t> master_seen_order_;  // FIFO bound for master_seen_
   std::unordered_set<std::uint64_t> master_seen_;
 
   std::vector<OrderState> orders_;
   std::vector<std::uint32_t> order_by_symbol_;  // Symbol -> order index + 1 (0: none)
-  std::unordered_map<Symbol, UserState> users_;
-  std::unordered_map<Symbol, RiderState> riders_;
+  SymbolTable<UserState> users_;
+  SymbolTable<RiderState> riders_;
   std::unordered_map<Symbol, CatalogEntry> catalog_;
   std::unordered_map<Symbol, std::int64_t> stock_levels_;
   std::unordered_map<Symbol, ZoneEntry> zones_;

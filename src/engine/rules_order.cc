@@ -28,11 +28,11 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   s.address_position = e.address.position;
   s.items = item_pool_.add(e.items);
   s.coupon_discount = e.coupon.present ? e.coupon.discount : 0;
-  const auto profile = users_.find(s.user);
-  const bool profile_vip = profile != users_.end() && profile->second.has_profile_tier && profile->second.vip;
+  const UserState* profile = users_.find(s.user);
+  const bool profile_vip = profile != nullptr && profile->has_profile_tier && profile->vip;
   s.vip = (e.has_user_tier && e.user_tier == UserTier::kVip) || profile_vip;
   if (e.has_substitution_pref) s.substitution_pref = e.substitution_pref;
-  else if (profile != users_.end() && profile->second.has_profile_pref) s.substitution_pref = profile->second.substitution_pref;
+  else if (profile != nullptr && profile->has_profile_pref) s.substitution_pref = profile->substitution_pref;
 
   timers_.cancel(s.paid_no_order_timer);
   clear(find_open_for_order(o, IncidentType::kPaidNoOrder), e);

@@ -35,6 +35,13 @@ std::string echo(std::string_view text) {
   return out;
 }
 
+// Errors inside an array element name the element: "items[2].qty: must be at least 1". The
+// path is built only when there is an error to report.
+Result in_element(std::string_view parent, std::size_t index, Result result) {
+  if (result) return result;
+  return tl::unexpected(std::string(parent) + "[" + std::to_string(index) + "]." + result.error());
+}
+
 std::string nested(std::string_view parent, std::size_t index, std::string_view child) {
   return std::string(parent) + "[" + std::to_string(index) + "]." + std::string(child);
 }
@@ -479,21 +486,22 @@ class LineReader {
   Result read_items(std::string_view key, od::value& value) {
     auto result = for_each_object_in_array(key, value, kMaxItems, event_.items,
                                            [&](Item& item, std::size_t index, std::string_view child, od::value field) -> Result {
-      const std::string path = nested(key, index, child);
-      if (child == "sku") return read_symbol(path, field, item.sku);
-      if (child == "qty") {
-        if (auto r = read_count(path, field, item.qty); !r) return r;
-        if (item.qty == kAbsent) item.qty = 1;
-        if (item.qty < 1) return fail(path, "must be at least 1");
-        return {};
-      }
-      if (child == "unit_price") return read_money(path, field, item.unit_price);
-      if (child == "category") {
-        std::string_view category;
-        return read_string(path, field, category);
-      }
-      if (child == "expires_at") return read_time(path, field, item.expires_at);
-      return skip_value(path, field, 0);
+      return in_element(key, index, [&]() -> Result {
+        if (child == "sku") return read_symbol(child, field, item.sku);
+        if (child == "qty") {
+          if (auto r = read_count(child, field, item.qty); !r) return r;
+          if (item.qty == kAbsent) item.qty = 1;
+          if (item.qty < 1) return fail(child, "must be at least 1");
+          return {};
+        }
+        if (child == "unit_price") return read_money(child, field, item.unit_price);
+        if (child == "category") {
+          std::string_view category;
+          return read_string(child, field, category);
+        }
+        if (child == "expires_at") return read_time(child, field, item.expires_at);
+        return skip_value(child, field, 0);
+      }());
     });
     if (!result) return result;
     for (std::size_t i = 0; i < event_.items.size(); ++i) {
@@ -505,11 +513,12 @@ class LineReader {
   Result read_pickup_points(std::string_view key, od::value& value) {
     return for_each_object_in_array(key, value, kMaxItems, event_.pickup_points,
                                     [&](PickupPoint& point, std::size_t index, std::string_view child, od::value field) -> Result {
-      const std::string path = nested(key, index, child);
-      if (child == "id") return read_symbol(path, field, point.id);
-      if (child == "lat") return read_number(path, field, point.position.lat, -90, 90);
-      if (child == "lng") return read_number(path, field, point.position.lng, -180, 180);
-      return skip_value(path, field, 0);
+      return in_element(key, index, [&]() -> Result {
+        if (child == "id") return read_symbol(child, field, point.id);
+        if (child == "lat") return read_number(child, field, point.position.lat, -90, 90);
+        if (child == "lng") return read_number(child, field, point.position.lng, -180, 180);
+        return skip_value(child, field, 0);
+      }());
     });
   }
 

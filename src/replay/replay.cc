@@ -9,7 +9,6 @@ namespace og {
 struct ReplayRunner::Impl {
   explicit Impl(Interner& interner) : parser(interner) {}
   EventParser parser;
-  Event event;
 };
 
 ReplayRunner::ReplayRunner(Engine& engine, BadLineHandler on_bad_line, bool strict)
@@ -19,14 +18,14 @@ ReplayRunner::~ReplayRunner() { delete impl_; }
 
 bool ReplayRunner::feed_line(std::uint64_t line_number, std::string_view line) {
   ++stats_.lines;
-  auto parsed = impl_->parser.parse(line, impl_->event);
+  auto parsed = impl_->parser.parse(line, engine_.staging_event());
   if (!parsed) {
     ++stats_.bad_lines;
     if (on_bad_line_) on_bad_line_(line_number, parsed.error());
     return !strict_;
   }
   ++stats_.events;
-  switch (engine_.ingest(impl_->event)) {
+  switch (engine_.ingest_staged()) {
     case IngestOutcome::kDuplicate: ++stats_.duplicates; break;
     case IngestOutcome::kLate: ++stats_.late; break;
     case IngestOutcome::kAccepted: break;
