@@ -39,7 +39,16 @@ std::string echo(std::string_view text) {
 // path is built only when there is an error to report.
 Result in_element(std::string_view parent, std::size_t index, Result result) {
   if (result) return result;
-  return tl::unexpected(std::string(parent) + "[" + std::to_string(index) + "]." + result.error());
+  const std::string path = std::string(parent) + "[" + std::to_string(index) + "].";
+  std::string message = std::move(result.error());
+  // Malformed JSON keeps its "json: " prefix and names the whole path of the field instead.
+  constexpr std::string_view kJson = "json: ";
+  constexpr std::string_view kInField = "in field '";
+  if (message.rfind(kJson, 0) == 0) {
+    if (const auto at = message.rfind(kInField); at != std::string::npos) message.insert(at + kInField.size(), path);
+    return tl::unexpected(std::move(message));
+  }
+  return tl::unexpected(path + message);
 }
 
 std::string nested(std::string_view parent, std::size_t index, std::string_view child) {
