@@ -57,9 +57,8 @@ struct PickupPoint {
   LatLng position;
 };
 
-struct Event {
-  // Envelope
-  std::string id;
+struct EventFields {
+  // Envelope (the id string is in Event)
   std::uint64_t id_hash = 0;
   EventType type = EventType::kClockTick;
   TimeMs ts = 0;
@@ -111,13 +110,24 @@ struct Event {
   AttemptFailure attempt_failure = AttemptFailure::kOther;
   ComplaintKind complaint_kind = ComplaintKind::kOther;
 
+};
+
+struct Event : EventFields {
+  std::string id;
   std::vector<Item> items;
   std::vector<Symbol> tags;
   std::vector<PickupPoint> pickup_points;
   std::vector<Channel> channels;
 
-  // Makes the event empty again while keeping vector capacity.
-  void reset();
+  // Makes the event empty again while keeping the containers' capacity.
+  void reset() {
+    static_cast<EventFields&>(*this) = EventFields{};
+    id.clear();
+    items.clear();
+    tags.clear();
+    pickup_points.clear();
+    channels.clear();
+  }
 };
 
 }  // namespace og

@@ -752,25 +752,6 @@ class LineReader {
 
 }  // namespace
 
-void Event::reset() {
-  std::vector<Item> kept_items = std::move(items);
-  std::vector<Symbol> kept_tags = std::move(tags);
-  std::vector<PickupPoint> kept_points = std::move(pickup_points);
-  std::vector<Channel> kept_channels = std::move(channels);
-  std::string kept_id = std::move(id);
-  *this = Event{};
-  kept_items.clear();
-  kept_tags.clear();
-  kept_points.clear();
-  kept_channels.clear();
-  kept_id.clear();
-  items = std::move(kept_items);
-  tags = std::move(kept_tags);
-  pickup_points = std::move(kept_points);
-  channels = std::move(kept_channels);
-  id = std::move(kept_id);
-}
-
 struct EventParser::Impl {
   explicit Impl(Interner& interner_in) : interner(interner_in) {}
   Interner& interner;
@@ -786,13 +767,14 @@ tl::expected<void, std::string> EventParser::parse(std::string_view json, Event&
   if (json.size() > kMaxLineBytes) {
     return fail("line", "longer than 1 MiB (" + std::to_string(json.size()) + " bytes): split the event or trim it");
   }
-  if (!simdjson::validate_utf8(json.data(), json.size())) return fail("line", "not valid UTF-8");
 
   std::string& padded = impl_->padded;
   padded.assign(json);
   padded.resize(json.size() + simdjson::SIMDJSON_PADDING, ' ');
   od::document document;
+  // simdjson validates UTF-8 while it indexes the line (stage 1), so there is no separate pass.
   if (auto error = impl_->parser.iterate(padded.data(), json.size(), padded.size()).get(document)) {
+    if (error == simdjson::UTF8_ERROR) return fail("line", "not valid UTF-8");
     return fail("json", std::string("invalid JSON: ") + simdjson::error_message(error));
   }
   od::object object;
