@@ -1126,3 +1126,22 @@ TEST_F(ParserTest, BadLineIsRejectedAloneInABatch) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+// Keys are matched as written, and unescaped only when they contain a backslash: a field
+// name spelled with \u escapes is still that field.
+TEST(ParserKeys, EscapedKeysStillNameTheirFields) {
+  Interner interner;
+  EventParser parser(interner);
+  Event event;
+  const auto parsed = parser.parse(
+      R"({"id":"e1","t\u0079pe":"stock.shortage","ts":0,"order_id":"O1","\u0073ku":"s1","no\"te":"x"})", event);
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(event.type, EventType::kStockShortage);
+  EXPECT_EQ(interner.view(event.sku), "s1");
+}
+
+}  // namespace
+}  // namespace og
