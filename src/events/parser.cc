@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <string>
 
 #include "core/json_writer.h"
@@ -154,21 +153,6 @@ Field field_of(std::string_view name) {
   return candidate.name == name ? candidate.field : Field::kUnknown;
 }
 
-// A member's key as written in the line, without copying it through simdjson's unescape
-// buffer: none of our field names has an escape, so a key with a backslash is unescaped
-// (it may still spell a field name with \u escapes). The closing quote is there: simdjson
-// has checked the line's structure.
-bool read_key(od::field& field, std::string_view& key) {
-  const char* raw = field.key().raw();
-  const char* quote = static_cast<const char*>(std::memchr(raw, '"', kMaxLineBytes));
-  const std::string_view as_written(raw, static_cast<std::size_t>(quote - raw));
-  if (as_written.find('\\') == std::string_view::npos) {
-    key = as_written;
-    return true;
-  }
-  return !field.unescaped_key().get(key);
-}
-
 bool is_null(od::value& value) {
   bool null = false;
   return !value.is_null().get(null) && null;
@@ -219,7 +203,7 @@ class LineReader {
       od::field field;
       if (std::move(member).get(field)) return fail("json", "invalid JSON: malformed member");
       std::string_view key;
-      if (!read_key(field, key)) return fail("json", "invalid JSON: malformed key");
+      if (field.unescaped_key().get(key)) return fail("json", "invalid JSON: malformed key");
       if (auto result = read_field(key, field.value()); !result) return result;
     }
     return {};
@@ -459,7 +443,7 @@ class LineReader {
         for (auto member : object) {
           od::field field;
           std::string_view child;
-          if (std::move(member).get(field) || !read_key(field, child)) return bad("malformed object");
+          if (std::move(member).get(field) || field.unescaped_key().get(child)) return bad("malformed object");
           if (auto r = skip_value(path, field.value(), depth + 1); !r) return r;
         }
         return {};
@@ -512,7 +496,7 @@ class LineReader {
       for (auto member : object) {
         od::field field;
         std::string_view child;
-        if (std::move(member).get(field) || !read_key(field, child)) return fail(key, "invalid JSON");
+        if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON");
         if (auto r = visit(entry, index, child, field.value()); !r) return r;
       }
       ++index;
@@ -603,7 +587,7 @@ class LineReader {
     for (auto member : object) {
       od::field field;
       std::string_view child;
-      if (std::move(member).get(field) || !read_key(field, child)) return fail(key, "invalid JSON");
+      if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON");
       const std::string path = std::string(key) + "." + std::string(child);
       std::string_view text;
       if (child == "text" || child == "building" || child == "room" || child == "unit") {
@@ -636,7 +620,7 @@ class LineReader {
     for (auto member : object) {
       od::field field;
       std::string_view child;
-      if (std::move(member).get(field) || !read_key(field, child)) return fail(key, "invalid JSON");
+      if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON");
       const std::string path = std::string(key) + "." + std::string(child);
       Result r;
       if (child == "code") r = read_symbol(path, field.value(), coupon.code);
