@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <array>
+#include <cstring>
+#include <stdexcept>
 #include <deque>
 #include <memory>
 #include <span>
@@ -25,34 +27,50 @@
 
 namespace og {
 
-// Event ids kept for evidence, stored once in an append-only arena. A slot that is
-// rewritten (the event that started the current stage, the stall clock's last restart)
-// reuses its bytes when the new id fits, so rewriting does not grow the arena.
+// Event ids kept for evidence, stored once in an append-only arena of 1 MiB blocks (no
+// growth slack, nothing moves). A slot that is rewritten (the event that started the current
+// stage, the stall clock's last restart) reuses its bytes when the new id fits, so rewriting
+// does not grow the arena. Ids are at most 128 bytes (the parser's limit).
 struct EventRef {
-  std::uint32_t offset = 0;
+  std::uint32_t offset = 0;  // block << kBlockBits | position in the block
   std::uint32_t length = 0;  // 0: none
 };
 
 class IdArena {
  public:
   EventRef add(std::string_view id) {
-    EventRef ref{static_cast<std::uint32_t>(bytes_.size()), static_cast<std::uint32_t>(id.size())};
-    bytes_.append(id);
+    if (id.size() > kBlockBytes - used_ || blocks_.empty()) {
+      if (blocks_.size() >= (std::size_t{1} << (32 - kBlockBits))) throw std::length_error("evidence ids: 4 GiB");
+      blocks_.push_back(std::make_unique<char[]>(kBlockBytes));
+      used_ = 0;
+    }
+    const EventRef ref{static_cast<std::uint32_t>(((blocks_.size() - 1) << kBlockBits) | used_),
+                       static_cast<std::uint32_t>(id.size())};
+    std::memcpy(blocks_.back().get() + used_, id.data(), id.size());
+    used_ += id.size();
     return ref;
   }
   void set(EventRef& ref, std::string_view id) {
     if (ref.length != 0 && id.size() <= ref.length) {
-      bytes_.replace(ref.offset, id.size(), id);
+      std::memcpy(at(ref), id.data(), id.size());
       ref.length = static_cast<std::uint32_t>(id.size());
       return;
     }
     ref = add(id);
   }
-  std::string_view view(EventRef ref) const { return std::string_view(bytes_).substr(ref.offset, ref.length); }
-  std::size_t memory_bytes() const { return bytes_.capacity(); }
+  std::string_view view(EventRef ref) const {
+    if (ref.length == 0) return {};
+    return std::string_view(blocks_[ref.offset >> kBlockBits].get() + (ref.offset & (kBlockBytes - 1)), ref.length);
+  }
+  std::size_t memory_bytes() const { return blocks_.size() * kBlockBytes; }
 
  private:
-  std::string bytes_;
+  static constexpr std::size_t kBlockBits = 20;
+  static constexpr std::size_t kBlockBytes = std::size_t{1} << kBlockBits;
+  char* at(EventRef ref) { return blocks_[ref.offset >> kBlockBits].get() + (ref.offset & (kBlockBytes - 1)); }
+
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::size_t used_ = 0;
 };
 
 // An ordered line: 16 bytes, kept in ItemPool, because ten of them per order dominate the
@@ -127,7 +145,9 @@ struct OrderExtras {
   std::vector<RefundWatch> refunds;
   std::vector<std::pair<Symbol, Symbol>> accepted_substitutions;  // sku -> substitute
   std::vector<std::uint32_t> incidents;                           // every incident about the order
-  std::vector<Item> picked_before_created;  // picking.completed seen before order.created
+  std::vector<Item> picked_before_created;     // picking.completed seen before order.created
+  std::vector<PaymentRecord> paid_before_created;  // checked against the amount once the order is known
+  std::int64_t coupon_discount = 0;
 };
 
 inline constexpr std::size_t kInlineSeenIds = 8;
@@ -141,12 +161,10 @@ struct OrderState {
   Symbol rider = kNoSymbol;
   std::uint64_t first_txn = 0;  // hashed
   std::int64_t amount = kAbsent;
-  std::int64_t first_payment_amount = 0;
 
   // event time of each milestone; kAbsent when not seen
   TimeMs created_at = kAbsent;
   TimeMs paid_at = kAbsent;            // earliest payment.succeeded
-  TimeMs first_payment_at = kAbsent;   // the first one applied (its txn is first_txn)
   TimeMs payment_failed_at = kAbsent;  // earliest payment.failed
   TimeMs cancelled_at = kAbsent;
   TimeMs completed_at = kAbsent;
@@ -162,7 +180,6 @@ struct OrderState {
   TimeMs slot_start = kAbsent;
   TimeMs stage_started_at = kAbsent;
   TimeMs stall_anchor_at = kAbsent;  // last restart of the stall clock, or when it stopped
-  TimeMs stock_release_deadline = kAbsent;
 
   LatLng address_position;
   LatLng stall_anchor;
@@ -182,7 +199,6 @@ struct OrderState {
 
   ItemRange items;
   std::uint64_t picked_hash = 0;  // canonical_hash of what picking.completed reported
-  std::int64_t coupon_discount = 0;
 
   OrderKind kind = OrderKind::kGrocery;
   PaymentMethod payment_method = PaymentMethod::kOnline;

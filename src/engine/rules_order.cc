@@ -27,7 +27,7 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   s.address_has_position = e.address.has_position;
   s.address_position = e.address.position;
   s.items = item_pool_.add(e.items);
-  s.coupon_discount = e.coupon.present ? e.coupon.discount : 0;
+  if (e.coupon.present && e.coupon.discount > 0) extras(o).coupon_discount = e.coupon.discount;
   const UserState* profile = users_.find(s.user);
   const bool profile_vip = profile != nullptr && profile->has_profile_tier && profile->vip;
   s.vip = (e.has_user_tier && e.user_tier == UserTier::kVip) || profile_vip;
@@ -36,9 +36,8 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
 
   timers_.cancel(s.paid_no_order_timer);
   clear(find_open_for_order(o, IncidentType::kPaidNoOrder), e);
-  if (s.payment_count > 0) check_amount_mismatch(o, PaymentRecord{s.first_txn, s.first_payment_at, s.first_payment_amount}, e);
   if (const OrderExtras* extra = find_extras(o)) {
-    for (const PaymentRecord& payment : extra->more_payments) check_amount_mismatch(o, payment, e);
+    for (const PaymentRecord& payment : extra->paid_before_created) check_amount_mismatch(o, payment, e);
   }
   arm_payment_timeout(o, e.ts);
   check_prices_and_coupon(o, e);

@@ -57,16 +57,14 @@ void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
   const bool first = s.payment_count == 0;
   if (first) {
     s.first_txn = e.txn_id;
-    s.first_payment_at = e.ts;
-    s.first_payment_amount = e.amount;
   } else if (s.payment_count < kMaxPaymentsPerOrder) {
     extras(o).more_payments.push_back(payment);
   }
   if (s.payment_count < kMaxPaymentsPerOrder) ++s.payment_count;
   if (!first) {
-    TimeMs earliest_other = std::min(e.ts, s.first_payment_at);
-    for (const auto& p : extras(o).more_payments) earliest_other = std::min(earliest_other, p.at);
-    raise(Raise{.type = IncidentType::kDuplicatePayment, .at = std::max(e.ts, earliest_other), .order = o,
+    // Known once both payments are: at the later of this one and the earliest other (paid_at
+    // does not include this payment yet), which matters when this one arrives late.
+    raise(Raise{.type = IncidentType::kDuplicatePayment, .at = std::max(e.ts, s.paid_at), .order = o,
                 .evidence = {e.id}});
   }
   if (s.paid_at == kAbsent || e.ts < s.paid_at) {
@@ -82,6 +80,7 @@ void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
   if (!s.created && first) {
     s.paid_no_order_timer = schedule(e.ts + config.paid_no_order_timeout_ms, e.ts, o, TimerKind::kPaidNoOrder);
   }
+  if (!s.created) extras(o).paid_before_created.push_back(payment);
   if (s.created) {
     check_amount_mismatch(o, payment, e);
     refresh_stage(o, e);
@@ -161,13 +160,12 @@ void EngineCore::arm_stock_release(std::uint32_t o, TimeMs now) {
   if (s.cancelled_at == kAbsent || s.reserved_at == kAbsent || s.reserved_at > s.cancelled_at) return;
   if (s.released_at != kAbsent && s.released_at >= s.reserved_at) return;
   if (timers_.is_live(s.stock_release_timer)) return;
-  s.stock_release_deadline = s.cancelled_at + config.stock_release_timeout_ms;
-  s.stock_release_timer = schedule(s.stock_release_deadline, now, o, TimerKind::kStockRelease);
+  s.stock_release_timer = schedule(s.cancelled_at + config.stock_release_timeout_ms, now, o, TimerKind::kStockRelease);
 }
 
 void EngineCore::fire_stock_release(std::uint32_t o, TimeMs at) {
   OrderState& s = order(o);
-  const TimeMs deadline = s.stock_release_deadline;
+  const TimeMs deadline = s.cancelled_at + config.stock_release_timeout_ms;
   if (s.released_at != kAbsent && s.released_at >= s.reserved_at && s.released_at <= deadline) return;
   raise(Raise{.type = IncidentType::kStockNotReleased, .at = at, .order = o, .watch_deadline = deadline,
               .evidence = {event_id(s.cancelled_event)}});
