@@ -8,6 +8,11 @@
 namespace og {
 namespace {
 
+// One window per (community, type): the exact pair, never a hash that could merge two.
+std::uint64_t hotspot_key(Symbol community, IncidentType type) {
+  return (static_cast<std::uint64_t>(community) << 8) | static_cast<std::uint64_t>(type);
+}
+
 // Timer payload: order index (32 bits) | kind (8 bits) | detail (16 bits).
 std::uint64_t pack(std::uint32_t order, TimerKind kind, std::uint32_t detail) {
   return (static_cast<std::uint64_t>(order) << 32) | (static_cast<std::uint64_t>(kind) << 16) | (detail & 0xffffu);
@@ -416,7 +421,7 @@ void EngineCore::note_late_evidence(IncidentType type, std::uint32_t o, const Ev
 void EngineCore::count_for_hotspot(const Incident& incident) {
   if (incident.community == kNoSymbol || incident.subject_kind != SubjectKind::kOrder) return;
   if (!config.enabled(IncidentType::kCommunityHotspot)) return;
-  const std::uint64_t key = hash_combine(incident.community, static_cast<std::uint64_t>(incident.type));
+  const std::uint64_t key = hotspot_key(incident.community, incident.type);
   HotspotWindow& window = hotspots_[key];
   const TimeMs t = incident.detected_at;
   // Keep what any later window could still count (late incidents can carry older times).
@@ -442,7 +447,7 @@ void EngineCore::count_for_hotspot(const Incident& incident) {
 
 void EngineCore::uncount_for_hotspot(const Incident& incident) {
   if (incident.community == kNoSymbol || incident.subject_kind != SubjectKind::kOrder) return;
-  const auto it = hotspots_.find(hash_combine(incident.community, static_cast<std::uint64_t>(incident.type)));
+  const auto it = hotspots_.find(hotspot_key(incident.community, incident.type));
   if (it == hotspots_.end()) return;
   auto& entries = it->second.incidents;
   entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const auto& entry) { return entry.second == incident.index; }),

@@ -21,9 +21,9 @@
 // "late"; a timer for exactly now_ms() still goes into the wheel.
 //
 // Where the header leaves room, this implementation settles (the tests pin each point):
-// - "Overdue" means deadline <= now_ms(), so a call fires deadline < max(until_ms, now_ms() + 1).
-//   A timer that reached now() unfired and one scheduled for now() later are then both due in
-//   the next call, in schedule order, as the ordering contract requires.
+// - A call fires exactly the deadlines below its bound, overdue ones included: a timer for
+//   exactly now() waits for a call whose bound passes it. The engine depends on this: an
+//   event stamped exactly on a deadline is applied before that deadline fires.
 // - During a callback now_ms() is the latest deadline fired so far (never less than the time at
 //   the call's start), so callbacks can schedule relative to the moment they represent.
 // - A callback's own expire_before() is ignored (neither fires nor moves time): the outer
@@ -271,13 +271,15 @@ struct TimerWheel::Impl {
     fire(due.deadline, payload);
   }
 
-  bool fire_next_late(const TimerWheel::Fire& fire) {
+  bool fire_next_late(std::int64_t bound, const TimerWheel::Fire& fire) {
     while (!late_heap.empty()) {
+      const Due earliest = late_heap.front();
+      const bool cancelled = nodes[earliest.index].generation != earliest.generation;
+      if (!cancelled && earliest.deadline >= bound) return false;
       std::pop_heap(late_heap.begin(), late_heap.end(), later);
-      const Due due = late_heap.back();
       late_heap.pop_back();
-      if (nodes[due.index].generation != due.generation) continue;  // cancelled
-      fire_one(due, fire);
+      if (cancelled) continue;
+      fire_one(earliest, fire);
       return true;
     }
     return false;
@@ -302,14 +304,12 @@ struct TimerWheel::Impl {
       ~ClearFlag() { flag = false; }
     } clear_flag{expiring};
 
-    // A deadline at or before now() is overdue, so it is due even when until_ms <= now().
-    const std::int64_t bound =
-        until_ms > now ? until_ms : (now == std::numeric_limits<std::int64_t>::max() ? now : now + 1);
+    const std::int64_t bound = until_ms;
     // The late heap is checked before each firing: a callback may schedule a timer earlier
     // than the rest of the current batch.
-    while (fire_next_late(fire) || fire_next_batched(fire) || advance(bound)) {
+    while (fire_next_late(bound, fire) || fire_next_batched(fire) || advance(bound)) {
     }
-    park_cursor(bound);
+    if (bound > cursor) park_cursor(bound);  // the cursor never moves back
     now = std::max(now, until_ms);
   }
 };

@@ -6,8 +6,9 @@
 // - Time is event time in ms, advanced only by expire_before(); no clock is read here.
 // - expire_before(t) fires every live timer with deadline < t, in (deadline, schedule order)
 //   order, including timers scheduled by a callback during the same call.
-// - A timer scheduled with a deadline at or before the wheel's current time fires in the
-//   next expire_before() call, still in (deadline, schedule order) order.
+// - Exactly the deadlines below the bound fire: a timer scheduled for a time already behind
+//   the wheel fires in the first call whose bound passes it, still in (deadline, schedule
+//   order) order; one for exactly the wheel's time waits for a bound beyond it.
 // - cancel() of a fired, cancelled or unknown id is a no-op (ids carry a generation).
 // Owns: timer storage (a pooled free list; no allocation per timer in steady state).
 // Depends on: nothing. Not thread-safe.

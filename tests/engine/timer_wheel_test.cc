@@ -134,7 +134,7 @@ TEST(TimerWheelTest, CancelOfStaleIdIsNoOp) {
   EXPECT_EQ(expire_payloads(wheel, 100), (std::vector<std::uint64_t>{3}));
 }
 
-TEST(TimerWheelTest, ScheduleInThePastFiresOnNextCallInOrder) {
+TEST(TimerWheelTest, ScheduleInThePastFiresInOrderOnceTheBoundPassesIt) {
   TimerWheel wheel(10'000);
   wheel.expire_before(20'000, [](std::int64_t, std::uint64_t) {});
   wheel.schedule(15'000, 1);
@@ -142,25 +142,29 @@ TEST(TimerWheelTest, ScheduleInThePastFiresOnNextCallInOrder) {
   wheel.schedule(19'999, 3);
   wheel.schedule(-5, 4);
   wheel.schedule(15'000, 5);
-  // until == now would fire nothing by "deadline < until" alone; overdue timers fire anyway.
-  EXPECT_EQ(expire_payloads(wheel, 20'000), (std::vector<std::uint64_t>{4, 1, 5, 3, 2}));
+  // "deadline < until" exactly: overdue timers fire in order, the one at now waits.
+  EXPECT_EQ(expire_payloads(wheel, 20'000), (std::vector<std::uint64_t>{4, 1, 5, 3}));
   EXPECT_EQ(wheel.now_ms(), 20'000);
+  EXPECT_EQ(expire_payloads(wheel, 20'001), (std::vector<std::uint64_t>{2}));
 
-  // Going backwards still fires what is overdue, but time stays.
-  wheel.schedule(20'000, 6);
-  EXPECT_EQ(expire_payloads(wheel, 10), (std::vector<std::uint64_t>{6}));
-  EXPECT_EQ(wheel.now_ms(), 20'000);
+  // A smaller bound fires only what is below it, and time stays.
+  wheel.schedule(15'000, 6);
+  wheel.schedule(20'001, 7);
   EXPECT_EQ(expire_payloads(wheel, 10), (std::vector<std::uint64_t>{}));
+  EXPECT_EQ(expire_payloads(wheel, 15'001), (std::vector<std::uint64_t>{6}));
+  EXPECT_EQ(wheel.now_ms(), 20'001);
+  EXPECT_EQ(expire_payloads(wheel, 20'002), (std::vector<std::uint64_t>{7}));
 }
 
-// A timer that reached "now" without firing and one scheduled for now afterwards are both
-// overdue: they fire together, in schedule order.
-TEST(TimerWheelTest, TimerDueAtNowFiresWithLaterScheduledTie) {
+// A timer for exactly now fires only once a bound passes it (the engine applies an event
+// stamped exactly on a deadline before the deadline fires); ties keep schedule order.
+TEST(TimerWheelTest, TimerDueAtNowWaitsForABoundPastIt) {
   TimerWheel wheel(20'000);
   wheel.schedule(30'000, 6);
   EXPECT_EQ(expire_payloads(wheel, 30'000), (std::vector<std::uint64_t>{}));
   wheel.schedule(30'000, 7);
-  EXPECT_EQ(expire_payloads(wheel, 30'000), (std::vector<std::uint64_t>{6, 7}));
+  EXPECT_EQ(expire_payloads(wheel, 30'000), (std::vector<std::uint64_t>{}));
+  EXPECT_EQ(expire_payloads(wheel, 30'001), (std::vector<std::uint64_t>{6, 7}));
 }
 
 TEST(TimerWheelTest, CallbackSchedulingNearerTimerFiresInSameCall) {
@@ -318,22 +322,24 @@ TEST(TimerWheelTest, ExtremeInputsDoNotCrash) {
   wheel.schedule(kMin, 2);
   wheel.schedule(kMax - 1, 3);
   wheel.schedule(kMin + 1, 4);
-  EXPECT_EQ(expire_payloads(wheel, kMin), (std::vector<std::uint64_t>{2, 4}));
+  EXPECT_EQ(expire_payloads(wheel, kMin), (std::vector<std::uint64_t>{}));  // nothing is below kMin
+  EXPECT_EQ(expire_payloads(wheel, kMin + 2), (std::vector<std::uint64_t>{2, 4}));
   EXPECT_EQ(wheel.now_ms(), 0);
   EXPECT_EQ(expire_payloads(wheel, kMax), (std::vector<std::uint64_t>{3}));
   EXPECT_EQ(wheel.now_ms(), kMax);
-  // Time cannot pass kMax, so a kMax deadline is never overdue.
+  // Time cannot pass kMax, so a kMax deadline never fires.
   EXPECT_EQ(expire_payloads(wheel, kMax), (std::vector<std::uint64_t>{}));
   wheel.schedule(kMin, 5);
   wheel.schedule(0, 6);
-  EXPECT_EQ(expire_payloads(wheel, 0), (std::vector<std::uint64_t>{5, 6}));
+  EXPECT_EQ(expire_payloads(wheel, 0), (std::vector<std::uint64_t>{5}));
+  EXPECT_EQ(expire_payloads(wheel, 1), (std::vector<std::uint64_t>{6}));
   EXPECT_EQ(wheel.size(), 1U);
 
   TimerWheel from_the_bottom(kMin);
   from_the_bottom.schedule(kMin, 1);
   from_the_bottom.schedule(kMax, 2);
   from_the_bottom.schedule(0, 3);
-  EXPECT_EQ(expire_payloads(from_the_bottom, kMin), (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(expire_payloads(from_the_bottom, kMin + 1), (std::vector<std::uint64_t>{1}));
   EXPECT_EQ(expire_payloads(from_the_bottom, kMax), (std::vector<std::uint64_t>{3}));
 }
 
@@ -361,8 +367,7 @@ class ReferenceTimers {
 
   template <typename Fire>
   void expire_before(std::int64_t until, Fire fire) {
-    const std::int64_t bound = until > now_ ? until : saturating_add(now_, 1);
-    while (!queue_.empty() && queue_.begin()->first.first < bound) {
+    while (!queue_.empty() && queue_.begin()->first.first < until) {
       const auto [key, payload] = *queue_.begin();
       queue_.erase(queue_.begin());
       keys_.erase(payload);
