@@ -119,10 +119,9 @@ struct PlanRequest {
   bool emit_profile = false;    // the user's first order: their user.profile goes first
   bool target_floor = false;    // kAnomalyBig: stay at or below target_amount (a near miss)
   DurationMs fail_after = 0;    // kHotspotPaymentFailed: the failure this long after creation (0: random)
-  // Near misses whose awaited event lands exactly on a deadline (instead of 1 ms before).
-  // Off by default: the engine fires such a deadline first when the watermark rests exactly
-  // on it (see the simulate report), and the truth must not depend on that.
-  bool exact_boundaries = false;
+  // Near misses whose awaited event lands exactly on a deadline (instead of 1 ms before):
+  // the sharpest test of "at or before a deadline is in time".
+  bool exact_boundaries = true;
 };
 
 struct PlanStats {

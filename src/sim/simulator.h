@@ -31,7 +31,7 @@ struct SimConfig {
   double near_miss_rate = -1;        // share with a planted near miss; < 0: half the incident rate (capped at 1 - it)
   double noise_rate = 0.01;          // share of events delayed, duplicated or joined by a bad line
   std::uint64_t orders_per_day = 200000;  // a bigger run spans more days (bounded memory)
-  bool exact_boundaries = false;     // near misses exactly on a deadline (see PlanRequest)
+  bool exact_boundaries = true;      // near misses exactly on a deadline (see PlanRequest)
 };
 
 // Validates ranges; the message says what to change.
