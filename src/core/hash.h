@@ -7,19 +7,40 @@
 
 namespace og {
 
-// FNV-1a over the bytes, then a murmur3-style finaliser so that short keys spread well.
-constexpr std::uint64_t hash64(std::string_view bytes, std::uint64_t seed = 0) {
-  std::uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-  for (const char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
+namespace hash_detail {
+constexpr std::uint64_t kMultiplier = 0x9e3779b97f4a7c15ULL;
+
+// Bytes in little-endian order, whatever the machine: the hash must not depend on it.
+constexpr std::uint64_t load_le(const char* bytes, std::size_t count) {
+  std::uint64_t word = 0;
+  for (std::size_t i = 0; i < count; ++i) word |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  return word;
+}
+
+constexpr std::uint64_t finalize(std::uint64_t h) {  // murmur3's fmix64
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
   h *= 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 33;
   return h;
+}
+}  // namespace hash_detail
+
+// Eight bytes a step (ids and names are short: one to three steps), then a finaliser.
+constexpr std::uint64_t hash64(std::string_view bytes, std::uint64_t seed = 0) {
+  using namespace hash_detail;
+  std::uint64_t h = seed ^ (static_cast<std::uint64_t>(bytes.size()) * kMultiplier);
+  std::size_t offset = 0;
+  for (; offset + 8 <= bytes.size(); offset += 8) {
+    h = (h ^ load_le(bytes.data() + offset, 8)) * kMultiplier;
+    h ^= h >> 29;
+  }
+  if (offset < bytes.size()) {
+    h = (h ^ load_le(bytes.data() + offset, bytes.size() - offset)) * kMultiplier;
+    h ^= h >> 29;
+  }
+  return finalize(h);
 }
 
 constexpr std::uint64_t hash_combine(std::uint64_t a, std::uint64_t b) {

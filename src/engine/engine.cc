@@ -239,11 +239,13 @@ void EngineCore::advance_watermark(TimeMs time_ms) {
 void EngineCore::finish(TimeMs until_ms) {
   if (max_ts == kAbsent && until_ms == kAbsent) return;
   const TimeMs end = max_ts == kAbsent ? until_ms : std::max(until_ms == kAbsent ? max_ts : until_ms, max_ts);
+  finishing_ = true;  // deadlines fired now are not "live": no further event could arrive
   release(end + 1);
   // The input is complete, so nothing can arrive in time for a deadline at `end` any more.
   expire(end + 1);
   max_ts = end;
   watermark = std::max(watermark == kAbsent ? end : watermark, end + 1);
+  finishing_ = false;
 }
 
 void EngineCore::release(TimeMs before_ms) {
@@ -266,6 +268,12 @@ TimerId EngineCore::schedule(TimeMs deadline_ms, TimeMs now_ms, std::uint32_t o,
 
 void EngineCore::fire(TimeMs at, std::uint64_t payload) {
   ++counters.timers_fired;
+  if (!finishing_ && max_ts != kAbsent && max_ts >= at) {
+    const std::int64_t lag = max_ts - at;
+    ++counters.timers_fired_live;
+    counters.fire_lag_ms_total += lag;
+    counters.fire_lag_ms_max = std::max(counters.fire_lag_ms_max, lag);
+  }
   const auto o = static_cast<std::uint32_t>(payload >> 32);
   const auto kind = static_cast<TimerKind>((payload >> 16) & 0xffu);
   const auto detail = static_cast<std::uint32_t>(payload & 0xffffu);

@@ -30,6 +30,11 @@ struct EngineCounters {
   std::uint64_t events_late = 0;
   std::uint64_t events_duplicate = 0;
   std::uint64_t timers_fired = 0;
+  // How far past each deadline the newest event time was when the deadline fired (while
+  // input was still arriving): the watermark bound plus at most the gap between arrivals.
+  std::uint64_t timers_fired_live = 0;
+  std::int64_t fire_lag_ms_max = 0;
+  std::int64_t fire_lag_ms_total = 0;
 };
 
 // Bytes held, by part: for benchmarks and for operators (served as metrics).

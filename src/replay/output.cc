@@ -128,6 +128,16 @@ std::string report_json(const Engine& engine, const ReplayStats& stats) {
   }
   json.end_object();
   json.end_object();
+  const EngineCounters& counters = engine.counters();
+  json.key("deadlines").begin_object();
+  json.field("fired", static_cast<std::int64_t>(counters.timers_fired));
+  json.field("fired_while_input_arrived", static_cast<std::int64_t>(counters.timers_fired_live));
+  json.field("watermark_bound_ms", engine.config().max_out_of_orderness_ms);
+  json.field("fire_lag_ms_max", counters.fire_lag_ms_max);
+  json.key("fire_lag_ms_mean");
+  if (counters.timers_fired_live == 0) json.null();
+  else json.number(static_cast<double>(counters.fire_lag_ms_total) / static_cast<double>(counters.timers_fired_live));
+  json.end_object();
   json.key("measures").begin_object();
   json.key("auto_handling_rate");
   if (closed == 0) json.null();

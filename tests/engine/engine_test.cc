@@ -204,3 +204,33 @@ TEST_F(HotspotTest, RetractedIncidentsDoNotCount) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+// Issue 3: "every timeout fires within the watermark bound of its deadline". With an event
+// every second, each deadline fires once the newest event is at most the bound (10 s) plus
+// one arrival gap (1 s) past it, never later.
+TEST(EngineFireLag, EveryDeadlineFiresWithinTheBoundPlusOneArrivalGap) {
+  Engine engine{RulesConfig{}};
+  EventParser parser(engine.interner());
+  Event event;
+  const TimeMs start = *parse_rfc3339_ms("2026-11-21T10:00:00Z");
+  for (int i = 0; i < 40; ++i) {  // 40 unpaid orders, one a second: 40 payment timeouts
+    const std::string json = R"({"id":"c)" + std::to_string(i) + R"(","type":"order.created","ts":)" +
+                             std::to_string(start + i * kSecondMs) + R"(,"order_id":"O)" + std::to_string(i) +
+                             R"(","user_id":"U)" + std::to_string(i) + R"(","amount":100,"address":{"text":"t","room":"1","lat":1,"lng":1}})";
+    ASSERT_TRUE(parser.parse(json, event));
+    engine.ingest(event);
+  }
+  for (TimeMs t = start + 40 * kSecondMs; t <= start + 20 * kMinuteMs; t += kSecondMs) {
+    ASSERT_TRUE(parser.parse(R"({"id":"t)" + std::to_string(t) + R"(","type":"clock.tick","ts":)" + std::to_string(t) + "}", event));
+    engine.ingest(event);
+  }
+  EXPECT_EQ(engine.counters().timers_fired_live, 40u);
+  EXPECT_GE(engine.counters().fire_lag_ms_max, 10 * kSecondMs);
+  EXPECT_LE(engine.counters().fire_lag_ms_max, 11 * kSecondMs);
+}
+
+}  // namespace
+}  // namespace og
