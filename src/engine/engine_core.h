@@ -215,6 +215,7 @@ struct OrderState {
   bool stall_running = false;
   bool stall_awaits_first_location = false;
   bool late_risk_raised = false;
+  bool current_rider_cancelled = false;  // the rider of rider_assigned_at cancelled
   std::uint8_t payment_count = 0;  // distinct txn_ids, capped at kMaxPaymentsPerOrder
   std::uint8_t seen_count = 0;
   std::uint8_t ping_cursor = 0;
@@ -409,6 +410,8 @@ class EngineCore {
   void restart_stall_clock(std::uint32_t o, const Event& e, bool has_position);
   void fire_stall(std::uint32_t o, TimeMs at);
   void drop_fulfilment_watches(std::uint32_t o);
+  void retract_fulfilment_deadlines(std::uint32_t o, const Event& e);
+  void adopt_early_incidents(std::uint32_t o);
   void check_state_consistency(std::uint32_t o, const Event& e);
 
   // behaviour (rules_behaviour.cc)

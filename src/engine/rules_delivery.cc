@@ -10,7 +10,7 @@ namespace og {
 namespace {
 
 bool rider_is_current(const OrderState& s) {
-  return s.rider_assigned_at != kAbsent && !(s.rider_cancelled_at != kAbsent && s.rider_cancelled_at >= s.rider_assigned_at);
+  return s.rider_assigned_at != kAbsent && !s.current_rider_cancelled;
 }
 
 // How many stages of the pipeline the order has left behind (0..kStageCount).
@@ -28,10 +28,13 @@ std::size_t stages_passed(const OrderState& s) {
 void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   const std::size_t passed = stages_passed(s);
-  for (std::size_t stage = 0; stage < passed; ++stage) {
-    clear(find_open_for_order(o, IncidentType::kOrderStuck, static_cast<std::uint32_t>(stage) + 1), e);
+  // A cancelled or completed order's later fulfilment events only feed STATE_INCONSISTENT.
+  if (!s.is_closed_at(e.ts)) {
+    for (std::size_t stage = 0; stage < passed; ++stage) {
+      clear(find_open_for_order(o, IncidentType::kOrderStuck, static_cast<std::uint32_t>(stage) + 1), e);
+    }
+    if (passed > static_cast<std::size_t>(Stage::kAssign)) clear(find_open_for_order(o, IncidentType::kRiderNotAssigned), e);
   }
-  if (passed > static_cast<std::size_t>(Stage::kAssign)) clear(find_open_for_order(o, IncidentType::kRiderNotAssigned), e);
 
   // Which stage runs now, and since when. The pipeline starts at payment (creation for cash on
   // delivery); no stage of an order counts from before its pipeline started.
@@ -126,8 +129,13 @@ void EngineCore::check_state_consistency(std::uint32_t o, const Event& e) {
                                   s.cancelled_at != kAbsent && s.cancelled_at < e.ts;
   const bool picked_up_unpaid = e.type == EventType::kDeliveryPickedUp && s.created &&
                                 s.payment_method == PaymentMethod::kOnline && !s.is_paid_at(e.ts);
-  if (after_completion || moved_after_cancel || picked_up_unpaid) {
+  if (after_completion || moved_after_cancel) {
     raise(Raise{.type = IncidentType::kStateInconsistent, .at = e.ts, .order = o, .evidence = {e.id}});
+  } else if (picked_up_unpaid) {
+    // A payment stamped at or before the pickup that arrives late proves this wrong: the
+    // pickup's ts is the "deadline" such evidence must beat.
+    raise(Raise{.type = IncidentType::kStateInconsistent, .at = e.ts, .order = o, .watch_deadline = e.ts,
+                .evidence = {e.id}});
   }
 }
 
@@ -138,8 +146,10 @@ void EngineCore::on_rider_assigned(std::uint32_t o, const Event& e) {
   if (s.rider_assigned_at == kAbsent || e.ts >= s.rider_assigned_at) {
     s.rider_assigned_at = e.ts;
     s.rider = e.rider_id;
+    s.current_rider_cancelled = false;
   }
-  if (Incident* cancelled = find_open_for_order(o, IncidentType::kRiderCancelled); cancelled && e.ts > cancelled->detected_at) {
+  if (Incident* cancelled = find_open_for_order(o, IncidentType::kRiderCancelled);
+      cancelled && e.ts > cancelled->detected_at && !s.is_closed_at(e.ts)) {
     clear(cancelled, e);
   }
   refresh_stage(o, e);
@@ -148,7 +158,15 @@ void EngineCore::on_rider_assigned(std::uint32_t o, const Event& e) {
 void EngineCore::on_rider_cancelled(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   if (s.rider_cancelled_at == kAbsent || e.ts > s.rider_cancelled_at) s.rider_cancelled_at = e.ts;
-  raise(Raise{.type = IncidentType::kRiderCancelled, .at = e.ts, .order = o, .evidence = {e.id}});
+  // Only the rider now assigned (or an unnamed one) stops the pickup stage; a late
+  // cancellation by a rider already replaced does not.
+  const bool cancels_current = e.ts >= s.rider_assigned_at && (e.rider_id == s.rider || e.rider_id == kNoSymbol);
+  if (cancels_current) s.current_rider_cancelled = true;
+  Incident* incident = raise(Raise{.type = IncidentType::kRiderCancelled, .at = e.ts, .order = o, .evidence = {e.id}});
+  if (incident != nullptr && s.rider_assigned_at != kAbsent && s.rider_assigned_at > e.ts) {
+    // A late cancellation: another rider was already assigned after it.
+    log.resolve(*incident, Resolution::kSelf, s.rider_assigned_at);
+  }
   count_rider_cancellation(o, e);
   refresh_stage(o, e);
 }
@@ -218,14 +236,22 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   if (!s.stall_running) restart = true;  // stopped by a failed attempt: the next location starts it
   else restart = s.stall_awaits_first_location || great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
   if (!restart) return;
-  clear(find_open_for_order(o, IncidentType::kRiderStalled), e);
+  // Clears only when the rider really moved: a clock restarted by the first ping after a
+  // failed attempt, at the same spot, is not a move.
+  const bool moved = s.stall_awaits_first_location || !s.stall_running ||
+                     great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
+  const bool moved_from_anchor = s.stall_anchor_at == kAbsent || great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
+  if (moved && moved_from_anchor) clear(find_open_for_order(o, IncidentType::kRiderStalled), e);
   restart_stall_clock(o, e, true);
 }
 
 void EngineCore::on_attempt_failed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   check_state_consistency(o, e);
-  raise(Raise{.type = IncidentType::kDeliveryFailed, .at = e.ts, .order = o, .evidence = {e.id}});
+  Incident* failed = raise(Raise{.type = IncidentType::kDeliveryFailed, .at = e.ts, .order = o, .evidence = {e.id}});
+  if (failed != nullptr && s.delivered_at != kAbsent && s.delivered_at > e.ts) {
+    log.resolve(*failed, Resolution::kSelf, s.delivered_at);  // a late failure: delivered after it
+  }
   retract_if_disproved(o, IncidentType::kRiderStalled, e);
   if (s.stall_running && e.ts >= s.stall_anchor_at) {
     s.stall_running = false;
@@ -244,8 +270,10 @@ void EngineCore::on_delivered(std::uint32_t o, const Event& e) {
   timers_.cancel(s.stall_timer);
   s.stall_running = false;
   retract_if_disproved(o, IncidentType::kDeliveryLate, e);
-  clear(find_open_for_order(o, IncidentType::kDeliveryFailed), e);
-  clear(find_open_for_order(o, IncidentType::kRiderStalled), e);
+  if (!s.is_closed_at(e.ts)) {
+    clear(find_open_for_order(o, IncidentType::kDeliveryFailed), e);
+    clear(find_open_for_order(o, IncidentType::kRiderStalled), e);
+  }
   refresh_stage(o, e);
 }
 

@@ -10,6 +10,9 @@
 namespace og {
 namespace {
 
+// Item lists are compared by the quantity of each SKU (docs/decisions.md #11): a picker who
+// takes two units from two expiry batches reports two lines [{a,1},{a,1}] for an ordered
+// [{a,2}], and that is neither a wrong nor a missing item.
 template <typename Items, typename SkuOf>
 std::vector<SkuQty> quantities_by_sku(const Items& items, SkuOf sku_of) {
   std::vector<SkuQty> result;

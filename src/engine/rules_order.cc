@@ -36,6 +36,7 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
 
   timers_.cancel(s.paid_no_order_timer);
   clear(find_open_for_order(o, IncidentType::kPaidNoOrder), e);
+  adopt_early_incidents(o);
   if (const OrderExtras* extra = find_extras(o)) {
     for (const PaymentRecord& payment : extra->paid_before_created) check_amount_mismatch(o, payment, e);
   }
@@ -51,6 +52,37 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   }
   refresh_stage(o, e);
   arm_delivery_late(o, e.ts);
+}
+
+// A cancellation or completion that arrives late can prove a missed fulfilment deadline was
+// never due: "when an order is cancelled or completed, its pending fulfilment deadlines are
+// dropped".
+void EngineCore::retract_fulfilment_deadlines(std::uint32_t o, const Event& e) {
+  for (const IncidentType type : {IncidentType::kDeliveryLate, IncidentType::kRiderStalled, IncidentType::kRiderNotAssigned}) {
+    retract_if_disproved(o, type, e);
+  }
+  for (std::size_t stage = 0; stage < kStageCount; ++stage) {
+    retract_if_disproved(o, IncidentType::kOrderStuck, e, static_cast<std::uint32_t>(stage) + 1);
+  }
+}
+
+// Incidents raised before the order itself was known (a payment, a shortage, a complaint that
+// came first) take on its facts now: the high-value raise, zone, community, customer.
+void EngineCore::adopt_early_incidents(std::uint32_t o) {
+  const OrderExtras* extra = find_extras(o);
+  if (extra == nullptr) return;
+  const OrderState& s = order(o);
+  for (const std::uint32_t index : extra->incidents) {
+    Incident& incident = log.at(index);
+    if (incident.is_closed()) continue;
+    incident.zone = s.zone;
+    incident.community = s.community;
+    incident.user = s.user;
+    incident.order_amount = s.amount;
+    incident.vip = s.vip;
+    if (s.amount != kAbsent && s.amount >= config.high_value_amount) incident.severity = Severity::kHigh;
+    incident.priority = priority_of(incident);
+  }
 }
 
 void EngineCore::on_address_changed(std::uint32_t o, const Event& e) {
@@ -71,14 +103,8 @@ void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
   const bool first_cancellation = s.cancelled_at == kAbsent;
   s.cancelled_at = e.ts;
   keep_id(s.cancelled_event, e);
-  // A cancellation that arrives late can prove a missed deadline was never due.
-  for (const IncidentType type : {IncidentType::kPaymentTimeout, IncidentType::kDeliveryLate,
-                                  IncidentType::kRiderStalled, IncidentType::kRiderNotAssigned}) {
-    retract_if_disproved(o, type, e);
-  }
-  for (std::size_t stage = 0; stage < kStageCount; ++stage) {
-    retract_if_disproved(o, IncidentType::kOrderStuck, e, static_cast<std::uint32_t>(stage) + 1);
-  }
+  retract_if_disproved(o, IncidentType::kPaymentTimeout, e);
+  retract_fulfilment_deadlines(o, e);
   drop_fulfilment_watches(o);
   arm_stock_release(o, e.ts);
   if (first_cancellation && e.cancelled_by == CancelledBy::kUser) count_user_cancellation(o, e);
@@ -88,9 +114,7 @@ void EngineCore::on_order_completed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   if (s.completed_at != kAbsent && s.completed_at <= e.ts) return count_repeat();
   s.completed_at = e.ts;
-  for (const IncidentType type : {IncidentType::kDeliveryLate, IncidentType::kRiderStalled}) {
-    retract_if_disproved(o, type, e);
-  }
+  retract_fulfilment_deadlines(o, e);
   drop_fulfilment_watches(o);
 }
 

@@ -74,8 +74,20 @@ void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
 
   timers_.cancel(s.payment_timer);
   clear(find_open_for_order(o, IncidentType::kPaymentTimeout), e);
-  if (Incident* failed = find_open_for_order(o, IncidentType::kPaymentFailed); failed && e.ts > failed->detected_at) {
+  // "A later payment.succeeded": applied after the failure, which equal timestamps are too.
+  if (Incident* failed = find_open_for_order(o, IncidentType::kPaymentFailed); failed && e.ts >= failed->detected_at) {
     clear(failed, e);
+  }
+  // A payment stamped at or before a pickup (or refund) that looked unpaid arrives late.
+  retract_if_disproved(o, IncidentType::kStateInconsistent, e);
+  // A shortage on an order already paid is the paid kind (high): a late payment proves it.
+  for (const std::uint32_t index : find_extras(o) != nullptr ? find_extras(o)->incidents : std::vector<std::uint32_t>{}) {
+    Incident& shortage = log.at(index);
+    if (shortage.type == IncidentType::kOutOfStock && !shortage.is_closed() && shortage.detected_at >= e.ts &&
+        shortage.severity < config.type(IncidentType::kOutOfStock).severity) {
+      shortage.severity = config.type(IncidentType::kOutOfStock).severity;
+      shortage.priority = priority_of(shortage);
+    }
   }
   if (!s.created && first) {
     s.paid_no_order_timer = schedule(e.ts + config.paid_no_order_timeout_ms, e.ts, o, TimerKind::kPaidNoOrder);
@@ -93,9 +105,6 @@ void EngineCore::on_payment_failed(std::uint32_t o, const Event& e) {
   if (s.payment_failed_at == kAbsent || e.ts < s.payment_failed_at) s.payment_failed_at = e.ts;
   retract_if_disproved(o, IncidentType::kPaymentTimeout, e);
   timers_.cancel(s.payment_timer);
-  // A failed attempt on an order already paid is a stray retry, not an exception: retrying
-  // that payment could charge the customer twice (docs/decisions.md).
-  if (s.is_paid_at(e.ts)) return;
   Incident* incident = raise(Raise{.type = IncidentType::kPaymentFailed, .at = e.ts, .order = o, .evidence = {e.id}});
   if (incident != nullptr && s.paid_at != kAbsent && s.paid_at > e.ts) {
     // The success that clears it was already applied (it arrived before this late failure).
@@ -106,31 +115,45 @@ void EngineCore::on_payment_failed(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_refund_requested(std::uint32_t o, const Event& e) {
   auto& refunds = extras(o).refunds;
-  const auto known = std::find_if(refunds.begin(), refunds.end(),
-                                  [&](const RefundWatch& w) { return w.refund_id == e.refund_id; });
-  if (known != refunds.end()) return count_repeat();
-  if (refunds.size() >= kMaxRefundWatchesPerOrder) return;
-  RefundWatch& watch = refunds.emplace_back();
-  watch.refund_id = e.refund_id;
+  auto known = std::find_if(refunds.begin(), refunds.end(), [&](const RefundWatch& w) { return w.refund_id == e.refund_id; });
+  if (known != refunds.end() && known->requested_at != kAbsent) return count_repeat();
+  if (known == refunds.end()) {
+    if (refunds.size() >= kMaxRefundWatchesPerOrder) return;
+    known = refunds.insert(refunds.end(), RefundWatch{});
+    known->refund_id = e.refund_id;
+  }
+  RefundWatch& watch = *known;
   watch.requested_at = e.ts;
   watch.requested_event = keep_id(e);
-  watch.timer = schedule(e.ts + config.refund_timeout_ms, e.ts, o, TimerKind::kRefundTimeout,
-                         static_cast<std::uint32_t>(refunds.size() - 1));
+  // The success may already be known (it arrived first): no watch is needed if it was in time.
+  const TimeMs deadline = e.ts + config.refund_timeout_ms;
+  if (watch.succeeded_at != kAbsent && watch.succeeded_at <= deadline) return;
+  watch.timer = schedule(deadline, e.ts, o, TimerKind::kRefundTimeout, static_cast<std::uint32_t>(known - refunds.begin()));
 }
 
 void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   if (!s.is_paid_at(e.ts)) {
-    raise(Raise{.type = IncidentType::kStateInconsistent, .at = e.ts, .order = o, .evidence = {e.id}});
+    // A late payment stamped at or before this refund proves it wrong (watch_deadline).
+    raise(Raise{.type = IncidentType::kStateInconsistent, .at = e.ts, .order = o, .watch_deadline = e.ts, .evidence = {e.id}});
   }
-  for (RefundWatch& watch : extras(o).refunds) {
+  auto& refunds = extras(o).refunds;
+  bool matched = false;
+  for (RefundWatch& watch : refunds) {
     if (watch.refund_id == e.refund_id || e.refund_id == 0) {
+      matched = true;
       if (watch.succeeded_at == kAbsent) {
         watch.succeeded_at = e.ts;
         timers_.cancel(watch.timer);
         if (e.refund_id == 0) break;
       }
     }
+  }
+  // Remember a success whose request has not arrived yet, so the request arms no watch.
+  if (!matched && e.refund_id != 0 && refunds.size() < kMaxRefundWatchesPerOrder) {
+    RefundWatch& watch = refunds.emplace_back();
+    watch.refund_id = e.refund_id;
+    watch.succeeded_at = e.ts;
   }
   Incident* incident = find_open_for_order(o, IncidentType::kRefundFailed);
   if (incident != nullptr &&
@@ -142,7 +165,18 @@ void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
 }
 
 void EngineCore::on_refund_failed(std::uint32_t o, const Event& e) {
-  raise(Raise{.type = IncidentType::kRefundFailed, .at = e.ts, .order = o, .refund_id = e.refund_id, .evidence = {e.id}});
+  Incident* incident =
+      raise(Raise{.type = IncidentType::kRefundFailed, .at = e.ts, .order = o, .refund_id = e.refund_id, .evidence = {e.id}});
+  if (incident == nullptr) return;
+  // A late failure of a refund that already succeeded after it: cleared by itself.
+  if (const OrderExtras* extra = find_extras(o)) {
+    for (const RefundWatch& watch : extra->refunds) {
+      if (watch.refund_id == e.refund_id && watch.succeeded_at != kAbsent && watch.succeeded_at > e.ts) {
+        log.resolve(*incident, Resolution::kSelf, watch.succeeded_at);
+        return;
+      }
+    }
+  }
 }
 
 void EngineCore::fire_refund_timeout(std::uint32_t o, std::uint32_t w, TimeMs at) {
@@ -151,8 +185,9 @@ void EngineCore::fire_refund_timeout(std::uint32_t o, std::uint32_t w, TimeMs at
   const RefundWatch& watch = extra->refunds[w];
   const TimeMs deadline = watch.requested_at + config.refund_timeout_ms;
   if (watch.succeeded_at != kAbsent && watch.succeeded_at <= deadline) return;
-  raise(Raise{.type = IncidentType::kRefundFailed, .at = at, .order = o, .watch_deadline = deadline,
-              .refund_id = watch.refund_id, .evidence = {event_id(watch.requested_event)}});
+  Incident* incident = raise(Raise{.type = IncidentType::kRefundFailed, .at = at, .order = o, .watch_deadline = deadline,
+                                   .refund_id = watch.refund_id, .evidence = {event_id(watch.requested_event)}});
+  if (incident != nullptr && watch.succeeded_at != kAbsent) log.resolve(*incident, Resolution::kSelf, watch.succeeded_at);
 }
 
 void EngineCore::arm_stock_release(std::uint32_t o, TimeMs now) {
