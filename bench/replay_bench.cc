@@ -134,6 +134,7 @@ void BM_MemoryPerOpenOrder(benchmark::State& state) {
     state.counters["evidence_ids"] = per_order(parts.evidence_ids);
     state.counters["timers"] = per_order(parts.timers);
     state.counters["people"] = per_order(parts.people);
+    state.counters["dedupe"] = per_order(parts.dedupe);
   }
 }
 BENCHMARK(BM_MemoryPerOpenOrder)->Arg(1000000)->Unit(benchmark::kSecond)->Iterations(1);

@@ -42,7 +42,8 @@ EngineMemory Engine::memory_usage() const { return core_->memory_usage(); }
 // ---------------------------------------------------------------------------------------------
 // Arrival, dedupe, reorder buffer, timers
 
-EngineCore::EngineCore(RulesConfig config_in) : config(std::move(config_in)) {}
+EngineCore::EngineCore(RulesConfig config_in)
+    : config(std::move(config_in)), seen_ids_(static_cast<std::size_t>(config.dedupe_max_ids)) {}
 
 EngineMemory EngineCore::memory_usage() const {
   // Hash-map nodes cost their value plus about two pointers and the bucket slot.
@@ -57,9 +58,7 @@ EngineMemory EngineCore::memory_usage() const {
                            extra.incidents.capacity() * sizeof(std::uint32_t) +
                            extra.picked_before_created.capacity() * sizeof(Item);
   }
-  for (const OrderState& state : orders_) {
-    if (state.seen_overflow) memory.order_extras += sizeof(std::vector<std::uint64_t>) + state.seen_overflow->capacity() * 8;
-  }
+  memory.dedupe = seen_ids_.memory_bytes();
   memory.interned = interner.bytes_used();
   memory.evidence_ids = ids_.memory_bytes();
   memory.timers = timers_.memory_bytes();
@@ -91,36 +90,8 @@ std::uint32_t EngineCore::order_index(Symbol order_id) {
 }
 
 bool EngineCore::is_duplicate(const Event& event) {
-  if (event.order_id != kNoSymbol) {
-    OrderState& state = orders_[order_index(event.order_id)];
-    if (event.type == EventType::kRiderLocation) {
-      const auto& recent = state.recent_pings;
-      if (std::find(recent.begin(), recent.end(), event.id_hash) != recent.end()) return true;
-      state.recent_pings[state.ping_cursor] = event.id_hash;
-      state.ping_cursor = static_cast<std::uint8_t>((state.ping_cursor + 1) % kRecentPings);
-      return false;
-    }
-    const auto inline_end = state.seen_ids.begin() + state.seen_count;
-    if (std::find(state.seen_ids.begin(), inline_end, event.id_hash) != inline_end) return true;
-    if (state.seen_count < kInlineSeenIds) {
-      state.seen_ids[state.seen_count++] = event.id_hash;
-      return false;
-    }
-    if (!state.seen_overflow) state.seen_overflow = std::make_unique<std::vector<std::uint64_t>>();
-    auto& overflow = *state.seen_overflow;
-    if (std::find(overflow.begin(), overflow.end(), event.id_hash) != overflow.end()) return true;
-    // Bounded memory per order: past the bound the oldest overflow ids are forgotten.
-    if (overflow.size() + kInlineSeenIds >= kMaxSeenIdsPerOrder) overflow.erase(overflow.begin());
-    overflow.push_back(event.id_hash);
-    return false;
-  }
-  if (!master_seen_.insert(event.id_hash).second) return true;
-  master_seen_order_.push_back(event.id_hash);
-  if (master_seen_order_.size() > kMaxMasterSeenIds) {
-    master_seen_.erase(master_seen_order_.front());
-    master_seen_order_.pop_front();
-  }
-  return false;
+  if (event.order_id != kNoSymbol) order_index(event.order_id);  // the order exists from its first event
+  return !seen_ids_.insert(event.id_hash);
 }
 
 OrderExtras& EngineCore::extras(std::uint32_t o) {

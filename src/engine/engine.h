@@ -47,7 +47,10 @@ struct EngineMemory {
   std::size_t timers = 0;
   std::size_t people = 0;        // users and riders
   std::size_t incidents = 0;
-  std::size_t total() const { return orders + order_items + order_extras + interned + evidence_ids + timers + people + incidents; }
+  std::size_t dedupe = 0;        // event ids remembered
+  std::size_t total() const {
+    return orders + order_items + order_extras + interned + evidence_ids + timers + people + incidents + dedupe;
+  }
 };
 
 class EngineCore;

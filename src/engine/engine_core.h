@@ -14,9 +14,9 @@
 #include <queue>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
+#include "core/id_set.h"
 #include "core/interner.h"
 #include "core/symbol_table.h"
 #include "engine/engine.h"
@@ -150,8 +150,6 @@ struct OrderExtras {
   std::int64_t coupon_discount = 0;
 };
 
-inline constexpr std::size_t kInlineSeenIds = 8;
-inline constexpr std::size_t kRecentPings = 4;
 
 struct OrderState {
   Symbol order_id = kNoSymbol;
@@ -217,16 +215,6 @@ struct OrderState {
   bool late_risk_raised = false;
   bool current_rider_cancelled = false;  // the rider of rider_assigned_at cancelled
   std::uint8_t payment_count = 0;  // distinct txn_ids, capped at kMaxPaymentsPerOrder
-  std::uint8_t seen_count = 0;
-  std::uint8_t ping_cursor = 0;
-
-  // Dedupe by event id (hashed): the first ids inline, the rest beside, bounded by
-  // kMaxSeenIdsPerOrder. GPS pings, by far the most numerous, keep only a ring of the last
-  // few: a re-sent ping is harmless anyway (the stall clock ignores pings older than its last
-  // restart and the late-risk check runs once), so the ring only spares the work.
-  std::array<std::uint64_t, kInlineSeenIds> seen_ids{};
-  std::array<std::uint64_t, kRecentPings> recent_pings{};
-  std::unique_ptr<std::vector<std::uint64_t>> seen_overflow;
 
   bool is_closed_at(TimeMs t) const {
     return (cancelled_at != kAbsent && cancelled_at <= t) || (completed_at != kAbsent && completed_at <= t);
@@ -434,8 +422,9 @@ class EngineCore {
   std::uint32_t staging_slot_ = kNoSlot;
   std::deque<Pending> in_order_;
   std::priority_queue<Pending, std::vector<Pending>, PendingAfter> out_of_order_{PendingAfter{this}};
-  std::deque<std::uint64_t> master_seen_order_;  // FIFO bound for master_seen_
-  std::unordered_set<std::uint64_t> master_seen_;
+  // Every event id seen (hashed), across orders and master data: "the same id seen again is
+  // a duplicate, however late it comes", within engine.dedupe_max_ids.
+  IdSet seen_ids_;
 
   std::vector<OrderState> orders_;
   std::vector<std::uint32_t> order_by_symbol_;  // Symbol -> order index + 1 (0: none)
@@ -451,8 +440,6 @@ class EngineCore {
   bool finishing_ = false;
 };
 
-inline constexpr std::size_t kMaxSeenIdsPerOrder = 512;
-inline constexpr std::size_t kMaxMasterSeenIds = 1 << 20;
 inline constexpr std::size_t kMaxRefundWatchesPerOrder = 16;
 inline constexpr std::size_t kMaxPaymentsPerOrder = 16;
 

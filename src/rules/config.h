@@ -38,6 +38,9 @@ struct RulesConfig {
   // [engine]
   DurationMs max_out_of_orderness_ms = 10 * kSecondMs;
   std::int64_t high_value_amount = 100000;
+  // Event ids remembered for dedupe: the most recent half of this always, at most all of it
+  // (16 to 32 bytes each).
+  std::int64_t dedupe_max_ids = 50'000'000;
 
   // [sla] first-handling-action deadlines by severity (low, medium, high)
   std::array<DurationMs, kSeverityCount> sla_ms = {30 * kMinuteMs, 5 * kMinuteMs, 1 * kMinuteMs};

@@ -1,0 +1,28 @@
+#include "core/id_set.h"
+
+#include <gtest/gtest.h>
+
+namespace og {
+namespace {
+
+TEST(IdSet, RemembersWhatItSaw) {
+  IdSet ids(1000);
+  EXPECT_TRUE(ids.insert(42));
+  EXPECT_FALSE(ids.insert(42));
+  EXPECT_TRUE(ids.insert(43));
+  EXPECT_TRUE(ids.insert(0));    // 0 is a valid id (stored as 1)
+  EXPECT_FALSE(ids.insert(1));   // ... and therefore the same as 1
+}
+
+TEST(IdSet, AlwaysRemembersTheNewestHalfOfTheBoundAndNeverMoreThanIt) {
+  constexpr std::size_t kMax = 20000;
+  IdSet ids(kMax);
+  for (std::uint64_t id = 2; id < 2 + 100000; id += 2) ASSERT_TRUE(ids.insert(id * 0x9e3779b97f4a7c15ULL));
+  EXPECT_LE(ids.size(), kMax);
+  // The newest kMax / 2 are duplicates still; the very first ones have been forgotten.
+  for (std::uint64_t id = 100000 - kMax; id < 2 + 100000; id += 2) EXPECT_FALSE(ids.insert(id * 0x9e3779b97f4a7c15ULL)) << id;
+  EXPECT_TRUE(ids.insert(2 * 0x9e3779b97f4a7c15ULL));
+}
+
+}  // namespace
+}  // namespace og
