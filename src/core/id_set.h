@@ -16,7 +16,7 @@ class IdSet {
 
   // True when `id` was not remembered (and now is); false for a duplicate.
   bool insert(std::uint64_t id) {
-    id |= 1;  // 0 marks an empty slot
+    id |= 1;  // 0 marks an empty slot: ids are 63-bit hashes
     if (older_.contains(id) || current_.contains(id)) return false;
     if (current_.size() >= generation_limit_) {
       older_ = std::move(current_);

