@@ -431,7 +431,11 @@ class EngineCore {
   SymbolTable<UserState> users_;
   SymbolTable<RiderState> riders_;
   std::unordered_map<Symbol, CatalogEntry> catalog_;
-  std::unordered_map<Symbol, std::int64_t> stock_levels_;
+  struct StockLevel {
+    std::int64_t available = 0;
+    TimeMs at = kAbsent;
+  };
+  std::unordered_map<Symbol, StockLevel> stock_levels_;  // the latest report per SKU
   std::unordered_map<Symbol, ZoneEntry> zones_;
   std::unordered_map<std::uint64_t, HotspotWindow> hotspots_;  // (community, type)
   IdArena ids_;

@@ -186,11 +186,23 @@ void EngineCore::on_catalog_item(const Event& e) {
 }
 
 void EngineCore::on_stock_level(const Event& e) {
-  stock_levels_[e.sku] = e.available;
   const auto entry = catalog_.find(e.sku);
   const std::int64_t reorder_point = entry != catalog_.end() && entry->second.reorder_point != kAbsent
                                          ? entry->second.reorder_point
                                          : config.default_reorder_point;
+  StockLevel& latest = stock_levels_[e.sku];
+  if (latest.at != kAbsent && e.ts < latest.at) {
+    // A late report older than the current level: in event time it came first. A low one
+    // opened an incident that the newer (sufficient) level then cleared.
+    if (e.available < reorder_point && latest.available >= reorder_point &&
+        find_open(IncidentType::kLowStock, e.sku) == nullptr) {
+      if (Incident* low = raise(Raise{.type = IncidentType::kLowStock, .at = e.ts, .subject = e.sku, .evidence = {e.id}})) {
+        log.resolve(*low, Resolution::kSelf, latest.at);
+      }
+    }
+    return;
+  }
+  latest = StockLevel{e.available, e.ts};
   if (e.available < reorder_point) {
     raise(Raise{.type = IncidentType::kLowStock, .at = e.ts, .subject = e.sku, .evidence = {e.id}});
   } else {
