@@ -78,10 +78,12 @@ void check_accepted(const og::Interner& interner, const og::Event& e) {
     const std::string_view order_id = interner.view(e.order_id);
     FUZZ_CHECK(!order_id.empty() && order_id.size() <= og::kMaxIdBytes);
   }
-  for (const og::Symbol s : {e.user_id, e.merchant_id, e.zone, e.community, e.rider_id, e.txn_id, e.refund_id, e.sku,
-                             e.substitute_sku, e.category, e.warehouse, e.code, e.coupon.code}) {
+  for (const og::Symbol s : {e.user_id, e.merchant_id, e.zone, e.community, e.rider_id, e.sku, e.substitute_sku,
+                             e.category, e.warehouse, e.code, e.coupon.code}) {
     FUZZ_CHECK(in_symbol_range(interner, s));
   }
+  // Transaction and refund ids are hashes: absent (0) or odd.
+  for (const std::uint64_t h : {e.txn_id, e.refund_id}) FUZZ_CHECK(h == 0 || (h & 1) == 1);
   FUZZ_CHECK(e.ts != og::kAbsent);
   check_time_round_trip(e.ts);
   for (const og::TimeMs t : {e.promise_at, e.slot_start, e.slot_end, e.coupon.expires_at}) {
