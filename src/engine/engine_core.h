@@ -176,7 +176,9 @@ struct OrderState {
   TimeMs delivered_at = kAbsent;
   TimeMs promise_at = kAbsent;
   TimeMs slot_start = kAbsent;
-  TimeMs stage_started_at = kAbsent;
+  // For each fulfilment stage, the start whose deadline has already fired (kAbsent: none),
+  // so a stage raises once per start. Starts themselves follow from the milestones above.
+  std::array<TimeMs, kStageCount> stage_fired_start{kAbsent, kAbsent, kAbsent, kAbsent, kAbsent};
   TimeMs stall_anchor_at = kAbsent;  // last restart of the stall clock, or when it stopped
 
   LatLng address_position;
@@ -201,7 +203,6 @@ struct OrderState {
   OrderKind kind = OrderKind::kGrocery;
   PaymentMethod payment_method = PaymentMethod::kOnline;
   SubstitutionPref substitution_pref = SubstitutionPref::kContact;
-  Stage stage = Stage::kCount;  // kCount: no stage running
   bool created = false;
   bool vip = false;
   bool has_extras = false;
@@ -392,6 +393,8 @@ class EngineCore {
 
   // fulfilment stages and delivery (rules_delivery.cc)
   void refresh_stage(std::uint32_t o, const Event& e);
+  TimeMs stage_start(std::uint32_t o, Stage stage) const;  // kAbsent: the stage is not running
+  void arm_stage_timer(std::uint32_t o, TimeMs now);
   void fire_stage(std::uint32_t o, Stage stage, TimeMs at);
   void arm_delivery_late(std::uint32_t o, TimeMs now);
   void fire_delivery_late(std::uint32_t o, TimeMs at);

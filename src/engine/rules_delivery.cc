@@ -13,85 +13,96 @@ bool rider_is_current(const OrderState& s) {
   return s.rider_assigned_at != kAbsent && !s.current_rider_cancelled;
 }
 
-// How many stages of the pipeline the order has left behind (0..kStageCount).
-std::size_t stages_passed(const OrderState& s) {
-  if (s.picked_up_at != kAbsent || s.delivered_at != kAbsent) return kStageCount;
-  if (s.rider_assigned_at != kAbsent) return static_cast<std::size_t>(Stage::kPickup);
-  if (s.pick_completed_at != kAbsent) return static_cast<std::size_t>(Stage::kAssign);
-  if (s.pick_started_at != kAbsent) return static_cast<std::size_t>(Stage::kPick);
-  if (s.reserved_at != kAbsent) return static_cast<std::size_t>(Stage::kPickStart);
-  return 0;
-}
+bool seen(TimeMs t) { return t != kAbsent; }
+
+IncidentType stuck_type(Stage stage) { return stage == Stage::kAssign ? IncidentType::kRiderNotAssigned : IncidentType::kOrderStuck; }
+std::uint32_t stuck_detail(Stage stage) { return stage == Stage::kAssign ? 0 : static_cast<std::uint32_t>(stage) + 1; }
 
 }  // namespace
 
+// The stage table read as its "from -> to" columns: each stage is its own watch, so a rider
+// assigned while picking is still going on does not silence the pick stage. Two tracks: the
+// warehouse (reserve, pick_start, pick), where a later warehouse event also ends earlier
+// stages (a missing stock.reserved is not a stuck order), and dispatch (assign, pickup).
+// Goods that left (picked up or delivered) end every stage. Stages start only once the order
+// is known, and a stage that began with an earlier payment counts from the payment's ts.
+TimeMs EngineCore::stage_start(std::uint32_t o, Stage stage) const {
+  const OrderState& s = orders_[o];
+  if (!s.created || seen(s.cancelled_at) || seen(s.completed_at)) return kAbsent;
+  if (seen(s.picked_up_at) || seen(s.delivered_at)) return kAbsent;
+  if (config.stage_limit_ms(s.kind, stage) <= 0) return kAbsent;
+  const TimeMs pipeline_start = s.payment_method == PaymentMethod::kCod ? s.created_at : s.paid_at;
+  switch (stage) {
+    case Stage::kReserve:
+      return seen(s.reserved_at) || seen(s.pick_started_at) || seen(s.pick_completed_at) ? kAbsent : pipeline_start;
+    case Stage::kPickStart: {
+      if (!seen(s.reserved_at) || seen(s.pick_started_at) || seen(s.pick_completed_at)) return kAbsent;
+      return seen(s.slot_start) ? std::max(s.reserved_at, s.slot_start - config.slot_lead_ms) : s.reserved_at;
+    }
+    case Stage::kPick:
+      return seen(s.pick_started_at) && !seen(s.pick_completed_at) ? s.pick_started_at : kAbsent;
+    case Stage::kAssign: {
+      // Errands have no warehouse: assignment is due from payment (creation for cash on delivery).
+      const TimeMs from = s.kind == OrderKind::kErrand ? pipeline_start : s.pick_completed_at;
+      // After a rider cancelled, RIDER_CANCELLED watches for the next one (docs/decisions.md #8).
+      return seen(from) && !seen(s.rider_assigned_at) ? from : kAbsent;
+    }
+    case Stage::kPickup:
+      return rider_is_current(s) ? s.rider_assigned_at : kAbsent;
+    case Stage::kCount:
+      break;
+  }
+  return kAbsent;
+}
+
 void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  const std::size_t passed = stages_passed(s);
-  // A cancelled or completed order's later fulfilment events only feed STATE_INCONSISTENT.
-  if (!s.is_closed_at(e.ts)) {
-    for (std::size_t stage = 0; stage < passed; ++stage) {
-      clear(find_open_for_order(o, IncidentType::kOrderStuck, static_cast<std::uint32_t>(stage) + 1), e);
-    }
-    if (passed > static_cast<std::size_t>(Stage::kAssign)) clear(find_open_for_order(o, IncidentType::kRiderNotAssigned), e);
+  for (std::size_t index = 0; index < kStageCount; ++index) {
+    const auto stage = static_cast<Stage>(index);
+    if (stage_start(o, stage) != kAbsent) continue;
+    Incident* stuck = find_open_for_order(o, stuck_type(stage), stuck_detail(stage));
+    if (stuck == nullptr || s.is_closed_at(e.ts)) continue;  // a closed order's events only feed STATE_INCONSISTENT
+    // Stopped without its next event (the rider cancelled): an incident its deadline raised is
+    // proved wrong when the stop came at or before that deadline. Otherwise the stage passed.
+    const bool stopped = stage == Stage::kPickup && s.current_rider_cancelled && !seen(s.picked_up_at) && !seen(s.delivered_at);
+    if (stopped) retract_if_disproved(o, stuck_type(stage), e, stuck_detail(stage));
+    else clear(stuck, e);
   }
-
-  // Which stage runs now, and since when. The pipeline starts at payment (creation for cash on
-  // delivery); no stage of an order counts from before its pipeline started.
-  Stage next = Stage::kCount;
-  TimeMs start = kAbsent;
-  const TimeMs pipeline_start = s.payment_method == PaymentMethod::kCod ? s.created_at : s.paid_at;
-  if (s.created && pipeline_start != kAbsent && s.cancelled_at == kAbsent && s.completed_at == kAbsent &&
-      passed < kStageCount) {
-    if (rider_is_current(s)) {
-      next = Stage::kPickup;
-      start = s.rider_assigned_at;
-    } else if (s.rider_assigned_at != kAbsent) {
-      next = Stage::kCount;  // the rider cancelled: RIDER_CANCELLED watches for the next one
-    } else if (s.kind == OrderKind::kErrand) {
-      next = Stage::kAssign;
-      start = pipeline_start;
-    } else if (s.pick_completed_at != kAbsent) {
-      next = Stage::kAssign;
-      start = s.pick_completed_at;
-    } else if (s.pick_started_at != kAbsent) {
-      next = Stage::kPick;
-      start = s.pick_started_at;
-    } else if (s.reserved_at != kAbsent) {
-      next = Stage::kPickStart;
-      start = s.reserved_at;
-      if (s.slot_start != kAbsent) start = std::max(start, s.slot_start - config.slot_lead_ms);
-    } else {
-      next = Stage::kReserve;
-      start = pipeline_start;
-    }
-    start = std::max(start, pipeline_start);
-    if (next != Stage::kCount && config.stage_limit_ms(s.kind, next) <= 0) next = Stage::kCount;
-  }
-  if (next == s.stage && (next == Stage::kCount || start == s.stage_started_at)) return;
-  // A stage that stopped without being passed (the rider cancelled; a late event moved the
-  // start): an incident its old deadline raised is disproved when `e` came at or before it.
-  if (s.stage != Stage::kCount && static_cast<std::size_t>(s.stage) >= passed) {
-    if (s.stage == Stage::kAssign) retract_if_disproved(o, IncidentType::kRiderNotAssigned, e);
-    else retract_if_disproved(o, IncidentType::kOrderStuck, e, static_cast<std::uint32_t>(s.stage) + 1);
-  }
-  timers_.cancel(s.stage_timer);
-  s.stage = next;
-  s.stage_started_at = start;
-  if (next == Stage::kCount) return;
   keep_id(s.stage_event, e);
-  s.stage_timer = schedule(start + config.stage_limit_ms(s.kind, next), e.ts, o, TimerKind::kStage,
-                           static_cast<std::uint32_t>(next));
+  arm_stage_timer(o, e.ts);
+}
+
+void EngineCore::arm_stage_timer(std::uint32_t o, TimeMs now) {
+  OrderState& s = order(o);
+  timers_.cancel(s.stage_timer);
+  TimeMs earliest = kAbsent;
+  std::size_t earliest_stage = kStageCount;
+  for (std::size_t index = 0; index < kStageCount; ++index) {
+    const auto stage = static_cast<Stage>(index);
+    const TimeMs start = stage_start(o, stage);
+    if (start == kAbsent || s.stage_fired_start[index] == start) continue;
+    const TimeMs deadline = start + config.stage_limit_ms(s.kind, stage);
+    if (earliest == kAbsent || deadline < earliest) {
+      earliest = deadline;
+      earliest_stage = index;
+    }
+  }
+  if (earliest_stage == kStageCount) return;
+  s.stage_timer = schedule(earliest, now, o, TimerKind::kStage, static_cast<std::uint32_t>(earliest_stage));
 }
 
 void EngineCore::fire_stage(std::uint32_t o, Stage stage, TimeMs at) {
   OrderState& s = order(o);
-  if (s.stage != stage) return;
-  const TimeMs deadline = s.stage_started_at + config.stage_limit_ms(s.kind, stage);
-  Raise request{.type = stage == Stage::kAssign ? IncidentType::kRiderNotAssigned : IncidentType::kOrderStuck,
-                .at = at, .order = o, .watch_deadline = deadline, .evidence = {event_id(s.stage_event)}};
-  if (stage != Stage::kAssign) request.stage = stage;
-  raise(std::move(request));
+  const TimeMs start = stage_start(o, stage);
+  const auto index = static_cast<std::size_t>(stage);
+  if (start != kAbsent && s.stage_fired_start[index] != start) {
+    s.stage_fired_start[index] = start;
+    const TimeMs deadline = start + config.stage_limit_ms(s.kind, stage);
+    Raise request{.type = stuck_type(stage), .at = at, .order = o, .watch_deadline = deadline, .evidence = {event_id(s.stage_event)}};
+    if (stage != Stage::kAssign) request.stage = stage;
+    raise(std::move(request));
+  }
+  arm_stage_timer(o, at);  // the next stage still running, if any
 }
 
 void EngineCore::arm_delivery_late(std::uint32_t o, TimeMs now) {
@@ -118,7 +129,6 @@ void EngineCore::drop_fulfilment_watches(std::uint32_t o) {
   timers_.cancel(s.stage_timer);
   timers_.cancel(s.delivery_late_timer);
   timers_.cancel(s.stall_timer);
-  s.stage = Stage::kCount;
   s.stall_running = false;
 }
 
