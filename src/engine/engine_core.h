@@ -403,6 +403,7 @@ class EngineCore {
   void drop_fulfilment_watches(std::uint32_t o);
   void retract_fulfilment_deadlines(std::uint32_t o, const Event& e);
   void adopt_early_incidents(std::uint32_t o);
+  void raise_if_fulfilled_after(std::uint32_t o, const Event& e, std::initializer_list<TimeMs> fulfilment);
   void check_state_consistency(std::uint32_t o, const Event& e);
 
   // behaviour (rules_behaviour.cc)

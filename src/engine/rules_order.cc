@@ -66,6 +66,15 @@ void EngineCore::retract_fulfilment_deadlines(std::uint32_t o, const Event& e) {
   }
 }
 
+void EngineCore::raise_if_fulfilled_after(std::uint32_t o, const Event& e, std::initializer_list<TimeMs> fulfilment) {
+  TimeMs first_after = kAbsent;
+  for (const TimeMs t : fulfilment) {
+    if (t != kAbsent && t > e.ts && (first_after == kAbsent || t < first_after)) first_after = t;
+  }
+  if (first_after == kAbsent) return;
+  raise(Raise{.type = IncidentType::kStateInconsistent, .at = first_after, .order = o, .evidence = {e.id}});
+}
+
 // Incidents raised before the order itself was known (a payment, a shortage, a complaint that
 // came first) take on its facts now: the high-value raise, zone, community, customer.
 void EngineCore::adopt_early_incidents(std::uint32_t o) {
@@ -103,6 +112,9 @@ void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
   const bool first_cancellation = s.cancelled_at == kAbsent;
   s.cancelled_at = e.ts;
   keep_id(s.cancelled_event, e);
+  // A late cancellation can make fulfilment already applied impossible: picked up or
+  // delivered after it. Detected at the first such event, as in ts order.
+  raise_if_fulfilled_after(o, e, {s.picked_up_at, s.delivered_at});
   retract_if_disproved(o, IncidentType::kPaymentTimeout, e);
   retract_fulfilment_deadlines(o, e);
   drop_fulfilment_watches(o);
@@ -114,6 +126,8 @@ void EngineCore::on_order_completed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   if (s.completed_at != kAbsent && s.completed_at <= e.ts) return count_repeat();
   s.completed_at = e.ts;
+  raise_if_fulfilled_after(o, e, {s.reserved_at, s.pick_started_at, s.pick_completed_at, s.rider_assigned_at,
+                                  s.picked_up_at, s.delivered_at});
   retract_fulfilment_deadlines(o, e);
   drop_fulfilment_watches(o);
 }
