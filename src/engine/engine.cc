@@ -375,8 +375,7 @@ void EngineCore::clear(Incident* incident, const Event& evidence) {
   if (incident == nullptr) return;
   incident->evidence.push_back(evidence.id);
   if (incident->watch_deadline_ms != kAbsent && evidence.ts <= incident->watch_deadline_ms) {
-    uncount_for_hotspot(*incident);
-    log.retract(*incident, evidence.ts);
+    retract(*incident, evidence.ts);
     return;
   }
   log.resolve(*incident, Resolution::kSelf, evidence.ts);
@@ -400,37 +399,58 @@ void EngineCore::note_late_evidence(IncidentType type, std::uint32_t o, const Ev
 void EngineCore::count_for_hotspot(const Incident& incident) {
   if (incident.community == kNoSymbol || incident.subject_kind != SubjectKind::kOrder) return;
   if (!config.enabled(IncidentType::kCommunityHotspot)) return;
-  const std::uint64_t key = hotspot_key(incident.community, incident.type);
-  HotspotWindow& window = hotspots_[key];
+  HotspotWindow& window = hotspots_[hotspot_key(incident.community, incident.type)];
   const TimeMs t = incident.detected_at;
+  const DurationMs span = config.hotspot_window_ms;
   // Keep what any later window could still count (late incidents can carry older times).
-  std::erase_if(window.incidents, [&](const auto& entry) { return entry.first <= t - 2 * config.hotspot_window_ms; });
+  std::erase_if(window.incidents, [&](const auto& entry) { return entry.first <= t - 2 * span; });
   window.incidents.emplace_back(t, incident.index);
-  std::vector<std::uint32_t> in_window;
-  for (const auto& [detected, index] : window.incidents) {
-    if (detected > t - config.hotspot_window_ms && detected <= t) in_window.push_back(index);
-  }
-  if (static_cast<std::int64_t>(in_window.size()) < config.hotspot_count) return;
-  if (window.raised_at != kAbsent && t - window.raised_at < config.hotspot_window_ms) return;
-  Raise request{.type = IncidentType::kCommunityHotspot, .at = t, .subject = incident.community,
-                .about_type = incident.type, .evidence = {}};
-  for (const std::uint32_t index : in_window) request.evidence.push_back(log.at(index).evidence.empty() ? "" : log.at(index).evidence.front());
-  request.evidence.erase(std::remove(request.evidence.begin(), request.evidence.end(), std::string()), request.evidence.end());
-  if (Incident* hotspot = raise(std::move(request))) {
-    for (const std::uint32_t index : in_window) hotspot->linked.push_back(log.at(index).id);
-    hotspot->zone = incident.zone;
-    hotspot->community = incident.community;
-    window.raised_at = t;
+  std::sort(window.incidents.begin(), window.incidents.end());
+  if (find_open(IncidentType::kCommunityHotspot, incident.community, static_cast<std::uint32_t>(incident.type) + 1)) return;
+  // The windows this incident belongs to end at its own time or at a later incident's within
+  // the window (a late incident can complete a window that ends after it). The earliest that
+  // holds enough incidents, and that the once-per-window limit allows, raises the hotspot.
+  for (const auto& [end, unused] : window.incidents) {
+    if (end < t || end >= t + span) continue;
+    std::vector<std::uint32_t> in_window;
+    for (const auto& [detected, index] : window.incidents) {
+      if (detected > end - span && detected <= end) in_window.push_back(index);
+    }
+    if (static_cast<std::int64_t>(in_window.size()) < config.hotspot_count) continue;
+    if (window.raised_at != kAbsent && end - window.raised_at < span && window.raised_at - end < span) continue;
+    Raise request{.type = IncidentType::kCommunityHotspot, .at = end, .subject = incident.community,
+                  .about_type = incident.type, .evidence = {}};
+    for (const std::uint32_t index : in_window) {
+      if (!log.at(index).evidence.empty()) request.evidence.push_back(log.at(index).evidence.front());
+    }
+    if (Incident* hotspot = raise(std::move(request))) {
+      for (const std::uint32_t index : in_window) hotspot->linked.push_back(log.at(index).id);
+      hotspot->zone = incident.zone;
+      hotspot->community = incident.community;
+      window.raised_at = end;
+    }
+    return;
   }
 }
 
-void EngineCore::uncount_for_hotspot(const Incident& incident) {
+void EngineCore::retract(Incident& incident, TimeMs at) {
+  log.retract(incident, at);
   if (incident.community == kNoSymbol || incident.subject_kind != SubjectKind::kOrder) return;
   const auto it = hotspots_.find(hotspot_key(incident.community, incident.type));
   if (it == hotspots_.end()) return;
   auto& entries = it->second.incidents;
-  entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const auto& entry) { return entry.second == incident.index; }),
-                entries.end());
+  std::erase_if(entries, [&](const auto& entry) { return entry.second == incident.index; });
+  // "Retracted ones excluded": a hotspot that counted this incident and is left with too few
+  // is retracted too, and its once-per-window limit no longer holds.
+  Incident* hotspot = find_open(IncidentType::kCommunityHotspot, incident.community, static_cast<std::uint32_t>(incident.type) + 1);
+  if (hotspot == nullptr || std::find(hotspot->linked.begin(), hotspot->linked.end(), incident.id) == hotspot->linked.end()) return;
+  const auto still_counted = std::count_if(hotspot->linked.begin(), hotspot->linked.end(), [&](const std::string& id) {
+    return std::any_of(entries.begin(), entries.end(), [&](const auto& entry) { return log.at(entry.second).id == id; });
+  });
+  if (still_counted >= config.hotspot_count) return;
+  hotspot->evidence.push_back(incident.evidence.empty() ? incident.id : incident.evidence.back());
+  log.retract(*hotspot, at);
+  it->second.raised_at = kAbsent;
 }
 
 }  // namespace og
@@ -441,8 +461,7 @@ void EngineCore::retract_if_disproved(std::uint32_t o, IncidentType type, const 
   Incident* incident = find_open_for_order(o, type, detail);
   if (incident == nullptr || incident->watch_deadline_ms == kAbsent || e.ts > incident->watch_deadline_ms) return;
   incident->evidence.push_back(e.id);
-  uncount_for_hotspot(*incident);
-  log.retract(*incident, e.ts);
+  retract(*incident, e.ts);
 }
 
 }  // namespace og

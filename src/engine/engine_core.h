@@ -183,6 +183,8 @@ struct OrderState {
 
   LatLng address_position;
   LatLng stall_anchor;
+  LatLng last_ping;  // the latest rider.location, kept for a pickup that arrives after it
+  TimeMs last_ping_at = kAbsent;
 
   TimerId payment_timer;
   TimerId paid_no_order_timer;
@@ -338,7 +340,8 @@ class EngineCore {
   void retract_if_disproved(std::uint32_t order, IncidentType type, const Event& e, std::uint32_t detail = 0);
   int priority_of(const Incident& incident) const;
   void count_for_hotspot(const Incident& incident);
-  void uncount_for_hotspot(const Incident& incident);
+  // Retracts an incident (never before its detection) and what it alone held up: a hotspot.
+  void retract(Incident& incident, TimeMs at);
   std::string event_id(EventRef ref) const { return std::string(ids_.view(ref)); }
   EventRef keep_id(const Event& event) { return ids_.add(event.id); }
   void keep_id(EventRef& slot, const Event& event) { ids_.set(slot, event.id); }

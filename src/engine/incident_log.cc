@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/hash.h"
 
 namespace og {
@@ -71,14 +73,14 @@ void IncidentLog::resolve(Incident& incident, Resolution resolution, TimeMs at) 
   close(incident);
   incident.status = IncidentStatus::kResolved;
   incident.resolution = resolution;
-  incident.resolved_at = at;
+  incident.resolved_at = std::max(at, incident.detected_at);  // late evidence can carry an earlier ts
 }
 
 void IncidentLog::retract(Incident& incident, TimeMs at) {
   if (incident.is_closed()) return;
   close(incident);
   incident.status = IncidentStatus::kRetracted;
-  incident.retracted_at = at;
+  incident.retracted_at = std::max(at, incident.detected_at);
 }
 
 }  // namespace og

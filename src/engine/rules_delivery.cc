@@ -191,6 +191,16 @@ void EngineCore::on_picked_up(std::uint32_t o, const Event& e) {
   if (s.cancelled_at == kAbsent && s.completed_at == kAbsent && s.delivered_at == kAbsent &&
       order_kind_in(config.stall_order_kinds, s.kind)) {
     restart_stall_clock(o, e, false);
+    // A pickup that arrives after the rider's pings: the latest of them is the first location
+    // after pickup in event time, and restarts the clock (moving pings in between would each
+    // have restarted it; the latest is where the last restart can be).
+    if (s.last_ping_at != kAbsent && s.last_ping_at >= e.ts) {
+      s.stall_awaits_first_location = false;
+      s.stall_anchor = s.last_ping;
+      s.stall_anchor_at = s.last_ping_at;
+      timers_.cancel(s.stall_timer);
+      s.stall_timer = schedule(s.last_ping_at + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
+    }
   }
 }
 
@@ -223,6 +233,10 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
       rider.position = e.position;
       rider.position_at = e.ts;
     }
+  }
+  if (s.last_ping_at == kAbsent || e.ts >= s.last_ping_at) {
+    s.last_ping_at = e.ts;
+    s.last_ping = e.position;
   }
   const bool out_for_delivery = s.picked_up_at != kAbsent && s.picked_up_at <= e.ts &&
                                 !(s.delivered_at != kAbsent && s.delivered_at <= e.ts) && !s.is_closed_at(e.ts);

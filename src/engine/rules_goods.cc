@@ -157,8 +157,7 @@ void EngineCore::on_substitution_responded(std::uint32_t o, const Event& e) {
   Incident* mismatch = find_open_for_order(o, IncidentType::kPickingMismatch);
   if (mismatch != nullptr && picking_matches_order(o)) {
     mismatch->evidence.push_back(e.id);
-    uncount_for_hotspot(*mismatch);
-    log.retract(*mismatch, e.ts);
+    retract(*mismatch, e.ts);
   }
 }
 
