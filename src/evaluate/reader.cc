@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/messages.h"
 #include "evaluate/evaluate.h"
 
 namespace og {
@@ -22,27 +23,6 @@ using Result = tl::expected<void, std::string>;
 // when a file is not NDJSON at all (the same limit as events, EVENTS.md).
 constexpr std::size_t kMaxLineBytes = 1 << 20;
 constexpr std::size_t kReadBlockBytes = 1 << 20;
-
-tl::unexpected<std::string> fail(std::string_view field, std::string_view what) {
-  std::string message;
-  message.reserve(field.size() + what.size() + 2);
-  message.append(field).append(": ").append(what);
-  return tl::unexpected(std::move(message));
-}
-
-// File text echoed in a message: at most 64 bytes (cut on a UTF-8 boundary), quoted and
-// escaped, so that one bad line cannot flood or break a log line.
-std::string echo(std::string_view text) {
-  std::size_t size = std::min<std::size_t>(text.size(), 64);
-  while (size > 0 && size < text.size() && (static_cast<unsigned char>(text[size]) & 0xc0) == 0x80) --size;
-  std::string out = "'";
-  for (const char c : text.substr(0, size)) {
-    if (static_cast<unsigned char>(c) < 0x20) out += "?";
-    else out.push_back(c);
-  }
-  out += size < text.size() ? "...'" : "'";
-  return out;
-}
 
 std::optional<SubjectKind> subject_kind_from_name(std::string_view name) {
   for (const SubjectKind kind : {SubjectKind::kOrder, SubjectKind::kUser, SubjectKind::kRider, SubjectKind::kSku,
@@ -87,48 +67,48 @@ class RecordParser {
   Result parse(std::string_view line, bool status_required, Record& out) {
     out = Record{};
     seen_ = 0;
-    if (!simdjson::validate_utf8(line.data(), line.size())) return fail("line", "not valid UTF-8");
+    if (!simdjson::validate_utf8(line.data(), line.size())) return field_error("line", "not valid UTF-8");
     padded_.assign(line);
     padded_.resize(line.size() + simdjson::SIMDJSON_PADDING, ' ');
     od::document document;
     if (const auto error = parser_.iterate(padded_.data(), line.size(), padded_.size()).get(document)) {
-      return fail("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+      return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
     }
     od::object object;
     if (const auto error = document.get_object().get(object)) {
-      if (error != simdjson::INCORRECT_TYPE) return fail("json", std::string("invalid JSON: ") + simdjson::error_message(error));
-      return fail("json", "not a JSON object: each line must be one object");
+      if (error != simdjson::INCORRECT_TYPE) return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+      return field_error("json", "not a JSON object: each line must be one object");
     }
     for (auto member : object) {
       od::field field;
-      if (std::move(member).get(field)) return fail("json", "invalid JSON: malformed member");
+      if (std::move(member).get(field)) return field_error("json", "invalid JSON: malformed member");
       std::string_view name;
-      if (field.unescaped_key().get(name)) return fail("json", "invalid JSON: malformed key");
+      if (field.unescaped_key().get(name)) return field_error("json", "invalid JSON: malformed key");
       if (auto result = read_field(name, field.value(), out); !result) return result;
     }
     // simdjson 3.0 has no document::at_end(); current_location() is OUT_OF_BOUNDS exactly there.
     const char* trailing = nullptr;
     if (document.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
-      return fail("json", "invalid JSON: unexpected content after the object");
+      return field_error("json", "invalid JSON: unexpected content after the object");
     }
-    if (!(seen_ & kTypeBit)) return fail("type", "missing");
-    if (!(seen_ & kSubjectBit)) return fail("subject", "missing");
-    if (!(seen_ & kDetectedAtBit)) return fail("detected_at", "missing");
+    if (!(seen_ & kTypeBit)) return field_error("type", "missing");
+    if (!(seen_ & kSubjectBit)) return field_error("subject", "missing");
+    if (!(seen_ & kDetectedAtBit)) return field_error("detected_at", "missing");
     if (status_required && !(seen_ & kStatusBit)) {
-      return fail("status", "missing (needed to leave retracted incidents out)");
+      return field_error("status", "missing (needed to leave retracted incidents out)");
     }
     return {};
   }
 
  private:
   Result mark(std::string_view name, FieldBit bit) {
-    if (seen_ & bit) return fail(name, "appears twice in one object");
+    if (seen_ & bit) return field_error(name, "appears twice in one object");
     seen_ |= bit;
     return {};
   }
 
   static Result read_string(std::string_view name, od::value& value, std::string_view& out) {
-    if (value.get_string().get(out)) return fail(name, "must be a string");
+    if (value.get_string().get(out)) return field_error(name, "must be a string");
     return {};
   }
 
@@ -146,7 +126,7 @@ class RecordParser {
     if (auto result = read_optional(name, value, text); !result) return result;
     if (!text) return {};
     out = incident_type_from_name(*text);
-    if (!out) return fail(name, "unknown incident type " + echo(*text) + " (see docs/spec/INCIDENTS.md for the list)");
+    if (!out) return field_error(name, "unknown incident type " + quote_input(*text) + " (see docs/spec/INCIDENTS.md for the list)");
     return {};
   }
 
@@ -155,7 +135,7 @@ class RecordParser {
       if (auto result = mark(name, kTypeBit); !result) return result;
       std::optional<IncidentType> type;
       if (auto result = read_type_name(name, value, type); !result) return result;
-      if (!type) return fail(name, "must not be null");
+      if (!type) return field_error(name, "must not be null");
       out.key.type = *type;
       return {};
     }
@@ -167,7 +147,7 @@ class RecordParser {
       if (auto result = mark(name, kSkuBit); !result) return result;
       std::optional<std::string_view> sku;
       if (auto result = read_optional(name, value, sku); !result) return result;
-      if (sku && sku->empty()) return fail(name, "must not be empty (leave the field out instead)");
+      if (sku && sku->empty()) return field_error(name, "must not be empty (leave the field out instead)");
       if (sku) out.key.sku = std::string(*sku);
       return {};
     }
@@ -177,7 +157,7 @@ class RecordParser {
       if (auto result = read_optional(name, value, stage); !result) return result;
       if (!stage) return {};
       out.key.stage = stage_from_name(*stage);
-      if (!out.key.stage) return fail(name, "unknown stage " + echo(*stage) + " (reserve, pick_start, pick, assign, pickup)");
+      if (!out.key.stage) return field_error(name, "unknown stage " + quote_input(*stage) + " (reserve, pick_start, pick, assign, pickup)");
       return {};
     }
     if (name == "incident_type") {
@@ -189,7 +169,7 @@ class RecordParser {
       std::string_view text;
       if (auto result = read_string(name, value, text); !result) return result;
       auto time = parse_rfc3339_ms(text);
-      if (!time) return fail(name, time.error());
+      if (!time) return field_error(name, time.error());
       out.detected_at = *time;
       return {};
     }
@@ -216,33 +196,33 @@ class RecordParser {
 
   static Result read_subject(od::value& value, MatchKey& key) {
     od::object subject;
-    if (value.get_object().get(subject)) return fail("subject", "must be an object {\"kind\": ..., \"id\": ...}");
+    if (value.get_object().get(subject)) return field_error("subject", "must be an object {\"kind\": ..., \"id\": ...}");
     bool has_kind = false;
     bool has_id = false;
     for (auto member : subject) {
       od::field field;
-      if (std::move(member).get(field)) return fail("subject", "invalid JSON: malformed member");
+      if (std::move(member).get(field)) return field_error("subject", "invalid JSON: malformed member");
       std::string_view name;
-      if (field.unescaped_key().get(name)) return fail("subject", "invalid JSON: malformed key");
+      if (field.unescaped_key().get(name)) return field_error("subject", "invalid JSON: malformed key");
       if (name == "kind") {
-        if (has_kind) return fail("subject.kind", "appears twice in one object");
+        if (has_kind) return field_error("subject.kind", "appears twice in one object");
         has_kind = true;
         std::string_view text;
-        if (field.value().get_string().get(text)) return fail("subject.kind", "must be a string");
+        if (field.value().get_string().get(text)) return field_error("subject.kind", "must be a string");
         const auto kind = subject_kind_from_name(text);
-        if (!kind) return fail("subject.kind", echo(text) + " is not one of order, user, rider, sku, community");
+        if (!kind) return field_error("subject.kind", quote_input(text) + " is not one of order, user, rider, sku, community");
         key.subject_kind = *kind;
       } else if (name == "id") {
-        if (has_id) return fail("subject.id", "appears twice in one object");
+        if (has_id) return field_error("subject.id", "appears twice in one object");
         has_id = true;
         std::string_view text;
-        if (field.value().get_string().get(text)) return fail("subject.id", "must be a string");
-        if (text.empty()) return fail("subject.id", "must not be empty");
+        if (field.value().get_string().get(text)) return field_error("subject.id", "must be a string");
+        if (text.empty()) return field_error("subject.id", "must not be empty");
         key.subject_id.assign(text);
       }
     }
-    if (!has_kind) return fail("subject.kind", "missing");
-    if (!has_id) return fail("subject.id", "missing");
+    if (!has_kind) return field_error("subject.kind", "missing");
+    if (!has_id) return field_error("subject.id", "missing");
     return {};
   }
 

@@ -1,6 +1,7 @@
 #include "events/parser.h"
 
 #include "core/hash.h"
+#include "core/messages.h"
 
 #include <simdjson.h>
 
@@ -15,25 +16,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 using Result = tl::expected<void, std::string>;
-
-tl::unexpected<std::string> fail(std::string_view field, std::string_view what) {
-  std::string message;
-  message.reserve(field.size() + what.size() + 2);
-  message.append(field).append(": ").append(what);
-  return tl::unexpected(std::move(message));
-}
-
-// Client text echoed in a message: at most 64 bytes (cut on a UTF-8 boundary), control
-// characters escaped, so that one bad line cannot flood or break a log line.
-std::string echo(std::string_view text) {
-  std::size_t size = std::min<std::size_t>(text.size(), 64);
-  while (size > 0 && size < text.size() && (static_cast<unsigned char>(text[size]) & 0xc0) == 0x80) --size;
-  std::string escaped;
-  append_json_string(escaped, text.substr(0, size));
-  std::string out = "'" + escaped.substr(1, escaped.size() - 2);
-  out += size < text.size() ? "...'" : "'";
-  return out;
-}
 
 // Errors inside an array element name the element: "items[2].qty: must be at least 1". The
 // path is built only when there is an error to report.
@@ -201,25 +183,25 @@ class LineReader {
   Result read_object(od::object& object) {
     for (auto member : object) {
       od::field field;
-      if (std::move(member).get(field)) return fail("json", "invalid JSON: malformed member");
+      if (std::move(member).get(field)) return field_error("json", "invalid JSON: malformed member");
       std::string_view key;
-      if (field.unescaped_key().get(key)) return fail("json", "invalid JSON: malformed key");
+      if (field.unescaped_key().get(key)) return field_error("json", "invalid JSON: malformed key");
       if (auto result = read_field(key, field.value()); !result) return result;
     }
     return {};
   }
 
   Result finish() {
-    if (!deferred_.has_id) return fail("id", "missing (every event needs a unique id)");
-    if (!deferred_.has_type) return fail("type", "missing");
+    if (!deferred_.has_id) return field_error("id", "missing (every event needs a unique id)");
+    if (!deferred_.has_type) return field_error("type", "missing");
     const auto type = event_type_from_name(deferred_.type_name);
     if (!type) {
-      return fail("type", "unknown event type " + echo(deferred_.type_name) + " (see docs/spec/EVENTS.md for the list)");
+      return field_error("type", "unknown event type " + quote_input(deferred_.type_name) + " (see docs/spec/EVENTS.md for the list)");
     }
     event_.type = *type;
-    if (!deferred_.has_ts) return fail("ts", "missing (event time, RFC 3339 or epoch milliseconds)");
+    if (!deferred_.has_ts) return field_error("ts", "missing (event time, RFC 3339 or epoch milliseconds)");
     if (event_type_needs_order(event_.type) && event_.order_id == kNoSymbol) {
-      return fail("order_id", "missing (required for " + std::string(deferred_.type_name) + ")");
+      return field_error("order_id", "missing (required for " + std::string(deferred_.type_name) + ")");
     }
     return finish_type_specific();
   }
@@ -239,12 +221,12 @@ class LineReader {
         return {};
       }
       case Field::kType:
-        if (value.get_string().get(deferred_.type_name)) return fail(key, "must be a string");
+        if (value.get_string().get(deferred_.type_name)) return field_error(key, "must be a string");
         deferred_.has_type = true;
         return {};
       case Field::kTs:
         if (auto r = read_time(key, value, event_.ts); !r) return r;
-        if (event_.ts == kAbsent) return fail(key, "must not be null");
+        if (event_.ts == kAbsent) return field_error(key, "must not be null");
         deferred_.has_ts = true;
         return {};
       case Field::kOrderId: {
@@ -321,9 +303,9 @@ class LineReader {
   }
 
   Result read_id(std::string_view key, od::value& value, std::string_view& out) {
-    if (value.get_string().get(out)) return fail(key, "must be a string");
-    if (out.empty()) return fail(key, "must not be empty");
-    if (out.size() > kMaxIdBytes) return fail(key, "longer than 128 bytes");
+    if (value.get_string().get(out)) return field_error(key, "must be a string");
+    if (out.empty()) return field_error(key, "must not be empty");
+    if (out.size() > kMaxIdBytes) return field_error(key, "longer than 128 bytes");
     return {};
   }
 
@@ -332,14 +314,14 @@ class LineReader {
       out = {};
       return {};
     }
-    if (value.get_string().get(out)) return fail(key, "must be a string");
+    if (value.get_string().get(out)) return field_error(key, "must be a string");
     return {};
   }
 
   Result read_symbol(std::string_view key, od::value& value, Symbol& out) {
     std::string_view text;
     if (auto r = read_string(key, value, text); !r) return r;
-    if (text.size() > kMaxIdBytes * 4) return fail(key, "longer than 512 bytes");
+    if (text.size() > kMaxIdBytes * 4) return field_error(key, "longer than 512 bytes");
     out = interner_.intern(text);
     return {};
   }
@@ -347,7 +329,7 @@ class LineReader {
   Result read_hashed(std::string_view key, od::value& value, std::uint64_t& out) {
     std::string_view text;
     if (auto r = read_string(key, value, text); !r) return r;
-    if (text.size() > kMaxIdBytes * 4) return fail(key, "longer than 512 bytes");
+    if (text.size() > kMaxIdBytes * 4) return field_error(key, "longer than 512 bytes");
     out = text.empty() ? 0 : (hash64(text) | 1);  // never 0, which means absent
     return {};
   }
@@ -361,13 +343,13 @@ class LineReader {
 
   Result read_integer(std::string_view key, od::value& value, std::int64_t& out, std::string_view what) {
     od::json_type type;
-    if (value.type().get(type)) return fail(key, std::string("must be ") + std::string(what));
+    if (value.type().get(type)) return field_error(key, std::string("must be ") + std::string(what));
     if (type == od::json_type::null) {
       out = kAbsent;
       return {};
     }
-    if (type != od::json_type::number || value.get_int64().get(out)) return fail(key, std::string("must be ") + std::string(what));
-    if (out < 0) return fail(key, "must not be negative");
+    if (type != od::json_type::number || value.get_int64().get(out)) return field_error(key, std::string("must be ") + std::string(what));
+    if (out < 0) return field_error(key, "must not be negative");
     return {};
   }
 
@@ -381,42 +363,42 @@ class LineReader {
 
   Result read_number(std::string_view key, od::value& value, double& out, double low, double high) {
     if (is_null(value)) return {};  // absent: `out` keeps its default
-    if (value.get_double().get(out)) return fail(key, "must be a number");
+    if (value.get_double().get(out)) return field_error(key, "must be a number");
     if (!(out >= low && out <= high)) {
-      return fail(key, "out of range (" + std::to_string(low) + " to " + std::to_string(high) + ")");
+      return field_error(key, "out of range (" + std::to_string(low) + " to " + std::to_string(high) + ")");
     }
     return {};
   }
 
   Result read_bool(std::string_view key, od::value& value, bool& out) {
     if (is_null(value)) return {};  // absent: `out` keeps its default
-    if (value.get_bool().get(out)) return fail(key, "must be true or false");
+    if (value.get_bool().get(out)) return field_error(key, "must be true or false");
     return {};
   }
 
   Result read_time(std::string_view key, od::value& value, TimeMs& out) {
     od::json_type type;
-    if (value.type().get(type)) return fail(key, "invalid JSON value");
+    if (value.type().get(type)) return field_error(key, "invalid JSON value");
     if (type == od::json_type::null) {
       out = kAbsent;
       return {};
     }
     if (type == od::json_type::number) {
       std::int64_t millis = 0;
-      if (value.get_int64().get(millis)) return fail(key, "epoch time must be whole milliseconds");
+      if (value.get_int64().get(millis)) return field_error(key, "epoch time must be whole milliseconds");
       // The range RFC 3339 can write; beyond it later arithmetic (deadlines, windows) overflows.
       if (millis < kMinEpochMs || millis > kMaxEpochMs) {
-        return fail(key, "epoch milliseconds out of range (years 0000 to 9999)");
+        return field_error(key, "epoch milliseconds out of range (years 0000 to 9999)");
       }
       out = millis;
       return {};
     }
     std::string_view text;
     if (type != od::json_type::string || value.get_string().get(text)) {
-      return fail(key, "must be an RFC 3339 string or integer epoch milliseconds");
+      return field_error(key, "must be an RFC 3339 string or integer epoch milliseconds");
     }
     auto parsed = parse_rfc3339_ms(text);
-    if (!parsed) return fail(key, parsed.error());
+    if (!parsed) return field_error(key, parsed.error());
     out = *parsed;
     return {};
   }
@@ -431,7 +413,7 @@ class LineReader {
   // client sent (even ""), so the message starts with "json: " and only echoes it.
   Result skip_value(std::string_view path, od::value value, int depth) {
     const auto bad = [path](std::string_view what) {
-      return fail("json", "invalid JSON (" + std::string(what) + ") in field " + echo(path));
+      return field_error("json", "invalid JSON (" + std::string(what) + ") in field " + quote_input(path));
     };
     od::json_type type;
     if (value.type().get(type)) return bad("not a value");
@@ -486,17 +468,17 @@ class LineReader {
     out.clear();
     if (is_null(value)) return {};
     od::array array;
-    if (value.get_array().get(array)) return fail(key, "must be an array");
+    if (value.get_array().get(array)) return field_error(key, "must be an array");
     std::size_t index = 0;
     for (auto element : array) {
       od::object object;
-      if (element.get_object().get(object)) return fail(key, "[" + std::to_string(index) + "] must be an object");
-      if (index >= limit) return fail(key, "more than " + std::to_string(limit) + " entries");
+      if (element.get_object().get(object)) return field_error(key, "[" + std::to_string(index) + "] must be an object");
+      if (index >= limit) return field_error(key, "more than " + std::to_string(limit) + " entries");
       T& entry = out.emplace_back();
       for (auto member : object) {
         od::field field;
         std::string_view child;
-        if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON");
+        if (std::move(member).get(field) || field.unescaped_key().get(child)) return field_error(key, "invalid JSON");
         if (auto r = visit(entry, index, child, field.value()); !r) return r;
       }
       ++index;
@@ -514,7 +496,7 @@ class LineReader {
         if (child == "qty") {
           if (auto r = read_count(child, field, item.qty); !r) return r;
           if (item.qty == kAbsent) item.qty = 1;
-          if (item.qty < 1) return fail(child, "must be at least 1");
+          if (item.qty < 1) return field_error(child, "must be at least 1");
           return {};
         }
         if (child == "unit_price") return read_money(child, field, item.unit_price);
@@ -528,7 +510,7 @@ class LineReader {
     });
     if (!result) return result;
     for (std::size_t i = 0; i < event_.items.size(); ++i) {
-      if (event_.items[i].sku == kNoSymbol) return fail(nested(key, i, "sku"), "missing");
+      if (event_.items[i].sku == kNoSymbol) return field_error(nested(key, i, "sku"), "missing");
     }
     return {};
   }
@@ -549,11 +531,11 @@ class LineReader {
     event_.tags.clear();  // a repeated key replaces
     if (is_null(value)) return {};
     od::array array;
-    if (value.get_array().get(array)) return fail(key, "must be an array of strings");
+    if (value.get_array().get(array)) return field_error(key, "must be an array of strings");
     for (auto element : array) {
       std::string_view tag;
-      if (element.get_string().get(tag)) return fail(key, "must be an array of strings");
-      if (event_.tags.size() >= kMaxItems) return fail(key, "more than 1000 tags");
+      if (element.get_string().get(tag)) return field_error(key, "must be an array of strings");
+      if (event_.tags.size() >= kMaxItems) return field_error(key, "more than 1000 tags");
       event_.tags.push_back(interner_.intern(tag));
     }
     return {};
@@ -563,15 +545,15 @@ class LineReader {
     event_.channels.clear();  // a repeated key replaces
     if (is_null(value)) return {};
     od::array array;
-    if (value.get_array().get(array)) return fail(key, "must be an array of app, sms, phone");
+    if (value.get_array().get(array)) return field_error(key, "must be an array of app, sms, phone");
     for (auto element : array) {
       std::string_view name;
-      if (element.get_string().get(name)) return fail(key, "must be an array of app, sms, phone");
+      if (element.get_string().get(name)) return field_error(key, "must be an array of app, sms, phone");
       if (name == "app") event_.channels.push_back(Channel::kApp);
       else if (name == "sms") event_.channels.push_back(Channel::kSms);
       else if (name == "phone") event_.channels.push_back(Channel::kPhone);
-      else return fail(key, "unknown channel " + echo(name) + " (app, sms or phone)");
-      if (event_.channels.size() > 16) return fail(key, "too many channels");
+      else return field_error(key, "unknown channel " + quote_input(name) + " (app, sms or phone)");
+      if (event_.channels.size() > 16) return field_error(key, "too many channels");
     }
     return {};
   }
@@ -579,7 +561,7 @@ class LineReader {
   Result read_address(std::string_view key, od::value& value) {
     if (is_null(value)) return {};
     od::object object;
-    if (value.get_object().get(object)) return fail(key, "must be an object");
+    if (value.get_object().get(object)) return field_error(key, "must be an object");
     Address& address = event_.address;
     address = Address{};
     address.present = true;
@@ -587,7 +569,7 @@ class LineReader {
     for (auto member : object) {
       od::field field;
       std::string_view child;
-      if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON");
+      if (std::move(member).get(field) || field.unescaped_key().get(child)) return field_error(key, "invalid JSON");
       const std::string path = std::string(key) + "." + std::string(child);
       std::string_view text;
       if (child == "text" || child == "building" || child == "room" || child == "unit") {
@@ -613,14 +595,14 @@ class LineReader {
   Result read_coupon(std::string_view key, od::value& value) {
     if (is_null(value)) return {};
     od::object object;
-    if (value.get_object().get(object)) return fail(key, "must be an object");
+    if (value.get_object().get(object)) return field_error(key, "must be an object");
     Coupon& coupon = event_.coupon;
     coupon = Coupon{};
     coupon.present = true;
     for (auto member : object) {
       od::field field;
       std::string_view child;
-      if (std::move(member).get(field) || field.unescaped_key().get(child)) return fail(key, "invalid JSON");
+      if (std::move(member).get(field) || field.unescaped_key().get(child)) return field_error(key, "invalid JSON");
       const std::string path = std::string(key) + "." + std::string(child);
       Result r;
       if (child == "code") r = read_symbol(path, field.value(), coupon.code);
@@ -646,13 +628,13 @@ class LineReader {
       if (!allowed.empty()) allowed += ", ";
       allowed += name;
     }
-    return fail(key, "unknown value " + echo(text) + " (one of " + allowed + ")");
+    return field_error(key, "unknown value " + quote_input(text) + " (one of " + allowed + ")");
   }
 
   Result finish_type_specific() {
     Event& e = event_;
     const auto require = [](bool present, std::string_view field, std::string_view type) -> Result {
-      if (!present) return fail(field, "missing (required for " + std::string(type) + ")");
+      if (!present) return field_error(field, "missing (required for " + std::string(type) + ")");
       return {};
     };
     const std::string_view type = deferred_.type_name;
@@ -716,7 +698,7 @@ class LineReader {
         return {};
       case EventType::kRatingSubmitted:
         if (auto r = require(deferred_.has_score && e.score != kAbsent, "score", type); !r) return r;
-        if (e.score < 1 || e.score > 5) return fail("score", "must be 1 to 5");
+        if (e.score < 1 || e.score > 5) return field_error("score", "must be 1 to 5");
         return {};
       case EventType::kSubstitutionResponded:
         if (auto r = require(e.sku != kNoSymbol, "sku", type); !r) return r;
@@ -779,7 +761,7 @@ EventParser::~EventParser() = default;
 tl::expected<void, std::string> EventParser::parse(std::string_view json, Event& out) {
   out.reset();
   if (json.size() > kMaxLineBytes) {
-    return fail("line", "longer than 1 MiB (" + std::to_string(json.size()) + " bytes): split the event or trim it");
+    return field_error("line", "longer than 1 MiB (" + std::to_string(json.size()) + " bytes): split the event or trim it");
   }
 
   std::string& padded = impl_->padded;
@@ -788,20 +770,20 @@ tl::expected<void, std::string> EventParser::parse(std::string_view json, Event&
   od::document document;
   // simdjson validates UTF-8 while it indexes the line (stage 1), so there is no separate pass.
   if (auto error = impl_->parser.iterate(padded.data(), json.size(), padded.size()).get(document)) {
-    if (error == simdjson::UTF8_ERROR) return fail("line", "not valid UTF-8");
-    return fail("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+    if (error == simdjson::UTF8_ERROR) return field_error("line", "not valid UTF-8");
+    return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
   }
   od::object object;
   if (const auto error = document.get_object().get(object)) {
-    if (error != simdjson::INCORRECT_TYPE) return fail("json", std::string("invalid JSON: ") + simdjson::error_message(error));
-    return fail("json", "not a JSON object: each line must be one event object");
+    if (error != simdjson::INCORRECT_TYPE) return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+    return field_error("json", "not a JSON object: each line must be one event object");
   }
   LineReader reader(impl_->interner, out);
   if (auto result = reader.read_object(object); !result) return result;
   // simdjson 3.0 has no document::at_end(); current_location() is OUT_OF_BOUNDS exactly there.
   const char* trailing = nullptr;
   if (document.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
-    return fail("json", "invalid JSON: unexpected content after the event object");
+    return field_error("json", "invalid JSON: unexpected content after the event object");
   }
   return reader.finish();
 }
