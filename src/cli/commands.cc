@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -34,14 +35,14 @@ tl::expected<RulesConfig, std::string> load_config_or_defaults(const std::string
 int run_replay(const ReplayArgs& args) {
   auto config = load_config_or_defaults(args.config);
   if (!config) {
-    fmt::print(stderr, "orderguard replay: bad configuration: {}\n", config.error());
+    spdlog::error("orderguard replay: bad configuration: {}", config.error());
     return kExitUsage;
   }
   TimeMs until = kAbsent;
   if (!args.until.empty()) {
     auto parsed = parse_rfc3339_ms(args.until);
     if (!parsed) {
-      fmt::print(stderr, "orderguard replay: --until: {}\n", parsed.error());
+      spdlog::error("orderguard replay: --until: {}", parsed.error());
       return kExitUsage;
     }
     until = *parsed;
@@ -51,7 +52,7 @@ int run_replay(const ReplayArgs& args) {
   if (args.input != "-") {
     owned.reset(std::fopen(args.input.c_str(), "rb"));
     if (!owned) {
-      fmt::print(stderr, "orderguard replay: cannot open --input {}: {}\n", args.input, std::strerror(errno));
+      spdlog::error("orderguard replay: cannot open --input {}: {}", args.input, std::strerror(errno));
       return kExitFailure;
     }
     input = owned.get();
@@ -63,27 +64,27 @@ int run_replay(const ReplayArgs& args) {
       args.strict);
   const bool completed = runner.feed_stream(input);
   if (!completed) {
-    fmt::print(stderr, "orderguard replay: stopped at the first bad line (--strict)\n");
+    spdlog::error("orderguard replay: stopped at the first bad line (--strict)");
     return kExitFailure;
   }
   engine.finish(until);
 
   if (!write_file(args.incidents, incidents_ndjson(engine, engine.interner()))) {
-    fmt::print(stderr, "orderguard replay: cannot write --incidents {}\n", args.incidents);
+    spdlog::error("orderguard replay: cannot write --incidents {}", args.incidents);
     return kExitFailure;
   }
   // Commands come from the handling playbooks; until they run, the file is written empty so
   // that pipelines reading it keep working.
   if (!args.commands.empty() && !write_file(args.commands, "")) {
-    fmt::print(stderr, "orderguard replay: cannot write --commands {}\n", args.commands);
+    spdlog::error("orderguard replay: cannot write --commands {}", args.commands);
     return kExitFailure;
   }
   if (!args.report.empty() && !write_file(args.report, report_json(engine, runner.stats()))) {
-    fmt::print(stderr, "orderguard replay: cannot write --report {}\n", args.report);
+    spdlog::error("orderguard replay: cannot write --report {}", args.report);
     return kExitFailure;
   }
   const auto& stats = runner.stats();
-  fmt::print(stderr, "orderguard replay: {} events ({} bad lines, {} duplicates, {} late), {} incidents\n", stats.events,
+  spdlog::info("orderguard replay: {} events ({} bad lines, {} duplicates, {} late), {} incidents", stats.events,
              stats.bad_lines, engine.counters().events_duplicate, stats.late, engine.incidents().all().size());
   return kExitOk;
 }
@@ -91,7 +92,7 @@ int run_replay(const ReplayArgs& args) {
 int run_rules_check(const std::string& path) {
   auto config = load_rules_file(path);
   if (!config) {
-    fmt::print(stderr, "{}\n", config.error());
+    spdlog::error("{}", config.error());
     return kExitUsage;
   }
   const auto changes = diff_rules(RulesConfig{}, *config);

@@ -2,6 +2,7 @@
 // Exit 1 means exactly "an F1 is below --min-f1", so that a CI gate can tell a detection
 // regression from a broken pipeline (every file or usage problem is 2).
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <fmt/ranges.h>
 
 #include <fstream>
@@ -28,13 +29,13 @@ bool write_text_file(const std::string& path, const std::string& content) {
 int run_evaluate(const EvaluateArgs& args) {
   auto incidents = read_incidents_file(args.incidents, report_bad_line);
   if (!incidents) {
-    fmt::print(stderr, "orderguard evaluate: --incidents: {}; pass the file `orderguard replay --incidents` wrote\n",
+    spdlog::error("orderguard evaluate: --incidents: {}; pass the file `orderguard replay --incidents` wrote",
                incidents.error());
     return kExitUsage;
   }
   auto truth = read_truth_file(args.truth, report_bad_line);
   if (!truth) {
-    fmt::print(stderr, "orderguard evaluate: --truth: {}; pass the file `orderguard simulate --truth` wrote\n",
+    spdlog::error("orderguard evaluate: --truth: {}; pass the file `orderguard simulate --truth` wrote",
                truth.error());
     return kExitUsage;
   }
@@ -45,15 +46,15 @@ int run_evaluate(const EvaluateArgs& args) {
   std::fflush(stdout);
 
   if (evaluation.bad_incident_lines + evaluation.bad_truth_lines > 0) {
-    fmt::print(stderr, "orderguard evaluate: skipped {} bad line(s) in {} and {} in {}; the metrics leave them out\n",
+    spdlog::info("orderguard evaluate: skipped {} bad line(s) in {} and {} in {}; the metrics leave them out",
                evaluation.bad_incident_lines, args.incidents, evaluation.bad_truth_lines, args.truth);
   }
   if (evaluation.overall.truth == 0 && evaluation.overall.found == 0) {
-    fmt::print(stderr, "orderguard evaluate: nothing to compare: neither file holds a detection or a truth record\n");
+    spdlog::info("orderguard evaluate: nothing to compare: neither file holds a detection or a truth record");
   }
 
   if (!args.json.empty() && !write_text_file(args.json, evaluation_json(evaluation))) {
-    fmt::print(stderr, "orderguard evaluate: cannot write --json {}; check that its directory exists and is writable\n",
+    spdlog::error("orderguard evaluate: cannot write --json {}; check that its directory exists and is writable",
                args.json);
     return kExitUsage;
   }
@@ -61,7 +62,7 @@ int run_evaluate(const EvaluateArgs& args) {
   if (args.min_f1 >= 0) {
     const std::vector<std::string> below = f1_below(evaluation, args.min_f1);
     if (!below.empty()) {
-      fmt::print(stderr, "orderguard evaluate: F1 below --min-f1 {}: {}\n", args.min_f1, fmt::join(below, ", "));
+      spdlog::error("orderguard evaluate: F1 below --min-f1 {}: {}", args.min_f1, fmt::join(below, ", "));
       return kExitFailure;
     }
   }

@@ -1,10 +1,17 @@
 // cli/main: `orderguard` and its sub-commands. Parses arguments only; the work is in commands.cc.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
   using namespace og::cli;
+  // Diagnostics go to stderr through one logger (levels now, structured sinks for `serve`
+  // later); the messages carry their own "orderguard <command>:" prefix.
+  auto logger = spdlog::stderr_logger_st("orderguard");
+  logger->set_pattern("%v");
+  spdlog::set_default_logger(logger);
   CLI::App app{"OrderGuard: real-time order-exception engine (detects, fixes, escalates, proves, measures)", "orderguard"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "orderguard 0.1.0");

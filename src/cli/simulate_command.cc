@@ -1,6 +1,7 @@
 // `orderguard simulate`: the CLI glue around src/sim. Opens the files, runs the world, says
 // what it wrote. Everything else is in og::sim.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -30,7 +31,7 @@ bool open_output(const std::string& path, File& file) {
   file.handle = std::fopen(path.c_str(), "wb");
   file.owned = true;
   if (file.handle == nullptr) {
-    fmt::print(stderr, "orderguard simulate: cannot write {}: {}\n", path, std::strerror(errno));
+    spdlog::error("orderguard simulate: cannot write {}: {}", path, std::strerror(errno));
     return false;
   }
   return true;
@@ -40,7 +41,7 @@ bool open_output(const std::string& path, File& file) {
 
 int run_simulate(const SimulateArgs& args) {
   if (args.closed_loop) {
-    fmt::print(stderr, "orderguard simulate: --closed-loop is not available until handling lands\n");
+    spdlog::error("orderguard simulate: --closed-loop is not available until handling lands");
     return kExitUsage;
   }
   sim::SimConfig config;
@@ -50,22 +51,22 @@ int run_simulate(const SimulateArgs& args) {
   config.noise_rate = args.noise_rate;
   const auto platform = sim::platform_from_name(args.platform);
   if (!platform) {
-    fmt::print(stderr, "orderguard simulate: --platform must be grocery, errand, mall or mixed (got '{}')\n", args.platform);
+    spdlog::error("orderguard simulate: --platform must be grocery, errand, mall or mixed (got '{}')", args.platform);
     return kExitUsage;
   }
   config.platform = *platform;
   const auto start = parse_rfc3339_ms(args.start);
   if (!start) {
-    fmt::print(stderr, "orderguard simulate: --start: {}\n", start.error());
+    spdlog::error("orderguard simulate: --start: {}", start.error());
     return kExitUsage;
   }
   config.start_ms = *start;
   if (const auto valid = sim::validate(config); !valid) {
-    fmt::print(stderr, "orderguard simulate: {}\n", valid.error());
+    spdlog::error("orderguard simulate: {}", valid.error());
     return kExitUsage;
   }
   if (!args.truth.empty() && args.truth == args.out && args.out != "-") {
-    fmt::print(stderr, "orderguard simulate: --truth must be another file than --out\n");
+    spdlog::error("orderguard simulate: --truth must be another file than --out");
     return kExitUsage;
   }
 
@@ -79,16 +80,15 @@ int run_simulate(const SimulateArgs& args) {
   truth.flush();
   if (events.failed() || truth.failed() || (events_file.owned && std::fflush(events_file.handle) != 0) ||
       (truth_file.owned && std::fflush(truth_file.handle) != 0)) {
-    fmt::print(stderr, "orderguard simulate: writing failed: {}\n", std::strerror(errno));
+    spdlog::error("orderguard simulate: writing failed: {}", std::strerror(errno));
     return kExitFailure;
   }
-  fmt::print(stderr,
-             "orderguard simulate: {} orders over {} day(s), {} events, {} lines ({} duplicates, {} delayed, {} bad), "
+  spdlog::info("orderguard simulate: {} orders over {} day(s), {} events, {} lines ({} duplicates, {} delayed, {} bad), "
              "{} truth records ({} planted, {} near misses); {} to {}\n",
              stats.orders, stats.days, stats.events, stats.lines, stats.duplicates, stats.delayed, stats.bad_lines,
              stats.truth_records, stats.planted, stats.near_misses, format_utc_ms(stats.first_ts), format_utc_ms(stats.last_ts));
   if (stats.clean_surprises != 0) {
-    fmt::print(stderr, "orderguard simulate: warning: {} clean orders were flagged by the delivery checks (kept in the truth)\n",
+    spdlog::warn("orderguard simulate: warning: {} clean orders were flagged by the delivery checks (kept in the truth)",
                stats.clean_surprises);
   }
   return kExitOk;
