@@ -6,7 +6,7 @@
 namespace og {
 
 Interner::Interner() : slots_(1024) {
-  blocks_.push_back(std::make_unique<char[]>(kBlockBytes));
+  blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockBytes));
   offsets_.push_back(store("", kNoSymbol));
 }
 
@@ -60,7 +60,7 @@ std::uint32_t Interner::store(std::string_view text, Symbol symbol) {
   const std::size_t needed = kHeaderBytes + text.size();
   if (needed > kBlockBytes - block_used_) {
     if (blocks_.size() >= (std::size_t{1} << (32 - kBlockBits))) throw std::length_error("interner: 4 GiB of strings");
-    blocks_.push_back(std::make_unique<char[]>(kBlockBytes));
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockBytes));
     block_used_ = 0;
   }
   const auto offset = static_cast<std::uint32_t>(((blocks_.size() - 1) << kBlockBits) | block_used_);

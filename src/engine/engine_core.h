@@ -41,7 +41,7 @@ class IdArena {
   EventRef add(std::string_view id) {
     if (id.size() > kBlockBytes - used_ || blocks_.empty()) {
       if (blocks_.size() >= (std::size_t{1} << (32 - kBlockBits))) throw std::length_error("evidence ids: 4 GiB");
-      blocks_.push_back(std::make_unique<char[]>(kBlockBytes));
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockBytes));
       used_ = 0;
     }
     const EventRef ref{static_cast<std::uint32_t>(((blocks_.size() - 1) << kBlockBits) | used_),
