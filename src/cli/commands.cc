@@ -84,8 +84,9 @@ int run_replay(const ReplayArgs& args) {
     return kExitFailure;
   }
   const auto& stats = runner.stats();
-  spdlog::info("orderguard replay: {} events ({} bad lines, {} duplicates, {} late), {} incidents", stats.events,
-             stats.bad_lines, engine.counters().events_duplicate, stats.late, engine.incidents().all().size());
+  spdlog::info("orderguard replay: {} events ({} bad lines, {} duplicates, {} repeated facts, {} late), {} incidents",
+               stats.events, stats.bad_lines, engine.counters().events_duplicate, engine.counters().events_repeated,
+               stats.late, engine.incidents().all().size());
   return kExitOk;
 }
 

@@ -28,7 +28,8 @@ enum class IngestOutcome : std::uint8_t { kAccepted, kLate, kDuplicate };
 struct EngineCounters {
   std::uint64_t events_accepted = 0;
   std::uint64_t events_late = 0;
-  std::uint64_t events_duplicate = 0;
+  std::uint64_t events_duplicate = 0;  // an event id seen before
+  std::uint64_t events_repeated = 0;   // a new id for a fact already recorded (a second cancellation ...)
   std::uint64_t timers_fired = 0;
   // How far past each deadline the newest event time was when the deadline fired (while
   // input was still arriving): the watermark bound plus at most the gap between arrivals.

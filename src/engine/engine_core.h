@@ -4,14 +4,14 @@
 // engine.cc. Nothing outside src/engine includes this header.
 #pragma once
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <cstring>
-#include <stdexcept>
 #include <deque>
 #include <memory>
-#include <span>
 #include <queue>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -303,8 +303,9 @@ class EngineCore {
   std::uint32_t take_slot();
   void buffer(Pending pending);
   bool next_before(TimeMs before_ms, Pending& next);  // pops the earliest buffered event with ts < before_ms
-  // A repeat of a milestone already recorded (same event time): nothing to apply.
-  void count_repeat() { ++counters.events_duplicate; }
+  // A new event for a fact already recorded (the same milestone, the same transaction): it
+  // changes nothing, and is counted apart from duplicate ids.
+  void count_repeat() { ++counters.events_repeated; }
   void release(TimeMs before_ms);  // applies buffered events with ts < before_ms, firing timers in between
   void apply(const Event& event);
   void fire(TimeMs deadline_ms, std::uint64_t payload);

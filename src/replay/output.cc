@@ -105,6 +105,7 @@ std::string report_json(const Engine& engine, const ReplayStats& stats) {
   json.field("events", static_cast<std::int64_t>(stats.events));
   json.field("bad_lines", static_cast<std::int64_t>(stats.bad_lines));
   json.field("duplicates", static_cast<std::int64_t>(engine.counters().events_duplicate));
+  json.field("repeated_facts", static_cast<std::int64_t>(engine.counters().events_repeated));
   json.field("late", static_cast<std::int64_t>(stats.late));
   json.end_object();
   json.key("incidents").begin_object();
