@@ -236,9 +236,30 @@ std::string too_long_reason(std::uint64_t bytes) {
 }
 
 // Turns incident lines into detections; retracted incidents are counted and left out.
-class IncidentsCollector {
+// What both collectors share: the file they read, where bad lines are reported, and the
+// input they build.
+template <typename Input>
+class Collector {
  public:
-  IncidentsCollector(std::string_view file_name, const BadLineReporter& report) : file_(file_name), report_(report) {}
+  Collector(std::string_view file_name, const BadLineReporter& report) : file_(file_name), report_(report) {}
+  void too_long(std::uint64_t number, std::uint64_t bytes) { bad(number, too_long_reason(bytes)); }
+  Input take() { return std::move(input_); }
+
+ protected:
+  void bad(std::uint64_t number, const std::string& reason) {
+    ++input_.bad_lines;
+    if (report_) report_(file_, number, reason);
+  }
+  std::string_view file_;
+  const BadLineReporter& report_;
+  RecordParser parser_;
+  Record record_;
+  Input input_;
+};
+
+class IncidentsCollector : public Collector<IncidentsInput> {
+ public:
+  using Collector::Collector;
 
   void line(std::uint64_t number, std::string_view text) {
     if (auto parsed = parser_.parse(text, /*status_required=*/true, record_); !parsed) {
@@ -252,24 +273,11 @@ class IncidentsCollector {
     input_.detections.push_back(
         Detection{std::move(record_.key), record_.detected_at, std::string(record_.incident_id), number});
   }
-  void too_long(std::uint64_t number, std::uint64_t bytes) { bad(number, too_long_reason(bytes)); }
-  IncidentsInput take() { return std::move(input_); }
-
- private:
-  void bad(std::uint64_t number, const std::string& reason) {
-    ++input_.bad_lines;
-    if (report_) report_(file_, number, reason);
-  }
-  std::string_view file_;
-  const BadLineReporter& report_;
-  RecordParser parser_;
-  Record record_;
-  IncidentsInput input_;
 };
 
-class TruthCollector {
+class TruthCollector : public Collector<TruthInput> {
  public:
-  TruthCollector(std::string_view file_name, const BadLineReporter& report) : file_(file_name), report_(report) {}
+  using Collector::Collector;
 
   void line(std::uint64_t number, std::string_view text) {
     if (auto parsed = parser_.parse(text, /*status_required=*/false, record_); !parsed) {
@@ -278,19 +286,6 @@ class TruthCollector {
     }
     input_.planted.push_back(PlantedIncident{std::move(record_.key), record_.detected_at, std::string(record_.note), number});
   }
-  void too_long(std::uint64_t number, std::uint64_t bytes) { bad(number, too_long_reason(bytes)); }
-  TruthInput take() { return std::move(input_); }
-
- private:
-  void bad(std::uint64_t number, const std::string& reason) {
-    ++input_.bad_lines;
-    if (report_) report_(file_, number, reason);
-  }
-  std::string_view file_;
-  const BadLineReporter& report_;
-  RecordParser parser_;
-  Record record_;
-  TruthInput input_;
 };
 
 // Splits NDJSON fed in chunks of any size into lines (LF or CRLF), numbered from 1 as an
