@@ -398,7 +398,8 @@ class EngineCore {
   // fulfilment stages and delivery (rules_delivery.cc)
   void refresh_stage(std::uint32_t o, const Event& e);
   TimeMs stage_start(std::uint32_t o, Stage stage) const;  // kAbsent: the stage is not running
-  void arm_stage_timer(std::uint32_t o, TimeMs now);
+  std::array<TimeMs, kStageCount> stage_starts(std::uint32_t o) const;
+  void arm_stage_timer(std::uint32_t o, TimeMs now, const std::array<TimeMs, kStageCount>& starts);
   void fire_stage(std::uint32_t o, Stage stage, TimeMs at);
   void arm_delivery_late(std::uint32_t o, TimeMs now);
   void fire_delivery_late(std::uint32_t o, TimeMs at);

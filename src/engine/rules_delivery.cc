@@ -55,11 +55,18 @@ TimeMs EngineCore::stage_start(std::uint32_t o, Stage stage) const {
   return kAbsent;
 }
 
+std::array<TimeMs, kStageCount> EngineCore::stage_starts(std::uint32_t o) const {
+  std::array<TimeMs, kStageCount> starts{};
+  for (std::size_t index = 0; index < kStageCount; ++index) starts[index] = stage_start(o, static_cast<Stage>(index));
+  return starts;
+}
+
 void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
+  const auto starts = stage_starts(o);
   for (std::size_t index = 0; index < kStageCount; ++index) {
     const auto stage = static_cast<Stage>(index);
-    if (stage_start(o, stage) != kAbsent) continue;
+    if (starts[index] != kAbsent) continue;
     Incident* stuck = find_open_for_order(o, stuck_type(stage), stuck_detail(stage));
     if (stuck == nullptr || s.is_closed_at(e.ts)) continue;  // a closed order's events only feed STATE_INCONSISTENT
     // Stopped without its next event (the rider cancelled): an incident its deadline raised is
@@ -69,17 +76,17 @@ void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
     else clear(stuck, e);
   }
   keep_id(s.stage_event, e);
-  arm_stage_timer(o, e.ts);
+  arm_stage_timer(o, e.ts, starts);
 }
 
-void EngineCore::arm_stage_timer(std::uint32_t o, TimeMs now) {
+void EngineCore::arm_stage_timer(std::uint32_t o, TimeMs now, const std::array<TimeMs, kStageCount>& starts) {
   OrderState& s = order(o);
   timers_.cancel(s.stage_timer);
   TimeMs earliest = kAbsent;
   std::size_t earliest_stage = kStageCount;
   for (std::size_t index = 0; index < kStageCount; ++index) {
     const auto stage = static_cast<Stage>(index);
-    const TimeMs start = stage_start(o, stage);
+    const TimeMs start = starts[index];
     if (start == kAbsent || s.stage_fired_start[index] == start) continue;
     const TimeMs deadline = start + config.stage_limit_ms(s.kind, stage);
     if (earliest == kAbsent || deadline < earliest) {
@@ -102,7 +109,7 @@ void EngineCore::fire_stage(std::uint32_t o, Stage stage, TimeMs at) {
     if (stage != Stage::kAssign) request.stage = stage;
     raise(std::move(request));
   }
-  arm_stage_timer(o, at);  // the next stage still running, if any
+  arm_stage_timer(o, at, stage_starts(o));  // the next stage still running, if any
 }
 
 void EngineCore::arm_delivery_late(std::uint32_t o, TimeMs now) {
