@@ -112,12 +112,42 @@ struct EventFields {
 
 };
 
+// What a person did (agent.* events). Kept as text: these are rare, and the people desk
+// speaks in strings.
+struct AgentFields {
+  std::string agent_id;
+  std::string incident_id;
+  std::string name;             // agent.joined
+  std::string to;               // agent.reassign: the receiving agent
+  std::string text;             // agent.resolve `note`, agent.escalate `reason`, agent.comment `text`
+  std::string resolution_code;  // agent.resolve
+  std::uint8_t skills = 0;      // agent.joined: bit i = people::Skill i (payment, inventory,
+                                // delivery, aftersale, risk, senior)
+  std::int64_t capacity = kAbsent;
+  bool supervisor = false;
+  bool on_duty = false;
+
+  void clear() {
+    agent_id.clear();
+    incident_id.clear();
+    name.clear();
+    to.clear();
+    text.clear();
+    resolution_code.clear();
+    skills = 0;
+    capacity = kAbsent;
+    supervisor = false;
+    on_duty = false;
+  }
+};
+
 struct Event : EventFields {
   std::string id;
   std::vector<Item> items;
   std::vector<Symbol> tags;
   std::vector<PickupPoint> pickup_points;
   std::vector<Channel> channels;
+  AgentFields agent;
 
   // Makes the event empty again while keeping the containers' capacity.
   void reset() {
@@ -127,6 +157,7 @@ struct Event : EventFields {
     tags.clear();
     pickup_points.clear();
     channels.clear();
+    agent.clear();
   }
 };
 

@@ -17,6 +17,8 @@ constexpr std::array<TypeInfo, kEventTypeCount> kTypes = {{
     {EventType::kZoneConfig, "zone.config", false},
     {EventType::kRiderStatus, "rider.status", false},
     {EventType::kUserProfile, "user.profile", false},
+    {EventType::kAgentJoined, "agent.joined", false},
+    {EventType::kAgentDuty, "agent.duty", false},
     {EventType::kOrderCreated, "order.created", true},
     {EventType::kOrderAddressChanged, "order.address_changed", true},
     {EventType::kPaymentFailed, "payment.failed", true},
@@ -40,6 +42,12 @@ constexpr std::array<TypeInfo, kEventTypeCount> kTypes = {{
     {EventType::kRefundFailed, "refund.failed", true},
     {EventType::kComplaintFiled, "complaint.filed", true},
     {EventType::kRatingSubmitted, "rating.submitted", true},
+    {EventType::kAgentAck, "agent.ack", false},
+    {EventType::kAgentResolve, "agent.resolve", false},
+    {EventType::kAgentReassign, "agent.reassign", false},
+    {EventType::kAgentEscalate, "agent.escalate", false},
+    {EventType::kAgentComment, "agent.comment", false},
+    {EventType::kAgentFalsePositive, "agent.false_positive", false},
     {EventType::kClockTick, "clock.tick", false},
 }};
 
@@ -63,5 +71,10 @@ std::optional<EventType> event_type_from_name(std::string_view name) {
 }
 
 bool event_type_needs_order(EventType type) { return kTypes[static_cast<std::size_t>(type)].needs_order; }
+
+bool is_agent_event(EventType type) {
+  return type == EventType::kAgentJoined || type == EventType::kAgentDuty ||
+         (type >= EventType::kAgentAck && type <= EventType::kAgentFalsePositive);
+}
 
 }  // namespace og

@@ -18,6 +18,10 @@ enum class EventType : std::uint8_t {
   kZoneConfig,
   kRiderStatus,
   kUserProfile,
+  // People (docs/spec/EVENTS.md "Agent events"): joining and duty are applied with master
+  // data, an agent's handling after every order event of the same ts.
+  kAgentJoined,
+  kAgentDuty,
   kOrderCreated,
   kOrderAddressChanged,
   kPaymentFailed,
@@ -41,6 +45,12 @@ enum class EventType : std::uint8_t {
   kRefundFailed,
   kComplaintFiled,
   kRatingSubmitted,
+  kAgentAck,
+  kAgentResolve,
+  kAgentReassign,
+  kAgentEscalate,
+  kAgentComment,
+  kAgentFalsePositive,
   kClockTick,
   kCount,
 };
@@ -50,5 +60,6 @@ inline constexpr std::size_t kEventTypeCount = static_cast<std::size_t>(EventTyp
 std::string_view event_type_name(EventType type);
 std::optional<EventType> event_type_from_name(std::string_view name);
 bool event_type_needs_order(EventType type);
+bool is_agent_event(EventType type);
 
 }  // namespace og
