@@ -73,9 +73,8 @@ int run_replay(const ReplayArgs& args) {
     spdlog::error("orderguard replay: cannot write --incidents {}", args.incidents);
     return kExitFailure;
   }
-  // Commands come from the handling playbooks; until they run, the file is written empty so
-  // that pipelines reading it keep working.
-  if (!args.commands.empty() && !write_file(args.commands, "")) {
+  for (const AgentRefusal& refusal : engine.agent_refusals()) fmt::print(stderr, "event {}: {}\n", refusal.event_id, refusal.message);
+  if (!args.commands.empty() && !write_file(args.commands, commands_ndjson(engine))) {
     spdlog::error("orderguard replay: cannot write --commands {}", args.commands);
     return kExitFailure;
   }

@@ -26,6 +26,7 @@ std::uint64_t pack(std::uint32_t order, TimerKind kind, std::uint32_t detail) {
 Engine::Engine(RulesConfig config) : core_(std::make_unique<EngineCore>(std::move(config))) {}
 Engine::~Engine() = default;
 Interner& Engine::interner() { return core_->interner; }
+const Interner& Engine::interner() const { return core_->interner; }
 IngestOutcome Engine::ingest(const Event& event) { return core_->ingest(event); }
 Event& Engine::staging_event() { return core_->staging_event(); }
 IngestOutcome Engine::ingest_staged() { return core_->ingest_staged(); }
@@ -38,6 +39,13 @@ const EngineCounters& Engine::counters() const { return core_->counters; }
 const RulesConfig& Engine::config() const { return core_->config; }
 std::size_t Engine::order_count() const { return core_->order_count(); }
 EngineMemory Engine::memory_usage() const { return core_->memory_usage(); }
+const std::vector<Command>& Engine::commands() const { return core_->commands; }
+const std::vector<std::uint32_t>& Engine::escalations() const { return core_->escalations; }
+const std::vector<AgentRefusal>& Engine::agent_refusals() const { return core_->refusals; }
+const people::PeopleDesk& Engine::desk() const { return core_->desk; }
+const std::vector<people::Action>& Engine::desk_actions() const { return core_->desk_actions; }
+std::int64_t Engine::gmv() const { return core_->gmv; }
+std::uint64_t Engine::notifications_suppressed() const { return core_->notifications_suppressed; }
 
 // ---------------------------------------------------------------------------------------------
 // Arrival, dedupe, reorder buffer, timers
@@ -216,6 +224,11 @@ void EngineCore::finish(TimeMs until_ms) {
   expire(end + 1);
   max_ts = end;
   watermark = std::max(watermark == kAbsent ? end : watermark, end + 1);
+  // SLA deadlines at the end are past too (docs/people.md "Time").
+  if (desk.now() && *desk.now() <= end) {
+    (void)desk.advance(end + 1);
+    sync_desk();
+  }
   finishing_ = false;
 }
 
@@ -256,10 +269,13 @@ void EngineCore::fire(TimeMs at, std::uint64_t payload) {
     case TimerKind::kStage: fire_stage(o, static_cast<Stage>(detail), at); break;
     case TimerKind::kDeliveryLate: fire_delivery_late(o, at); break;
     case TimerKind::kStall: fire_stall(o, at); break;
+    case TimerKind::kPlaybook: fire_playbook(o, detail, at); break;
   }
+  start_playbooks();
 }
 
 void EngineCore::apply(const Event& e) {
+  current_event_ = &e;
   if (e.order_id == kNoSymbol) {
     switch (e.type) {
       case EventType::kCatalogItem: on_catalog_item(e); break;
@@ -267,8 +283,12 @@ void EngineCore::apply(const Event& e) {
       case EventType::kZoneConfig: on_zone_config(e); break;
       case EventType::kRiderStatus: on_rider_status(e); break;
       case EventType::kUserProfile: on_user_profile(e); break;
-      default: break;  // clock.tick only moves time
+      default:
+        if (is_agent_event(e.type)) on_agent_event(e);
+        break;  // clock.tick only moves time
     }
+    start_playbooks();
+    current_event_ = nullptr;
     return;
   }
   const std::uint32_t o = order_index(e.order_id);
@@ -298,6 +318,10 @@ void EngineCore::apply(const Event& e) {
     case EventType::kRatingSubmitted: on_rating(o, e); break;
     default: break;
   }
+  if (e.type == EventType::kOrderCreated || e.type == EventType::kPaymentSucceeded) count_gmv(o);
+  if (orders_[o].has_extras) playbook_event(o, e);
+  start_playbooks();
+  current_event_ = nullptr;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,6 +365,7 @@ Incident* EngineCore::raise(Raise request) {
   if (log.find_open(key_of(incident)) != nullptr) return nullptr;
   incident.priority = priority_of(incident);
   Incident& added = log.add(std::move(incident));
+  to_start_.push_back(added.index);
   if (request.order != UINT32_MAX) {
     extras(request.order).incidents.push_back(added.index);
     if (added.user != kNoSymbol) {
@@ -378,7 +403,11 @@ void EngineCore::clear(Incident* incident, const Event& evidence) {
     retract(*incident, evidence.ts);
     return;
   }
-  log.resolve(*incident, Resolution::kSelf, evidence.ts);
+  // "self" only when nothing was done yet; after a playbook's command the fix is ours.
+  const bool acted = !incident->actions.empty();
+  log.resolve(*incident, acted ? Resolution::kAuto : Resolution::kSelf, evidence.ts);
+  stop_run(incident->index);
+  withdraw_from_desk(*incident, "cleared", evidence.ts);
 }
 
 void EngineCore::note_late_evidence(IncidentType type, std::uint32_t o, const Event& evidence, std::uint32_t detail) {
@@ -435,6 +464,8 @@ void EngineCore::count_for_hotspot(const Incident& incident) {
 
 void EngineCore::retract(Incident& incident, TimeMs at) {
   log.retract(incident, at);
+  stop_run(incident.index);
+  withdraw_from_desk(incident, "retracted", at);
   if (incident.community == kNoSymbol || incident.subject_kind != SubjectKind::kOrder) return;
   const auto it = hotspots_.find(hotspot_key(incident.community, incident.type));
   if (it == hotspots_.end()) return;
@@ -450,6 +481,8 @@ void EngineCore::retract(Incident& incident, TimeMs at) {
   if (still_counted >= config.hotspot_count) return;
   hotspot->evidence.push_back(incident.evidence.empty() ? incident.id : incident.evidence.back());
   log.retract(*hotspot, at);
+  stop_run(hotspot->index);
+  withdraw_from_desk(*hotspot, "retracted", at);
   it->second.raised_at = kAbsent;
 }
 

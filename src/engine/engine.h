@@ -14,10 +14,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/interner.h"
 #include "engine/incident_log.h"
+#include "handling/command.h"
 #include "events/event.h"
 #include "rules/config.h"
 
@@ -55,6 +57,16 @@ struct EngineMemory {
 };
 
 class EngineCore;
+namespace people {
+class PeopleDesk;
+struct Action;
+}  // namespace people
+
+// An agent event the people desk refused (or an escalation it could not take), with why.
+struct AgentRefusal {
+  std::string event_id;
+  std::string message;
+};
 
 class Engine {
  public:
@@ -65,6 +77,7 @@ class Engine {
 
   // The interner events must be parsed with (EventParser(engine.interner())).
   Interner& interner();
+  const Interner& interner() const;
 
   // Takes one event in arrival order. Applies whatever the new watermark releases.
   IngestOutcome ingest(const Event& event);
@@ -87,6 +100,17 @@ class Engine {
   TimeMs max_event_time() const;
   const IncidentLog& incidents() const;
   const EngineCounters& counters() const;
+  // Every command the playbooks emitted, in emission order (handling/command.h).
+  const std::vector<Command>& commands() const;
+  // Incident indexes in the order they reached people.
+  const std::vector<std::uint32_t>& escalations() const;
+  // Agent events the people desk refused, with its reason.
+  const std::vector<AgentRefusal>& agent_refusals() const;
+  const people::PeopleDesk& desk() const;
+  const std::vector<people::Action>& desk_actions() const;
+  // Amounts of orders paid (or cash on delivery): the base of the loss rate.
+  std::int64_t gmv() const;
+  std::uint64_t notifications_suppressed() const;
   const RulesConfig& config() const;
   std::size_t order_count() const;
   // An estimate from capacities and per-entry costs (allocator overheads excluded).

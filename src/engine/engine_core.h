@@ -22,6 +22,9 @@
 #include "engine/engine.h"
 #include "engine/incident_log.h"
 #include "engine/timer_wheel.h"
+#include "handling/command.h"
+#include "handling/notify.h"
+#include "people/people.h"
 #include "events/event.h"
 #include "rules/config.h"
 
@@ -112,10 +115,12 @@ enum class TimerKind : std::uint8_t {
   kStage,
   kDeliveryLate,
   kStall,
+  kPlaybook,  // a playbook's delay, wait or retry; the order field holds the incident index
 };
 
 struct RefundWatch {
   std::uint64_t refund_id = 0;  // hashed (Event::refund_id)
+  std::int64_t amount = kAbsent;  // as requested
   TimeMs requested_at = kAbsent;
   TimeMs succeeded_at = kAbsent;
   EventRef requested_event;
@@ -148,6 +153,7 @@ struct OrderExtras {
   std::vector<Item> picked_before_created;     // picking.completed seen before order.created
   std::vector<PaymentRecord> paid_before_created;  // checked against the amount once the order is known
   std::int64_t coupon_discount = 0;
+  std::uint8_t remediation_failures = 0;  // playbook steps that failed on this order
 };
 
 
@@ -217,6 +223,7 @@ struct OrderState {
   bool stall_awaits_first_location = false;
   bool late_risk_raised = false;
   bool current_rider_cancelled = false;  // the rider of rider_assigned_at cancelled
+  bool gmv_counted = false;              // its amount is in the GMV (paid, or cash on delivery)
   std::uint8_t payment_count = 0;  // distinct txn_ids, capped at kMaxPaymentsPerOrder
 
   bool is_closed_at(TimeMs t) const {
@@ -236,9 +243,12 @@ struct UserState {
   bool has_profile_tier = false;
   SubstitutionPref substitution_pref = SubstitutionPref::kContact;
   bool has_profile_pref = false;
+  std::uint8_t channels = 0;  // bit per Channel from user.profile; 0: not known (all allowed)
+  Symbol complete_address_community = kNoSymbol;  // where the user last gave a complete address
 };
 
 struct RiderState {
+  Symbol id = kNoSymbol;
   std::vector<std::pair<TimeMs, Symbol>> cancellations;  // (ts, order)
   TimeMs frequent_cancel_raised_at = kAbsent;
   Symbol zone = kNoSymbol;
@@ -268,6 +278,33 @@ struct HotspotWindow {
   TimeMs raised_at = kAbsent;
 };
 
+// One incident's playbook while it runs (src/engine/handling.cc, docs/handling.md).
+struct PlaybookRun {
+  enum class Phase : std::uint8_t { kDelay, kAwait, kBackoff, kHold };
+  std::shared_ptr<const HandlingConfig> config;  // the version that opened the incident
+  std::uint32_t incident = 0;
+  std::uint32_t order = UINT32_MAX;  // UINT32_MAX: not about an order
+  std::uint16_t step = 0;
+  std::uint16_t attempt = 0;  // attempts made of the current step
+  std::uint16_t generation = 0;  // of the pending timer: a timer of an older one is stale
+  std::uint16_t step_count = 0;  // steps entered, against loops between steps
+  Phase phase = Phase::kDelay;
+  TimerId timer;
+  TimeMs attempt_at = 0;
+  DurationMs interval_ms = 0;  // before the next attempt
+  // Facts from when the incident opened.
+  std::string reference;  // the triggering event's id
+  std::int64_t paid = kAbsent;
+  Symbol sku = kNoSymbol;
+  std::int64_t short_qty = kAbsent;
+  std::vector<SkuQty> items;  // complained or picked items
+  AttemptFailure attempt_failure = AttemptFailure::kOther;
+  bool repeat_customer = false;
+  bool offer_accepted = false;
+  Symbol accepted_substitute = kNoSymbol;
+  std::int64_t last_payout = kNoAmount;
+};
+
 class EngineCore {
  public:
   explicit EngineCore(RulesConfig config);
@@ -281,6 +318,13 @@ class EngineCore {
   void finish(TimeMs until_ms);
 
   Interner interner;
+  std::vector<Command> commands;
+  std::vector<std::uint32_t> escalations;  // incident indexes, in escalation order
+  std::vector<AgentRefusal> refusals;
+  std::vector<people::Action> desk_actions;  // everything the desk did, in order
+  people::PeopleDesk desk;
+  std::int64_t gmv = 0;
+  std::uint64_t notifications_suppressed = 0;
   RulesConfig config;
   IncidentLog log{interner};
   EngineCounters counters;
@@ -349,6 +393,35 @@ class EngineCore {
   OrderExtras& extras(std::uint32_t o);
   const OrderExtras* find_extras(std::uint32_t o) const;
   std::span<const OrderItem> items_of(std::uint32_t o) const { return item_pool_.view(orders_[o].items); }
+
+  // --- handling (handling.cc)
+  void start_playbooks();  // the incidents raised by the event or deadline just handled
+  void start_playbook(std::uint32_t incident);
+  void enter_step(PlaybookRun& run, std::size_t step, TimeMs at);
+  void attempt_step(PlaybookRun& run, TimeMs at);
+  void attempt_failed(PlaybookRun& run, TimeMs at, Symbol code);
+  void follow(PlaybookRun& run, const StepTarget& target, TimeMs at, std::string_view cause);
+  void finish_run(PlaybookRun& run, TimeMs at);
+  void playbook_event(std::uint32_t o, const Event& e);
+  void fire_playbook(std::uint32_t incident, std::uint32_t generation, TimeMs at);
+  void arm_run_timer(PlaybookRun& run, PlaybookRun::Phase phase, TimeMs deadline, TimeMs now);
+  void stop_run(std::uint32_t incident);
+  bool condition_holds(const PlaybookRun& run, const Step& step, Condition condition) const;
+  std::int64_t step_amount(const PlaybookRun& run, const Step& step) const;
+  DurationMs step_timeout(const PlaybookRun& run, const Step& step) const;
+  bool emit_step_commands(PlaybookRun& run, const Step& step, TimeMs at);  // false: the step cannot act
+  Command& new_command(const PlaybookRun& run, const Step& step, std::string_view target, TimeMs at);
+  bool notify(PlaybookRun& run, const Step& step, TimeMs at);
+  std::vector<std::string> substitutes_for(const PlaybookRun& run, std::size_t count) const;
+  std::string best_rider_for(std::uint32_t o) const;
+  const PickupPoint* nearest_pickup_point(std::uint32_t o) const;
+  std::vector<std::uint32_t> duplicate_unpaid_extras(Symbol user, std::uint32_t newest) const;
+  std::int64_t unit_price_of(std::uint32_t o, Symbol sku) const;
+  void escalate(Incident& incident, TimeMs at, std::string_view cause);
+  void withdraw_from_desk(const Incident& incident, std::string_view code, TimeMs at);
+  void on_agent_event(const Event& e);
+  void sync_desk();
+  void count_gmv(std::uint32_t o);
 
   // --- rules by category
   void on_order_created(std::uint32_t o, const Event& e);
@@ -451,6 +524,10 @@ class EngineCore {
   ItemPool item_pool_;
   std::unordered_map<std::uint32_t, OrderExtras> extras_;
   bool finishing_ = false;
+  std::unordered_map<std::uint32_t, PlaybookRun> runs_;  // by incident index
+  std::vector<std::uint32_t> to_start_;  // raised during the current step of the engine
+  const Event* current_event_ = nullptr;  // the event being applied (nullptr for a deadline)
+  NotifyLimiter notify_limiter_;
 };
 
 inline constexpr std::size_t kMaxRefundWatchesPerOrder = 16;

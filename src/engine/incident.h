@@ -47,6 +47,12 @@ struct Incident {
   Resolution resolution = Resolution::kNone;
   TimeMs resolved_at = kAbsent;
   TimeMs retracted_at = kAbsent;
+  // Handling (docs/handling.md)
+  TimeMs first_action_at = kAbsent;  // the first command, or a person's first handling action
+  TimeMs escalated_at = kAbsent;     // when it reached people
+  std::string assignee;              // the agent holding it (status assigned)
+  std::int64_t loss = 0;             // money paid out or given up because of it (分)
+  bool false_positive = false;       // a person marked it not a real exception
   std::vector<std::string> evidence;    // event ids
   std::vector<std::string> actions;     // commands emitted (handling)
   std::vector<std::string> linked;      // COMMUNITY_HOTSPOT: ids of the incidents it groups

@@ -57,10 +57,24 @@ Incident& IncidentLog::add(Incident incident) {
   h = hash_combine(h, static_cast<std::uint64_t>(incident.stage));
   h = hash_combine(h, static_cast<std::uint64_t>(incident.about_type));
   h = hash_combine(h, static_cast<std::uint64_t>(incident.detected_at));
-  while (!used_ids_.insert(h).second) h = hash_combine(h, 0x5bd1e995);
+  while (by_id_hash_.contains(h)) h = hash_combine(h, 0x5bd1e995);
+  by_id_hash_.emplace(h, incident.index);
   incident.id = fmt::format("inc-{:016x}", h);
   open_.emplace(key_of(incident), incident.index);
   return incidents_.emplace_back(std::move(incident));
+}
+
+Incident* IncidentLog::find_by_id(std::string_view id) {
+  // "inc-" + 16 hex digits: the digits are the key.
+  if (id.size() != 20 || !id.starts_with("inc-")) return nullptr;
+  std::uint64_t h = 0;
+  for (const char c : id.substr(4)) {
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return nullptr;
+    h = h << 4 | static_cast<std::uint64_t>(digit);
+  }
+  const auto it = by_id_hash_.find(h);
+  return it == by_id_hash_.end() ? nullptr : &incidents_[it->second];
 }
 
 void IncidentLog::close(Incident& incident) {

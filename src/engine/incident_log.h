@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "engine/incident.h"
@@ -36,6 +35,9 @@ class IncidentLog {
   void resolve(Incident& incident, Resolution resolution, TimeMs at);
   void retract(Incident& incident, TimeMs at);
 
+  // nullptr when no incident has this id.
+  Incident* find_by_id(std::string_view id);
+
   Incident& at(std::uint32_t index) { return incidents_[index]; }
   const Incident& at(std::uint32_t index) const { return incidents_[index]; }
   const std::vector<Incident>& all() const { return incidents_; }
@@ -50,7 +52,7 @@ class IncidentLog {
   const Interner& interner_;
   std::vector<Incident> incidents_;
   std::unordered_map<IncidentKey, std::uint32_t, KeyHash> open_;
-  std::unordered_set<std::uint64_t> used_ids_;
+  std::unordered_map<std::uint64_t, std::uint32_t> by_id_hash_;  // hash of the id -> index
 };
 
 }  // namespace og

@@ -44,6 +44,7 @@ void EngineCore::count_user_cancellation(std::uint32_t o, const Event& e) {
 void EngineCore::count_rider_cancellation(std::uint32_t o, const Event& e) {
   if (e.rider_id == kNoSymbol) return;
   RiderState& r = riders_[e.rider_id];
+  r.id = e.rider_id;
   remember(r.cancellations, e.ts, order(o).order_id, config.rider_cancel_window_ms);
   if (distinct_orders_in_window(r.cancellations, e.ts, config.rider_cancel_window_ms) < config.rider_cancel_count) return;
   if (r.frequent_cancel_raised_at != kAbsent && e.ts - r.frequent_cancel_raised_at < config.rider_cancel_window_ms) return;

@@ -235,6 +235,7 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   if (e.rider_id != kNoSymbol) {
     RiderState& rider = riders_[e.rider_id];
+    rider.id = e.rider_id;
     if (rider.position_at == kAbsent || e.ts >= rider.position_at) {
       rider.has_position = true;
       rider.position = e.position;

@@ -221,6 +221,7 @@ void EngineCore::on_zone_config(const Event& e) {
 
 void EngineCore::on_rider_status(const Event& e) {
   RiderState& rider = riders_[e.rider_id];
+  rider.id = e.rider_id;
   if (e.zone != kNoSymbol) rider.zone = e.zone;
   rider.online = e.online;
   if (e.has_position) {
@@ -239,6 +240,10 @@ void EngineCore::on_user_profile(const Event& e) {
   if (e.has_substitution_pref) {
     state.has_profile_pref = true;
     state.substitution_pref = e.substitution_pref;
+  }
+  if (!e.channels.empty()) {
+    state.channels = 0;
+    for (const Channel channel : e.channels) state.channels = static_cast<std::uint8_t>(state.channels | 1u << static_cast<unsigned>(channel));
   }
 }
 

@@ -52,6 +52,8 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   }
   refresh_stage(o, e);
   arm_delivery_late(o, e.ts);
+  const bool complete_address = e.address.has_text && e.address.has_position && (e.address.has_building || e.address.has_room);
+  if (complete_address && s.user != kNoSymbol && s.community != kNoSymbol) user(s.user).complete_address_community = s.community;
 }
 
 // A cancellation or completion that arrives late can prove a missed fulfilment deadline was

@@ -124,6 +124,7 @@ void EngineCore::on_refund_requested(std::uint32_t o, const Event& e) {
   }
   RefundWatch& watch = *known;
   watch.requested_at = e.ts;
+  watch.amount = e.amount;
   watch.requested_event = keep_id(e);
   // The success may already be known (it arrived first): no watch is needed if it was in time.
   const TimeMs deadline = e.ts + config.refund_timeout_ms;

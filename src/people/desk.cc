@@ -257,6 +257,14 @@ Result<void> PeopleDesk::mark_false_positive(std::string_view incident_id, std::
   return {};
 }
 
+Result<void> PeopleDesk::withdraw(std::string_view incident_id, std::string_view code, TimeMs at) {
+  if (auto ok = begin(at); !ok) return ok;
+  auto open = open_case(incident_id);
+  if (!open) return tl::unexpected(open.error());
+  close(**open, CaseStatus::kResolved, "", code, "", at, false);
+  return {};
+}
+
 Result<void> PeopleDesk::reassign(std::string_view incident_id, std::string_view by_agent, std::string_view to_agent,
                                   TimeMs at) {
   if (auto ok = begin(at); !ok) return ok;
@@ -500,8 +508,8 @@ void PeopleDesk::unassign(Case& case_record) {
 }
 
 void PeopleDesk::close(Case& case_record, CaseStatus status, std::string_view agent_id, std::string_view code,
-                       std::string_view note, TimeMs at) {
-  mark_handled(case_record, at);
+                       std::string_view note, TimeMs at, bool handled) {
+  if (handled) mark_handled(case_record, at);
   unassign(case_record);
   waiting_.erase(case_record.escalated.incident_id);
   case_record.status = status;

@@ -229,6 +229,9 @@ class PeopleDesk {
   // Any on-duty agent may comment on an open case.
   Result<void> comment(std::string_view incident_id, std::string_view agent_id, std::string_view text, TimeMs at);
   Result<void> mark_false_positive(std::string_view incident_id, std::string_view agent_id, TimeMs at);
+  // The incident closed without a person (it cleared itself, or late evidence retracted it):
+  // the case leaves the desk, resolved with `code` and no actor; it does not count as handled.
+  Result<void> withdraw(std::string_view incident_id, std::string_view code, TimeMs at);
   // Moves time to `at`: fires SLA deadlines strictly before it. Returns how many fired.
   Result<std::size_t> advance(TimeMs at);
 
@@ -266,7 +269,7 @@ class PeopleDesk {
   void assign(Case& case_record, AgentState& agent, TimeMs at);
   void unassign(Case& case_record);
   void close(Case& case_record, CaseStatus status, std::string_view agent_id, std::string_view code,
-             std::string_view note, TimeMs at);
+             std::string_view note, TimeMs at, bool handled = true);
   void mark_handled(Case& case_record, TimeMs at);
   Action& record(ActionKind kind, TimeMs at, const Case* case_record);
   std::vector<QueueEntry> ordered(const std::set<std::string>& incident_ids, TimeMs at) const;

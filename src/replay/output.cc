@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/json_writer.h"
+#include "replay/measures.h"
 
 namespace og {
 namespace {
@@ -44,6 +45,10 @@ void append_incident_json(std::string& out, const Incident& incident, const Inte
   if (incident.resolution != Resolution::kNone) json.field("resolution", resolution_name(incident.resolution));
   if (incident.resolved_at != kAbsent) json.key("resolved_at").time_utc(incident.resolved_at);
   if (incident.retracted_at != kAbsent) json.key("retracted_at").time_utc(incident.retracted_at);
+  if (incident.escalated_at != kAbsent) json.key("escalated_at").time_utc(incident.escalated_at);
+  if (!incident.assignee.empty()) json.field("assignee", incident.assignee);
+  if (incident.false_positive) json.field("false_positive", true);
+  if (incident.loss != 0) json.field("loss", incident.loss);
   json.key("evidence").begin_array();
   for (const auto& id : incident.evidence) json.string(id);
   json.end_array();
@@ -67,6 +72,15 @@ std::string incidents_ndjson(const Engine& engine, const Interner& interner) {
   return out;
 }
 
+std::string commands_ndjson(const Engine& engine) {
+  std::string out;
+  for (const Command& command : engine.commands()) {
+    out += command_json(command);
+    out.push_back('\n');
+  }
+  return out;
+}
+
 std::string golden_line(const Incident& incident, const Interner& interner) {
   std::string line = fmt::format("{} {}:{}", incident_type_name(incident.type), subject_kind_name(incident.subject_kind),
                                  interner.view(incident.subject));
@@ -83,18 +97,10 @@ std::string report_json(const Engine& engine, const ReplayStats& stats) {
   constexpr std::size_t kStatusCount = 6;
   std::array<std::array<std::uint64_t, kStatusCount>, kIncidentTypeCount> by_type{};
   std::array<std::uint64_t, kStatusCount> by_status{};
-  std::uint64_t closed = 0, self_or_auto = 0, manual = 0;
-  double handling_ms_total = 0;
   for (const Incident& incident : engine.incidents().all()) {
     const auto status = static_cast<std::size_t>(incident.status);
     ++by_type[static_cast<std::size_t>(incident.type)][status];
     ++by_status[status];
-    if (incident.status == IncidentStatus::kResolved) {
-      ++closed;
-      if (incident.resolution == Resolution::kAuto || incident.resolution == Resolution::kSelf) ++self_or_auto;
-      if (incident.resolution == Resolution::kManual) ++manual;
-      handling_ms_total += static_cast<double>(incident.resolved_at - incident.detected_at);
-    }
   }
   const std::uint64_t total = engine.incidents().all().size();
   std::string out;
@@ -139,17 +145,7 @@ std::string report_json(const Engine& engine, const ReplayStats& stats) {
   if (counters.timers_fired_live == 0) json.null();
   else json.number(static_cast<double>(counters.fire_lag_ms_total) / static_cast<double>(counters.timers_fired_live));
   json.end_object();
-  json.key("measures").begin_object();
-  json.key("auto_handling_rate");
-  if (closed == 0) json.null();
-  else json.number(static_cast<double>(self_or_auto) / static_cast<double>(closed));
-  json.key("manual_intervention_rate");
-  if (total == 0) json.null();
-  else json.number(static_cast<double>(manual) / static_cast<double>(total));
-  json.key("mean_handling_ms");
-  if (closed == 0) json.null();
-  else json.number(handling_ms_total / static_cast<double>(closed));
-  json.end_object();
+  json.key("measures").raw(measures_json(measure_handling(engine, engine.max_event_time())));
   json.end_object();
   out.push_back('\n');
   return out;

@@ -15,6 +15,9 @@ void append_incident_json(std::string& out, const Incident& incident, const Inte
 // Every incident in its final state, one JSON object per line, by (detected_at, creation).
 std::string incidents_ndjson(const Engine& engine, const Interner& interner);
 
+// Every command the playbooks emitted, one JSON object per line, in emission order.
+std::string commands_ndjson(const Engine& engine);
+
 // Counts per type and status, input counts, and the handling measures.
 std::string report_json(const Engine& engine, const ReplayStats& stats);
 

@@ -83,6 +83,7 @@ std::vector<Param> build_registry() {
   add("engine.max_out_of_orderness", Kind::kDuration, [](RulesConfig& c) { return &c.max_out_of_orderness_ms; }, 0, kHourMs);
   add("engine.high_value_amount", Kind::kInt, [](RulesConfig& c) { return &c.high_value_amount; }, 0, kMoney);
   add("engine.dedupe_max_ids", Kind::kInt, [](RulesConfig& c) { return &c.dedupe_max_ids; }, 2, 4e9);
+  add("handling.enabled", Kind::kBool, [](RulesConfig& c) { return &c.handling_enabled; });
   for (std::size_t s = 0; s < kSeverityCount; ++s) {
     add("sla." + std::string(severity_name(static_cast<Severity>(s))), Kind::kDuration,
         [s](RulesConfig& c) { return &c.sla_ms[s]; }, kSecondMs, kWeek);
@@ -298,6 +299,8 @@ tl::expected<void, std::string> walk(const toml::table& table, const std::string
   for (const auto& [name, node] : table) {
     const std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     const auto line = node.source().begin.line;
+    // Handling tables have their own reader (rules/playbook.cc).
+    if (prefix.empty() && (key == "playbooks" || key == "policy" || key == "templates")) continue;
     if (const auto* child = node.as_table()) {
       if (auto result = walk(*child, key, source, config); !result) return result;
       continue;
@@ -340,6 +343,11 @@ tl::expected<RulesConfig, std::string> load_rules(std::string_view toml_text, st
                                       error.description()));
   }
   if (auto result = walk(table, "", source_name, config); !result) return tl::unexpected(result.error());
+  if (table.contains("playbooks") || table.contains("policy") || table.contains("templates")) {
+    auto handling = load_handling(toml_text, source_name, *config.handling);
+    if (!handling) return tl::unexpected(handling.error());
+    config.handling = std::make_shared<const HandlingConfig>(std::move(*handling));
+  }
   return config;
 }
 
@@ -358,12 +366,35 @@ std::vector<ConfigChange> diff_rules(const RulesConfig& before, const RulesConfi
     std::string to = value_to_toml(param, after);
     if (from != to) changes.push_back(ConfigChange{param.key, std::move(from), std::move(to)});
   }
+  const HandlingConfig& was = *before.handling;
+  const HandlingConfig& now = *after.handling;
+  for (std::size_t t = 0; t < kIncidentTypeCount; ++t) {
+    const auto type = static_cast<IncidentType>(t);
+    if (was.playbooks[t] == now.playbooks[t]) continue;
+    changes.push_back(ConfigChange{"playbooks." + std::string(incident_type_name(type)),
+                                   fmt::format("{} steps", was.playbooks[t].steps.size()),
+                                   fmt::format("{} steps", now.playbooks[t].steps.size())});
+  }
+  if (!(was.policies == now.policies)) {
+    changes.push_back(ConfigChange{"policy", policies_to_toml(was.policies), policies_to_toml(now.policies)});
+  }
+  for (const auto& [name, text] : now.templates) {
+    const auto it = was.templates.find(name);
+    if (it == was.templates.end() || !(it->second == text)) {
+      changes.push_back(ConfigChange{"templates." + name, it == was.templates.end() ? "" : it->second.zh, text.zh});
+    }
+  }
   return changes;
 }
 
 std::string rules_to_toml(const RulesConfig& config) {
   std::string out;
   for (const auto& param : registry()) out += param.key + " = " + value_to_toml(param, config) + "\n";
+  out += "\n" + policies_to_toml(config.handling->policies);
+  for (std::size_t t = 0; t < kIncidentTypeCount; ++t) {
+    out += "\n" + playbook_to_toml(static_cast<IncidentType>(t), config.handling->playbooks[t]);
+  }
+  out += "\n" + templates_to_toml(*config.handling);
   return out;
 }
 

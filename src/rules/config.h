@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include "core/time.h"
 #include "events/event.h"
 #include "rules/incident_type.h"
+#include "rules/playbook.h"
 
 namespace og {
 
@@ -46,6 +48,12 @@ struct RulesConfig {
   std::array<DurationMs, kSeverityCount> sla_ms = {30 * kMinuteMs, 5 * kMinuteMs, 1 * kMinuteMs};
 
   std::array<TypeSwitch, kIncidentTypeCount> types{};
+
+  // [handling] Automatic handling and people. Off: detection only (a shadow run).
+  bool handling_enabled = true;
+  // Playbooks, policies and templates ([playbooks.*], [policy], [templates.*]). Shared and
+  // immutable: an open incident keeps the version that opened it.
+  std::shared_ptr<const HandlingConfig> handling = default_handling();
 
   DurationMs payment_timeout_ms = 15 * kMinuteMs;
   DurationMs paid_no_order_timeout_ms = 2 * kMinuteMs;

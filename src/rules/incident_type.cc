@@ -92,4 +92,25 @@ std::optional<Stage> stage_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+bool clears_itself(IncidentType type) {
+  switch (type) {
+    case IncidentType::kPaymentTimeout:
+    case IncidentType::kPaymentFailed:
+    case IncidentType::kPaidNoOrder:
+    case IncidentType::kRefundFailed:
+    case IncidentType::kStockNotReleased:
+    case IncidentType::kLowStock:
+    case IncidentType::kAddressIncomplete:
+    case IncidentType::kOutOfDeliveryArea:
+    case IncidentType::kOrderStuck:
+    case IncidentType::kRiderNotAssigned:
+    case IncidentType::kRiderCancelled:
+    case IncidentType::kRiderStalled:
+    case IncidentType::kDeliveryFailed:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace og

@@ -59,6 +59,8 @@ std::string_view incident_type_name(IncidentType type);
 std::optional<IncidentType> incident_type_from_name(std::string_view name);
 SubjectKind subject_kind_of(IncidentType type);
 Severity default_severity(IncidentType type);
+// Types with a "clears itself when" in INCIDENTS.md.
+bool clears_itself(IncidentType type);
 
 std::string_view severity_name(Severity severity);
 std::optional<Severity> severity_from_name(std::string_view name);

@@ -141,11 +141,11 @@ void Trackers::on_order_incident(const TruthRecord& incident, std::vector<TruthR
   const TimeMs t = incident.detected_at;
   spot.detected.push_back(t);
   while (!spot.detected.empty() && spot.detected.front() <= t - 2 * Limits::kHotspotWindow) spot.detected.pop_front();
-  if (spot.raised) return;
+  if (spot.raised_at >= 0 && t - spot.raised_at < Limits::kHotspotWindow) return;
   const auto in_window = std::count_if(spot.detected.begin(), spot.detected.end(),
                                        [&](TimeMs d) { return d > t - Limits::kHotspotWindow && d <= t; });
   if (in_window < Limits::kHotspotCount) return;
-  spot.raised = true;
+  spot.raised_at = t;
   TruthRecord record;
   record.type = Kind::kCommunityHotspot;
   record.subject_id = incident.community;

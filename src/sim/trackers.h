@@ -77,7 +77,7 @@ class Trackers {
   std::unordered_map<std::string, bool> low_stock_open_;
   struct Hotspot {
     std::deque<TimeMs> detected;
-    bool raised = false;
+    TimeMs raised_at = -1;  // the last hotspot; at most one per community and type per window
   };
   std::map<std::pair<std::string, Kind>, Hotspot> hotspots_;
 };

@@ -14,7 +14,13 @@ namespace {
 
 class EngineTest : public ::testing::Test {
  protected:
-  explicit EngineTest(RulesConfig config = RulesConfig{}) : engine_(std::move(config)), parser_(engine_.interner()) {}
+  explicit EngineTest(RulesConfig config = detection_only()) : engine_(std::move(config)), parser_(engine_.interner()) {}
+  // These tests are about detection: statuses without playbooks (tests/handling has those).
+  static RulesConfig detection_only() {
+    RulesConfig config;
+    config.handling_enabled = false;
+    return config;
+  }
 
   IngestOutcome send(const std::string& json) {
     Event event;
@@ -164,7 +170,7 @@ TEST_F(EngineTest, IncidentIdsDependOnContentNotOnInterningOrder) {
   send(created("e1", "O1", "2026-11-21T10:00:00Z"));
   engine_.finish(*parse_rfc3339_ms("2026-11-21T11:00:00Z"));
 
-  Engine other{RulesConfig{}};
+  Engine other{detection_only()};
   EventParser other_parser(other.interner());
   for (const char* noise : {"zz", "O9", "U-O1", "a"}) other.interner().intern(noise);
   Event event;

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/time.h"
+#include "handling/command.h"
 #include "replay/output.h"
 #include "replay/replay.h"
 #include "rules/config.h"
@@ -56,6 +58,8 @@ GoldenCase read_case(const std::string& path) {
       std::stringstream list(text.substr(6));
       std::string type;
       while (std::getline(list, type, ',')) golden.only_types.push_back(trim(type));
+    } else if (text == "@handling") {
+      golden.handling = true;
     } else if (text[0] == '@') {
       golden.error = "unknown directive: " + text;
     } else {
@@ -69,7 +73,8 @@ GoldenCase read_case(const std::string& path) {
 
 CaseRun run_case(const GoldenCase& golden, const std::vector<std::string>& events) {
   CaseRun run;
-  auto config = load_rules(golden.config_toml, "@config");
+  // Detection cases run detection alone (a shadow run): their statuses are detection's.
+  auto config = load_rules((golden.handling ? "" : "handling.enabled = false\n") + golden.config_toml, "@config");
   if (!config) {
     run.error = config.error();
     return run;
@@ -90,11 +95,42 @@ CaseRun run_case(const GoldenCase& golden, const std::vector<std::string>& event
         std::find(golden.only_types.begin(), golden.only_types.end(), type) == golden.only_types.end()) {
       continue;
     }
-    run.lines.push_back(golden_line(incident, engine.interner()));
+    std::string line = golden_line(incident, engine.interner());
+    if (golden.handling && !incident.actions.empty()) {
+      line += " actions=";
+      for (std::size_t i = 0; i < incident.actions.size(); ++i) line += (i == 0 ? "" : ",") + incident.actions[i];
+    }
+    if (golden.handling && !incident.assignee.empty()) line += " assignee=" + incident.assignee;
+    if (golden.handling && incident.loss != 0) line += " loss=" + std::to_string(incident.loss);
+    run.lines.push_back(std::move(line));
+  }
+  if (golden.handling) {
+    for (const Command& command : engine.commands()) run.lines.push_back(command_golden_line(command));
   }
   std::sort(run.lines.begin(), run.lines.end());
   run.incidents_ndjson = incidents_ndjson(engine, engine.interner());
   return run;
+}
+
+std::string command_golden_line(const Command& command) {
+  std::string line = "cmd " + command.name + " at=" + format_utc_ms(command.at);
+  const auto add = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) line += " " + std::string(key) + "=" + value;
+  };
+  add("order", command.order_id);
+  if (command.amount != kNoAmount) add("amount", std::to_string(command.amount));
+  add("sku", command.sku);
+  add("substitute", command.substitute_sku);
+  if (command.qty != kNoAmount) add("qty", std::to_string(command.qty));
+  std::string offered;
+  for (const auto& sku : command.substitute_skus) offered += (offered.empty() ? "" : ",") + sku;
+  add("offered", offered);
+  add("rider", command.rider_id);
+  add("pickup", command.pickup_point_id);
+  add("to", command.to);
+  add("channel", command.channel);
+  add("template", command.template_name);
+  return line;
 }
 
 std::string case_test_name(const std::string& path) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/time.h"
+#include "handling/command.h"
 
 namespace og::testing {
 
@@ -13,6 +14,7 @@ struct GoldenCase {
   std::string config_toml;               // the @config lines
   TimeMs until = -1;                     // @until, or -1
   std::vector<std::string> only_types;   // @only
+  bool handling = false;                 // @handling: playbooks and people on; commands compared
   std::vector<std::string> events;       // in arrival order
   std::vector<std::string> expected;     // incident lines, sorted; empty for "(none)"
   std::string error;                     // a malformed case file
@@ -29,6 +31,9 @@ struct CaseRun {
 
 // Runs the events, in the order given, through a fresh engine.
 CaseRun run_case(const GoldenCase& golden, const std::vector<std::string>& events);
+
+// "cmd refund.issue at=... order=O1 amount=200 ..." : a command as a case expects it.
+std::string command_golden_line(const Command& command);
 
 // A gtest parameter name for a case path: "PAYMENT_TIMEOUT_fires_after_15_min_case".
 std::string case_test_name(const std::string& path);

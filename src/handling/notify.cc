@@ -1,0 +1,68 @@
+#include "handling/notify.h"
+
+#include <fmt/format.h>
+
+namespace og {
+
+std::string render_template(std::string_view text, const std::vector<std::pair<std::string_view, std::string>>& values) {
+  std::string out;
+  out.reserve(text.size() + 32);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t open = text.find('{', i);
+    if (open == std::string_view::npos) break;
+    const std::size_t close = text.find('}', open);
+    if (close == std::string_view::npos) break;
+    out.append(text.substr(i, open - i));
+    const std::string_view name = text.substr(open + 1, close - open - 1);
+    bool found = false;
+    for (const auto& [key, value] : values) {
+      if (key == name) {
+        out += value;
+        found = true;
+        break;
+      }
+    }
+    if (!found) out.append(text.substr(open, close - open + 1));
+    i = close + 1;
+  }
+  out.append(text.substr(i));
+  return out;
+}
+
+std::string yuan(std::int64_t minor_units) {
+  const bool negative = minor_units < 0;
+  const std::uint64_t value = negative ? 0 - static_cast<std::uint64_t>(minor_units) : static_cast<std::uint64_t>(minor_units);
+  const std::uint64_t fen = value % 100;
+  std::string out = fmt::format("{}{}", negative ? "-" : "", value / 100);
+  if (fen != 0) out += fen % 10 == 0 ? fmt::format(".{}", fen / 10) : fmt::format(".{:02}", fen);
+  return out;
+}
+
+std::string_view notify_verdict_name(NotifyVerdict verdict) {
+  switch (verdict) {
+    case NotifyVerdict::kSend: return "send";
+    case NotifyVerdict::kDuplicate: return "duplicate";
+    case NotifyVerdict::kOverHourlyLimit: return "over_hourly_limit";
+  }
+  return "send";
+}
+
+NotifyVerdict NotifyLimiter::admit(std::uint64_t recipient, std::uint64_t content, TimeMs at, std::int64_t max_per_hour) {
+  if (contents_.contains(content)) return NotifyVerdict::kDuplicate;
+  std::deque<TimeMs>& times = sent_[recipient];
+  // The hour that ends at `at` is (at - 1h, at].
+  while (!times.empty() && times.front() <= at - kHourMs) times.pop_front();
+  if (static_cast<std::int64_t>(times.size()) >= max_per_hour) return NotifyVerdict::kOverHourlyLimit;
+  times.push_back(at);
+  contents_.insert(content);
+  return NotifyVerdict::kSend;
+}
+
+std::size_t NotifyLimiter::memory_bytes() const {
+  std::size_t bytes = contents_.size() * 32;
+  for (const auto& [recipient, times] : sent_) bytes += 64 + times.size() * sizeof(TimeMs);
+  return bytes;
+}
+
+}  // namespace og

@@ -1,0 +1,40 @@
+// handling/notify: notification text and the limits on sending it (docs/spec/INCIDENTS.md
+// "Automatic handling": at most a configurable number per customer per hour, never two
+// identical ones). Pure: time comes in with every call. Depends on: core.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/time.h"
+
+namespace og {
+
+// Replaces every {name} in `text` by its value; unknown names stay as they are.
+std::string render_template(std::string_view text, const std::vector<std::pair<std::string_view, std::string>>& values);
+
+// "12.5" from 1250 分: money as people read it.
+std::string yuan(std::int64_t minor_units);
+
+enum class NotifyVerdict : std::uint8_t { kSend, kDuplicate, kOverHourlyLimit };
+std::string_view notify_verdict_name(NotifyVerdict verdict);
+
+class NotifyLimiter {
+ public:
+  // `recipient` identifies who receives it (a customer, a rider ...), `content` what it says
+  // (template, channel, the order and the rendered text). Counts it when it may go out.
+  NotifyVerdict admit(std::uint64_t recipient, std::uint64_t content, TimeMs at, std::int64_t max_per_hour);
+  std::size_t memory_bytes() const;
+
+ private:
+  std::unordered_map<std::uint64_t, std::deque<TimeMs>> sent_;  // per recipient, within the hour
+  std::unordered_set<std::uint64_t> contents_;
+};
+
+}  // namespace og
