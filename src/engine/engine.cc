@@ -32,6 +32,7 @@ Event& Engine::staging_event() { return core_->staging_event(); }
 IngestOutcome Engine::ingest_staged() { return core_->ingest_staged(); }
 void Engine::advance_watermark(TimeMs time_ms) { core_->advance_watermark(time_ms); }
 void Engine::finish(TimeMs until_ms) { core_->finish(until_ms); }
+void Engine::replace_config(RulesConfig config) { core_->config = std::move(config); }
 TimeMs Engine::watermark() const { return core_->watermark; }
 TimeMs Engine::max_event_time() const { return core_->max_ts; }
 const IncidentLog& Engine::incidents() const { return core_->log; }

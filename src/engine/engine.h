@@ -96,6 +96,10 @@ class Engine {
   // max(until_ms, highest ts seen). Further events are still accepted afterwards (as late).
   void finish(TimeMs until_ms = kAbsent);
 
+  // A new configuration for what happens from now on: new incidents open under it, while an
+  // incident already open keeps running the playbook version that opened it.
+  void replace_config(RulesConfig config);
+
   TimeMs watermark() const;
   TimeMs max_event_time() const;
   const IncidentLog& incidents() const;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/time.h"
@@ -105,7 +106,15 @@ CaseRun run_case(const GoldenCase& golden, const std::vector<std::string>& event
     run.lines.push_back(std::move(line));
   }
   if (golden.handling) {
-    for (const Command& command : engine.commands()) run.lines.push_back(command_golden_line(command));
+    std::map<std::string, std::string> type_of;  // incident id -> type, for @only
+    for (const Incident& incident : engine.incidents().all()) type_of[incident.id] = std::string(incident_type_name(incident.type));
+    for (const Command& command : engine.commands()) {
+      const std::string& type = type_of[command.incident_id];
+      if (!golden.only_types.empty() && std::find(golden.only_types.begin(), golden.only_types.end(), type) == golden.only_types.end()) {
+        continue;
+      }
+      run.lines.push_back(command_golden_line(command));
+    }
   }
   std::sort(run.lines.begin(), run.lines.end());
   run.incidents_ndjson = incidents_ndjson(engine, engine.interner());
@@ -122,6 +131,7 @@ std::string command_golden_line(const Command& command) {
   add("sku", command.sku);
   add("substitute", command.substitute_sku);
   if (command.qty != kNoAmount) add("qty", std::to_string(command.qty));
+  if (command.unit_price != kNoAmount) add("price", std::to_string(command.unit_price));
   std::string offered;
   for (const auto& sku : command.substitute_skus) offered += (offered.empty() ? "" : ",") + sku;
   add("offered", offered);
