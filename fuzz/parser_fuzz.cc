@@ -64,6 +64,32 @@ void check_time_round_trip(og::TimeMs t) {
 
 bool in_symbol_range(const og::Interner& interner, og::Symbol symbol) { return symbol < interner.size(); }
 
+// agent.* fields (EVENTS.md "Agent events"): filled only for agent types, within their limits.
+void check_agent(const og::Event& e) {
+  const og::AgentFields& a = e.agent;
+  if (!og::is_agent_event(e.type)) {
+    FUZZ_CHECK(a.agent_id.empty() && a.incident_id.empty() && a.name.empty() && a.to.empty() && a.text.empty() &&
+               a.resolution_code.empty() && a.skills == 0 && a.capacity == og::kAbsent && !a.supervisor && !a.on_duty);
+    return;
+  }
+  FUZZ_CHECK(!a.agent_id.empty() && a.agent_id.size() <= og::kMaxIdBytes);
+  FUZZ_CHECK(a.incident_id.size() <= og::kMaxIdBytes && a.to.size() <= og::kMaxIdBytes && a.name.size() <= 128);
+  FUZZ_CHECK(a.resolution_code.size() <= 64 && a.text.size() <= 2000);
+  FUZZ_CHECK(a.skills < (1u << 6));
+  const bool joined = e.type == og::EventType::kAgentJoined;
+  FUZZ_CHECK(joined ? a.capacity >= 0 && a.capacity <= 100 : a.capacity == og::kAbsent);
+  if (joined || e.type == og::EventType::kAgentDuty) {
+    FUZZ_CHECK(a.incident_id.empty());
+    return;
+  }
+  FUZZ_CHECK(!a.incident_id.empty());
+  FUZZ_CHECK((e.type == og::EventType::kAgentResolve) == !a.resolution_code.empty());
+  FUZZ_CHECK((e.type == og::EventType::kAgentReassign) == !a.to.empty());
+  const bool has_text = e.type == og::EventType::kAgentResolve || e.type == og::EventType::kAgentEscalate ||
+                        e.type == og::EventType::kAgentComment;
+  FUZZ_CHECK(has_text == !a.text.empty());
+}
+
 void check_accepted(const og::Interner& interner, const og::Event& e) {
   FUZZ_CHECK(!e.id.empty());
   FUZZ_CHECK(e.id.size() <= og::kMaxIdBytes);
@@ -137,6 +163,7 @@ void check_accepted(const og::Interner& interner, const og::Event& e) {
   }
   for (const og::Symbol tag : e.tags) FUZZ_CHECK(in_symbol_range(interner, tag));
   FUZZ_CHECK(e.channels.size() <= 16);
+  check_agent(e);
 }
 
 void check_rejected(const std::string& error) {
@@ -156,9 +183,10 @@ void parse_one(State& state, std::string_view line) {
     const og::EventType type = state.event.type;
     const og::TimeMs ts = state.event.ts;
     const std::size_t items = state.event.items.size();
+    const std::string agent_text = state.event.agent.text;
     FUZZ_CHECK(parser.parse(line, state.event).has_value());
     FUZZ_CHECK(state.event.id == id && state.event.type == type && state.event.ts == ts &&
-               state.event.items.size() == items);
+               state.event.items.size() == items && state.event.agent.text == agent_text);
   } else {
     check_rejected(result.error());
   }

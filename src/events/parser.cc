@@ -45,6 +45,10 @@ enum class Field : std::uint8_t {
   kAvailable, kPickerId, kRiderId, kLat, kLng, kScore, kSubstituteSku, kAccepted, kCategory,
   kPrice, kTags, kReorderPoint, kWarehouse, kRadiusM, kPickupPoints, kOnline, kActiveOrders,
   kTier, kChannels,
+  // agent.* (docs/spec/EVENTS.md "Agent events"). `name`, `note`, `text` and `to` also occur
+  // on other types (or nested), where they stay free text nobody keeps.
+  kAgentId, kIncidentId, kName, kSkills, kCapacity, kSupervisor, kOnDuty, kResolutionCode, kNote,
+  kText, kTo,
 };
 
 struct FieldName {
@@ -52,24 +56,30 @@ struct FieldName {
   Field field;
 };
 
-constexpr std::array<FieldName, 47> kFields = {{
+constexpr std::array<FieldName, 58> kFields = {{
     {"accepted", Field::kAccepted},
     {"active_orders", Field::kActiveOrders},
     {"address", Field::kAddress},
+    {"agent_id", Field::kAgentId},
     {"amount", Field::kAmount},
     {"available", Field::kAvailable},
     {"by", Field::kBy},
+    {"capacity", Field::kCapacity},
     {"category", Field::kCategory},
     {"channels", Field::kChannels},
     {"code", Field::kCode},
     {"community", Field::kCommunity},
     {"coupon", Field::kCoupon},
     {"id", Field::kId},
+    {"incident_id", Field::kIncidentId},
     {"items", Field::kItems},
     {"kind", Field::kKind},
     {"lat", Field::kLat},
     {"lng", Field::kLng},
     {"merchant_id", Field::kMerchantId},
+    {"name", Field::kName},
+    {"note", Field::kNote},
+    {"on_duty", Field::kOnDuty},
     {"online", Field::kOnline},
     {"order_id", Field::kOrderId},
     {"payment_method", Field::kPaymentMethod},
@@ -83,16 +93,21 @@ constexpr std::array<FieldName, 47> kFields = {{
     {"refund_id", Field::kRefundId},
     {"reorder_point", Field::kReorderPoint},
     {"requested", Field::kRequested},
+    {"resolution_code", Field::kResolutionCode},
     {"rider_id", Field::kRiderId},
     {"score", Field::kScore},
+    {"skills", Field::kSkills},
     {"sku", Field::kSku},
     {"slot_end", Field::kSlotEnd},
     {"slot_start", Field::kSlotStart},
     {"source", Field::kSource},
     {"substitute_sku", Field::kSubstituteSku},
     {"substitution_pref", Field::kSubstitutionPref},
+    {"supervisor", Field::kSupervisor},
     {"tags", Field::kTags},
+    {"text", Field::kText},
     {"tier", Field::kTier},
+    {"to", Field::kTo},
     {"ts", Field::kTs},
     {"txn_id", Field::kTxnId},
     {"type", Field::kType},
@@ -108,7 +123,7 @@ constexpr std::array<FieldName, 47> kFields = {{
 constexpr std::size_t kFieldSlots = 128;
 constexpr std::size_t field_slot(std::string_view name) {
   const auto byte = [](char c) { return static_cast<std::size_t>(static_cast<unsigned char>(c)); };
-  return (name.size() * 16 + byte(name.front()) * 56 + byte(name.back()) * 66 + byte(name[name.size() / 2]) * 67) %
+  return (name.size() + byte(name.front()) * 78 + byte(name.back()) * 91 + byte(name[name.size() / 2]) * 67) %
          kFieldSlots;
 }
 
@@ -175,6 +190,39 @@ struct Deferred {
        has_lng = false, has_score = false, has_accepted = false, has_available = false;
   std::string_view type_name;
 };
+
+// A value whose meaning depends on the event type, kept as the line wrote it: the type may
+// come later in the object, and on another type the same key is an extra field that only has
+// to be valid JSON. Views point into the parser's string buffer (valid until the next line).
+enum class Shape : std::uint8_t { kAbsent, kPresent, kIllTyped };  // absent: not given, or null
+
+struct LooseText {
+  std::string_view text;
+  Shape shape = Shape::kAbsent;
+};
+
+// agent.* fields (docs/spec/EVENTS.md "Agent events"). They are checked, and copied into
+// Event::agent, only for the agent types whose row in the table lists them; `reason` is in
+// Deferred (it is already read for order.cancelled and delivery.attempt_failed).
+struct AgentDeferred {
+  LooseText agent_id, incident_id, name, resolution_code, note, text, to;
+  std::int64_t capacity = kAbsent;
+  Shape capacity_shape = Shape::kAbsent;
+  bool supervisor = false, on_duty = false;
+  Shape supervisor_shape = Shape::kAbsent, on_duty_shape = Shape::kAbsent;
+  std::uint8_t skills = 0;
+  Shape skills_shape = Shape::kAbsent;
+  bool has_unknown_skill = false;
+  std::string_view unknown_skill;  // the first name that is not a skill
+};
+
+// people::Skill order: bit i of AgentFields::skills is kSkillNames[i].
+constexpr std::array<std::string_view, 6> kSkillNames = {"payment", "inventory", "delivery", "aftersale", "risk", "senior"};
+constexpr std::size_t kMaxAgentIdBytes = 128;
+constexpr std::size_t kMaxAgentNameBytes = 128;
+constexpr std::size_t kMaxResolutionCodeBytes = 64;
+constexpr std::size_t kMaxAgentTextBytes = 2000;
+constexpr std::int64_t kMaxCapacity = 100;
 
 class LineReader {
  public:
@@ -298,6 +346,87 @@ class LineReader {
       case Field::kTags: return read_tags(key, value);
       case Field::kChannels: return read_channels(key, value);
       case Field::kPickupPoints: return read_pickup_points(key, value);
+      case Field::kAgentId: return read_loose_text(key, value, agent_.agent_id);
+      case Field::kIncidentId: return read_loose_text(key, value, agent_.incident_id);
+      case Field::kName: return read_loose_text(key, value, agent_.name);
+      case Field::kResolutionCode: return read_loose_text(key, value, agent_.resolution_code);
+      case Field::kNote: return read_loose_text(key, value, agent_.note);
+      case Field::kText: return read_loose_text(key, value, agent_.text);
+      case Field::kTo: return read_loose_text(key, value, agent_.to);
+      case Field::kCapacity: return read_loose_integer(key, value, agent_.capacity, agent_.capacity_shape);
+      case Field::kSupervisor: return read_loose_bool(key, value, agent_.supervisor, agent_.supervisor_shape);
+      case Field::kOnDuty: return read_loose_bool(key, value, agent_.on_duty, agent_.on_duty_shape);
+      case Field::kSkills: return read_loose_skills(key, value);
+    }
+    return {};
+  }
+
+  // The loose readers never reject a well-formed value: they note its shape for finish(). A
+  // value of another shape is still walked by skip_value(), so invalid JSON is rejected as in
+  // any extra field. A repeated key replaces.
+  Result read_loose_text(std::string_view key, od::value& value, LooseText& out) {
+    out = LooseText{};
+    od::json_type type{};
+    if (!value.type().get(type) && type == od::json_type::string && !value.get_string().get(out.text)) {
+      out.shape = Shape::kPresent;
+      return {};
+    }
+    out.shape = type == od::json_type::null ? Shape::kAbsent : Shape::kIllTyped;
+    return skip_value(key, value, 0);
+  }
+
+  Result read_loose_integer(std::string_view key, od::value& value, std::int64_t& out, Shape& shape) {
+    out = kAbsent;
+    od::json_type type{};
+    if (!value.type().get(type) && type == od::json_type::number && !value.get_int64().get(out)) {
+      shape = Shape::kPresent;
+      return {};
+    }
+    out = kAbsent;
+    shape = type == od::json_type::null ? Shape::kAbsent : Shape::kIllTyped;
+    return skip_value(key, value, 0);
+  }
+
+  Result read_loose_bool(std::string_view key, od::value& value, bool& out, Shape& shape) {
+    out = false;
+    od::json_type type{};
+    if (!value.type().get(type) && type == od::json_type::boolean && !value.get_bool().get(out)) {
+      shape = Shape::kPresent;
+      return {};
+    }
+    out = false;
+    shape = type == od::json_type::null ? Shape::kAbsent : Shape::kIllTyped;
+    return skip_value(key, value, 0);
+  }
+
+  Result read_loose_skills(std::string_view key, od::value& value) {
+    agent_.skills = 0;
+    agent_.has_unknown_skill = false;
+    agent_.unknown_skill = {};
+    od::json_type type{};
+    od::array array;
+    if (value.type().get(type) || type != od::json_type::array || value.get_array().get(array)) {
+      agent_.skills_shape = type == od::json_type::null ? Shape::kAbsent : Shape::kIllTyped;
+      return skip_value(key, value, 0);
+    }
+    agent_.skills_shape = Shape::kPresent;
+    for (auto element : array) {
+      od::value child;
+      if (std::move(element).get(child)) return field_error("json", "invalid JSON (malformed array) in field " + quote_input(key));
+      od::json_type child_type{};
+      std::string_view name;
+      if (child.type().get(child_type) || child_type != od::json_type::string || child.get_string().get(name)) {
+        agent_.skills_shape = Shape::kIllTyped;
+        if (auto r = skip_value(key, child, 1); !r) return r;
+        continue;
+      }
+      const auto* found = std::find(kSkillNames.begin(), kSkillNames.end(), name);
+      if (found != kSkillNames.end()) {
+        agent_.skills = static_cast<std::uint8_t>(agent_.skills | (1u << (found - kSkillNames.begin())));
+      } else if (!agent_.has_unknown_skill) {
+        agent_.has_unknown_skill = true;
+        agent_.unknown_skill = name;
+      }
     }
     return {};
   }
@@ -721,9 +850,107 @@ class LineReader {
         }
         if (deferred_.has_substitution_pref) return read_substitution_pref();
         return {};
+      case EventType::kAgentJoined:
+      case EventType::kAgentDuty:
+      case EventType::kAgentAck:
+      case EventType::kAgentResolve:
+      case EventType::kAgentReassign:
+      case EventType::kAgentEscalate:
+      case EventType::kAgentComment:
+      case EventType::kAgentFalsePositive: return finish_agent();
       default:
         return {};
     }
+  }
+
+  // The fields of the agent type's row in EVENTS.md, checked in the order of that row.
+  Result finish_agent() {
+    const std::string_view type = deferred_.type_name;
+    AgentFields& out = event_.agent;
+    const AgentDeferred& in = agent_;
+    switch (event_.type) {
+      case EventType::kAgentJoined: {
+        if (auto r = take_id("agent_id", in.agent_id, kMaxAgentIdBytes, out.agent_id); !r) return r;
+        if (auto r = take_text("name", in.name, kMaxAgentNameBytes, false, out.name); !r) return r;
+        if (in.skills_shape == Shape::kIllTyped) return field_error("skills", "must be an array of skill names (" + skill_list(", ") + ")");
+        if (in.has_unknown_skill) {
+          return field_error("skills", "unknown skill " + quote_input(in.unknown_skill) + " (" + skill_list(", ") + ")");
+        }
+        out.skills = in.skills;
+        if (in.capacity_shape == Shape::kAbsent) return missing("capacity", type);
+        if (in.capacity_shape == Shape::kIllTyped || in.capacity < 0 || in.capacity > kMaxCapacity) {
+          return field_error("capacity", "must be a whole number from 0 to 100 (open incidents at once)");
+        }
+        out.capacity = in.capacity;
+        if (auto r = take_bool("supervisor", in.supervisor, in.supervisor_shape, false, out.supervisor); !r) return r;
+        return take_bool("on_duty", in.on_duty, in.on_duty_shape, false, out.on_duty);
+      }
+      case EventType::kAgentDuty:
+        if (auto r = take_id("agent_id", in.agent_id, kMaxAgentIdBytes, out.agent_id); !r) return r;
+        return take_bool("on_duty", in.on_duty, in.on_duty_shape, true, out.on_duty);
+      default:
+        break;
+    }
+    // The handling of one incident: agent.ack, resolve, reassign, escalate, comment, false_positive.
+    if (auto r = take_id("incident_id", in.incident_id, kMaxAgentIdBytes, out.incident_id); !r) return r;
+    if (auto r = take_id("agent_id", in.agent_id, kMaxAgentIdBytes, out.agent_id); !r) return r;
+    switch (event_.type) {
+      case EventType::kAgentResolve:
+        if (auto r = take_id("resolution_code", in.resolution_code, kMaxResolutionCodeBytes, out.resolution_code); !r) return r;
+        return take_text("note", in.note, kMaxAgentTextBytes, true, out.text);
+      case EventType::kAgentReassign: return take_id("to", in.to, kMaxAgentIdBytes, out.to);
+      case EventType::kAgentEscalate: {
+        // `reason` was read as a string for every type (Deferred); empty counts as not given.
+        const LooseText reason{deferred_.reason, deferred_.has_reason ? Shape::kPresent : Shape::kAbsent};
+        return take_text("reason", reason, kMaxAgentTextBytes, true, out.text);
+      }
+      case EventType::kAgentComment: return take_text("text", in.text, kMaxAgentTextBytes, true, out.text);
+      default:
+        return {};
+    }
+  }
+
+  Result missing(std::string_view field, std::string_view type) const {
+    return field_error(field, "missing (required for " + std::string(type) + ")");
+  }
+
+  static std::string skill_list(std::string_view separator) {
+    std::string list;
+    for (const std::string_view name : kSkillNames) {
+      if (!list.empty()) list += separator;
+      list += name;
+    }
+    return list;
+  }
+
+  // A required identifier: a string of 1 to `max_bytes` bytes.
+  Result take_id(std::string_view key, const LooseText& in, std::size_t max_bytes, std::string& out) const {
+    if (in.shape == Shape::kIllTyped) return field_error(key, "must be a string");
+    if (in.shape == Shape::kAbsent) return missing(key, deferred_.type_name);
+    if (in.text.empty()) return field_error(key, "must not be empty");
+    if (in.text.size() > max_bytes) return field_error(key, "longer than " + std::to_string(max_bytes) + " bytes");
+    out.assign(in.text);
+    return {};
+  }
+
+  // Free text (UTF-8, kept byte for byte) of at most `max_bytes` bytes; empty is not given.
+  Result take_text(std::string_view key, const LooseText& in, std::size_t max_bytes, bool required, std::string& out) const {
+    if (in.shape == Shape::kIllTyped) return field_error(key, "must be a string");
+    if (in.shape == Shape::kAbsent || in.text.empty()) {
+      return required ? missing(key, deferred_.type_name) : Result{};
+    }
+    if (in.text.size() > max_bytes) {
+      return field_error(key, "longer than " + std::to_string(max_bytes) + " bytes (" + std::to_string(in.text.size()) + " given)");
+    }
+    out.assign(in.text);
+    return {};
+  }
+
+  Result take_bool(std::string_view key, bool in, Shape shape, bool required, bool& out) const {
+    if (shape == Shape::kIllTyped) return field_error(key, "must be true or false");
+    if (shape == Shape::kAbsent) return required ? missing(key, deferred_.type_name) : Result{};
+    out = in;
+    return {};
   }
 
   Result read_tier(std::string_view key, std::string_view text) {
@@ -744,6 +971,7 @@ class LineReader {
   Interner& interner_;
   Event& event_;
   Deferred deferred_;
+  AgentDeferred agent_;
 };
 
 }  // namespace

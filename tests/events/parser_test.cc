@@ -76,6 +76,14 @@ constexpr MinimalEvent kMinimal[] = {
     {"zone.config", false, R"("zone":"Z1")"},
     {"rider.status", false, R"("rider_id":"R1")"},
     {"user.profile", false, R"("user_id":"U7")"},
+    {"agent.joined", false, R"("agent_id":"A7","capacity":5)"},
+    {"agent.duty", false, R"("agent_id":"A7","on_duty":true)"},
+    {"agent.ack", false, R"("incident_id":"inc-1","agent_id":"A7")"},
+    {"agent.resolve", false, R"("incident_id":"inc-1","agent_id":"A7","resolution_code":"refunded","note":"退款")"},
+    {"agent.reassign", false, R"("incident_id":"inc-1","agent_id":"A7","to":"A2")"},
+    {"agent.escalate", false, R"("incident_id":"inc-1","agent_id":"A7","reason":"VIP")"},
+    {"agent.comment", false, R"("incident_id":"inc-1","agent_id":"A7","text":"已联系")"},
+    {"agent.false_positive", false, R"("incident_id":"inc-1","agent_id":"A7")"},
     {"clock.tick", false, ""},
 };
 
@@ -170,6 +178,16 @@ void expect_blank_payload(const Event& e) {
   EXPECT_TRUE(e.tags.empty());
   EXPECT_TRUE(e.pickup_points.empty());
   EXPECT_TRUE(e.channels.empty());
+  EXPECT_TRUE(e.agent.agent_id.empty());
+  EXPECT_TRUE(e.agent.incident_id.empty());
+  EXPECT_TRUE(e.agent.name.empty());
+  EXPECT_TRUE(e.agent.to.empty());
+  EXPECT_TRUE(e.agent.text.empty());
+  EXPECT_TRUE(e.agent.resolution_code.empty());
+  EXPECT_EQ(e.agent.skills, 0);
+  EXPECT_EQ(e.agent.capacity, kAbsent);
+  EXPECT_FALSE(e.agent.supervisor);
+  EXPECT_FALSE(e.agent.on_duty);
 }
 
 // ---- the example of EVENTS.md ------------------------------------------------------------
@@ -413,6 +431,34 @@ TEST_F(ParserTest, RequiredFieldsPerType) {
       {"zone.config", R"("lat":40.0,"lng":116.3)", "zone"},
       {"rider.status", R"("online":true)", "rider_id"},
       {"user.profile", R"("tier":"vip")", "user_id"},
+      {"agent.joined", R"("capacity":5)", "agent_id"},
+      {"agent.joined", R"("agent_id":null,"capacity":5)", "agent_id"},
+      {"agent.joined", R"("agent_id":"A7","name":"王芳")", "capacity"},
+      {"agent.joined", R"("agent_id":"A7","capacity":null)", "capacity"},
+      {"agent.duty", R"("on_duty":true)", "agent_id"},
+      {"agent.duty", R"("agent_id":"A7")", "on_duty"},
+      {"agent.duty", R"("agent_id":"A7","on_duty":null)", "on_duty"},
+      {"agent.ack", R"("agent_id":"A7")", "incident_id"},
+      {"agent.ack", R"("incident_id":"inc-1")", "agent_id"},
+      {"agent.resolve", R"("agent_id":"A7","resolution_code":"refunded","note":"n")", "incident_id"},
+      {"agent.resolve", R"("incident_id":"inc-1","resolution_code":"refunded","note":"n")", "agent_id"},
+      {"agent.resolve", R"("incident_id":"inc-1","agent_id":"A7","note":"n")", "resolution_code"},
+      {"agent.resolve", R"("incident_id":"inc-1","agent_id":"A7","resolution_code":"refunded")", "note"},
+      {"agent.resolve", R"("incident_id":"inc-1","agent_id":"A7","resolution_code":"refunded","note":"")", "note"},
+      {"agent.resolve", R"("incident_id":"inc-1","agent_id":"A7","resolution_code":"refunded","note":null)", "note"},
+      {"agent.reassign", R"("agent_id":"A7","to":"A2")", "incident_id"},
+      {"agent.reassign", R"("incident_id":"inc-1","to":"A2")", "agent_id"},
+      {"agent.reassign", R"("incident_id":"inc-1","agent_id":"A7")", "to"},
+      {"agent.escalate", R"("agent_id":"A7","reason":"r")", "incident_id"},
+      {"agent.escalate", R"("incident_id":"inc-1","reason":"r")", "agent_id"},
+      {"agent.escalate", R"("incident_id":"inc-1","agent_id":"A7")", "reason"},
+      {"agent.escalate", R"("incident_id":"inc-1","agent_id":"A7","reason":"")", "reason"},
+      {"agent.comment", R"("agent_id":"A7","text":"t")", "incident_id"},
+      {"agent.comment", R"("incident_id":"inc-1","text":"t")", "agent_id"},
+      {"agent.comment", R"("incident_id":"inc-1","agent_id":"A7")", "text"},
+      {"agent.comment", R"("incident_id":"inc-1","agent_id":"A7","text":null)", "text"},
+      {"agent.false_positive", R"("agent_id":"A7")", "incident_id"},
+      {"agent.false_positive", R"("incident_id":"inc-1")", "agent_id"},
   };
   for (const auto& c : cases) {
     const bool needs_order = event_type_needs_order(*event_type_from_name(c.type));
@@ -1030,6 +1076,11 @@ TEST_F(ParserTest, ReusedEventCarriesNothingOver) {
       order_event("rider.location", R"("rider_id":"R","lat":1,"lng":2)"),
       master_event("user.profile", R"("user_id":"U","tier":"vip","substitution_pref":"substitute","channels":["app"])"),
       order_event("substitution.responded", R"("sku":"s","accepted":true)"),
+      master_event(
+          "agent.joined",
+          R"("agent_id":"A7","name":"王芳","skills":["payment","senior"],"capacity":5,"supervisor":true,"on_duty":true)"),
+      master_event("agent.resolve", R"("incident_id":"inc-1","agent_id":"A7","resolution_code":"refunded","note":"n")"),
+      master_event("agent.reassign", R"("incident_id":"inc-1","agent_id":"A7","to":"A2")"),
   };
   for (const auto& rich : rich_lines) {
     ASSERT_TRUE(accepts(rich));
@@ -1072,6 +1123,287 @@ TEST_F(ParserTest, PositionFlagDoesNotLeakBetweenTypes) {
   ASSERT_TRUE(accepts(order_event("order.created", R"("user_id":"U","amount":1,"kind":"errand")")));
   ASSERT_TRUE(accepts(order_event("order.created", R"("user_id":"U","amount":1)")));
   EXPECT_EQ(event_.kind, OrderKind::kGrocery);
+}
+
+// ---- agent events --------------------------------------------------------------------------
+
+TEST_F(ParserTest, SpecExampleAgentEvents) {
+  ASSERT_TRUE(accepts(
+      R"({"id":"a1","type":"agent.joined","ts":"2026-11-21T08:00:00+08:00","agent_id":"A7","name":"王芳","skills":["payment","senior"],"capacity":5,"on_duty":true})"));
+  EXPECT_EQ(event_.type, EventType::kAgentJoined);
+  EXPECT_EQ(event_.ts, k20261121T02Z - 2 * kHourMs);
+  EXPECT_EQ(event_.order_id, kNoSymbol);
+  EXPECT_EQ(event_.agent.agent_id, "A7");
+  EXPECT_EQ(event_.agent.name, "王芳");
+  EXPECT_EQ(event_.agent.skills, (1u << 0) | (1u << 5));  // payment, senior
+  EXPECT_EQ(event_.agent.capacity, 5);
+  EXPECT_FALSE(event_.agent.supervisor);  // default
+  EXPECT_TRUE(event_.agent.on_duty);
+
+  ASSERT_TRUE(accepts(
+      R"({"id":"a2","type":"agent.ack","ts":"2026-11-21T10:03:10+08:00","incident_id":"inc-3f2a9c0d1b7e4a55","agent_id":"A7"})"));
+  EXPECT_EQ(event_.type, EventType::kAgentAck);
+  EXPECT_EQ(event_.agent.incident_id, "inc-3f2a9c0d1b7e4a55");
+  EXPECT_EQ(event_.agent.agent_id, "A7");
+
+  ASSERT_TRUE(accepts(
+      R"({"id":"a3","type":"agent.resolve","ts":"2026-11-21T10:09:00+08:00","incident_id":"inc-3f2a9c0d1b7e4a55","agent_id":"A7","resolution_code":"refunded","note":"已电话联系用户并退款"})"));
+  EXPECT_EQ(event_.type, EventType::kAgentResolve);
+  EXPECT_EQ(event_.agent.resolution_code, "refunded");
+  EXPECT_EQ(event_.agent.text, "已电话联系用户并退款");
+}
+
+TEST_F(ParserTest, AgentJoinedFillsEveryField) {
+  ASSERT_TRUE(accepts(master_event(
+      "agent.joined",
+      R"("agent_id":"A1","name":"Li Lei","skills":["senior","risk","aftersale","delivery","inventory","payment"],"capacity":100,"supervisor":true,"on_duty":false)")));
+  EXPECT_EQ(event_.agent.agent_id, "A1");
+  EXPECT_EQ(event_.agent.name, "Li Lei");
+  EXPECT_EQ(event_.agent.skills, 0x3F);
+  EXPECT_EQ(event_.agent.capacity, 100);
+  EXPECT_TRUE(event_.agent.supervisor);
+  EXPECT_FALSE(event_.agent.on_duty);
+  // Bit i is skill i in EVENTS.md order, whatever order the line lists them in.
+  const std::pair<std::string_view, unsigned> skills[] = {{"payment", 1u}, {"inventory", 2u}, {"delivery", 4u},
+                                                          {"aftersale", 8u}, {"risk", 16u}, {"senior", 32u}};
+  for (const auto& [name, bit] : skills) {
+    ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":1,"skills":[")" + std::string(name) + R"("])")));
+    EXPECT_EQ(event_.agent.skills, bit) << name;
+  }
+  // Optional fields at their defaults: absent, null, an empty list.
+  ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":0)")));
+  EXPECT_EQ(event_.agent.capacity, 0);
+  EXPECT_TRUE(event_.agent.name.empty());
+  EXPECT_EQ(event_.agent.skills, 0);
+  EXPECT_FALSE(event_.agent.supervisor);
+  EXPECT_FALSE(event_.agent.on_duty);
+  ASSERT_TRUE(accepts(master_event(
+      "agent.joined", R"("agent_id":"A1","capacity":2,"name":null,"skills":null,"supervisor":null,"on_duty":null)")));
+  EXPECT_EQ(event_.agent.capacity, 2);
+  EXPECT_EQ(event_.agent.skills, 0);
+  ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":2,"skills":[],"name":"")")));
+  EXPECT_EQ(event_.agent.skills, 0);
+  EXPECT_TRUE(event_.agent.name.empty());
+  // A skill named twice is that skill; a repeated key replaces.
+  ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":2,"skills":["risk","risk"])")));
+  EXPECT_EQ(event_.agent.skills, 16);
+  ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":2,"skills":["risk"],"skills":["senior"])")));
+  EXPECT_EQ(event_.agent.skills, 32);
+}
+
+TEST_F(ParserTest, AgentHandlingEventsFillTheirFields) {
+  ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":"A7","on_duty":false)")));
+  EXPECT_EQ(event_.type, EventType::kAgentDuty);
+  EXPECT_EQ(event_.agent.agent_id, "A7");
+  EXPECT_FALSE(event_.agent.on_duty);
+  ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":"A7","on_duty":true)")));
+  EXPECT_TRUE(event_.agent.on_duty);
+
+  ASSERT_TRUE(accepts(master_event("agent.reassign", R"("incident_id":"inc-9","agent_id":"S1","to":"A2")")));
+  EXPECT_EQ(event_.agent.incident_id, "inc-9");
+  EXPECT_EQ(event_.agent.agent_id, "S1");
+  EXPECT_EQ(event_.agent.to, "A2");
+  EXPECT_TRUE(event_.agent.text.empty());
+
+  ASSERT_TRUE(accepts(master_event("agent.escalate", R"("incident_id":"inc-9","agent_id":"A7","reason":"用户要求主管处理")")));
+  EXPECT_EQ(event_.agent.text, "用户要求主管处理");
+  ASSERT_TRUE(accepts(master_event("agent.comment", R"("incident_id":"inc-9","agent_id":"A7","text":"第二次来电")")));
+  EXPECT_EQ(event_.agent.text, "第二次来电");
+  ASSERT_TRUE(accepts(master_event("agent.false_positive", R"("incident_id":"inc-9","agent_id":"A7")")));
+  EXPECT_EQ(event_.type, EventType::kAgentFalsePositive);
+  EXPECT_EQ(event_.agent.incident_id, "inc-9");
+  EXPECT_TRUE(event_.agent.text.empty());
+}
+
+TEST_F(ParserTest, AgentFieldsCountOnlyForTheTypesThatListThem) {
+  // Another agent type's fields are extra fields there: not checked, not kept.
+  ASSERT_TRUE(accepts(master_event(
+      "agent.ack",
+      R"("incident_id":"inc-1","agent_id":"A7","note":"n","reason":"r","text":"t","to":"A2","resolution_code":"x","name":"n","capacity":"lots","skills":["cooking"],"supervisor":"yes","on_duty":1)")));
+  EXPECT_TRUE(event_.agent.text.empty());
+  EXPECT_TRUE(event_.agent.to.empty());
+  EXPECT_TRUE(event_.agent.resolution_code.empty());
+  EXPECT_TRUE(event_.agent.name.empty());
+  EXPECT_EQ(event_.agent.capacity, kAbsent);
+  EXPECT_EQ(event_.agent.skills, 0);
+  ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":"A7","on_duty":true,"incident_id":7,"capacity":-1)")));
+  EXPECT_TRUE(event_.agent.incident_id.empty());
+  EXPECT_EQ(event_.agent.capacity, kAbsent);
+  // The free text of one agent type does not stand in for another's.
+  EXPECT_EQ(error_of(master_event("agent.comment", R"("incident_id":"inc-1","agent_id":"A7","note":"n")")),
+            "text: missing (required for agent.comment)");
+  EXPECT_EQ(error_of(master_event("agent.escalate", R"("incident_id":"inc-1","agent_id":"A7","text":"t")")),
+            "reason: missing (required for agent.escalate)");
+}
+
+TEST_F(ParserTest, SharedKeysOfOtherTypesStayIgnored) {
+  // catalog.item `name`, delivery.attempt_failed `note`, complaint/rating `text`: free text
+  // nobody keeps, of any JSON shape, as before agent events existed.
+  ASSERT_TRUE(accepts(master_event("catalog.item", R"("sku":"s1","name":"西红柿")")));
+  EXPECT_TRUE(event_.agent.name.empty());
+  EXPECT_TRUE(accepts(master_event("catalog.item", R"("sku":"s1","name":{"zh":"西红柿","en":"tomato"})")));
+  EXPECT_TRUE(accepts(master_event("catalog.item", R"("sku":"s1","name":)" + std::string("\"") + std::string(300, 'n') + "\"")));
+  ASSERT_TRUE(accepts(order_event("delivery.attempt_failed", R"("reason":"no_answer","note":"敲门无人")")));
+  EXPECT_EQ(event_.attempt_failure, AttemptFailure::kNoAnswer);
+  EXPECT_TRUE(event_.agent.text.empty());
+  EXPECT_TRUE(accepts(order_event("delivery.attempt_failed", R"("note":["a",1])")));
+  ASSERT_TRUE(accepts(order_event("complaint.filed", R"("kind":"damaged","text":")" + repeat("破", 1000) + R"(")")));
+  EXPECT_TRUE(event_.agent.text.empty());
+  EXPECT_TRUE(accepts(order_event("rating.submitted", R"("score":5,"text":5)")));
+  ASSERT_TRUE(accepts(order_event("order.cancelled", R"("by":"user","reason":"配送太慢")")));
+  EXPECT_TRUE(event_.agent.text.empty());
+  EXPECT_TRUE(accepts(order_event("order.created", R"("user_id":"U","amount":1,"items":[{"sku":"a","name":"西红柿 500g"}])")));
+  // Agent keys on a non-agent type are extra fields too.
+  ASSERT_TRUE(accepts(master_event(
+      "clock.tick", R"("agent_id":"","incident_id":7,"capacity":1000,"skills":["cooking"],"supervisor":"no","to":null)")));
+  EXPECT_TRUE(event_.agent.agent_id.empty());
+  EXPECT_EQ(event_.agent.capacity, kAbsent);
+  for (const std::string_view number : {"1.5", "1e400", "-7", "123456789012345678901234567890"}) {
+    EXPECT_TRUE(accepts(master_event("clock.tick", R"("capacity":)" + std::string(number)))) << number;
+  }
+  // ... but like every extra field they must be valid JSON.
+  EXPECT_TRUE(rejects(master_event("catalog.item", R"("sku":"s1","name":tru)"), "json"));
+  EXPECT_TRUE(rejects(order_event("rating.submitted", R"("score":5,"text":[1,})"), "json"));
+  EXPECT_TRUE(rejects(master_event("clock.tick", R"("capacity":01)"), "json"));
+  EXPECT_TRUE(rejects(master_event("clock.tick", R"("capacity":1.)"), "json"));
+  EXPECT_TRUE(rejects(master_event("agent.joined", R"("agent_id":"A1","capacity":1.)"), "json"));
+  EXPECT_TRUE(rejects(master_event("clock.tick", R"("skills":["risk",nul])"), "json"));
+  EXPECT_TRUE(rejects(master_event("agent.joined", R"("agent_id":"A1","capacity":1,"on_duty":tru)"), "json"));
+}
+
+TEST_F(ParserTest, AgentIdentifiersAreOneTo128Bytes) {
+  const std::string a128(128, 'a');
+  ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":")" + a128 + R"(","on_duty":true)")));
+  EXPECT_EQ(event_.agent.agent_id, a128);
+  EXPECT_EQ(error_of(master_event("agent.duty", R"("agent_id":")" + a128 + R"(a","on_duty":true)")),
+            "agent_id: longer than 128 bytes");
+  EXPECT_EQ(error_of(master_event("agent.duty", R"("agent_id":"","on_duty":true)")), "agent_id: must not be empty");
+  EXPECT_EQ(error_of(master_event("agent.duty", R"("agent_id":7,"on_duty":true)")), "agent_id: must be a string");
+  EXPECT_TRUE(rejects(master_event("agent.duty", R"("agent_id":["A7"],"on_duty":true)"), "agent_id"));
+  // Bytes, not characters: 42 x 3-byte characters fit, 43 do not.
+  ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":")" + repeat("王", 42) + R"(","on_duty":true)")));
+  EXPECT_EQ(event_.agent.agent_id, repeat("王", 42));
+  EXPECT_TRUE(rejects(master_event("agent.duty", R"("agent_id":")" + repeat("王", 43) + R"(","on_duty":true)"), "agent_id"));
+
+  const auto ack = [](std::string_view incident) {
+    return master_event("agent.ack", R"("agent_id":"A7","incident_id":)" + std::string(incident));
+  };
+  ASSERT_TRUE(accepts(ack("\"" + a128 + "\"")));
+  EXPECT_EQ(event_.agent.incident_id, a128);
+  EXPECT_EQ(error_of(ack("\"" + a128 + "x\"")), "incident_id: longer than 128 bytes");
+  EXPECT_EQ(error_of(ack(R"("")")), "incident_id: must not be empty");
+  EXPECT_EQ(error_of(ack("42")), "incident_id: must be a string");
+  EXPECT_EQ(error_of(ack("null")), "incident_id: missing (required for agent.ack)");
+
+  const auto reassign = [](std::string_view to) {
+    return master_event("agent.reassign", R"("incident_id":"inc-1","agent_id":"A7","to":)" + std::string(to));
+  };
+  ASSERT_TRUE(accepts(reassign("\"" + a128 + "\"")));
+  EXPECT_EQ(event_.agent.to, a128);
+  EXPECT_EQ(error_of(reassign("\"" + a128 + "x\"")), "to: longer than 128 bytes");
+  EXPECT_EQ(error_of(reassign(R"("")")), "to: must not be empty");
+  EXPECT_EQ(error_of(reassign(R"({"id":"A2"})")), "to: must be a string");
+
+  const auto resolve = [](std::string_view code) {
+    return master_event("agent.resolve", R"("incident_id":"inc-1","agent_id":"A7","note":"n","resolution_code":)" + std::string(code));
+  };
+  ASSERT_TRUE(accepts(resolve("\"" + std::string(64, 'c') + "\"")));
+  EXPECT_EQ(event_.agent.resolution_code, std::string(64, 'c'));
+  EXPECT_EQ(error_of(resolve("\"" + std::string(65, 'c') + "\"")), "resolution_code: longer than 64 bytes");
+  EXPECT_EQ(error_of(resolve(R"("")")), "resolution_code: must not be empty");
+  EXPECT_EQ(error_of(resolve("true")), "resolution_code: must be a string");
+}
+
+TEST_F(ParserTest, AgentSkillsAreKnownNames) {
+  const auto joined = [](std::string_view skills) {
+    return master_event("agent.joined", R"("agent_id":"A1","capacity":3,"skills":)" + std::string(skills));
+  };
+  EXPECT_EQ(error_of(joined(R"(["payment","cooking"])")),
+            "skills: unknown skill 'cooking' (payment, inventory, delivery, aftersale, risk, senior)");
+  EXPECT_TRUE(rejects(joined(R"(["Payment"])"), "skills"));
+  EXPECT_TRUE(rejects(joined(R"([""])"), "skills"));
+  // The first unknown name is the one reported.
+  EXPECT_NE(error_of(joined(R"(["x1","x2"])")).find("'x1'"), std::string::npos);
+  EXPECT_EQ(error_of(joined(R"("payment")")),
+            "skills: must be an array of skill names (payment, inventory, delivery, aftersale, risk, senior)");
+  EXPECT_TRUE(rejects(joined(R"([1])"), "skills"));
+  EXPECT_TRUE(rejects(joined(R"(["payment",null])"), "skills"));
+  EXPECT_TRUE(rejects(joined(R"([["payment"]])"), "skills"));
+  EXPECT_TRUE(rejects(joined(R"({"payment":true})"), "skills"));
+}
+
+TEST_F(ParserTest, AgentCapacityIsZeroTo100) {
+  const auto joined = [](std::string_view capacity) {
+    return master_event("agent.joined", R"("agent_id":"A1","capacity":)" + std::string(capacity));
+  };
+  for (const std::string_view ok : {"0", "1", "100"}) {
+    ASSERT_TRUE(accepts(joined(ok))) << ok;
+    EXPECT_EQ(std::to_string(event_.agent.capacity), ok);
+  }
+  EXPECT_EQ(error_of(joined("101")), "capacity: must be a whole number from 0 to 100 (open incidents at once)");
+  for (const std::string_view bad : {"-1", "101", "1.5", "5e0", "\"5\"", "true", "[5]", "9223372036854775808", "-9223372036854775808"}) {
+    EXPECT_TRUE(rejects(joined(bad), "capacity")) << bad;
+  }
+}
+
+TEST_F(ParserTest, AgentFlagsAreBooleans) {
+  EXPECT_EQ(error_of(master_event("agent.joined", R"("agent_id":"A1","capacity":1,"supervisor":"yes")")),
+            "supervisor: must be true or false");
+  EXPECT_EQ(error_of(master_event("agent.joined", R"("agent_id":"A1","capacity":1,"on_duty":1)")),
+            "on_duty: must be true or false");
+  EXPECT_EQ(error_of(master_event("agent.duty", R"("agent_id":"A1","on_duty":"true")")), "on_duty: must be true or false");
+}
+
+TEST_F(ParserTest, AgentTextsHaveTheirLimits) {
+  const auto line = [](std::string_view type, std::string_view field, const std::string& text) {
+    std::string fields = R"("incident_id":"inc-1","agent_id":"A7")";
+    if (type == "agent.resolve") fields += R"(,"resolution_code":"refunded")";
+    return master_event(type, fields + R"(,")" + std::string(field) + R"(":")" + text + R"(")");
+  };
+  const std::pair<std::string_view, std::string_view> texts[] = {
+      {"agent.resolve", "note"}, {"agent.escalate", "reason"}, {"agent.comment", "text"}};
+  for (const auto& [type, field] : texts) {
+    ASSERT_TRUE(accepts(line(type, field, std::string(2000, 'x')))) << type;
+    EXPECT_EQ(event_.agent.text.size(), 2000u);
+    EXPECT_EQ(error_of(line(type, field, std::string(2001, 'x'))),
+              std::string(field) + ": longer than 2000 bytes (2001 given)");
+    // Bytes, not characters: 666 x 3 bytes = 1998 fit, 667 x 3 = 2001 do not.
+    ASSERT_TRUE(accepts(line(type, field, repeat("退", 666)))) << type;
+    EXPECT_EQ(event_.agent.text, repeat("退", 666));
+    EXPECT_TRUE(rejects(line(type, field, repeat("退", 667)), field)) << type;
+    // The limit is on the text as decoded: 2000 escaped characters are 2000 bytes.
+    ASSERT_TRUE(accepts(line(type, field, repeat("\\u0078", 2000)))) << type;
+    EXPECT_EQ(event_.agent.text, std::string(2000, 'x'));
+  }
+  const std::string joined = R"("agent_id":"A1","capacity":1,"name":")";
+  ASSERT_TRUE(accepts(master_event("agent.joined", joined + repeat("芳", 42) + "\"")));
+  EXPECT_EQ(event_.agent.name, repeat("芳", 42));
+  EXPECT_EQ(error_of(master_event("agent.joined", joined + repeat("芳", 43) + "\"")), "name: longer than 128 bytes (129 given)");
+  EXPECT_EQ(error_of(master_event("agent.joined", R"("agent_id":"A1","capacity":1,"name":["王芳"])")), "name: must be a string");
+  EXPECT_EQ(error_of(master_event("agent.comment", R"("incident_id":"inc-1","agent_id":"A7","text":{"zh":"好"})")),
+            "text: must be a string");
+  EXPECT_EQ(error_of(master_event("agent.escalate", R"("incident_id":"inc-1","agent_id":"A7","reason":1)")),
+            "reason: must be a string");
+}
+
+TEST_F(ParserTest, AgentChineseTextIsKeptByteForByte) {
+  ASSERT_TRUE(accepts(master_event(
+      "agent.comment",
+      R"("incident_id":"事件-1","agent_id":"客服①","text":"已电话联系用户，\n说明：“明天补发”。🍅 \u6e05\u6cb3 \ud83c\udf45 \"引号\"")")));
+  EXPECT_EQ(event_.agent.incident_id, "事件-1");
+  EXPECT_EQ(event_.agent.agent_id, "客服①");
+  EXPECT_EQ(event_.agent.text, "已电话联系用户，\n说明：“明天补发”。🍅 清河 🍅 \"引号\"");
+  ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A7","capacity":5,"name":"王芳 Wang-Fang")")));
+  EXPECT_EQ(event_.agent.name, "王芳 Wang-Fang");
+  // Invalid UTF-8 in agent text rejects the line like anywhere else.
+  EXPECT_TRUE(rejects(master_event("agent.comment", "\"incident_id\":\"i\",\"agent_id\":\"A\",\"text\":\"\xe9\x80\""), "line"));
+}
+
+TEST_F(ParserTest, AgentEventsTakeAnOrderIdLikeMasterData) {
+  // Agent events name incidents, not orders: an order_id is accepted and means nothing.
+  ASSERT_TRUE(accepts(order_event("agent.ack", R"("incident_id":"inc-1","agent_id":"A7")")));
+  EXPECT_EQ(event_.agent.incident_id, "inc-1");
+  EXPECT_TRUE(rejects(order_event("agent.ack", R"("incident_id":"inc-1","agent_id":"A7","order_id":7)"), "order_id"));
 }
 
 // ---- for_each_line -------------------------------------------------------------------------
