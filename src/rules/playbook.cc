@@ -326,7 +326,8 @@ tl::expected<Playbook, std::string> read_playbook(const Reader& reader, const to
 }
 
 tl::expected<void, std::string> read_policies(const Reader& reader, const toml::table& table, Policies& policies) {
-  for (const auto& [name_key, node] : table) {
+  for (const auto& [name_key, entry] : table) {
+    const toml::node& node = entry;  // a structured binding cannot be captured (clang 14)
     const std::string name(name_key.str());
     const std::string key = "policy." + name;
     const auto set_int = [&](std::int64_t& field, std::int64_t min, std::int64_t max) -> tl::expected<void, std::string> {
