@@ -38,6 +38,8 @@ struct SimulateArgs {
   bool closed_loop = false;           // the world answers commands, simulated agents work the desk
   std::string report;                 // --closed-loop: the handling measures (JSON)
   std::string config;                 // --closed-loop: rules configuration (TOML); defaults when empty
+  std::string incidents;              // --closed-loop: every incident in its final state (NDJSON)
+  std::string commands;               // --closed-loop: every command emitted (NDJSON)
 };
 int run_simulate(const SimulateArgs& args);
 

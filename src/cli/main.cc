@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
                          "prints the handling measures against the seed targets (--out gets the stream's events only)");
   simulate_cmd->add_option("--report", simulate.report, "with --closed-loop: where to write the handling measures (JSON)");
   simulate_cmd->add_option("--config", simulate.config, "with --closed-loop: rules configuration (TOML)");
+  simulate_cmd->add_option("--incidents", simulate.incidents, "with --closed-loop: where to write the incidents (NDJSON, as replay)");
+  simulate_cmd->add_option("--commands", simulate.commands, "with --closed-loop: where to write the commands (NDJSON, as replay)");
 
   EvaluateArgs evaluate;
   auto* evaluate_cmd = app.add_subcommand("evaluate", "Compare incidents with a ground truth: precision, recall, F1, detection delay");

@@ -11,6 +11,7 @@
 #include "core/time.h"
 #include "loop/closed_loop.h"
 #include "replay/measures.h"
+#include "replay/output.h"
 #include "rules/config.h"
 #include "sim/simulator.h"
 
@@ -59,8 +60,8 @@ int run_simulate(const SimulateArgs& args) {
     spdlog::error("orderguard simulate: --out is required (a file, or - for stdout)");
     return kExitUsage;
   }
-  if (!args.closed_loop && (!args.report.empty() || !args.config.empty())) {
-    spdlog::error("orderguard simulate: --report and --config go with --closed-loop");
+  if (!args.closed_loop && (!args.report.empty() || !args.config.empty() || !args.incidents.empty() || !args.commands.empty())) {
+    spdlog::error("orderguard simulate: --report, --config, --incidents and --commands go with --closed-loop");
     return kExitUsage;
   }
   if (args.closed_loop && args.out == "-") {
@@ -154,8 +155,11 @@ int run_closed_loop_command(const SimulateArgs& args, const sim::SimConfig& sim_
   const HandlingMeasures measures = measure_handling(engine, stats.end);
   fmt::print("{}", loop::summary_line(stats));
   fmt::print("{}", measures_table(measures));
+  fmt::print("{}", loop::escalation_causes_table(stats));
   std::fflush(stdout);
   if (!args.report.empty() && !write_whole_file(args.report, measures_json(measures) + "\n")) return kExitFailure;
+  if (!args.incidents.empty() && !write_whole_file(args.incidents, incidents_ndjson(engine, engine.interner()))) return kExitFailure;
+  if (!args.commands.empty() && !write_whole_file(args.commands, commands_ndjson(engine))) return kExitFailure;
   for (const AgentRefusal& refusal : engine.agent_refusals()) {
     spdlog::warn("orderguard simulate: agent event {} refused: {}", refusal.event_id, refusal.message);
   }

@@ -104,6 +104,12 @@ class Loop {
     stats_.escalations = engine_.escalations().size();
     stats_.agent_refusals = engine_.agent_refusals().size();
     stats_.end = engine_.max_event_time();
+    for (const std::uint32_t index : engine_.escalations()) {
+      const Incident& incident = engine_.incidents().at(index);
+      const people::Case* held = engine_.desk().find_case(incident.id);
+      const std::string cause = held == nullptr ? "(unknown)" : held->escalated.cause;
+      ++stats_.escalation_causes[fmt::format("{} {}", incident_type_name(incident.type), cause)];
+    }
   }
 
   ClosedLoopStats& stats() { return stats_; }
@@ -365,6 +371,14 @@ std::string summary_line(const ClosedLoopStats& s) {
       s.sim.orders, s.stream_events, s.bad_lines, s.duplicates, s.commands, s.commands_answered,
       s.commands_unanswered_at_end, s.world_events, s.escalations, s.agents, s.agent_events, s.agent_retries,
       s.agent_refusals, s.late);
+}
+
+std::string escalation_causes_table(const ClosedLoopStats& stats) {
+  std::vector<std::pair<std::string, std::uint64_t>> causes(stats.escalation_causes.begin(), stats.escalation_causes.end());
+  std::stable_sort(causes.begin(), causes.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out = "escalations by type and cause:\n";
+  for (const auto& [cause, count] : causes) out += fmt::format("  {:>6}  {}\n", count, cause);
+  return out;
 }
 
 }  // namespace og::loop

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "engine/engine.h"
@@ -76,6 +77,9 @@ struct ClosedLoopStats {
   std::uint64_t dropped_after_tail = 0;
   std::uint64_t peak_queue = 0;       // world answers and agent actions waiting at once
   TimeMs end = 0;                     // the time the day was finished at (measures are taken there)
+  // Why incidents reached people: "TYPE cause" (the engine's escalation cause: playbook:STEP,
+  // repeat_customer, remediation_failed_twice, state_inconsistent ...) -> count.
+  std::map<std::string, std::uint64_t> escalation_causes;
 };
 
 // Runs the day through `engine` (a fresh engine: the caller keeps it to read the incidents,
@@ -87,5 +91,8 @@ ClosedLoopStats run_closed_loop(const ClosedLoopConfig& config, Engine& engine, 
 
 // One line: orders, events, commands, answers, escalations, agent events and refusals.
 std::string summary_line(const ClosedLoopStats& stats);
+
+// The escalation causes, most frequent first, one "  count  TYPE cause" line each.
+std::string escalation_causes_table(const ClosedLoopStats& stats);
 
 }  // namespace og::loop
