@@ -35,7 +35,11 @@ struct SimulateArgs {
   std::string start = "2026-11-21T00:00:00+08:00";
   double incident_rate = 0.05;        // share of orders with a planted exception
   double noise_rate = 0.01;           // share of events duplicated / reordered / broken
-  bool closed_loop = false;           // the world answers commands (handling issue)
+  bool closed_loop = false;           // the world answers commands, simulated agents work the desk
+  std::string report;                 // --closed-loop: the handling measures (JSON)
+  std::string config;                 // --closed-loop: rules configuration (TOML); defaults when empty
+  std::string incidents;              // --closed-loop: every incident in its final state (NDJSON)
+  std::string commands;               // --closed-loop: every command emitted (NDJSON)
 };
 int run_simulate(const SimulateArgs& args);
 

@@ -38,14 +38,20 @@ int main(int argc, char** argv) {
   simulate_cmd->add_option("--seed", simulate.seed, "random seed: the same seed gives the same bytes");
   simulate_cmd->add_option("--platform", simulate.platform, "grocery | errand | mall | mixed")
       ->check(CLI::IsMember({"grocery", "errand", "mall", "mixed"}));
-  simulate_cmd->add_option("--out", simulate.out, "where to write the events (NDJSON), or -")->required();
+  simulate_cmd->add_option("--out", simulate.out, "where to write the events (NDJSON), or -; required unless --closed-loop");
   simulate_cmd->add_option("--truth", simulate.truth, "where to write the ground truth (NDJSON)");
   simulate_cmd->add_option("--start", simulate.start, "RFC 3339 start of the simulated day");
   simulate_cmd->add_option("--incident-rate", simulate.incident_rate, "share of orders with a planted exception")
       ->check(CLI::Range(0.0, 1.0));
   simulate_cmd->add_option("--noise-rate", simulate.noise_rate, "share of events duplicated, reordered within the bound, or broken")
       ->check(CLI::Range(0.0, 0.5));
-  simulate_cmd->add_flag("--closed-loop", simulate.closed_loop, "the world answers commands and simulated agents work the queue");
+  simulate_cmd->add_flag("--closed-loop", simulate.closed_loop,
+                         "run the day through the engine: the world answers commands and simulated agents work the queue; "
+                         "prints the handling measures against the seed targets (--out gets the stream's events only)");
+  simulate_cmd->add_option("--report", simulate.report, "with --closed-loop: where to write the handling measures (JSON)");
+  simulate_cmd->add_option("--config", simulate.config, "with --closed-loop: rules configuration (TOML)");
+  simulate_cmd->add_option("--incidents", simulate.incidents, "with --closed-loop: where to write the incidents (NDJSON, as replay)");
+  simulate_cmd->add_option("--commands", simulate.commands, "with --closed-loop: where to write the commands (NDJSON, as replay)");
 
   EvaluateArgs evaluate;
   auto* evaluate_cmd = app.add_subcommand("evaluate", "Compare incidents with a ground truth: precision, recall, F1, detection delay");

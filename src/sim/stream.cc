@@ -8,11 +8,28 @@ LineSink::LineSink(std::FILE* file, std::size_t buffer_bytes) : file_(file), buf
   if (file_ != nullptr) buffer_.reserve(buffer_bytes_ + (64 << 10));
 }
 
+LineSink::LineSink(LineHandler on_line) : file_(nullptr), on_line_(std::move(on_line)), buffer_bytes_(0) {}
+
 LineSink::~LineSink() { flush(); }
 
 void LineSink::write(std::string_view text) {
-  buffer_.append(text);
   bytes_ += text.size();
+  if (on_line_) {
+    // Lines are written whole; a piece without its newline waits for the rest.
+    for (std::size_t newline = text.find('\n'); newline != std::string_view::npos; newline = text.find('\n')) {
+      if (buffer_.empty()) {
+        on_line_(text.substr(0, newline));
+      } else {
+        buffer_.append(text.substr(0, newline));
+        on_line_(buffer_);
+        buffer_.clear();
+      }
+      text.remove_prefix(newline + 1);
+    }
+    buffer_.append(text);
+    return;
+  }
+  buffer_.append(text);
   if (file_ != nullptr && buffer_.size() >= buffer_bytes_) flush();
 }
 

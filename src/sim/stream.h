@@ -1,5 +1,6 @@
 // sim/stream: where simulated lines go, and the noise real feeds add on the way.
-// LineSink writes buffered (no flush per line): to a FILE* or into a string (tests).
+// LineSink writes buffered (no flush per line): to a FILE*, into a string (tests), or line by
+// line to a handler (the closed loop feeds each line to the engine as it is written).
 // NoiseStage delays some events within the out-of-orderness bound, re-sends some under the
 // same id, and slips in bad lines (invalid JSON, a missing required field, negative money)
 // that the engine rejects. Every event is released in order of arrival = ts + delay with
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <queue>
 #include <string>
 #include <string_view>
@@ -24,6 +26,9 @@ class LineSink {
  public:
   // `file` null: lines accumulate in text(). Writes in blocks of `buffer_bytes`.
   explicit LineSink(std::FILE* file = nullptr, std::size_t buffer_bytes = 1 << 20);
+  // Each complete line (without its newline) goes to `on_line` at once; nothing is kept.
+  using LineHandler = std::function<void(std::string_view line)>;
+  explicit LineSink(LineHandler on_line);
   ~LineSink();
   LineSink(const LineSink&) = delete;
   LineSink& operator=(const LineSink&) = delete;
@@ -36,6 +41,7 @@ class LineSink {
 
  private:
   std::FILE* file_;
+  LineHandler on_line_;
   std::size_t buffer_bytes_;
   std::string buffer_;
   bool failed_ = false;

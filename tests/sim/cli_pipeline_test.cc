@@ -1,5 +1,5 @@
 // The pipeline as a person runs it, through the binary: simulate -> replay -> evaluate
-// --min-f1 1.0 must exit 0; and the flags that are not available yet say so.
+// --min-f1 1.0 must exit 0; and the closed loop prints its measures.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -47,8 +47,19 @@ TEST_F(CliPipeline, SameSeedSameFiles) {
   EXPECT_EQ(run("cmp " + path("a") + ".truth " + path("b") + ".truth"), 0);
 }
 
-TEST_F(CliPipeline, ClosedLoopIsNotAvailableYet) {
-  EXPECT_EQ(run(std::string(OG_BINARY) + " simulate --orders 10 --closed-loop --out " + path("x.ndjson")), 2);
+TEST_F(CliPipeline, ClosedLoopPrintsMeasuresAndWritesTheReport) {
+  const std::string binary = OG_BINARY;
+  ASSERT_EQ(run(binary + " simulate --orders 300 --seed 2 --closed-loop --report " + path("a.json") + " --out " + path("a.ndjson")), 0);
+  ASSERT_EQ(run(binary + " simulate --orders 300 --seed 2 --closed-loop --report " + path("b.json")), 0);
+  EXPECT_TRUE(std::filesystem::file_size(path("a.json")) > 0);
+  EXPECT_EQ(run("cmp " + path("a.json") + " " + path("b.json")), 0);
+  ASSERT_EQ(run(binary + " simulate --orders 300 --seed 2 --out " + path("c.ndjson")), 0);
+  EXPECT_EQ(run("cmp " + path("a.ndjson") + " " + path("c.ndjson")), 0);  // --out: the stream only
+}
+
+TEST_F(CliPipeline, OutIsRequiredWithoutTheClosedLoop) {
+  EXPECT_EQ(run(std::string(OG_BINARY) + " simulate --orders 10"), 2);
+  EXPECT_EQ(run(std::string(OG_BINARY) + " simulate --orders 10 --out " + path("x.ndjson") + " --report " + path("r.json")), 2);
 }
 
 TEST_F(CliPipeline, BadStartIsAUsageError) {
