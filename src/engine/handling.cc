@@ -31,6 +31,14 @@ std::string clock_beijing(TimeMs t) {
   return fmt::format("{:02}:{:02}", minutes / 60, minutes % 60);
 }
 
+// Money the platform gives (compensation), as against money of the customer's that goes back
+// (a duplicate or excess payment, a refund already owed): only the first needs a person for a
+// repeat customer.
+bool compensates(AmountRule rule) {
+  return rule != AmountRule::kPaid && rule != AmountRule::kOverpaid && rule != AmountRule::kDuplicate &&
+         rule != AmountRule::kRefund;
+}
+
 bool remediates(StepAction action) { return emits_command(action) && action != StepAction::kNotify; }
 
 }  // namespace
@@ -164,7 +172,7 @@ void EngineCore::attempt_step(PlaybookRun& run, TimeMs at) {
     case StepAction::kWait:
       break;
     default: {
-      if (pays_out(step.action) && run.repeat_customer) {
+      if (pays_out(step.action) && run.repeat_customer && compensates(step.amount)) {
         escalate(incident, at, "repeat_customer");
         return;
       }
