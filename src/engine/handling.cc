@@ -287,6 +287,12 @@ void EngineCore::playbook_event(std::uint32_t o, const Event& e) {
       attempt_failed(run, at, e.code);
       continue;
     }
+    // A re-issued refund succeeds under the owner's new refund id: for the order, that is the
+    // refund succeeding, which is what clears REFUND_FAILED.
+    if (incident.type == IncidentType::kRefundFailed && e.type == EventType::kRefundSucceeded && !incident.actions.empty()) {
+      clear(&incident, e);
+      continue;
+    }
     // For a type that clears itself, only the clearing proves the fix (and ends the run).
     if (contains(step.await, e.type) && !clears_itself(incident.type)) {
       timers_.cancel(run.timer);
