@@ -4,6 +4,7 @@
 #include <array>
 #include <queue>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -85,6 +86,7 @@ class Loop {
     clock_to(stream_event_.ts);
     now_ = std::max(now_, stream_event_.ts);
     stream_end_ = std::max(stream_end_, stream_event_.ts);
+    observe(stream_event_);
     count(engine_.ingest(stream_event_));
     pump();
   }
@@ -180,6 +182,7 @@ class Loop {
       return;
     }
     ++stats_.world_events;
+    observe(engine_.staging_event());
     count(engine_.ingest_staged());
   }
 
@@ -202,6 +205,9 @@ class Loop {
       command.template_name = c.template_name;
       command.to = c.to;
       command.reason = c.reason;
+      if (c.name == "picking.redo") {
+        if (const auto it = order_items_.find(c.order_id); it != order_items_.end()) command.items = it->second;
+      }
       std::vector<sim::WorldEvent> answers = world_.respond(command);
       if (!answers.empty()) ++stats_.commands_answered;
       for (sim::WorldEvent& answer : answers) {
@@ -221,6 +227,34 @@ class Loop {
       const bool high = incident.severity == Severity::kHigh;
       const DurationMs delay = high ? rng.range(b.ack_high_min, b.ack_high_max) : rng.range(b.ack_other_min, b.ack_other_max);
       push_agent(Kind::kAck, index, std::max(incident.escalated_at, now_) + delay);
+    }
+  }
+
+  // The warehouse's knowledge of its open orders: what each needs picked, after the
+  // substitutions the customer accepted. Forgotten when the order completes or is cancelled.
+  void observe(const Event& e) {
+    if (e.order_id == kNoSymbol) return;
+    const Interner& interner = engine_.interner();
+    const std::string_view order = interner.view(e.order_id);
+    switch (e.type) {
+      case EventType::kOrderCreated: {
+        auto& items = order_items_[std::string(order)];
+        items.clear();
+        for (const og::Item& item : e.items) items.emplace_back(std::string(interner.view(item.sku)), item.qty);
+        break;
+      }
+      case EventType::kSubstitutionResponded: {
+        if (!e.accepted || e.substitute_sku == kNoSymbol) break;
+        const auto it = order_items_.find(std::string(order));
+        if (it == order_items_.end()) break;
+        for (auto& [sku, qty] : it->second) {
+          if (sku == interner.view(e.sku)) sku = std::string(interner.view(e.substitute_sku));
+        }
+        break;
+      }
+      case EventType::kOrderCompleted:
+      case EventType::kOrderCancelled: order_items_.erase(std::string(order)); break;
+      default: break;
     }
   }
 
@@ -338,6 +372,7 @@ class Loop {
   sim::CommandResponder world_;
   std::uint64_t agent_seed_;
   std::vector<std::string> supervisors_;
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::int64_t>>> order_items_;
   Event stream_event_;
   Event agent_event_;
   std::priority_queue<Item, std::vector<Item>, Later> queue_;

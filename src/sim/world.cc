@@ -130,9 +130,23 @@ std::vector<WorldEvent> CommandResponder::respond(const Command& command) {
       build.end();
     }
   } else if (command.name == "picking.redo") {
-    JsonWriter& json = build.begin(after(120, 900), "picking.started", "redo");
+    const TimeMs started = after(120, 900);
+    JsonWriter& json = build.begin(started, "picking.started", "redo");
     json.field("picker_id", "P-redo");
     build.end();
+    // The re-pick ends with the items the order needs (when the warehouse was told them).
+    if (!command.items.empty() && rng.chance(config_.redo_success)) {
+      JsonWriter& done = build.begin(started + rng.range(3 * 60 * kSecondMs, 12 * 60 * kSecondMs), "picking.completed", "redone");
+      done.key("items").begin_array();
+      for (const auto& [sku, qty] : command.items) {
+        done.begin_object();
+        done.field("sku", sku);
+        done.field("qty", qty);
+        done.end_object();
+      }
+      done.end_array();
+      build.end();
+    }
   }
   // notify, coupon.issue, user.restrict, rider.warn, zone.alert, pickup.offer,
   // replenish.request, order.recreate: acknowledged, nothing observable in the event stream.

@@ -3,13 +3,14 @@
 // as refund events, a `rider.reassign` as a new assignment ... after realistic delays and
 // with realistic failure rates. Seeded and idempotent: the same command id always gets the
 // same answer, and a command id seen before gets none (receivers dedupe on it).
-// Not wired to anything yet: the handling issue and the demo will close the loop with it.
+// Used by loop/closed_loop (simulate --closed-loop); the demo will use it too.
 // Owns: the command model and the responder. Depends on: core (time, JSON), sim/render.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "core/time.h"
@@ -31,6 +32,9 @@ struct Command {
   std::string template_name;
   std::string to;
   std::string reason;
+  // picking.redo: what the order needs picked, as (sku, qty), after the substitutions the
+  // customer accepted. The warehouse knows its orders; empty when the caller does not.
+  std::vector<std::pair<std::string, std::int64_t>> items;
 };
 
 // One event the world will emit, already rendered as an NDJSON line (with its newline).
@@ -47,6 +51,7 @@ struct ResponderConfig {
   double substitute_accept = 0.8;
   double cancel_success = 0.99;
   double release_success = 0.97;
+  double redo_success = 0.95;  // a re-pick that ends with the right items reported
   std::size_t max_remembered_commands = 1 << 20;  // idempotency memory (oldest forgotten first)
 };
 

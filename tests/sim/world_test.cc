@@ -98,6 +98,23 @@ TEST(CommandResponder, EachCommandKindGetsItsEvent) {
   EXPECT_TRUE(world.respond(command("c6", "coupon.issue", 300)).empty());
 }
 
+TEST(CommandResponder, PickingRedoIsStartedAndCompletedWithTheItemsTheOrderNeeds) {
+  CommandResponder world(5, ResponderConfig{.redo_success = 1});
+  Command redo = command("r1", "picking.redo");
+  redo.items = {{"egg-10", 2}, {"milk-1l", 1}};
+  auto events = world.respond(redo);
+  ASSERT_EQ(events.size(), 2u);
+  expect_valid(events, redo);
+  EXPECT_EQ(events[0].type, "picking.started");
+  EXPECT_EQ(events[1].type, "picking.completed");
+  EXPECT_NE(events[1].json.find(R"({"sku":"egg-10","qty":2})"), std::string::npos) << events[1].json;
+  EXPECT_NE(events[1].json.find(R"({"sku":"milk-1l","qty":1})"), std::string::npos) << events[1].json;
+  // Told nothing about the order, the warehouse only starts again.
+  events = world.respond(command("r2", "picking.redo"));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "picking.started");
+}
+
 TEST(CommandResponder, SameCommandIdIsAnsweredOnce) {
   CommandResponder world(7);
   const Command refund = command("cmd-refund-2", "refund.issue", 500);
