@@ -421,6 +421,7 @@ class EngineCore {
   void withdraw_from_desk(const Incident& incident, std::string_view code, TimeMs at);
   void on_agent_event(const Event& e);
   void sync_desk();
+  TimeMs desk_time(TimeMs at) const { return desk.now() ? std::max(at, *desk.now()) : at; }
   void count_gmv(std::uint32_t o);
 
   // --- rules by category

@@ -262,10 +262,13 @@ void EngineCore::fire_playbook(std::uint32_t incident_index, std::uint32_t gener
 }
 
 void EngineCore::playbook_event(std::uint32_t o, const Event& e) {
+  if (runs_.empty()) return;
   const OrderExtras* extra = find_extras(o);
-  if (extra == nullptr || runs_.empty()) return;
-  const std::vector<std::uint32_t> incidents = extra->incidents;  // runs may end below
-  for (const std::uint32_t index : incidents) {
+  if (extra == nullptr) return;
+  // Ending a run never changes the order's incident list (only raising does, in the rules),
+  // so it is walked in place.
+  for (std::size_t i = 0; i < extra->incidents.size(); ++i) {
+    const std::uint32_t index = extra->incidents[i];
     const auto it = runs_.find(index);
     if (it == runs_.end()) continue;
     PlaybookRun& run = it->second;
@@ -313,7 +316,6 @@ std::int64_t EngineCore::unit_price_of(std::uint32_t o, Symbol sku) const {
 }
 
 bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condition condition) const {
-  const Incident& incident = log.at(run.incident);
   const OrderState* s = run.order == UINT32_MAX ? nullptr : &orders_[run.order];
   const Policies& policies = run.config->policies;
   switch (condition) {
@@ -361,7 +363,6 @@ bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condi
     }
     case Condition::kCount: break;
   }
-  (void)incident;
   return false;
 }
 
@@ -704,8 +705,13 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at) {
   } else {
     recipient = view(incident.zone);
   }
+  // A template that names the substitutes or the pickup point offers them: the command
+  // carries them as parameters too.
+  const auto mentions = [&](std::string_view placeholder) {
+    return it->second.zh.find(placeholder) != std::string::npos || it->second.en.find(placeholder) != std::string::npos;
+  };
   std::vector<std::string> substitutes;
-  if (step.template_name == "substitution_offer") substitutes = substitutes_for(run, static_cast<std::size_t>(run.config->policies.substitute_offer_count));
+  if (mentions("{substitutes}")) substitutes = substitutes_for(run, static_cast<std::size_t>(run.config->policies.substitute_offer_count));
   std::string substitutes_text;
   for (const auto& sku : substitutes) substitutes_text += (substitutes_text.empty() ? "" : "、") + sku;
   const PickupPoint* point = run.order == UINT32_MAX ? nullptr : nearest_pickup_point(run.order);
@@ -751,7 +757,7 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at) {
   if (step.to == "customer" && s != nullptr) command.user_id = view(s->user);
   if (step.to == "rider") command.rider_id = recipient;
   if (step.to == "operations") command.zone = recipient;
-  if (point != nullptr && step.template_name == "pickup_offer") command.pickup_point_id = view(point->id);
+  if (point != nullptr && mentions("{pickup_point}")) command.pickup_point_id = view(point->id);
   return true;
 }
 
@@ -776,8 +782,8 @@ void EngineCore::escalate(Incident& incident, TimeMs at, std::string_view cause)
   escalated.community = std::string(interner.view(incident.community));
   escalated.user = std::string(interner.view(incident.user));
   escalated.cause = std::string(cause.substr(0, 128));
-  const TimeMs when = desk.now() ? std::max(at, *desk.now()) : at;
-  if (auto ok = desk.escalate(escalated, when); !ok) {
+    // The desk's time never goes back; a late event's escalation happens at the desk's now.
+  if (auto ok = desk.escalate(escalated, desk_time(at)); !ok) {
     refusals.push_back(AgentRefusal{incident.id, "escalation: " + ok.error()});
   }
   sync_desk();
@@ -785,8 +791,7 @@ void EngineCore::escalate(Incident& incident, TimeMs at, std::string_view cause)
 
 void EngineCore::withdraw_from_desk(const Incident& incident, std::string_view code, TimeMs at) {
   if (incident.escalated_at == kAbsent) return;
-  const TimeMs when = desk.now() ? std::max(at, *desk.now()) : at;
-  if (desk.withdraw(incident.id, code, when)) sync_desk();
+    if (desk.withdraw(incident.id, code, desk_time(at))) sync_desk();
 }
 
 void EngineCore::on_agent_event(const Event& e) {

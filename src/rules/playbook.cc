@@ -144,14 +144,18 @@ class Reader {
   std::string_view source_;
 };
 
+// A target naming a step, resolved once every step is known (a target may point forward).
 struct PendingTarget {
   std::string name;
   const toml::node* node;
   std::string key;
+  std::size_t step;  // whose target it is
+  bool on_success;   // which of its two
 };
 
 tl::expected<void, std::string> read_target(const Reader& reader, const toml::node& node, const std::string& key,
-                                            StepTarget& target, std::vector<PendingTarget>& pending) {
+                                            std::size_t step, bool on_success, StepTarget& target,
+                                            std::vector<PendingTarget>& pending) {
   auto name = reader.text(node, key, 128);
   if (!name) return tl::unexpected(name.error());
   if (*name == "next") {
@@ -161,13 +165,13 @@ tl::expected<void, std::string> read_target(const Reader& reader, const toml::no
   } else if (*name == "escalate") {
     target = {StepTarget::Kind::kEscalate, 0};
   } else {
-    pending.push_back(PendingTarget{*name, &node, key});
+    pending.push_back(PendingTarget{*name, &node, key, step, on_success});
   }
   return {};
 }
 
 tl::expected<Step, std::string> read_step(const Reader& reader, const toml::table& table, const std::string& prefix,
-                                          IncidentType type, std::vector<PendingTarget>& pending) {
+                                          std::size_t position, IncidentType type, std::vector<PendingTarget>& pending) {
   Step step;
   bool has_action = false;
   for (const auto& [name_key, node] : table) {
@@ -260,7 +264,8 @@ tl::expected<Step, std::string> read_step(const Reader& reader, const toml::tabl
       if (!value) return tl::unexpected(value.error());
       step.stop_codes = std::move(*value);
     } else if (name == "on_success" || name == "on_failure") {
-      ok = read_target(reader, node, key, name == "on_success" ? step.on_success : step.on_failure, pending);
+      const bool success = name == "on_success";
+      ok = read_target(reader, node, key, position, success, success ? step.on_success : step.on_failure, pending);
     } else {
       return reader.fail(node, key,
                          "unknown step key; allowed: name, do, when, unless, delay, amount, to, channel, template, "
@@ -292,12 +297,11 @@ tl::expected<Playbook, std::string> read_playbook(const Reader& reader, const to
   if (steps == nullptr) return reader.fail(node, prefix + ".steps", "missing: write the steps as [[{}.steps]] tables", prefix);
   if (steps->size() > 32) return reader.fail(node, prefix + ".steps", "at most 32 steps");
   std::vector<PendingTarget> pending;
-  playbook.steps.reserve(steps->size());  // targets point into it
   for (std::size_t i = 0; i < steps->size(); ++i) {
     const std::string key = fmt::format("{}.steps[{}]", prefix, i);
     const auto* step_table = (*steps)[i].as_table();
     if (step_table == nullptr) return reader.fail((*steps)[i], key, "must be a table");
-    auto step = read_step(reader, *step_table, key, type, pending);
+    auto step = read_step(reader, *step_table, key, i, type, pending);
     if (!step) return tl::unexpected(step.error());
     if (step->name.empty()) step->name = fmt::format("step{}", i + 1);
     playbook.steps.push_back(std::move(*step));
@@ -315,12 +319,8 @@ tl::expected<Playbook, std::string> read_playbook(const Reader& reader, const to
     if (it == playbook.steps.end()) {
       return reader.fail(*target.node, target.key, "\"{}\" is neither next, done, escalate nor a step of this playbook", target.name);
     }
-    // Recover which step and which field the target belongs to from its key.
-    const auto open = target.key.rfind('[');
-    const std::size_t index = std::stoul(target.key.substr(open + 1));
-    Step& owner = playbook.steps[index];
-    StepTarget& field = target.key.ends_with("on_success") ? owner.on_success : owner.on_failure;
-    field = StepTarget{StepTarget::Kind::kStep, static_cast<std::uint16_t>(it - playbook.steps.begin())};
+    Step& owner = playbook.steps[target.step];
+    (target.on_success ? owner.on_success : owner.on_failure) = StepTarget{StepTarget::Kind::kStep, static_cast<std::uint16_t>(it - playbook.steps.begin())};
   }
   return playbook;
 }
