@@ -3,6 +3,7 @@
 // Owns: files, stdin/stdout/stderr. Depends on: replay, engine, rules.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -51,5 +52,32 @@ struct EvaluateArgs {
   double min_f1 = -1;                 // exit 1 when any type's (or the overall) F1 is below
 };
 int run_evaluate(const EvaluateArgs& args);
+
+// `orderguard serve` (src/cli/serve_command.cc, the service is src/server).
+struct ServeArgs {
+  std::string data = "orderguard-data";
+  std::string config;
+  std::string listen = "127.0.0.1:8080";
+  std::string outbox_file;            // NDJSON sink of commands
+  std::string webhook;                // HTTP sink of commands
+  std::size_t max_body_bytes = 32 << 20;
+  std::size_t max_batch_lines = 100000;
+  std::size_t max_page = 500;
+  std::size_t max_connections = 1024;
+  std::uint64_t snapshot_every = 2000;  // journal records between snapshots
+  std::string port_file;              // write the bound port here (for --listen ...:0)
+};
+int run_serve(const ServeArgs& args);
+
+// `orderguard tokens create|list|revoke`.
+struct TokensArgs {
+  std::string data = "orderguard-data";
+  std::string role;
+  std::string name;
+  std::string id;
+};
+int run_tokens_create(const TokensArgs& args);
+int run_tokens_list(const TokensArgs& args);
+int run_tokens_revoke(const TokensArgs& args);
 
 }  // namespace og::cli

@@ -60,6 +60,33 @@ int main(int argc, char** argv) {
   evaluate_cmd->add_option("--json", evaluate.json, "also write the metrics as JSON here");
   evaluate_cmd->add_option("--min-f1", evaluate.min_f1, "exit 1 when any type's F1 is below this")->check(CLI::Range(0.0, 1.0));
 
+  ServeArgs serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the service: HTTP API, embedded store, wall-clock deadlines");
+  serve_cmd->add_option("--data", serve.data, "data directory (created when absent)");
+  serve_cmd->add_option("--config", serve.config, "rules configuration (TOML); defaults when absent");
+  serve_cmd->add_option("--listen", serve.listen, "ADDRESS:PORT to listen on (port 0: any free port)");
+  serve_cmd->add_option("--outbox-file", serve.outbox_file, "append every command to this NDJSON file (at least once)");
+  serve_cmd->add_option("--webhook", serve.webhook, "POST every command to this http:// URL (at least once, Idempotency-Key = command id)");
+  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "largest request body");
+  serve_cmd->add_option("--max-batch-lines", serve.max_batch_lines, "most events in one POST /v1/events");
+  serve_cmd->add_option("--max-page", serve.max_page, "most items in one page");
+  serve_cmd->add_option("--max-connections", serve.max_connections, "most open connections");
+  serve_cmd->add_option("--snapshot-every", serve.snapshot_every, "journal records between engine snapshots (0: never)");
+  serve_cmd->add_option("--port-file", serve.port_file, "write the bound port to this file");
+
+  TokensArgs tokens;
+  auto* tokens_cmd = app.add_subcommand("tokens", "Manage API tokens (each carries one role)");
+  tokens_cmd->require_subcommand(1);
+  auto* tokens_create = tokens_cmd->add_subcommand("create", "Create a token and print it (shown once)");
+  tokens_create->add_option("--role", tokens.role, "ingest | viewer | agent | supervisor | admin")->required();
+  tokens_create->add_option("--name", tokens.name, "who or what uses it");
+  auto* tokens_list = tokens_cmd->add_subcommand("list", "List tokens (ids and roles, never secrets)");
+  auto* tokens_revoke = tokens_cmd->add_subcommand("revoke", "Revoke a token by its id");
+  tokens_revoke->add_option("ID", tokens.id, "the token's id (tok-...)")->required();
+  for (auto* command : {tokens_create, tokens_list, tokens_revoke}) {
+    command->add_option("--data", tokens.data, "data directory");
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -77,5 +104,9 @@ int main(int argc, char** argv) {
   if (check_cmd->parsed()) return run_rules_check(rules_file);
   if (simulate_cmd->parsed()) return run_simulate(simulate);
   if (evaluate_cmd->parsed()) return run_evaluate(evaluate);
+  if (serve_cmd->parsed()) return run_serve(serve);
+  if (tokens_create->parsed()) return run_tokens_create(tokens);
+  if (tokens_list->parsed()) return run_tokens_list(tokens);
+  if (tokens_revoke->parsed()) return run_tokens_revoke(tokens);
   return kExitUsage;
 }

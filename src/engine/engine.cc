@@ -39,6 +39,30 @@ const IncidentLog& Engine::incidents() const { return core_->log; }
 const EngineCounters& Engine::counters() const { return core_->counters; }
 const RulesConfig& Engine::config() const { return core_->config; }
 std::size_t Engine::order_count() const { return core_->order_count(); }
+
+std::optional<OrderView> Engine::order_view(std::string_view order_id) const {
+  const Symbol symbol = core_->interner.find(order_id);
+  const std::uint32_t o = core_->find_order(symbol);
+  if (o == UINT32_MAX) return std::nullopt;
+  const OrderState& s = core_->orders_view()[o];
+  const auto view = [&](Symbol value) { return std::string(core_->interner.view(value)); };
+  OrderView out{view(s.user), view(s.zone), view(s.community), view(s.rider), s.amount, s.vip, {}, s.promise_at};
+  const std::pair<std::string_view, TimeMs> milestones[] = {
+      {"created", s.created_at},           {"paid", s.paid_at},
+      {"payment_failed", s.payment_failed_at}, {"stock_reserved", s.reserved_at},
+      {"picking_started", s.pick_started_at}, {"picking_completed", s.pick_completed_at},
+      {"rider_assigned", s.rider_assigned_at}, {"rider_cancelled", s.rider_cancelled_at},
+      {"picked_up", s.picked_up_at},       {"delivered", s.delivered_at},
+      {"completed", s.completed_at},       {"stock_released", s.released_at},
+      {"cancelled", s.cancelled_at},
+  };
+  for (const auto& milestone : milestones) {
+    if (milestone.second != kAbsent) out.milestones.push_back(milestone);
+  }
+  std::stable_sort(out.milestones.begin(), out.milestones.end(),
+                   [](const auto& a, const auto& b) { return a.second < b.second; });
+  return out;
+}
 EngineMemory Engine::memory_usage() const { return core_->memory_usage(); }
 const std::vector<Command>& Engine::commands() const { return core_->commands; }
 const std::vector<std::uint32_t>& Engine::escalations() const { return core_->escalations; }

@@ -14,6 +14,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -54,6 +57,16 @@ struct EngineMemory {
   std::size_t total() const {
     return orders + order_items + order_extras + interned + evidence_ids + timers + people + incidents + dedupe;
   }
+};
+
+// What the engine knows of one order, for people (GET /v1/orders/{id}): its parties and the
+// event time of each milestone seen, in lifecycle order.
+struct OrderView {
+  std::string user, zone, community, rider;
+  std::int64_t amount = kAbsent;
+  bool vip = false;
+  std::vector<std::pair<std::string_view, TimeMs>> milestones;  // ("created", t) ... seen ones only
+  TimeMs promise_at = kAbsent;
 };
 
 class EngineCore;
@@ -117,6 +130,8 @@ class Engine {
   std::uint64_t notifications_suppressed() const;
   const RulesConfig& config() const;
   std::size_t order_count() const;
+  // nullopt when no event of the order has been seen.
+  std::optional<OrderView> order_view(std::string_view order_id) const;
   // An estimate from capacities and per-entry costs (allocator overheads excluded).
   EngineMemory memory_usage() const;
 

@@ -316,6 +316,12 @@ class EngineCore {
   EngineMemory memory_usage() const;
   std::size_t order_count() const { return orders_.size(); }
   void finish(TimeMs until_ms);
+  // The order's index, or UINT32_MAX when no event of it has been seen (never creates one).
+  std::uint32_t find_order(Symbol order_id) const {
+    if (order_id == kNoSymbol || order_id >= order_by_symbol_.size() || order_by_symbol_[order_id] == 0) return UINT32_MAX;
+    return order_by_symbol_[order_id] - 1;
+  }
+  const std::vector<OrderState>& orders_view() const { return orders_; }
 
   Interner interner;
   std::vector<Command> commands;

@@ -621,6 +621,13 @@ const Case* PeopleDesk::find_case(std::string_view incident_id) const {
   return found == cases_.end() ? nullptr : &found->second;
 }
 
+std::vector<Agent> PeopleDesk::agents() const {
+  std::vector<Agent> out;
+  out.reserve(agents_.size());
+  for (const auto& [id, state] : agents_) out.push_back(state.agent);
+  return out;
+}
+
 const Agent* PeopleDesk::find_agent(std::string_view agent_id) const {
   const auto found = agents_.find(agent_id);
   return found == agents_.end() ? nullptr : &found->second.agent;

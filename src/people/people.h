@@ -245,6 +245,7 @@ class PeopleDesk {
 
   const Case* find_case(std::string_view incident_id) const;
   const Agent* find_agent(std::string_view agent_id) const;
+  std::vector<Agent> agents() const;  // by id
   int free_capacity(std::string_view agent_id) const;  // capacity - open cases held; 0 if unknown
   std::optional<TimeMs> now() const { return now_; }
 

@@ -1,0 +1,202 @@
+// cli/serve_command: `orderguard serve` and `orderguard tokens`: flags to options, the
+// threads started and stopped in order. The service itself is src/server.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "server/api.h"
+#include "server/http.h"
+#include "server/outbox.h"
+#include "server/service.h"
+#include "server/tokens.h"
+
+namespace og::cli {
+namespace {
+
+bool split_listen(const std::string& listen, std::string& address, std::uint16_t& port) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  address = listen.substr(0, colon);
+  try {
+    const unsigned long value = std::stoul(listen.substr(colon + 1));
+    if (value > 65535) return false;
+    port = static_cast<std::uint16_t>(value);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !address.empty();
+}
+
+// The first start of a data directory makes an admin token, readable only by its owner, so
+// that a newcomer can call the API at once. Later starts leave tokens alone.
+void bootstrap_admin_token(store::Store& store, const std::string& data_dir, TimeMs now) {
+  auto tokens = store.tokens();
+  if (!tokens || !tokens->empty()) return;
+  auto token = server::create_token(store, server::Role::kAdmin, "bootstrap admin", now);
+  if (!token) {
+    spdlog::warn("orderguard serve: could not create the first admin token: {}", token.error());
+    return;
+  }
+  const std::string path = (std::filesystem::path(data_dir) / "admin.token").string();
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << token->secret << "\n";
+  }
+  ::chmod(path.c_str(), 0600);
+  spdlog::info("orderguard serve: first start: an admin token is in {} (create others with `orderguard tokens create`)", path);
+}
+
+}  // namespace
+
+int run_serve(const ServeArgs& args) {
+  server::SystemClock clock;
+  std::string address;
+  std::uint16_t port = 0;
+  if (!split_listen(args.listen, address, port)) {
+    spdlog::error("orderguard serve: --listen {}: give ADDRESS:PORT, e.g. 127.0.0.1:8080", args.listen);
+    return kExitUsage;
+  }
+  server::ServiceOptions options;
+  options.data_dir = args.data;
+  options.snapshot_every_records = args.snapshot_every;
+  if (!args.config.empty()) {
+    std::ifstream in(args.config, std::ios::binary);
+    if (!in) {
+      spdlog::error("orderguard serve: --config {}: cannot read it", args.config);
+      return kExitUsage;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    options.rules_toml = text.str();
+    options.rules_source = args.config;
+  }
+  server::OutboxOptions outbox_options;
+  outbox_options.file = args.outbox_file;
+  outbox_options.webhook = args.webhook;
+  options.sinks = server::outbox_sinks(outbox_options);
+
+  auto service = server::Service::open(options, clock);
+  if (!service) {
+    spdlog::error("orderguard serve: {}", service.error());
+    return kExitUsage;
+  }
+  auto outbox = server::Outbox::open(args.data, outbox_options, clock);
+  if (!outbox) {
+    spdlog::error("orderguard serve: {}", outbox.error());
+    return kExitUsage;
+  }
+  auto token_store = store::Store::open(args.data);
+  if (!token_store) {
+    spdlog::error("orderguard serve: {}", token_store.error());
+    return kExitFailure;
+  }
+  bootstrap_admin_token(**token_store, args.data, clock.now_ms());
+  server::TokenCheck tokens(std::move(*token_store));
+
+  const server::ServiceStats recovered = (*service)->stats();
+  spdlog::info("orderguard serve: data {}: recovered {} journal record(s){}", args.data, recovered.recovered_records,
+               recovered.recovered_from_snapshot ? fmt::format(" after the snapshot at record {}", recovered.recovered_from_snapshot) : "");
+
+  server::Outbox& sink = **outbox;
+  (*service)->set_outbox_listener([&sink] { sink.poke(); });
+  (*service)->start();
+  sink.start();
+
+  boost::asio::io_context io(1);
+  server::ApiLimits api_limits;
+  api_limits.max_batch_lines = args.max_batch_lines;
+  api_limits.max_page = args.max_page;
+  server::Api api(**service, tokens, api_limits);
+  server::HttpLimits http_limits;
+  http_limits.max_body_bytes = args.max_body_bytes;
+  http_limits.max_connections = args.max_connections;
+  server::HttpServer http(io, [&api](server::Request& request) { return api.handle(request); }, http_limits);
+  std::uint16_t bound = 0;
+  try {
+    bound = http.listen(address, port);
+  } catch (const std::exception& error) {
+    spdlog::error("orderguard serve: cannot listen on {}: {} (is another serve running? use --listen)", args.listen, error.what());
+    return kExitFailure;
+  }
+  if (!args.port_file.empty()) std::ofstream(args.port_file) << bound << "\n";
+  spdlog::info("orderguard serve: listening on http://{}:{}", address, bound);
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    spdlog::info("orderguard serve: stopping");
+    http.close();
+    io.stop();
+  });
+  io.run();
+  sink.stop();
+  (*service)->stop();
+  return kExitOk;
+}
+
+int run_tokens_create(const TokensArgs& args) {
+  const auto role = server::role_from_name(args.role);
+  if (!role) {
+    spdlog::error("orderguard tokens create: --role {}: one of ingest, viewer, agent, supervisor, admin", args.role);
+    return kExitUsage;
+  }
+  auto store = store::Store::open(args.data);
+  if (!store) {
+    spdlog::error("orderguard tokens create: {}", store.error());
+    return kExitUsage;
+  }
+  auto token = server::create_token(**store, *role, args.name, server::SystemClock().now_ms());
+  if (!token) {
+    spdlog::error("orderguard tokens create: {}", token.error());
+    return kExitFailure;
+  }
+  // The secret goes to stdout alone, so scripts can capture it; it is not shown again.
+  fmt::print("{}\n", token->secret);
+  spdlog::info("orderguard tokens create: {} ({}) created; keep the token: only its hash is stored", token->row.id, token->row.role);
+  return kExitOk;
+}
+
+int run_tokens_list(const TokensArgs& args) {
+  auto store = store::Store::open(args.data);
+  if (!store) {
+    spdlog::error("orderguard tokens list: {}", store.error());
+    return kExitUsage;
+  }
+  auto tokens = (*store)->tokens();
+  if (!tokens) {
+    spdlog::error("orderguard tokens list: {}", tokens.error());
+    return kExitFailure;
+  }
+  for (const store::TokenRow& row : *tokens) {
+    fmt::print("{}  {:<10}  {}  {}{}\n", row.id, row.role, format_utc_ms(row.created_at), row.name, row.revoked ? "  (revoked)" : "");
+  }
+  return kExitOk;
+}
+
+int run_tokens_revoke(const TokensArgs& args) {
+  auto store = store::Store::open(args.data);
+  if (!store) {
+    spdlog::error("orderguard tokens revoke: {}", store.error());
+    return kExitUsage;
+  }
+  auto revoked = (*store)->revoke_token(args.id);
+  if (!revoked) {
+    spdlog::error("orderguard tokens revoke: {}", revoked.error());
+    return kExitFailure;
+  }
+  if (!*revoked) {
+    spdlog::error("orderguard tokens revoke: no active token {} (see `orderguard tokens list`)", args.id);
+    return kExitUsage;
+  }
+  fmt::print("{} revoked\n", args.id);
+  return kExitOk;
+}
+
+}  // namespace og::cli

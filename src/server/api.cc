@@ -1,0 +1,942 @@
+#include "server/api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <map>
+#include <mutex>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <simdjson.h>
+
+#include "core/json_writer.h"
+#include "people/people.h"
+#include "replay/measures.h"
+#include "replay/output.h"
+#include "rules/config.h"
+
+namespace og::server {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+// ---- requests ---------------------------------------------------------------------------
+
+struct Target {
+  std::string path;
+  std::map<std::string, std::string, std::less<>> query;
+};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string url_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out.push_back(' ');
+    } else if (text[i] == '%' && i + 2 < text.size() + 0 && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+Target parse_target(std::string_view target) {
+  Target out;
+  const std::size_t question = target.find('?');
+  out.path = url_decode(target.substr(0, question));
+  if (question == std::string_view::npos) return out;
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t equals = pair.find('=');
+    if (!pair.empty()) out.query[url_decode(pair.substr(0, equals))] = equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const std::size_t slash = path.find('/');
+    parts.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return parts;
+}
+
+// A JSON request body: an object of allow-listed fields, read with simdjson's DOM (bodies
+// here are small: actions, agents).
+class Body {
+ public:
+  // Errors: "body: not a JSON object ...".
+  static tl::expected<Body, std::string> parse(const std::string& text) {
+    Body body;
+    body.padded_ = simdjson::padded_string(text);
+    auto error = body.parser_->parse(body.padded_).get(body.root_);
+    if (error || !body.root_.is_object()) return tl::unexpected(std::string("body: not a JSON object (") + (error ? simdjson::error_message(error) : "another JSON value") + ")");
+    return body;
+  }
+  std::optional<std::string> string(std::string_view key) const {
+    std::string_view value;
+    if (root_[key].get_string().get(value)) return std::nullopt;
+    return std::string(value);
+  }
+  bool has(std::string_view key) const { return !root_[key].error(); }
+  simdjson::dom::element raw(std::string_view key) const { return root_[key].value_unsafe(); }
+  // Every key of the object, to refuse the unknown ones.
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    simdjson::dom::object object;
+    if (root_.get_object().get(object)) return out;
+    for (const auto field : object) out.emplace_back(field.key);
+    return out;
+  }
+
+ private:
+  std::unique_ptr<simdjson::dom::parser> parser_ = std::make_unique<simdjson::dom::parser>();
+  simdjson::padded_string padded_;
+  simdjson::dom::element root_;
+};
+
+// ---- answers ----------------------------------------------------------------------------
+
+Reply reply(Response response) { return Reply{std::move(response), nullptr}; }
+Reply error(unsigned status, std::string_view code, std::string_view message) {
+  return reply(error_response(status, code, message));
+}
+Reply json(std::string body, unsigned status = 200) { return reply(json_response(status, std::move(body))); }
+
+// Runs `submit(done)` and resumes the awaiting coroutine with what `done` is given, on the
+// coroutine's own executor (the service calls `done` on its thread). Not a coroutine
+// itself: g++ 12 destroys lambda arguments of coroutines twice.
+template <class Result, class Submit>
+asio::awaitable<Result> on_engine(Submit submit) {
+  return asio::async_initiate<const asio::use_awaitable_t<>, void(Result)>(
+      [](auto handler, Submit work) {
+        auto executor = asio::get_associated_executor(handler);
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        work([shared, executor](Result result) mutable {
+          asio::post(executor, [shared, result = std::move(result)]() mutable { (*shared)(std::move(result)); });
+        });
+      },
+      asio::use_awaitable, std::move(submit));
+}
+
+// A read of the engine that builds an answer there.
+template <class Fn>
+asio::awaitable<Reply> read_engine(Service& service, Fn fn) {
+  return on_engine<Reply>([&service, fn = std::move(fn)](auto done) mutable {
+    service.read([fn = std::move(fn), done = std::move(done)](const Engine& engine) mutable { done(fn(engine)); });
+  });
+}
+
+std::optional<std::size_t> parse_size(std::string_view text) {
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// ---- incidents --------------------------------------------------------------------------
+
+struct IncidentFilter {
+  std::optional<IncidentStatus> status;
+  std::optional<Severity> severity;
+  std::optional<IncidentType> type;
+  std::string zone, community, subject, order;
+};
+
+bool matches(const IncidentFilter& filter, const Incident& incident, const Interner& interner) {
+  if (filter.status && incident.status != *filter.status) return false;
+  if (filter.severity && incident.severity != *filter.severity) return false;
+  if (filter.type && incident.type != *filter.type) return false;
+  if (!filter.zone.empty() && interner.view(incident.zone) != filter.zone) return false;
+  if (!filter.community.empty() && interner.view(incident.community) != filter.community) return false;
+  if (!filter.order.empty() && interner.view(incident.order) != filter.order) return false;
+  if (!filter.subject.empty()) {
+    // "O1" or "order:O1"
+    const std::string_view subject = filter.subject;
+    const std::size_t colon = subject.find(':');
+    if (colon != std::string_view::npos) {
+      if (subject_kind_name(incident.subject_kind) != subject.substr(0, colon)) return false;
+      if (interner.view(incident.subject) != subject.substr(colon + 1)) return false;
+    } else if (interner.view(incident.subject) != subject) {
+      return false;
+    }
+  }
+  return true;
+}
+
+template <class Enum, class NameOf>
+std::optional<Enum> enum_from(std::string_view name, std::size_t count, NameOf name_of) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (name_of(static_cast<Enum>(i)) == name) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
+
+std::string names_of(std::size_t count, const std::function<std::string_view(std::size_t)>& name_of) {
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i) out += ", ";
+    out += name_of(i);
+  }
+  return out;
+}
+
+void append_case_json(JsonWriter& json, const people::Case& record) {
+  json.begin_object();
+  json.field("status", people::case_status_name(record.status));
+  if (!record.assignee.empty()) json.field("assignee", record.assignee);
+  json.key("escalated_at").time_utc(record.escalated_at);
+  json.key("sla_deadline").time_utc(record.sla_deadline_ms);
+  json.field("sla_breached", record.sla_breached);
+  if (record.acknowledged_at) json.key("acknowledged_at").time_utc(*record.acknowledged_at);
+  if (!record.escalated.cause.empty()) json.field("cause", record.escalated.cause);
+  if (!record.resolution_code.empty()) json.field("resolution_code", record.resolution_code);
+  if (!record.resolution_note.empty()) json.field("resolution_note", record.resolution_note);
+  if (!record.closed_by.empty()) json.field("closed_by", record.closed_by);
+  json.key("comments").begin_array();
+  for (const people::Comment& comment : record.comments) {
+    json.begin_object().field("agent_id", comment.agent_id).key("at").time_utc(comment.at).field("text", comment.text).end_object();
+  }
+  json.end_array();
+  json.end_object();
+}
+
+void append_action_json(JsonWriter& json, const people::Action& action) {
+  json.begin_object();
+  json.field("seq", static_cast<std::int64_t>(action.seq));
+  json.key("at").time_utc(action.at);
+  json.field("kind", people::action_kind_name(action.kind));
+  if (!action.actor.empty()) json.field("actor", action.actor);
+  if (!action.target.empty()) json.field("target", action.target);
+  if (!action.code.empty()) json.field("code", action.code);
+  if (!action.text.empty()) json.field("text", action.text);
+  json.end_object();
+}
+
+}  // namespace
+
+// ---- the API ----------------------------------------------------------------------------
+
+struct Api::Impl {
+  Impl(Service& s, TokenCheck& t, ApiLimits l) : service(s), tokens(t), limits(l) {
+    auto& requests = prometheus::BuildCounter().Name("orderguard_http_requests_total").Help("HTTP requests by answer class").Register(*registry);
+    for (const char* code : {"2xx", "4xx", "5xx"}) request_counters.emplace(code, &requests.Add({{"code", code}}));
+    events_total = &prometheus::BuildCounter().Name("orderguard_events_total").Help("Event lines received over HTTP, by outcome").Register(*registry).Add({});
+    auto& gauges = prometheus::BuildGauge().Name("orderguard_state").Help("Service and engine state").Register(*registry);
+    for (const char* name : {"open_incidents", "incidents", "orders", "commands", "journal_records", "journal_groups",
+                             "snapshots", "queued_jobs", "last_commit_ms", "watermark_ms", "engine_memory_bytes",
+                             "store_errors", "escalations"}) {
+      state_gauges.emplace(name, &gauges.Add({{"name", name}}));
+    }
+  }
+
+  asio::awaitable<Reply> route(Request& request, const Target& target);
+  std::optional<Reply> authorize(const Request& request, Role needed);
+
+  asio::awaitable<Reply> post_events(Request& request);
+  asio::awaitable<Reply> list_incidents(const Target& target);
+  asio::awaitable<Reply> get_incident(std::string id);
+  asio::awaitable<Reply> incident_action(std::string id, std::string_view action, const Request& request);
+  asio::awaitable<Reply> get_order(std::string id);
+  asio::awaitable<Reply> get_rules();
+  asio::awaitable<Reply> put_rules(const Request& request);
+  asio::awaitable<Reply> post_agent(const Request& request);
+  asio::awaitable<Reply> agent_duty(std::string id, const Request& request);
+  asio::awaitable<Reply> agent_queue(std::string id);
+  asio::awaitable<Reply> list_agents();
+  asio::awaitable<Reply> kpis();
+  asio::awaitable<Reply> metrics();
+  asio::awaitable<Reply> stream(const Target& target);
+  asio::awaitable<Reply> send_agent_event(std::string event_json, std::string incident_id);
+
+  Service& service;
+  TokenCheck& tokens;
+  ApiLimits limits;
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::map<std::string, prometheus::Counter*> request_counters;
+  prometheus::Counter* events_total = nullptr;
+  std::map<std::string, prometheus::Gauge*> state_gauges;
+};
+
+Api::Api(Service& service, TokenCheck& tokens, ApiLimits limits) : impl_(std::make_unique<Impl>(service, tokens, limits)) {}
+Api::~Api() = default;
+
+asio::awaitable<Reply> Api::handle(Request& request) {
+  const Target target = parse_target(request.target());
+  Reply answer = co_await impl_->route(request, target);
+  const unsigned status = answer.response.result_int();
+  const char* klass = status < 400 ? "2xx" : status < 500 ? "4xx" : "5xx";
+  impl_->request_counters[klass]->Increment();
+  co_return answer;
+}
+
+std::optional<Reply> Api::Impl::authorize(const Request& request, Role needed) {
+  const std::string_view header = request[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.empty()) return error(401, "unauthorized", "send Authorization: Bearer TOKEN (create one with `orderguard tokens create`)");
+  if (header.size() <= kBearer.size() || !boost::beast::iequals(header.substr(0, kBearer.size()), kBearer)) {
+    return error(401, "unauthorized", "the Authorization header must be `Bearer TOKEN`");
+  }
+  const auto role = tokens.role_of(header.substr(kBearer.size()));
+  if (!role) return error(401, "unauthorized", "the token is unknown or revoked");
+  if (!role_allows(*role, needed)) {
+    return error(403, "forbidden", "this needs the role " + std::string(role_name(needed)) + "; the token has " + std::string(role_name(*role)));
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) {
+  const auto parts = split_path(target.path);
+  const http::verb verb = request.method();
+  const auto method_not_allowed = [&](std::string_view allowed) {
+    Reply answer = error(405, "method_not_allowed", "use " + std::string(allowed) + " on " + target.path);
+    answer.response.set(http::field::allow, allowed);
+    return answer;
+  };
+  if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz")) {
+    if (parts[0] == "readyz" && !service.ready()) co_return error(503, "not_ready", "recovering the journal");
+    co_return json("{\"status\":\"ok\"}");
+  }
+  if (parts.size() == 1 && parts[0] == "metrics") co_return co_await metrics();
+  if (parts.empty() || parts[0] != "v1") co_return error(404, "not_found", "no such path: " + target.path + " (the API is under /v1)");
+
+  const auto need = [&](Role role) { return authorize(request, role); };
+  const std::size_t n = parts.size();
+  if (n == 2 && parts[1] == "events") {
+    if (verb != http::verb::post) co_return method_not_allowed("POST");
+    if (auto denied = need(Role::kIngest)) co_return std::move(*denied);
+    co_return co_await post_events(request);
+  }
+  if (n >= 2 && parts[1] == "incidents") {
+    if (n == 2) {
+      if (verb != http::verb::get) co_return method_not_allowed("GET");
+      if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+      co_return co_await list_incidents(target);
+    }
+    if (n == 3) {
+      if (verb != http::verb::get) co_return method_not_allowed("GET");
+      if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+      co_return co_await get_incident(std::string(parts[2]));
+    }
+    if (n == 4) {
+      if (verb != http::verb::post) co_return method_not_allowed("POST");
+      if (auto denied = need(Role::kAgent)) co_return std::move(*denied);
+      co_return co_await incident_action(std::string(parts[2]), parts[3], request);
+    }
+  }
+  if (n == 3 && parts[1] == "orders") {
+    if (verb != http::verb::get) co_return method_not_allowed("GET");
+    if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+    co_return co_await get_order(std::string(parts[2]));
+  }
+  if (n == 2 && parts[1] == "stream") {
+    if (verb != http::verb::get) co_return method_not_allowed("GET");
+    if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+    co_return co_await stream(target);
+  }
+  if (n == 2 && parts[1] == "rules") {
+    if (verb == http::verb::get) {
+      if (auto denied = need(Role::kAdmin)) co_return std::move(*denied);
+      co_return co_await get_rules();
+    }
+    if (verb == http::verb::put) {
+      if (auto denied = need(Role::kAdmin)) co_return std::move(*denied);
+      co_return co_await put_rules(request);
+    }
+    co_return method_not_allowed("GET, PUT");
+  }
+  if (n >= 2 && parts[1] == "agents") {
+    if (n == 2) {
+      if (verb == http::verb::post) {
+        if (auto denied = need(Role::kSupervisor)) co_return std::move(*denied);
+        co_return co_await post_agent(request);
+      }
+      if (verb == http::verb::get) {
+        if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+        co_return co_await list_agents();
+      }
+      co_return method_not_allowed("GET, POST");
+    }
+    if (n == 4 && parts[3] == "duty") {
+      if (verb != http::verb::post) co_return method_not_allowed("POST");
+      if (auto denied = need(Role::kSupervisor)) co_return std::move(*denied);
+      co_return co_await agent_duty(std::string(parts[2]), request);
+    }
+    if (n == 4 && parts[3] == "queue") {
+      if (verb != http::verb::get) co_return method_not_allowed("GET");
+      if (auto denied = need(Role::kAgent)) co_return std::move(*denied);
+      co_return co_await agent_queue(std::string(parts[2]));
+    }
+  }
+  if (n == 2 && parts[1] == "kpis") {
+    if (verb != http::verb::get) co_return method_not_allowed("GET");
+    if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+    co_return co_await kpis();
+  }
+  co_return error(404, "not_found", "no such endpoint: " + std::string(request.method_string()) + " " + target.path);
+}
+
+// ---- POST /v1/events ----------------------------------------------------------------------
+
+asio::awaitable<Reply> Api::Impl::post_events(Request& request) {
+  std::string body = std::move(request.body());
+  std::size_t lines = 0;
+  for (const char c : body) lines += c == '\n';
+  if (lines > limits.max_batch_lines) {
+    co_return error(413, "batch_too_large",
+                    "the batch has " + std::to_string(lines) + " lines; the limit is " + std::to_string(limits.max_batch_lines) +
+                        ": split it");
+  }
+  if (service.queued() > 0 && service.queued_bytes() + body.size() > limits.max_queued_bytes) {
+    Reply busy = error(429, "overloaded", "the engine has too much waiting; send this again after Retry-After seconds");
+    busy.response.set(http::field::retry_after, "1");
+    co_return busy;
+  }
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [this, body = std::move(body)](auto done) mutable { service.ingest(std::move(body), std::move(done)); };
+  const IngestResult result = co_await on_engine<IngestResult>(std::move(work));
+  if (!result.store_error.empty()) co_return error(503, "store_unavailable", result.store_error);
+  events_total->Increment(static_cast<double>(result.lines));
+  std::string out;
+  JsonWriter writer(out);
+  writer.begin_object();
+  writer.field("accepted", static_cast<std::int64_t>(result.accepted));
+  writer.field("duplicates", static_cast<std::int64_t>(result.duplicates));
+  writer.field("late", static_cast<std::int64_t>(result.late));
+  writer.field("rejected", static_cast<std::int64_t>(result.rejected));
+  writer.key("errors").begin_array();
+  for (const std::string& message : result.errors) {
+    // "line N: field: what" -> {"line":N,"message":"..."}
+    std::int64_t line = 0;
+    const std::string_view text = message;
+    if (text.starts_with("line ")) std::from_chars(text.data() + 5, text.data() + text.size(), line);
+    writer.begin_object().field("line", line).field("message", message).end_object();
+  }
+  writer.end_array();
+  if (result.lines == 0) writer.field("note", "the body held no event");
+  writer.end_object();
+  // Nothing usable at all is a bad request; a batch with some bad lines is not.
+  const bool none_usable = result.accepted + result.duplicates == 0;
+  co_return json(std::move(out), none_usable ? 400 : 200);
+}
+
+// ---- incidents --------------------------------------------------------------------------
+
+asio::awaitable<Reply> Api::Impl::list_incidents(const Target& target) {
+  IncidentFilter filter;
+  const auto get = [&](std::string_view key) -> std::string {
+    const auto it = target.query.find(key);
+    return it == target.query.end() ? std::string() : it->second;
+  };
+  static constexpr std::array<std::string_view, 9> kKnown{"status", "severity", "type", "zone", "community",
+                                                          "subject", "order_id", "limit", "cursor"};
+  for (const auto& [key, value] : target.query) {
+    if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end()) {
+      co_return error(400, "unknown_parameter", "unknown query parameter `" + key + "`; known: status, severity, type, zone, community, subject, order_id, limit, cursor");
+    }
+  }
+  if (const std::string status = get("status"); !status.empty()) {
+    filter.status = enum_from<IncidentStatus>(status, 6, incident_status_name);
+    if (!filter.status) co_return error(400, "bad_parameter", "status: `" + status + "` is not one of " + names_of(6, [](std::size_t i) { return incident_status_name(static_cast<IncidentStatus>(i)); }));
+  }
+  if (const std::string severity = get("severity"); !severity.empty()) {
+    filter.severity = enum_from<Severity>(severity, kSeverityCount, severity_name);
+    if (!filter.severity) co_return error(400, "bad_parameter", "severity: `" + severity + "` is not one of low, medium, high");
+  }
+  if (const std::string type = get("type"); !type.empty()) {
+    filter.type = enum_from<IncidentType>(type, kIncidentTypeCount, incident_type_name);
+    if (!filter.type) co_return error(400, "bad_parameter", "type: `" + type + "` is not an incident type (see INCIDENTS.md)");
+  }
+  filter.zone = get("zone");
+  filter.community = get("community");
+  filter.subject = get("subject");
+  filter.order = get("order_id");
+  std::size_t limit = limits.default_page;
+  if (const std::string text = get("limit"); !text.empty()) {
+    const auto parsed = parse_size(text);
+    if (!parsed || *parsed == 0 || *parsed > limits.max_page) {
+      co_return error(400, "bad_parameter", "limit: a whole number from 1 to " + std::to_string(limits.max_page));
+    }
+    limit = *parsed;
+  }
+  std::size_t offset = 0;
+  if (const std::string text = get("cursor"); !text.empty()) {
+    const auto parsed = parse_size(text);
+    if (!parsed) co_return error(400, "bad_parameter", "cursor: use the next_cursor of the previous page");
+    offset = *parsed;
+  }
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [filter, limit, offset](const Engine& engine) {
+    std::vector<const Incident*> found;
+    for (const Incident& incident : engine.incidents().all()) {
+      if (matches(filter, incident, engine.interner())) found.push_back(&incident);
+    }
+    // Most urgent first: priority, then the newest, then the id (a stable order for paging).
+    std::sort(found.begin(), found.end(), [](const Incident* a, const Incident* b) {
+      if (a->priority != b->priority) return a->priority > b->priority;
+      if (a->detected_at != b->detected_at) return a->detected_at > b->detected_at;
+      return a->id < b->id;
+    });
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object().key("items").begin_array();
+    std::string body;
+    for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) {
+      body.clear();
+      append_incident_json(body, *found[i], engine.interner());
+      writer.raw(body);
+    }
+    writer.end_array();
+    writer.field("total", static_cast<std::int64_t>(found.size()));
+    if (offset + limit < found.size()) {
+      writer.field("next_cursor", std::to_string(offset + limit));
+    } else {
+      writer.key("next_cursor").null();
+    }
+    writer.end_object();
+    return json(std::move(out));
+  };
+  co_return co_await read_engine(service, std::move(work));
+}
+
+asio::awaitable<Reply> Api::Impl::get_incident(std::string id) {
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [id](const Engine& engine) {
+    const Incident* incident = const_cast<IncidentLog&>(engine.incidents()).find_by_id(id);
+    if (incident == nullptr) return error(404, "not_found", "no incident " + id);
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object().key("incident");
+    std::string body;
+    append_incident_json(body, *incident, engine.interner());
+    writer.raw(body);
+    writer.key("commands").begin_array();
+    for (const Command& command : engine.commands()) {
+      if (command.incident_id == id) writer.raw(command_json(command));
+    }
+    writer.end_array();
+    // The order's other incidents: its timeline as the engine saw it.
+    if (incident->order != kNoSymbol) {
+      writer.key("order_incidents").begin_array();
+      for (const Incident& other : engine.incidents().all()) {
+        if (other.order == incident->order && other.index != incident->index) {
+          body.clear();
+          append_incident_json(body, other, engine.interner());
+          writer.raw(body);
+        }
+      }
+      writer.end_array();
+    }
+    const people::PeopleDesk& desk = engine.desk();
+    if (const people::Case* record = desk.find_case(id)) {
+      writer.key("case");
+      append_case_json(writer, *record);
+    }
+    writer.key("desk_actions").begin_array();
+    for (const people::Action& action : engine.desk_actions()) {
+      if (action.incident_id == id) append_action_json(writer, action);
+    }
+    writer.end_array();
+    writer.key("similar").begin_array();
+    if (auto similar = desk.similar_cases(id, 5)) {
+      for (const people::SimilarCase& other : *similar) {
+        writer.begin_object().field("incident_id", other.incident_id).field("distance", other.distance);
+        writer.field("ended", people::case_status_name(other.ended)).field("resolution_code", other.resolution_code);
+        writer.field("resolution_note", other.resolution_note).field("closed_by", other.closed_by);
+        writer.field("handling_ms", other.handling_ms).end_object();
+      }
+    }
+    writer.end_array();
+    writer.end_object();
+    return json(std::move(out));
+  };
+  co_return co_await read_engine(service, std::move(work));
+}
+
+asio::awaitable<Reply> Api::Impl::send_agent_event(std::string event_json, std::string incident_id) {
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [this, event_json = std::move(event_json), incident_id](auto done) mutable {
+        service.act(std::move(event_json), std::move(incident_id), std::move(done));
+      };
+  const ActionResult result = co_await on_engine<ActionResult>(std::move(work));
+  if (result.store_failed) co_return error(503, "store_unavailable", result.error);
+  if (!result.applied) {
+    // The parser's "line 1: field: ..." is about the fields the client sent.
+    std::string message = result.error;
+    if (message.starts_with("line 1: ")) message.erase(0, 8);
+    const bool missing = message.find("no incident") != std::string::npos || message.find("unknown agent") != std::string::npos;
+    co_return error(missing ? 404 : 409, missing ? "not_found" : "refused", message);
+  }
+  std::string out = "{\"applied\":true";
+  if (!result.incident_json.empty()) out += ",\"incident\":" + result.incident_json;
+  out += "}";
+  co_return json(std::move(out));
+}
+
+asio::awaitable<Reply> Api::Impl::incident_action(std::string id, std::string_view action, const Request& request) {
+  // The fields each action takes, as named in the agent.* events (docs/spec/EVENTS.md).
+  struct Spec {
+    std::string_view type;
+    std::vector<std::string_view> fields;
+  };
+  static const std::map<std::string_view, Spec> kActions{
+      {"ack", {"agent.ack", {}}},
+      {"resolve", {"agent.resolve", {"resolution_code", "note"}}},
+      {"escalate", {"agent.escalate", {"reason"}}},
+      {"reassign", {"agent.reassign", {"to"}}},
+      {"comment", {"agent.comment", {"text"}}},
+      {"false_positive", {"agent.false_positive", {}}},
+  };
+  const auto found = kActions.find(action);
+  if (found == kActions.end()) {
+    co_return error(404, "not_found", "no action `" + std::string(action) + "`; actions: ack, resolve, escalate, reassign, comment, false_positive");
+  }
+  auto body = Body::parse(request.body().empty() ? std::string("{}") : request.body());
+  if (!body) co_return error(400, "bad_body", body.error());
+  std::string event;
+  JsonWriter writer(event);
+  writer.begin_object().field("type", found->second.type).field("incident_id", id);
+  for (const std::string& key : body->keys()) {
+    const bool allowed = key == "agent_id" || std::find(found->second.fields.begin(), found->second.fields.end(), key) != found->second.fields.end();
+    if (!allowed) co_return error(400, "unknown_field", "`" + key + "` cannot be set by " + std::string(action) + "; it takes agent_id" + (found->second.fields.empty() ? "" : " and its own fields"));
+    const auto value = body->string(key);
+    if (!value) co_return error(400, "bad_body", key + ": must be a string");
+    writer.field(key, *value);
+  }
+  writer.end_object();
+  co_return co_await send_agent_event(std::move(event), std::move(id));
+}
+
+// ---- orders -----------------------------------------------------------------------------
+
+asio::awaitable<Reply> Api::Impl::get_order(std::string id) {
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [id](const Engine& engine) {
+    const std::optional<OrderView> order = engine.order_view(id);
+    if (!order) return error(404, "not_found", "no event of order " + id + " has been seen");
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object().field("order_id", id);
+    if (!order->user.empty()) writer.field("user_id", order->user);
+    if (!order->zone.empty()) writer.field("zone", order->zone);
+    if (!order->community.empty()) writer.field("community", order->community);
+    if (!order->rider.empty()) writer.field("rider_id", order->rider);
+    if (order->amount != kAbsent) writer.field("amount", order->amount);
+    if (order->vip) writer.field("user_tier", "vip");
+    if (order->promise_at != kAbsent) writer.key("promise_at").time_utc(order->promise_at);
+    writer.field("state", order->milestones.empty() ? std::string_view("unknown") : order->milestones.back().first);
+    // The timeline: milestones, incidents, commands and people's actions, by time.
+    struct Entry {
+      TimeMs at;
+      std::string json;
+    };
+    std::vector<Entry> timeline;
+    for (const auto& [name, at] : order->milestones) {
+      std::string entry;
+      JsonWriter(entry).begin_object().key("at").time_utc(at).field("kind", "milestone").field("name", name).end_object();
+      timeline.push_back({at, std::move(entry)});
+    }
+    std::vector<std::string> incident_ids;
+    for (const Incident& incident : engine.incidents().all()) {
+      if (engine.interner().view(incident.order) != id) continue;
+      incident_ids.push_back(incident.id);
+      std::string body;
+      append_incident_json(body, incident, engine.interner());
+      std::string entry;
+      JsonWriter(entry).begin_object().key("at").time_utc(incident.detected_at).field("kind", "incident").key("incident").raw(body).end_object();
+      timeline.push_back({incident.detected_at, std::move(entry)});
+    }
+    for (const Command& command : engine.commands()) {
+      if (command.order_id != id) continue;
+      std::string entry;
+      JsonWriter(entry).begin_object().key("at").time_utc(command.at).field("kind", "command").key("command").raw(command_json(command)).end_object();
+      timeline.push_back({command.at, std::move(entry)});
+    }
+    for (const people::Action& action : engine.desk_actions()) {
+      if (std::find(incident_ids.begin(), incident_ids.end(), action.incident_id) == incident_ids.end()) continue;
+      std::string entry;
+      JsonWriter person(entry);
+      person.begin_object().key("at").time_utc(action.at).field("kind", "person").field("incident_id", action.incident_id).key("action");
+      append_action_json(person, action);
+      person.end_object();
+      timeline.push_back({action.at, std::move(entry)});
+    }
+    std::stable_sort(timeline.begin(), timeline.end(), [](const Entry& a, const Entry& b) { return a.at < b.at; });
+    writer.key("timeline").begin_array();
+    for (const Entry& entry : timeline) writer.raw(entry.json);
+    writer.end_array().end_object();
+    return json(std::move(out));
+  };
+  co_return co_await read_engine(service, std::move(work));
+}
+
+// ---- rules ------------------------------------------------------------------------------
+
+asio::awaitable<Reply> Api::Impl::get_rules() {
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [](const Engine& engine) {
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object().field("version", rules_version(engine.config())).field("toml", rules_to_toml(engine.config())).end_object();
+    return json(std::move(out));
+  };
+  co_return co_await read_engine(service, std::move(work));
+}
+
+asio::awaitable<Reply> Api::Impl::put_rules(const Request& request) {
+  std::string toml = request.body();
+  if (!toml.empty() && toml.front() == '{') {
+    auto body = Body::parse(toml);
+    if (!body) co_return error(400, "bad_body", body.error());
+    auto text = body->string("toml");
+    if (!text) co_return error(400, "bad_body", "send the rules as TOML text, or as {\"toml\": \"...\"}");
+    toml = std::move(*text);
+  }
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [this, toml = std::move(toml)](auto done) mutable { service.replace_rules(std::move(toml), std::move(done)); };
+  const RulesResult result = co_await on_engine<RulesResult>(std::move(work));
+  if (!result.applied) {
+    co_return error(result.changes.empty() && result.error.starts_with("the store") ? 503 : 422, "invalid_rules", result.error);
+  }
+  std::string out;
+  JsonWriter writer(out);
+  writer.begin_object().field("applied", true).key("changes").begin_array();
+  for (const ConfigChange& change : result.changes) {
+    writer.begin_object().field("key", change.key).field("from", change.from).field("to", change.to).end_object();
+  }
+  writer.end_array().end_object();
+  co_return json(std::move(out));
+}
+
+// ---- agents -----------------------------------------------------------------------------
+
+asio::awaitable<Reply> Api::Impl::post_agent(const Request& request) {
+  auto body = Body::parse(request.body());
+  if (!body) co_return error(400, "bad_body", body.error());
+  static constexpr std::array<std::string_view, 6> kFields{"agent_id", "name", "skills", "capacity", "supervisor", "on_duty"};
+  std::string event;
+  JsonWriter writer(event);
+  writer.begin_object().field("type", "agent.joined");
+  for (const std::string& key : body->keys()) {
+    if (std::find(kFields.begin(), kFields.end(), key) == kFields.end()) {
+      co_return error(400, "unknown_field", "`" + key + "` is not a field of an agent; fields: agent_id, name, skills, capacity, supervisor, on_duty");
+    }
+    writer.key(key).raw(simdjson::minify(body->raw(key)));
+  }
+  writer.end_object();
+  co_return co_await send_agent_event(std::move(event), {});
+}
+
+asio::awaitable<Reply> Api::Impl::agent_duty(std::string id, const Request& request) {
+  auto body = Body::parse(request.body());
+  if (!body) co_return error(400, "bad_body", body.error());
+  bool on_duty = false;
+  if (body->raw("on_duty").get_bool().get(on_duty)) co_return error(400, "bad_body", "on_duty: true or false is required");
+  for (const std::string& key : body->keys()) {
+    if (key != "on_duty") co_return error(400, "unknown_field", "`" + key + "` cannot be set here; send {\"on_duty\": true|false}");
+  }
+  std::string event;
+  JsonWriter writer(event);
+  writer.begin_object().field("type", "agent.duty").field("agent_id", id).field("on_duty", on_duty).end_object();
+  co_return co_await send_agent_event(std::move(event), {});
+}
+
+asio::awaitable<Reply> Api::Impl::agent_queue(std::string id) {
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [id](const Engine& engine) {
+    const auto queue = engine.desk().queue_of(id);
+    if (!queue) return error(404, "not_found", queue.error());
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object().field("agent_id", id).key("items").begin_array();
+    std::string body;
+    for (const people::QueueEntry& entry : *queue) {
+      writer.begin_object().field("incident_id", entry.incident_id).field("effective_priority", entry.effective_priority);
+      if (const Incident* incident = const_cast<IncidentLog&>(engine.incidents()).find_by_id(entry.incident_id)) {
+        body.clear();
+        append_incident_json(body, *incident, engine.interner());
+        writer.key("incident").raw(body);
+      }
+      writer.end_object();
+    }
+    writer.end_array().end_object();
+    return json(std::move(out));
+  };
+  co_return co_await read_engine(service, std::move(work));
+}
+
+asio::awaitable<Reply> Api::Impl::list_agents() {
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [](const Engine& engine) {
+    std::string out;
+    JsonWriter writer(out);
+    writer.begin_object().key("items").begin_array();
+    for (const people::Agent& agent : engine.desk().agents()) {
+      writer.begin_object().field("agent_id", agent.id).field("name", agent.name);
+      writer.key("skills").begin_array();
+      for (std::size_t i = 0; i < people::kSkillCount; ++i) {
+        if (agent.skills.has(static_cast<people::Skill>(i))) writer.string(people::skill_name(static_cast<people::Skill>(i)));
+      }
+      writer.end_array();
+      writer.field("capacity", agent.capacity).field("supervisor", agent.supervisor).field("on_duty", agent.on_duty);
+      writer.field("free_capacity", engine.desk().free_capacity(agent.id));
+      writer.end_object();
+    }
+    writer.end_array().end_object();
+    return json(std::move(out));
+  };
+  co_return co_await read_engine(service, std::move(work));
+}
+
+// ---- measures ---------------------------------------------------------------------------
+
+asio::awaitable<Reply> Api::Impl::kpis() {
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [](const Engine& engine) {
+    const TimeMs now = engine.watermark() == kAbsent ? 0 : engine.watermark();
+    return json(measures_json(measure_handling(engine, now)));
+  };
+  co_return co_await read_engine(service, std::move(work));
+}
+
+asio::awaitable<Reply> Api::Impl::metrics() {
+  struct Numbers {
+    double open = 0, incidents = 0, orders = 0, commands = 0, watermark = 0, memory = 0, escalations = 0;
+  };
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [this](auto done) {
+    service.read([done = std::move(done)](const Engine& engine) mutable {
+      done(Numbers{static_cast<double>(engine.incidents().open_count()), static_cast<double>(engine.incidents().all().size()),
+                   static_cast<double>(engine.order_count()), static_cast<double>(engine.commands().size()),
+                   static_cast<double>(engine.watermark() == kAbsent ? 0 : engine.watermark()),
+                   static_cast<double>(engine.memory_usage().total()), static_cast<double>(engine.escalations().size())});
+    });
+  };
+  const Numbers numbers = co_await on_engine<Numbers>(std::move(work));
+  const ServiceStats stats = service.stats();
+  state_gauges["open_incidents"]->Set(numbers.open);
+  state_gauges["incidents"]->Set(numbers.incidents);
+  state_gauges["orders"]->Set(numbers.orders);
+  state_gauges["commands"]->Set(numbers.commands);
+  state_gauges["watermark_ms"]->Set(numbers.watermark);
+  state_gauges["engine_memory_bytes"]->Set(numbers.memory);
+  state_gauges["escalations"]->Set(numbers.escalations);
+  state_gauges["journal_records"]->Set(static_cast<double>(stats.records));
+  state_gauges["journal_groups"]->Set(static_cast<double>(stats.groups));
+  state_gauges["snapshots"]->Set(static_cast<double>(stats.snapshots));
+  state_gauges["queued_jobs"]->Set(static_cast<double>(service.queued()));
+  state_gauges["last_commit_ms"]->Set(stats.last_commit_ms);
+  state_gauges["store_errors"]->Set(static_cast<double>(stats.store_errors));
+  Response response{http::status::ok, 11};
+  response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  response.body() = prometheus::TextSerializer().Serialize(registry->Collect());
+  co_return reply(std::move(response));
+}
+
+// ---- the stream -------------------------------------------------------------------------
+
+asio::awaitable<Reply> Api::Impl::stream(const Target& target) {
+  std::optional<IncidentType> type;
+  if (const auto it = target.query.find("type"); it != target.query.end()) {
+    type = enum_from<IncidentType>(it->second, kIncidentTypeCount, incident_type_name);
+    if (!type) co_return error(400, "bad_parameter", "type: `" + it->second + "` is not an incident type");
+  }
+  // Changes arrive on the engine thread; the connection drains them on its own executor.
+  struct Channel {
+    explicit Channel(asio::any_io_executor executor) : wake(executor, asio::steady_timer::time_point::max()) {}
+    std::mutex mutex;
+    std::deque<std::string> chunks;
+    bool overflow = false;
+    asio::steady_timer wake;
+    std::uint64_t listener = 0;
+  };
+  auto executor = co_await asio::this_coro::executor;
+  auto channel = std::make_shared<Channel>(executor);
+  const std::size_t backlog = limits.max_stream_backlog;
+  const std::string type_filter = type ? "\"type\":\"" + std::string(incident_type_name(*type)) + "\"" : std::string();
+  channel->listener = service.subscribe([weak = std::weak_ptr<Channel>(channel), backlog, type_filter, executor](const std::vector<Change>& changes) {
+    auto live = weak.lock();
+    if (!live) return;
+    {
+      std::lock_guard lock(live->mutex);
+      for (const Change& change : changes) {
+        if (!type_filter.empty() && (change.kind != Change::Kind::kIncident || change.json.find(type_filter) == std::string::npos)) continue;
+        if (live->chunks.size() >= backlog) {
+          live->overflow = true;
+          break;
+        }
+        live->chunks.push_back(std::string("event: ") + (change.kind == Change::Kind::kIncident ? "incident" : "command") +
+                               "\nid: " + change.id + "\ndata: " + change.json + "\n\n");
+      }
+    }
+    asio::post(executor, [live] { live->wake.cancel(); });
+  });
+  auto events = std::make_shared<EventStream>();
+  Service* owner = &service;
+  events->close = [owner, channel] { owner->unsubscribe(channel->listener); };
+  bool greeted = false;
+  events->next = [channel, greeted](std::string& chunk) mutable -> asio::awaitable<bool> {
+    if (!greeted) {
+      greeted = true;
+      chunk = "retry: 3000\n: connected\n\n";
+      co_return true;
+    }
+    for (;;) {
+      {
+        std::lock_guard lock(channel->mutex);
+        if (channel->overflow) co_return false;  // too slow: the client reconnects and reloads
+        if (!channel->chunks.empty()) {
+          chunk.clear();
+          while (!channel->chunks.empty() && chunk.size() < (64 << 10)) {
+            chunk += channel->chunks.front();
+            channel->chunks.pop_front();
+          }
+          co_return true;
+        }
+      }
+      // A heartbeat every 15 s finds clients that went away.
+      channel->wake.expires_after(std::chrono::seconds(15));
+      auto [ec] = co_await channel->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (!ec) {
+        chunk = ": ping\n\n";
+        co_return true;
+      }
+    }
+  };
+  Reply answer{Response{http::status::ok, 11}, events};
+  co_return answer;
+}
+
+}  // namespace og::server

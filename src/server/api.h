@@ -1,0 +1,41 @@
+// server/api: the HTTP API of docs/spec/INTERFACES.md over the service: routing, roles,
+// request bodies (allow-listed fields only), JSON answers with stable error codes, limits,
+// the server-sent event stream and the Prometheus metrics.
+// Owns: the mapping from HTTP to service calls. Depends on: server/service, server/http,
+// server/tokens, replay (JSON forms and measures).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "server/http.h"
+#include "server/service.h"
+#include "server/tokens.h"
+
+namespace og::server {
+
+struct ApiLimits {
+  std::size_t max_batch_lines = 100'000;  // lines in one POST /v1/events
+  std::size_t max_page = 500;             // items in one page
+  std::size_t default_page = 50;
+  std::size_t max_queued_bytes = 256 << 20;  // bodies waiting for the engine; beyond: 429
+  std::size_t max_stream_backlog = 10'000;   // changes a slow stream client may owe; beyond: closed
+};
+
+class Api {
+ public:
+  Api(Service& service, TokenCheck& tokens, ApiLimits limits);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // The HTTP handler (runs on the I/O threads; engine work goes to the service's thread).
+  boost::asio::awaitable<Reply> handle(Request& request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace og::server

@@ -1,0 +1,180 @@
+#include "server/http.h"
+
+#include <atomic>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "core/json_writer.h"
+
+namespace og::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+Response json_response(unsigned status, std::string body) {
+  Response response{static_cast<http::status>(status), 11};
+  response.set(http::field::content_type, "application/json; charset=utf-8");
+  response.set(http::field::cache_control, "no-store");
+  if (!body.empty() && body.back() != '\n') body.push_back('\n');
+  response.body() = std::move(body);
+  return response;
+}
+
+Response error_response(unsigned status, std::string_view code, std::string_view message) {
+  std::string body;
+  JsonWriter json(body);
+  json.begin_object().key("error").begin_object().field("code", code).field("message", message).end_object().end_object();
+  return json_response(status, std::move(body));
+}
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io_context, Handler request_handler, HttpLimits http_limits)
+      : io(io_context), acceptor(io_context), handler(std::move(request_handler)), limits(http_limits) {}
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec) continue;  // a client that vanished mid-handshake, out of descriptors ...: keep accepting
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(io, session(beast::tcp_stream(std::move(socket))), asio::detached);
+    }
+  }
+
+  asio::awaitable<bool> write(beast::tcp_stream& stream, Response& response, bool keep_alive) {
+    response.keep_alive(keep_alive);
+    response.prepare_payload();
+    stream.expires_after(std::chrono::seconds(limits.idle_timeout_s));
+    auto [ec, bytes] = co_await http::async_write(stream, response, kTuple);
+    co_return !ec;
+  }
+
+  asio::awaitable<void> session(beast::tcp_stream stream) {
+    auto self = shared_from_this();
+    struct Count {
+      std::atomic<std::size_t>& n;
+      explicit Count(std::atomic<std::size_t>& counter) : n(counter) { ++n; }
+      ~Count() { --n; }
+    } count(open_connections);
+    beast::flat_buffer buffer;
+    if (open_connections > limits.max_connections) {
+      Response busy = error_response(503, "too_many_connections",
+                                     "the server holds its maximum of connections; retry shortly or reuse a keep-alive connection");
+      busy.set(http::field::retry_after, "1");
+      co_await write(stream, busy, false);
+      co_return;
+    }
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(limits.max_body_bytes);
+      parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+      stream.expires_after(std::chrono::seconds(limits.idle_timeout_s));
+      auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+      if (header_ec) {
+        if (header_ec == http::error::header_limit) {
+          Response too_big = error_response(431, "headers_too_large", "the request headers exceed the limit");
+          co_await write(stream, too_big, false);
+        } else if (header_ec != http::error::end_of_stream && header_ec != beast::error::timeout &&
+                   header_ec != asio::error::connection_reset && header_ec != asio::error::eof) {
+          Response bad = error_response(400, "bad_request", std::string("not a valid HTTP request: ") + header_ec.message());
+          co_await write(stream, bad, false);
+        }
+        break;
+      }
+      const auto length = parser.content_length();
+      if (length && *length > limits.max_body_bytes) {
+        Response too_big = error_response(
+            413, "body_too_large",
+            "the body is " + std::to_string(*length) + " bytes; the limit is " + std::to_string(limits.max_body_bytes) +
+                ": send the events in smaller batches");
+        co_await write(stream, too_big, false);
+        break;
+      }
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> proceed{http::status::continue_, 11};
+        auto [ec, n] = co_await http::async_write(stream, proceed, kTuple);
+        if (ec) break;
+      }
+      auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kTuple);
+      if (body_ec) {
+        if (body_ec == http::error::body_limit) {
+          Response too_big = error_response(413, "body_too_large",
+                                            "the body exceeds " + std::to_string(limits.max_body_bytes) +
+                                                " bytes: send the events in smaller batches");
+          co_await write(stream, too_big, false);
+        }
+        break;
+      }
+      Request request = parser.release();
+      const bool keep_alive = request.keep_alive();
+      Reply reply = co_await handler(request);
+      if (reply.stream) {
+        co_await stream_events(stream, reply);
+        break;
+      }
+      if (!co_await write(stream, reply.response, keep_alive) || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> stream_events(beast::tcp_stream& stream, Reply& reply) {
+    http::response<http::empty_body> head{http::status::ok, 11};
+    for (const auto& field : reply.response) head.set(field.name_string(), field.value());
+    head.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    head.set(http::field::cache_control, "no-store");
+    head.keep_alive(false);
+    http::response_serializer<http::empty_body> serializer{head};
+    stream.expires_never();
+    auto [ec, n] = co_await http::async_write_header(stream, serializer, kTuple);
+    std::string chunk;
+    while (!ec && co_await reply.stream->next(chunk)) {
+      std::tie(ec, n) = co_await asio::async_write(stream, asio::buffer(chunk), kTuple);
+    }
+    reply.stream->close();
+  }
+
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  Handler handler;
+  HttpLimits limits;
+  std::atomic<std::size_t> open_connections = 0;
+};
+
+HttpServer::HttpServer(asio::io_context& io, Handler handler, HttpLimits limits)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), limits)) {}
+
+HttpServer::~HttpServer() { close(); }
+
+std::uint16_t HttpServer::listen(const std::string& address, std::uint16_t port) {
+  const tcp::endpoint endpoint(asio::ip::make_address(address), port);
+  impl_->acceptor.open(endpoint.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(endpoint);
+  impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  return impl_->acceptor.local_endpoint().port();
+}
+
+void HttpServer::close() {
+  beast::error_code ignored;
+  if (impl_->acceptor.is_open()) impl_->acceptor.close(ignored);
+}
+
+std::size_t HttpServer::connections() const { return impl_->open_connections; }
+
+}  // namespace og::server

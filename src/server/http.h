@@ -1,0 +1,63 @@
+// server/http: the HTTP/1.1 transport of `orderguard serve` (Boost.Beast on Asio, C++20
+// coroutines): keep-alive connections, request limits, 100-continue, server-sent events.
+// Knows nothing of OrderGuard: a Handler turns a request into a response or a stream.
+// Owns: sockets, timeouts, the connection cap. Depends on: Boost.Beast only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace og::server {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+struct HttpLimits {
+  std::size_t max_body_bytes = 32 << 20;     // a request body; larger: 413
+  std::size_t max_header_bytes = 16 << 10;
+  std::size_t max_connections = 1024;        // beyond: 503 and close
+  std::uint32_t idle_timeout_s = 60;         // a keep-alive connection with nothing to read
+};
+
+// A stream of server-sent events: the handler returns one instead of a response; the
+// transport writes the headers, then every chunk `next` produces until it returns false.
+struct EventStream {
+  // Waits for the next chunk (already in "event: ...\ndata: ...\n\n" form); false: the end.
+  std::function<boost::asio::awaitable<bool>(std::string& chunk)> next;
+  std::function<void()> close;  // the client went away
+};
+
+struct Reply {
+  Response response;
+  std::shared_ptr<EventStream> stream;  // set: an event stream, `response` holds its headers
+};
+
+using Handler = std::function<boost::asio::awaitable<Reply>(Request&)>;
+
+// The error body every endpoint uses: {"error":{"code":"...","message":"..."}}.
+Response error_response(unsigned status, std::string_view code, std::string_view message);
+Response json_response(unsigned status, std::string body);
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, Handler handler, HttpLimits limits);
+  ~HttpServer();
+  // Binds and starts accepting. Port 0 picks a free port; returns the bound port.
+  std::uint16_t listen(const std::string& address, std::uint16_t port);
+  void close();
+  std::size_t connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace og::server

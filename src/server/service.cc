@@ -1,0 +1,482 @@
+#include "server/service.h"
+
+#include <chrono>
+#include <variant>
+
+#include "core/hash.h"
+#include "events/parser.h"
+#include "replay/output.h"
+#include "rules/config.h"
+
+namespace og::server {
+
+TimeMs SystemClock::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct Service::Job {
+  struct Ingest {
+    std::string body;
+    std::function<void(IngestResult)> done;
+  };
+  struct Act {
+    std::string event_json;  // without id and ts
+    std::string incident_id;
+    std::function<void(ActionResult)> done;
+  };
+  struct Rules {
+    std::string toml;
+    std::function<void(RulesResult)> done;
+  };
+  struct Read {
+    std::function<void(const Engine&)> fn;
+  };
+  std::variant<Ingest, Act, Rules, Read> work;
+};
+
+namespace {
+
+// The configuration a TOML text gives, or the error that says what to change.
+tl::expected<RulesConfig, std::string> rules_from(const std::string& toml, const std::string& source) {
+  if (toml.empty()) return RulesConfig{};
+  return load_rules(toml, source);
+}
+
+std::uint64_t fingerprint(const Incident& incident) {
+  std::uint64_t h = static_cast<std::uint64_t>(incident.status);
+  h = hash_combine(h, static_cast<std::uint64_t>(incident.resolution));
+  h = hash_combine(h, incident.actions.size());
+  h = hash_combine(h, hash64(incident.assignee));
+  h = hash_combine(h, static_cast<std::uint64_t>(incident.loss));
+  h = hash_combine(h, static_cast<std::uint64_t>(incident.escalated_at));
+  h = hash_combine(h, incident.false_positive ? 1U : 0U);
+  h = hash_combine(h, incident.evidence.size());
+  return hash_combine(h, incident.linked.size());
+}
+
+}  // namespace
+
+Service::Service(ServiceOptions options, const WallClock& clock) : options_(std::move(options)), clock_(clock) {}
+
+Service::~Service() { stop(); }
+
+store::Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, const WallClock& clock) {
+  auto config = rules_from(options.rules_toml, options.rules_source);
+  if (!config) return tl::unexpected(config.error());
+  std::unique_ptr<Service> service(new Service(std::move(options), clock));
+  auto opened = store::Store::open(service->options_.data_dir);
+  if (!opened) return tl::unexpected(opened.error());
+  service->store_ = std::move(*opened);
+  service->store_->set_sinks(service->options_.sinks);
+  if (auto recovered = service->recover(); !recovered) return tl::unexpected(recovered.error());
+  service->stats_ = service->live_;
+  service->ready_ = true;
+  return service;
+}
+
+store::Result<void> Service::recover() {
+  // The configuration the journal starts with is the one of the very first start; a
+  // different one given now is a change from here on, journaled like PUT /v1/rules.
+  const std::optional<std::string> initial = store_->setting("initial_rules");
+  if (!initial) {
+    if (auto ok = store_->set_setting("initial_rules", options_.rules_toml); !ok) return ok;
+  }
+  const std::string start_toml = initial.value_or(options_.rules_toml);
+  auto config = rules_from(start_toml, "the data directory's first configuration");
+  if (!config) return tl::unexpected(config.error());
+
+  std::uint64_t after = 0;
+  engine_ = std::make_unique<Engine>(std::move(*config));
+  parser_ = std::make_unique<EventParser>(engine_->interner());
+  if (auto snapshot = store_->latest_snapshot(); !snapshot) {
+    return tl::unexpected(snapshot.error());
+  } else if (*snapshot) {
+#ifdef OG_ENGINE_SNAPSHOT
+    auto restored = Engine::restore((*snapshot)->second);
+    if (restored) {
+      engine_ = std::move(*restored);
+      parser_ = std::make_unique<EventParser>(engine_->interner());
+      after = (*snapshot)->first;
+      live_.recovered_from_snapshot = after;
+      // Everything up to the snapshot was published before it was taken.
+      incidents_seen_ = engine_->incidents().all().size();
+      commands_seen_ = engine_->commands().size();
+      for (const Incident& incident : engine_->incidents().all()) {
+        if (!incident.is_closed()) watched_.emplace(incident.index, fingerprint(incident));
+      }
+    }
+#endif
+    // An unreadable snapshot is not fatal: the whole journal gives the same state.
+  }
+  std::uint64_t replayed = 0;
+  auto read = store_->read_journal(after, [&](store::Record&& record) {
+    apply(record, nullptr);
+    ++replayed;
+    return true;
+  });
+  if (!read) return read;
+  live_.recovered_records = replayed;
+  // What the replayed tail derived: outbox rows already there are ignored by id.
+  std::vector<Change> ignored;
+  collect_changes(ignored, pending_outbox_, pending_incidents_);
+  newest_event_ts_ = engine_->max_event_time();
+  newest_event_wall_ = clock_.now_ms();
+
+  if (initial && *initial != options_.rules_toml) {
+    std::vector<store::Record> records{{0, store::RecordKind::kRules, clock_.now_ms(), options_.rules_toml}};
+    if (auto ok = store_->append(records, pending_outbox_, pending_incidents_); !ok) return ok;
+    pending_outbox_.clear();
+    pending_incidents_.clear();
+    apply(records.front(), nullptr);
+  }
+  return {};
+}
+
+void Service::apply(const store::Record& record, IngestResult* result) {
+  switch (record.kind) {
+    case store::RecordKind::kEvents:
+      for_each_line(record.body, [&](std::size_t line_number, std::string_view line) {
+        ++live_.events;
+        if (result) ++result->lines;
+        auto parsed = parser_->parse(line, engine_->staging_event());
+        if (!parsed) {
+          ++live_.rejected;
+          if (result) {
+            ++result->rejected;
+            result->errors.push_back("line " + std::to_string(line_number) + ": " + parsed.error());
+          }
+          return;
+        }
+        const IngestOutcome outcome = engine_->ingest_staged();
+        if (outcome == IngestOutcome::kDuplicate) ++live_.duplicates;
+        if (!result) return;
+        switch (outcome) {
+          case IngestOutcome::kDuplicate: ++result->duplicates; break;
+          case IngestOutcome::kLate: ++result->late; ++result->accepted; break;
+          case IngestOutcome::kAccepted: ++result->accepted; break;
+        }
+      });
+      break;
+    case store::RecordKind::kClock:
+      engine_->advance_watermark(record.at);
+      break;
+    case store::RecordKind::kRules:
+      // Validated before it was journaled; a failure here means a newer build reads an older
+      // journal differently, and the running configuration stays.
+      if (auto config = rules_from(record.body, "journal record " + std::to_string(record.seq))) {
+        engine_->replace_config(std::move(*config));
+      }
+      break;
+  }
+}
+
+void Service::enqueue(Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto* ingest = std::get_if<Job::Ingest>(&job.work)) queued_bytes_ += ingest->body.size();
+    jobs_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+}
+
+void Service::ingest(std::string body, std::function<void(IngestResult)> done) {
+  enqueue(Job{Job::Ingest{std::move(body), std::move(done)}});
+}
+
+void Service::act(std::string event_json, std::string incident_id, std::function<void(ActionResult)> done) {
+  enqueue(Job{Job::Act{std::move(event_json), std::move(incident_id), std::move(done)}});
+}
+
+void Service::replace_rules(std::string toml, std::function<void(RulesResult)> done) {
+  enqueue(Job{Job::Rules{std::move(toml), std::move(done)}});
+}
+
+void Service::read(std::function<void(const Engine&)> fn) { enqueue(Job{Job::Read{std::move(fn)}}); }
+
+std::uint64_t Service::subscribe(std::function<void(const std::vector<Change>&)> listener) {
+  std::lock_guard lock(mutex_);
+  const std::uint64_t id = next_listener_++;
+  listeners_.emplace(id, std::move(listener));
+  return id;
+}
+
+void Service::unsubscribe(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  listeners_.erase(id);
+}
+
+ServiceStats Service::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+std::size_t Service::queued() const {
+  std::lock_guard lock(mutex_);
+  return jobs_.size();
+}
+
+std::size_t Service::queued_bytes() const {
+  std::lock_guard lock(mutex_);
+  return queued_bytes_;
+}
+
+void Service::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      // Rows derived by the last round go to the store at once when nothing else is coming.
+      const bool derived_waiting = !pending_outbox_.empty() || !pending_incidents_.empty();
+      wake_.wait_for(lock, std::chrono::milliseconds(derived_waiting ? 0 : options_.tick_ms),
+                     [this] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) break;
+      lock.unlock();
+      run_once();
+      lock.lock();
+    }
+  });
+}
+
+void Service::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  // Work that never ran is answered, so no caller waits for ever.
+  for (Job& job : jobs_) {
+    std::visit(
+        [](auto& work) {
+          using Work = std::decay_t<decltype(work)>;
+          if constexpr (std::is_same_v<Work, Job::Ingest>) {
+            IngestResult result;
+            result.store_error = "the service is stopping; nothing of this request was stored: send it again";
+            work.done(std::move(result));
+          } else if constexpr (std::is_same_v<Work, Job::Act>) {
+            work.done(ActionResult{false, "the service is stopping: send it again", true, {}});
+          } else if constexpr (std::is_same_v<Work, Job::Rules>) {
+            work.done(RulesResult{false, "the service is stopping: send it again", {}});
+          }
+        },
+        job.work);
+  }
+  jobs_.clear();
+}
+
+void Service::maybe_move_clock(std::vector<store::Record>& records) {
+  const TimeMs now = clock_.now_ms();
+  const TimeMs newest = engine_->max_event_time();
+  if (newest != newest_event_ts_) {
+    newest_event_ts_ = newest;
+    newest_event_wall_ = now;
+    return;
+  }
+  if (newest == kAbsent || now - newest_event_wall_ < options_.quiet_after_ms) return;
+  // Event time goes on as the wall clock does since the newest event arrived.
+  const TimeMs target = newest + (now - newest_event_wall_);
+  const DurationMs bound = engine_->config().max_out_of_orderness_ms;
+  if (engine_->watermark() != kAbsent && target - bound <= engine_->watermark()) return;
+  records.push_back(store::Record{0, store::RecordKind::kClock, target, {}});
+}
+
+void Service::run_once() {
+  std::vector<Job> jobs;
+  {
+    std::lock_guard lock(mutex_);
+    std::size_t bytes = 0;
+    while (!jobs_.empty() && bytes < options_.max_group_bytes) {
+      if (auto* ingest = std::get_if<Job::Ingest>(&jobs_.front().work)) {
+        bytes += ingest->body.size();
+        queued_bytes_ -= ingest->body.size();
+      }
+      jobs.push_back(std::move(jobs_.front()));
+      jobs_.pop_front();
+    }
+  }
+
+  // 1. What goes into the journal, in queue order, each job knowing its record.
+  std::vector<store::Record> records;
+  std::vector<std::size_t> record_of(jobs.size(), SIZE_MAX);
+  std::vector<RulesResult> rules_results(jobs.size());
+  const std::uint64_t first_seq = store_->last_seq() + 1;
+  const TimeMs now = clock_.now_ms();
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    Job& job = jobs[i];
+    if (auto* ingest = std::get_if<Job::Ingest>(&job.work)) {
+      record_of[i] = records.size();
+      records.push_back(store::Record{0, store::RecordKind::kEvents, now, std::move(ingest->body)});
+    } else if (auto* act = std::get_if<Job::Act>(&job.work)) {
+      // A person acts at the engine's now: an event at the watermark is applied at once.
+      const TimeMs at = engine_->watermark() != kAbsent ? engine_->watermark() : now;
+      std::string line = "{\"id\":\"act-" + std::to_string(first_seq + records.size()) + "\",\"ts\":\"" + format_utc_ms(at) + "\",";
+      line.append(act->event_json, 1);  // the caller's object without its "{"
+      record_of[i] = records.size();
+      records.push_back(store::Record{0, store::RecordKind::kEvents, now, std::move(line)});
+    } else if (auto* rules = std::get_if<Job::Rules>(&job.work)) {
+      auto config = rules_from(rules->toml, "PUT /v1/rules");
+      if (!config) {
+        rules_results[i] = RulesResult{false, config.error(), {}};
+        continue;
+      }
+      rules_results[i].changes = diff_rules(engine_->config(), *config);
+      record_of[i] = records.size();
+      records.push_back(store::Record{0, store::RecordKind::kRules, now, std::move(rules->toml)});
+    }
+  }
+  maybe_move_clock(records);
+
+  // 2. Durable before anything is applied or answered.
+  std::string store_error;
+  if (!records.empty() || !pending_outbox_.empty() || !pending_incidents_.empty()) {
+    const auto started = std::chrono::steady_clock::now();
+    auto written = store_->append(records, pending_outbox_, pending_incidents_);
+    const double commit_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    live_.last_commit_ms = commit_ms;
+    if (written) {
+      ++live_.groups;
+      live_.records += records.size();
+    } else {
+      ++live_.store_errors;
+      store_error = "the store could not write (" + written.error() + "); nothing of this request was stored: send it again";
+    }
+  }
+  if (store_error.empty()) {
+    if (!pending_outbox_.empty() && on_outbox_) on_outbox_();
+    pending_outbox_.clear();
+    pending_incidents_.clear();
+  }
+
+  // 3. Applied in journal order; every job answered.
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    Job& job = jobs[i];
+    const store::Record* record = record_of[i] == SIZE_MAX || !store_error.empty() ? nullptr : &records[record_of[i]];
+    std::visit(
+        [&](auto& work) {
+          using Work = std::decay_t<decltype(work)>;
+          if constexpr (std::is_same_v<Work, Job::Ingest>) {
+            IngestResult result;
+            if (record == nullptr) {
+              result.store_error = store_error;
+            } else {
+              result.seq = record->seq;
+              apply(*record, &result);
+            }
+            work.done(std::move(result));
+          } else if constexpr (std::is_same_v<Work, Job::Act>) {
+            ActionResult result;
+            if (record == nullptr) {
+              result.store_failed = true;
+              result.error = store_error;
+            } else {
+              const std::size_t refusals = engine_->agent_refusals().size();
+              IngestResult parsed;
+              apply(*record, &parsed);
+              if (!parsed.errors.empty()) {
+                result.error = parsed.errors.front();
+              } else if (engine_->agent_refusals().size() > refusals) {
+                result.error = engine_->agent_refusals().back().message;
+              } else {
+                result.applied = true;
+              }
+              if (const Incident* incident = const_cast<IncidentLog&>(engine_->incidents()).find_by_id(work.incident_id)) {
+                append_incident_json(result.incident_json, *incident, engine_->interner());
+              }
+            }
+            work.done(std::move(result));
+          } else if constexpr (std::is_same_v<Work, Job::Rules>) {
+            RulesResult result = std::move(rules_results[i]);
+            if (record != nullptr) {
+              apply(*record, nullptr);
+              result.applied = true;
+            } else if (result.error.empty()) {
+              result.error = store_error;
+            }
+            work.done(std::move(result));
+          } else {
+            work.fn(*engine_);
+          }
+        },
+        job.work);
+  }
+  if (store_error.empty()) {
+    for (const store::Record& record : records) {
+      if (record.kind == store::RecordKind::kClock) {
+        apply(record, nullptr);
+        ++live_.clock_moves;
+      }
+    }
+    records_since_snapshot_ += records.size();
+  }
+
+  // 4. What changed: to listeners now, to the store with the next commit.
+  std::vector<Change> changes;
+  collect_changes(changes, pending_outbox_, pending_incidents_);
+  maybe_snapshot();
+  std::lock_guard lock(mutex_);
+  stats_ = live_;
+  if (!changes.empty()) {
+    for (auto& [id, listener] : listeners_) listener(changes);
+  }
+}
+
+void Service::collect_changes(std::vector<Change>& changes, std::vector<store::OutboxItem>& outbox,
+                              std::vector<store::IncidentRow>& incidents) {
+  const auto& all = engine_->incidents().all();
+  const auto publish = [&](const Incident& incident) {
+    store::IncidentRow row;
+    row.id = incident.id;
+    append_incident_json(row.json, incident, engine_->interner());
+    row.type = std::string(incident_type_name(incident.type));
+    row.status = std::string(incident_status_name(incident.status));
+    row.severity = std::string(severity_name(incident.severity));
+    row.priority = incident.priority;
+    row.order_id = std::string(engine_->interner().view(incident.order));
+    row.detected_at = incident.detected_at;
+    changes.push_back(Change{Change::Kind::kIncident, row.id, row.json});
+    incidents.push_back(std::move(row));
+  };
+  for (auto it = watched_.begin(); it != watched_.end();) {
+    const Incident& incident = all[it->first];
+    const std::uint64_t now = fingerprint(incident);
+    if (now != it->second) {
+      publish(incident);
+      it->second = now;
+    }
+    it = incident.is_closed() ? watched_.erase(it) : std::next(it);
+  }
+  for (; incidents_seen_ < all.size(); ++incidents_seen_) {
+    const Incident& incident = all[incidents_seen_];
+    publish(incident);
+    if (!incident.is_closed()) watched_.emplace(incident.index, fingerprint(incident));
+  }
+  const auto& commands = engine_->commands();
+  for (; commands_seen_ < commands.size(); ++commands_seen_) {
+    const Command& command = commands[commands_seen_];
+    std::string json = command_json(command);
+    changes.push_back(Change{Change::Kind::kCommand, command.id, json});
+    outbox.push_back(store::OutboxItem{command.id, 0, std::move(json)});
+    ++live_.commands;
+  }
+}
+
+void Service::maybe_snapshot() {
+#ifndef OG_ENGINE_SNAPSHOT
+  return;
+#else
+  if (options_.snapshot_every_records == 0 || records_since_snapshot_ < options_.snapshot_every_records) return;
+  // The derived rows of everything up to here go first, so the snapshot never runs ahead of them.
+  if (!pending_outbox_.empty() || !pending_incidents_.empty()) {
+    if (!store_->append({}, pending_outbox_, pending_incidents_)) return;
+    pending_outbox_.clear();
+    pending_incidents_.clear();
+  }
+  const std::string bytes = engine_->snapshot();
+  if (store_->save_snapshot(store_->last_seq(), bytes)) {
+    records_since_snapshot_ = 0;
+    ++live_.snapshots;
+  }
+#endif
+}
+
+}  // namespace og::server

@@ -1,0 +1,201 @@
+// server/service: the engine behind `orderguard serve`, on one thread of its own, with the
+// store around it. Everything that changes the engine is first written to the store's journal
+// (one durable transaction for every request waiting at that moment: group commit), then
+// applied, then answered; a restart loads the newest snapshot and replays the journal's tail,
+// which gives the state of one uninterrupted run because the engine is a pure function of the
+// journal. Reads run on the same thread, between groups, so they see a consistent engine.
+//
+// The wall clock enters here and only here: when sources are quiet, event time is moved on
+// by the wall time that has passed since the newest event arrived, and that move is itself a
+// journal record, so a replay makes the same move at the same place.
+//
+// Owns: the engine thread, the journal order, recovery, snapshots, the change feed (incidents
+// that changed, commands emitted). Depends on: engine, replay (JSON forms), store.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/time.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+namespace og {
+class EventParser;
+}
+
+namespace og::server {
+
+// The only wall clock of the service; tests pass a manual one and move it by hand.
+class WallClock {
+ public:
+  virtual ~WallClock() = default;
+  virtual TimeMs now_ms() const = 0;
+};
+
+class SystemClock final : public WallClock {
+ public:
+  TimeMs now_ms() const override;
+};
+
+class ManualClock final : public WallClock {
+ public:
+  explicit ManualClock(TimeMs start) : now_(start) {}
+  TimeMs now_ms() const override { return now_; }
+  void advance(DurationMs by) { now_ += by; }
+
+ private:
+  TimeMs now_;
+};
+
+struct ServiceOptions {
+  std::string data_dir = "orderguard-data";
+  std::string rules_toml;            // the configuration to run with ("" = the defaults)
+  std::string rules_source = "defaults";  // where it came from, for messages
+  // Event time moves with the wall clock once no event has raised it for this long.
+  DurationMs quiet_after_ms = 2 * kSecondMs;
+  DurationMs tick_ms = kSecondMs;    // how often the engine thread looks at the clock when idle
+  std::uint64_t snapshot_every_records = 2000;  // journal records between snapshots (0: never)
+  std::size_t max_group_bytes = 64 << 20;  // bodies committed in one transaction at most
+  std::vector<std::string> sinks;    // outbox sinks: "file", "webhook"
+};
+
+// What POST /v1/events answers.
+struct IngestResult {
+  std::uint64_t lines = 0;
+  std::uint64_t accepted = 0;    // new events (late ones included)
+  std::uint64_t duplicates = 0;  // ids seen before: already applied, nothing to do
+  std::uint64_t late = 0;
+  std::uint64_t rejected = 0;
+  std::vector<std::string> errors;  // "line N: field: what is wrong", in line order
+  std::string store_error;          // not durable: nothing of the request was applied
+  std::uint64_t seq = 0;            // the journal record that holds it
+};
+
+// A person's action sent as an agent.* event (docs/spec/EVENTS.md), stamped by the service.
+struct ActionResult {
+  bool applied = false;
+  std::string error;     // the desk's refusal, or why it could not be sent
+  bool store_failed = false;
+  std::string incident_json;  // the incident after the action
+};
+
+struct RulesResult {
+  bool applied = false;
+  std::string error;    // the configuration error (file, line, key), or the store's
+  std::vector<ConfigChange> changes;  // what it changes from the running configuration
+};
+
+// A change the API's stream and the outbox care about.
+struct Change {
+  enum class Kind : std::uint8_t { kIncident, kCommand };
+  Kind kind = Kind::kIncident;
+  std::string id;
+  std::string json;
+};
+
+struct ServiceStats {
+  std::uint64_t groups = 0;        // journal transactions
+  std::uint64_t records = 0;       // journal records written
+  std::uint64_t events = 0;        // lines applied
+  std::uint64_t rejected = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t clock_moves = 0;
+  std::uint64_t snapshots = 0;
+  std::uint64_t recovered_records = 0;   // journal records replayed at start
+  std::uint64_t recovered_from_snapshot = 0;  // the snapshot's seq (0: none)
+  std::uint64_t store_errors = 0;
+  std::uint64_t commands = 0;
+  double last_commit_ms = 0;
+};
+
+class Service {
+ public:
+  // Opens the store and recovers the engine. Errors say what to change.
+  static store::Result<std::unique_ptr<Service>> open(ServiceOptions options, const WallClock& clock);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Runs the engine thread until stop(). Without start(), run_once() drives it by hand.
+  void start();
+  void stop();
+  // One round: commit and apply whatever is queued, move event time by the clock if quiet,
+  // publish changes, snapshot when due. The engine thread calls it in a loop.
+  void run_once();
+
+  // ---- work, queued for the engine thread; callbacks run there -----------------------
+  void ingest(std::string body, std::function<void(IngestResult)> done);
+  // An agent.* event without id and ts (the service stamps both: ts = the engine's now).
+  void act(std::string event_json, std::string incident_id, std::function<void(ActionResult)> done);
+  void replace_rules(std::string toml, std::function<void(RulesResult)> done);
+  // A read of the engine, between groups.
+  void read(std::function<void(const Engine&)> fn);
+
+  // Listeners of changes, called on the engine thread after each group (keep them short).
+  std::uint64_t subscribe(std::function<void(const std::vector<Change>&)> listener);
+  void unsubscribe(std::uint64_t id);
+
+  // Called on the engine thread after commands reached the store's outbox (set before start()).
+  void set_outbox_listener(std::function<void()> listener) { on_outbox_ = std::move(listener); }
+
+  // Safe from any thread.
+  ServiceStats stats() const;
+  bool ready() const { return ready_; }
+  std::size_t queued() const;
+  std::size_t queued_bytes() const;  // request bodies waiting for the engine thread
+  const std::string& data_dir() const { return options_.data_dir; }
+
+ private:
+  struct Job;
+  Service(ServiceOptions options, const WallClock& clock);
+  store::Result<void> recover();
+  void apply(const store::Record& record, IngestResult* result);
+  void collect_changes(std::vector<Change>& changes, std::vector<store::OutboxItem>& outbox,
+                       std::vector<store::IncidentRow>& incidents);
+  void maybe_move_clock(std::vector<store::Record>& records);
+  void maybe_snapshot();
+  void enqueue(Job job);
+
+  ServiceOptions options_;
+  const WallClock& clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<EventParser> parser_;
+
+  // Change detection: incidents not closed at the last look, with what was seen of them.
+  std::unordered_map<std::uint32_t, std::uint64_t> watched_;
+  std::size_t incidents_seen_ = 0;
+  std::size_t commands_seen_ = 0;
+  std::vector<store::OutboxItem> pending_outbox_;   // derived rows riding on the next commit
+  std::vector<store::IncidentRow> pending_incidents_;
+
+  TimeMs newest_event_ts_ = kAbsent;   // the engine's max event time at the last look
+  TimeMs newest_event_wall_ = 0;       // the wall time it was first seen
+  std::uint64_t records_since_snapshot_ = 0;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job> jobs_;
+  std::size_t queued_bytes_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<bool> ready_ = false;
+  ServiceStats live_;   // the engine thread's
+  ServiceStats stats_;  // a copy for other threads, under mutex_
+  std::unordered_map<std::uint64_t, std::function<void(const std::vector<Change>&)>> listeners_;
+  std::uint64_t next_listener_ = 1;
+  std::function<void()> on_outbox_;
+  std::uint64_t next_action_ = 1;
+};
+
+}  // namespace og::server

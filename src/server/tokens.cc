@@ -1,0 +1,77 @@
+#include "server/tokens.h"
+
+#include <sodium.h>
+
+#include <array>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace og::server {
+namespace {
+
+constexpr std::array<std::string_view, 5> kRoleNames{"ingest", "viewer", "agent", "supervisor", "admin"};
+constexpr std::size_t kHashBytes = 32;
+
+std::array<unsigned char, kHashBytes> hash_secret(std::string_view secret) {
+  std::array<unsigned char, kHashBytes> hash{};
+  crypto_generichash(hash.data(), hash.size(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                     nullptr, 0);
+  return hash;
+}
+
+void ensure_sodium() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium could not initialise");
+}
+
+}  // namespace
+
+std::string_view role_name(Role role) { return kRoleNames[static_cast<std::size_t>(role)]; }
+
+std::optional<Role> role_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < kRoleNames.size(); ++i) {
+    if (kRoleNames[i] == name) return static_cast<Role>(i);
+  }
+  return std::nullopt;
+}
+
+bool role_allows(Role held, Role needed) {
+  if (held == Role::kAdmin) return true;
+  if (needed == Role::kIngest || held == Role::kIngest) return held == needed;
+  return static_cast<int>(held) >= static_cast<int>(needed);
+}
+
+store::Result<NewToken> create_token(store::Store& store, Role role, std::string_view name, TimeMs now) {
+  ensure_sodium();
+  std::array<unsigned char, 32> random{};
+  randombytes_buf(random.data(), random.size());
+  std::array<char, 64> text{};
+  sodium_bin2base64(text.data(), text.size(), random.data(), random.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  NewToken token;
+  token.secret = "og_" + std::string(text.data());
+  const auto hash = hash_secret(token.secret);
+  token.row.id = fmt::format("tok-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}", hash[0], hash[1], hash[2], hash[3], hash[4], hash[5]);
+  token.row.role = std::string(role_name(role));
+  token.row.name = std::string(name);
+  token.row.created_at = now;
+  if (auto added = store.add_token(token.row, hash); !added) return tl::unexpected(added.error());
+  return token;
+}
+
+TokenCheck::TokenCheck(std::unique_ptr<store::Store> store) : store_(std::move(store)) { ensure_sodium(); }
+
+std::optional<Role> TokenCheck::role_of(std::string_view secret) {
+  if (secret.empty() || secret.size() > 256) return std::nullopt;
+  const auto hash = hash_secret(secret);
+  const std::string key(reinterpret_cast<const char*>(hash.data()), hash.size());
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  if (const auto it = cache_.find(key); it != cache_.end() && it->second.until > now) return it->second.role;
+  std::optional<Role> role;
+  if (const auto stored = store_->token_role(hash)) role = role_from_name(*stored);
+  if (cache_.size() > 10'000) cache_.clear();  // wrong tokens must not grow it without bound
+  cache_[key] = Entry{role, now + std::chrono::seconds(5)};
+  return role;
+}
+
+}  // namespace og::server

@@ -1,0 +1,54 @@
+// server/tokens: API tokens (docs/spec/INTERFACES.md: "Every /v1 call needs Authorization:
+// Bearer TOKEN; tokens carry one role"). A token is 32 random bytes (libsodium), shown once
+// when created; the store keeps only its BLAKE2b hash, so a copy of the data directory
+// gives no token away.
+// Owns: token creation, hashing, roles and their order. Depends on: store, libsodium.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "store/store.h"
+
+namespace og::server {
+
+// Stronger roles include the weaker ones, except that `ingest` is a machine role that only
+// writes events, and only `admin` also includes it.
+enum class Role : std::uint8_t { kIngest, kViewer, kAgent, kSupervisor, kAdmin };
+
+std::string_view role_name(Role role);
+std::optional<Role> role_from_name(std::string_view name);
+bool role_allows(Role held, Role needed);
+
+struct NewToken {
+  std::string secret;  // "og_" + 43 base64url characters: what clients send
+  store::TokenRow row;
+};
+
+// Creates a token for `role` and stores its hash.
+store::Result<NewToken> create_token(store::Store& store, Role role, std::string_view name, TimeMs now);
+
+// Checks bearer tokens against the store, remembering answers for a few seconds (a revoked
+// token stops working within that time).
+class TokenCheck {
+ public:
+  explicit TokenCheck(std::unique_ptr<store::Store> store);
+  // The role of the token, or nullopt when it is unknown or revoked.
+  std::optional<Role> role_of(std::string_view secret);
+
+ private:
+  std::mutex mutex_;
+  std::unique_ptr<store::Store> store_;
+  struct Entry {
+    std::optional<Role> role;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::unordered_map<std::string, Entry> cache_;  // by hash (hex)
+};
+
+}  // namespace og::server

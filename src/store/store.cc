@@ -1,0 +1,409 @@
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <system_error>
+
+namespace og::store {
+namespace {
+
+// Schema version 1. A later version migrates forward from the number in `settings`.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS journal(
+  seq INTEGER PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots(
+  seq INTEGER PRIMARY KEY,
+  bytes BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox(
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS delivery(
+  sink TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  retry_at INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  PRIMARY KEY(sink, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS incidents(
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  order_id TEXT,
+  detected_at INTEGER NOT NULL,
+  json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS incidents_by_order ON incidents(order_id);
+CREATE TABLE IF NOT EXISTS tokens(
+  hash BLOB PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS settings(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+INSERT OR IGNORE INTO settings(key, value) VALUES('schema_version', '1');
+)sql";
+
+std::string sqlite_error(sqlite3* db, std::string_view what) {
+  return std::string(what) + ": " + sqlite3_errmsg(db);
+}
+
+// A prepared statement, reset on every use.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(sqlite_error(db, "store: preparing a statement"));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    return *this;
+  }
+  // Ends the statement's read; a statement left on a row keeps its connection's snapshot
+  // of the database (WAL) from moving on.
+  void finish() { sqlite3_reset(stmt_); }
+  Statement& bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  Statement& bind(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Statement& bind_blob(int index, std::span<const unsigned char> bytes) {
+    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Statement& bind_blob(int index, std::string_view bytes) {
+    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(stmt_); }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::string text(int column) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    return data == nullptr ? std::string() : std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets a statement when the scope ends, whatever path leaves it.
+struct Finish {
+  Statement& statement;
+  ~Finish() { statement.finish(); }
+};
+
+}  // namespace
+
+struct Store::Statements {
+  explicit Statements(sqlite3* db)
+      : append(db, "INSERT INTO journal(seq, kind, at, body) VALUES(?, ?, ?, ?)"),
+        last_seq(db, "SELECT COALESCE(MAX(seq), 0) FROM journal"),
+        outbox_add(db, "INSERT OR IGNORE INTO outbox(id, seq, json) VALUES(?, ?, ?)"),
+        delivery_add(db, "INSERT OR IGNORE INTO delivery(sink, seq, id) VALUES(?, ?, ?)"),
+        pending(db,
+                "SELECT d.id, d.seq, o.json, d.attempts FROM delivery d JOIN outbox o ON o.id = d.id "
+                "WHERE d.sink = ? AND d.retry_at <= ? ORDER BY d.seq LIMIT ?"),
+        delivered(db, "DELETE FROM delivery WHERE sink = ? AND id = ?"),
+        failed(db, "UPDATE delivery SET attempts = attempts + 1, retry_at = ?, error = ? WHERE sink = ? AND id = ?"),
+        outbox_count(db, "SELECT COUNT(*) FROM outbox"),
+        undelivered(db, "SELECT COUNT(*) FROM delivery WHERE sink = ?"),
+        incident_put(db,
+                     "INSERT INTO incidents(id, type, status, severity, priority, order_id, detected_at, json) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status, "
+                     "severity = excluded.severity, priority = excluded.priority, json = excluded.json"),
+        incident_get(db,
+                     "SELECT id, type, status, severity, priority, order_id, detected_at, json FROM incidents WHERE id = ?"),
+        incident_count(db, "SELECT COUNT(*) FROM incidents"),
+        snapshot_put(db, "INSERT OR REPLACE INTO snapshots(seq, bytes) VALUES(?, ?)"),
+        snapshot_trim(db, "DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)"),
+        snapshot_latest(db, "SELECT seq, bytes FROM snapshots ORDER BY seq DESC LIMIT 1"),
+        token_add(db, "INSERT INTO tokens(hash, id, role, name, created_at) VALUES(?, ?, ?, ?, ?)"),
+        token_role(db, "SELECT role FROM tokens WHERE hash = ? AND revoked = 0"),
+        token_list(db, "SELECT id, role, name, created_at, revoked FROM tokens ORDER BY created_at, id"),
+        token_revoke(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND revoked = 0"),
+        setting_get(db, "SELECT value FROM settings WHERE key = ?"),
+        setting_put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)"),
+        begin(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT"),
+        rollback(db, "ROLLBACK") {}
+  Statement append, last_seq, outbox_add, delivery_add, pending, delivered, failed, outbox_count, undelivered,
+      incident_put, incident_get, incident_count, snapshot_put, snapshot_trim, snapshot_latest, token_add,
+      token_role, token_list, token_revoke, setting_get, setting_put, begin, commit, rollback;
+  std::uint64_t next_seq = 1;
+  std::uint64_t next_outbox_seq = 1;
+};
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return tl::unexpected("data directory " + dir + ": cannot create it (" + ec.message() + "); pass --data with a writable directory");
+  const std::string path = (std::filesystem::path(dir) / "orderguard.db").string();
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    std::string message = "store " + path + ": cannot open (" + (db ? sqlite3_errmsg(db) : "out of memory") + ")";
+    sqlite3_close(db);
+    return tl::unexpected(message);
+  }
+  std::unique_ptr<Store> store(new Store(db, path));
+  sqlite3_busy_timeout(db, 10000);
+  // WAL: readers do not block the writer. FULL: a commit is on disk when it returns, which is
+  // what an acknowledgement promises.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=OFF"}) {
+    if (auto ok = store->exec(pragma); !ok) return tl::unexpected("store " + path + ": " + ok.error());
+  }
+  if (auto ok = store->exec(kSchema); !ok) {
+    return tl::unexpected("store " + path + ": " + ok.error() + " (is it an OrderGuard data directory?)");
+  }
+  try {
+    store->statements_ = std::make_unique<Statements>(db);
+  } catch (const std::exception& error) {
+    return tl::unexpected(std::string(error.what()));
+  }
+  store->statements_->next_seq = store->last_seq() + 1;
+  {
+    Statement max_outbox(db, "SELECT COALESCE(MAX(seq), 0) FROM outbox");
+    if (max_outbox.step() == SQLITE_ROW) store->statements_->next_outbox_seq = static_cast<std::uint64_t>(max_outbox.integer(0)) + 1;
+  }
+  return store;
+}
+
+Store::Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+Store::~Store() {
+  statements_.reset();
+  sqlite3_close(db_);
+}
+
+Result<void> Store::exec(const char* sql) const {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite3_free(message);
+    return tl::unexpected(text);
+  }
+  return {};
+}
+
+Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem> outbox,
+                           std::span<const IncidentRow> incidents) {
+  Statements& s = *statements_;
+  if (s.begin.reset().step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "journal: begin"));
+  const auto fail = [&](std::string_view what) {
+    std::string message = sqlite_error(db_, what);
+    s.rollback.reset().step();
+    return tl::unexpected(message);
+  };
+  std::uint64_t seq = s.next_seq;
+  for (Record& record : records) {
+    record.seq = seq++;
+    s.append.reset().bind(1, static_cast<std::int64_t>(record.seq)).bind(2, static_cast<std::int64_t>(record.kind));
+    s.append.bind(3, record.at).bind_blob(4, record.body);
+    if (s.append.step() != SQLITE_DONE) return fail("journal: append");
+  }
+  std::uint64_t outbox_seq = s.next_outbox_seq;
+  for (const OutboxItem& item : outbox) {
+    s.outbox_add.reset().bind(1, item.id).bind(2, static_cast<std::int64_t>(outbox_seq)).bind(3, item.json);
+    if (s.outbox_add.step() != SQLITE_DONE) return fail("outbox: add");
+    if (sqlite3_changes(db_) == 0) continue;  // already there: a replay after a restart
+    for (const std::string& sink : sinks_) {
+      s.delivery_add.reset().bind(1, sink).bind(2, static_cast<std::int64_t>(outbox_seq)).bind(3, item.id);
+      if (s.delivery_add.step() != SQLITE_DONE) return fail("outbox: delivery");
+    }
+    ++outbox_seq;
+  }
+  for (const IncidentRow& row : incidents) {
+    s.incident_put.reset().bind(1, row.id).bind(2, row.type).bind(3, row.status).bind(4, row.severity);
+    s.incident_put.bind(5, row.priority).bind(6, row.order_id).bind(7, row.detected_at).bind(8, row.json);
+    if (s.incident_put.step() != SQLITE_DONE) return fail("incidents: write");
+  }
+  if (s.commit.reset().step() != SQLITE_DONE) return fail("journal: commit");
+  s.next_seq = seq;
+  s.next_outbox_seq = outbox_seq;
+  return {};
+}
+
+std::uint64_t Store::last_seq() const {
+  Statement& statement = statements_->last_seq.reset();
+  Finish finish{statement};
+  return statement.step() == SQLITE_ROW ? static_cast<std::uint64_t>(statement.integer(0)) : 0;
+}
+
+Result<void> Store::read_journal(std::uint64_t after, const std::function<bool(Record&&)>& visit) const {
+  // A statement of its own: the visitor may use the store (the shared one would be reset).
+  Statement read(db_, "SELECT seq, kind, at, body FROM journal WHERE seq > ? ORDER BY seq");
+  read.bind(1, static_cast<std::int64_t>(after));
+  for (;;) {
+    const int rc = read.step();
+    if (rc == SQLITE_DONE) return {};
+    if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "journal: read"));
+    Record record;
+    record.seq = static_cast<std::uint64_t>(read.integer(0));
+    record.kind = static_cast<RecordKind>(read.integer(1));
+    record.at = read.integer(2);
+    record.body = read.text(3);
+    if (!visit(std::move(record))) return {};
+  }
+}
+
+Result<void> Store::save_snapshot(std::uint64_t seq, std::string_view bytes, int keep) {
+  Statements& s = *statements_;
+  s.snapshot_put.reset().bind(1, static_cast<std::int64_t>(seq)).bind_blob(2, bytes);
+  if (s.snapshot_put.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "snapshot: write"));
+  s.snapshot_trim.reset().bind(1, keep);
+  if (s.snapshot_trim.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "snapshot: trim"));
+  return {};
+}
+
+Result<std::optional<std::pair<std::uint64_t, std::string>>> Store::latest_snapshot() const {
+  Statement& statement = statements_->snapshot_latest.reset();
+  Finish finish{statement};
+  const int rc = statement.step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "snapshot: read"));
+  return std::make_pair(static_cast<std::uint64_t>(statement.integer(0)), statement.text(1));
+}
+
+Result<std::vector<PendingDelivery>> Store::pending(std::string_view sink, TimeMs now, int limit) const {
+  Statement& statement = statements_->pending.reset();
+  Finish finish{statement};
+  statement.bind(1, sink).bind(2, now).bind(3, limit);
+  std::vector<PendingDelivery> out;
+  for (;;) {
+    const int rc = statement.step();
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "outbox: read"));
+    out.push_back(PendingDelivery{statement.text(0), static_cast<std::uint64_t>(statement.integer(1)), statement.text(2),
+                                  static_cast<int>(statement.integer(3))});
+  }
+}
+
+Result<void> Store::mark_delivered(std::string_view sink, std::span<const std::string> ids, TimeMs) {
+  if (ids.empty()) return {};
+  Statements& s = *statements_;
+  if (s.begin.reset().step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "outbox: begin"));
+  for (const std::string& id : ids) {
+    s.delivered.reset().bind(1, sink).bind(2, id);
+    if (s.delivered.step() != SQLITE_DONE) {
+      std::string message = sqlite_error(db_, "outbox: mark delivered");
+      s.rollback.reset().step();
+      return tl::unexpected(message);
+    }
+  }
+  if (s.commit.reset().step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "outbox: commit"));
+  return {};
+}
+
+Result<void> Store::mark_failed(std::string_view sink, std::string_view id, TimeMs retry_at, std::string_view error) {
+  Statement& statement = statements_->failed.reset();
+  Finish finish{statement};
+  statement.bind(1, retry_at).bind(2, error).bind(3, sink).bind(4, id);
+  if (statement.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "outbox: mark failed"));
+  return {};
+}
+
+std::uint64_t Store::outbox_count() const {
+  Statement& statement = statements_->outbox_count.reset();
+  Finish finish{statement};
+  return statement.step() == SQLITE_ROW ? static_cast<std::uint64_t>(statement.integer(0)) : 0;
+}
+
+std::uint64_t Store::undelivered_count(std::string_view sink) const {
+  Statement& statement = statements_->undelivered.reset().bind(1, sink);
+  Finish finish{statement};
+  return statement.step() == SQLITE_ROW ? static_cast<std::uint64_t>(statement.integer(0)) : 0;
+}
+
+Result<std::optional<IncidentRow>> Store::incident(std::string_view id) const {
+  Statement& statement = statements_->incident_get.reset().bind(1, id);
+  Finish finish{statement};
+  const int rc = statement.step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "incidents: read"));
+  IncidentRow row;
+  row.id = statement.text(0);
+  row.type = statement.text(1);
+  row.status = statement.text(2);
+  row.severity = statement.text(3);
+  row.priority = static_cast<int>(statement.integer(4));
+  row.order_id = statement.text(5);
+  row.detected_at = statement.integer(6);
+  row.json = statement.text(7);
+  return row;
+}
+
+std::uint64_t Store::incident_count() const {
+  Statement& statement = statements_->incident_count.reset();
+  Finish finish{statement};
+  return statement.step() == SQLITE_ROW ? static_cast<std::uint64_t>(statement.integer(0)) : 0;
+}
+
+Result<void> Store::add_token(const TokenRow& row, std::span<const unsigned char> secret_hash) {
+  Statement& statement = statements_->token_add.reset();
+  Finish finish{statement};
+  statement.bind_blob(1, secret_hash).bind(2, row.id).bind(3, row.role).bind(4, row.name).bind(5, row.created_at);
+  if (statement.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "tokens: add"));
+  return {};
+}
+
+std::optional<std::string> Store::token_role(std::span<const unsigned char> secret_hash) const {
+  Statement& statement = statements_->token_role.reset().bind_blob(1, secret_hash);
+  Finish finish{statement};
+  if (statement.step() != SQLITE_ROW) return std::nullopt;
+  return statement.text(0);
+}
+
+Result<std::vector<TokenRow>> Store::tokens() const {
+  Statement& statement = statements_->token_list.reset();
+  Finish finish{statement};
+  std::vector<TokenRow> out;
+  for (;;) {
+    const int rc = statement.step();
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "tokens: list"));
+    out.push_back(TokenRow{statement.text(0), statement.text(1), statement.text(2), statement.integer(3), statement.integer(4) != 0});
+  }
+}
+
+Result<bool> Store::revoke_token(std::string_view id) {
+  Statement& statement = statements_->token_revoke.reset().bind(1, id);
+  Finish finish{statement};
+  if (statement.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "tokens: revoke"));
+  return sqlite3_changes(db_) > 0;
+}
+
+std::optional<std::string> Store::setting(std::string_view key) const {
+  Statement& statement = statements_->setting_get.reset().bind(1, key);
+  Finish finish{statement};
+  if (statement.step() != SQLITE_ROW) return std::nullopt;
+  return statement.text(0);
+}
+
+Result<void> Store::set_setting(std::string_view key, std::string_view value) {
+  Statement& statement = statements_->setting_put.reset().bind(1, key).bind(2, value);
+  Finish finish{statement};
+  if (statement.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "settings: write"));
+  return {};
+}
+
+}  // namespace og::store

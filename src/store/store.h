@@ -1,0 +1,144 @@
+// store/store: the embedded store of `orderguard serve` (SQLite, WAL), one file per data
+// directory: the journal of everything the engine was given, engine snapshots, the outbox of
+// commands on their way out, the incidents as they last looked, and the API tokens.
+//
+// Durability: the journal is written with synchronous=FULL, one transaction per group of
+// requests (group commit), before anything is acknowledged. Everything else is derived from
+// the journal (the engine is a pure function of it), so it rides along in the next journal
+// transaction and a crash can lose none of it for good: recovery derives it again, and the
+// outbox ignores a command id it already holds, so a restart never creates a command twice.
+//
+// Owns: the schema and every SQL statement. Depends on: core, SQLite. Not thread-safe: one
+// Store per thread; WAL lets a second Store on the same directory read while one writes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "core/time.h"
+
+struct sqlite3;
+
+namespace og::store {
+
+// What a journal record holds. The values are stored: never renumber.
+enum class RecordKind : std::uint8_t {
+  kEvents = 1,  // an NDJSON body as received (bad lines included: a replay rejects them again)
+  kClock = 2,   // the wall clock moved event time on while sources were quiet (at = the time)
+  kRules = 3,   // a new rules configuration (TOML) applied from here on
+};
+
+struct Record {
+  std::uint64_t seq = 0;  // assigned by the store, from 1, without gaps
+  RecordKind kind = RecordKind::kEvents;
+  TimeMs at = 0;          // kClock: the event time to advance to; otherwise the wall clock at receipt
+  std::string body;
+};
+
+struct OutboxItem {
+  std::string id;          // the command id: the idempotency key, unique
+  std::uint64_t seq = 0;   // emission order
+  std::string json;        // the command as replay --commands writes it
+};
+
+struct PendingDelivery {
+  std::string id;
+  std::uint64_t seq = 0;
+  std::string json;
+  int attempts = 0;
+};
+
+// The stored form of an incident: its JSON and the columns the API filters on.
+struct IncidentRow {
+  std::string id;
+  std::string json;
+  std::string type;
+  std::string status;
+  std::string severity;
+  int priority = 0;
+  std::string order_id;
+  TimeMs detected_at = 0;
+};
+
+struct TokenRow {
+  std::string id;         // the public half ("tok-…"): shown in lists, used to revoke
+  std::string role;
+  std::string name;
+  TimeMs created_at = 0;
+  bool revoked = false;
+};
+
+using Error = std::string;
+template <class T>
+using Result = tl::expected<T, Error>;
+
+class Store {
+ public:
+  // Opens (creating when absent) DIR/orderguard.db. Errors name the file and what to do.
+  static Result<std::unique_ptr<Store>> open(const std::string& dir);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // ---- journal -----------------------------------------------------------------------
+  // One durable transaction: the records (their seq are assigned and written back) plus the
+  // derived rows gathered since the last call. Returns once it is on disk.
+  Result<void> append(std::span<Record> records, std::span<const OutboxItem> outbox,
+                      std::span<const IncidentRow> incidents);
+  std::uint64_t last_seq() const;
+  // Every record with seq > after, in order. The callback may stop the walk by returning false.
+  Result<void> read_journal(std::uint64_t after, const std::function<bool(Record&&)>& visit) const;
+
+  // ---- snapshots ---------------------------------------------------------------------
+  // Saves an engine snapshot taken after record `seq`; keeps the newest `keep` snapshots.
+  Result<void> save_snapshot(std::uint64_t seq, std::string_view bytes, int keep = 2);
+  // The newest snapshot, or nullopt.
+  Result<std::optional<std::pair<std::uint64_t, std::string>>> latest_snapshot() const;
+
+  // ---- outbox ------------------------------------------------------------------------
+  // Where commands go (e.g. "file", "webhook"): a command added to the outbox is owed to
+  // every sink named here. Set before the first append.
+  void set_sinks(std::vector<std::string> sinks) { sinks_ = std::move(sinks); }
+  // Commands not yet delivered to `sink`, oldest first, at most `limit`, due at `now`.
+  Result<std::vector<PendingDelivery>> pending(std::string_view sink, TimeMs now, int limit) const;
+  Result<void> mark_delivered(std::string_view sink, std::span<const std::string> ids, TimeMs now);
+  Result<void> mark_failed(std::string_view sink, std::string_view id, TimeMs retry_at, std::string_view error);
+  std::uint64_t outbox_count() const;
+  std::uint64_t undelivered_count(std::string_view sink) const;
+
+  // ---- incidents ---------------------------------------------------------------------
+  Result<std::optional<IncidentRow>> incident(std::string_view id) const;
+  std::uint64_t incident_count() const;
+
+  // ---- tokens ------------------------------------------------------------------------
+  Result<void> add_token(const TokenRow& row, std::span<const unsigned char> secret_hash);
+  // The role of the token whose secret hashes to this, unless revoked.
+  std::optional<std::string> token_role(std::span<const unsigned char> secret_hash) const;
+  Result<std::vector<TokenRow>> tokens() const;
+  Result<bool> revoke_token(std::string_view id);
+
+  // ---- small settings ----------------------------------------------------------------
+  std::optional<std::string> setting(std::string_view key) const;
+  Result<void> set_setting(std::string_view key, std::string_view value);
+
+ private:
+  explicit Store(sqlite3* db, std::string path);
+  Result<void> exec(const char* sql) const;
+  sqlite3* db_;
+  std::string path_;
+  std::vector<std::string> sinks_;
+  struct Statements;
+  std::unique_ptr<Statements> statements_;
+};
+
+}  // namespace og::store
