@@ -264,20 +264,16 @@ void Service::stop() {
   jobs_.clear();
 }
 
-void Service::maybe_move_clock(std::vector<store::Record>& records) {
+bool Service::maybe_move_clock(std::vector<store::Record>& records) {
   const TimeMs now = clock_.now_ms();
   const TimeMs newest = engine_->max_event_time();
-  if (newest != newest_event_ts_) {
-    newest_event_ts_ = newest;
-    newest_event_wall_ = now;
-    return;
-  }
-  if (newest == kAbsent || now - newest_event_wall_ < options_.quiet_after_ms) return;
+  if (newest == kAbsent || now - newest_event_wall_ < options_.quiet_after_ms) return false;
   // Event time goes on as the wall clock does since the newest event arrived.
   const TimeMs target = newest + (now - newest_event_wall_);
   const DurationMs bound = engine_->config().max_out_of_orderness_ms;
-  if (engine_->watermark() != kAbsent && target - bound <= engine_->watermark()) return;
+  if (engine_->watermark() != kAbsent && target - bound <= engine_->watermark()) return false;
   records.push_back(store::Record{0, store::RecordKind::kClock, target, {}});
+  return true;
 }
 
 void Service::run_once() {
@@ -307,12 +303,16 @@ void Service::run_once() {
       record_of[i] = records.size();
       records.push_back(store::Record{0, store::RecordKind::kEvents, now, std::move(ingest->body)});
     } else if (auto* act = std::get_if<Job::Act>(&job.work)) {
-      // A person acts at the engine's now: an event at the watermark is applied at once.
-      const TimeMs at = engine_->watermark() != kAbsent ? engine_->watermark() : now;
+      // A person acts at the engine's now: just past the watermark, which then moves past
+      // it (a clock record), so the action is applied at once and can be answered. Before
+      // any event the engine has no now, and the wall clock's is used.
+      const TimeMs watermark = engine_->watermark();
+      const TimeMs at = watermark != kAbsent ? watermark + 1 : now;
       std::string line = "{\"id\":\"act-" + std::to_string(first_seq + records.size()) + "\",\"ts\":\"" + format_utc_ms(at) + "\",";
       line.append(act->event_json, 1);  // the caller's object without its "{"
       record_of[i] = records.size();
       records.push_back(store::Record{0, store::RecordKind::kEvents, now, std::move(line)});
+      records.push_back(store::Record{0, store::RecordKind::kClock, at + engine_->config().max_out_of_orderness_ms + 1, {}});
     } else if (auto* rules = std::get_if<Job::Rules>(&job.work)) {
       auto config = rules_from(rules->toml, "PUT /v1/rules");
       if (!config) {
@@ -324,7 +324,7 @@ void Service::run_once() {
       records.push_back(store::Record{0, store::RecordKind::kRules, now, std::move(rules->toml)});
     }
   }
-  maybe_move_clock(records);
+  const bool quiet_move = maybe_move_clock(records);
 
   // 2. Durable before anything is applied or answered.
   std::string store_error;
@@ -372,6 +372,7 @@ void Service::run_once() {
               const std::size_t refusals = engine_->agent_refusals().size();
               IngestResult parsed;
               apply(*record, &parsed);
+              apply(records[record_of[i] + 1], nullptr);  // its clock record: event time reaches it
               if (!parsed.errors.empty()) {
                 result.error = parsed.errors.front();
               } else if (engine_->agent_refusals().size() > refusals) {
@@ -400,13 +401,18 @@ void Service::run_once() {
         job.work);
   }
   if (store_error.empty()) {
-    for (const store::Record& record : records) {
-      if (record.kind == store::RecordKind::kClock) {
-        apply(record, nullptr);
-        ++live_.clock_moves;
-      }
+    // The quiet-time move, if any, is the last record; an action's own move was applied with it.
+    if (!records.empty() && records.back().kind == store::RecordKind::kClock && quiet_move) {
+      apply(records.back(), nullptr);
+      ++live_.clock_moves;
     }
     records_since_snapshot_ += records.size();
+  }
+
+  // Event time's newest, and when it was first seen on the wall clock.
+  if (engine_->max_event_time() != newest_event_ts_) {
+    newest_event_ts_ = engine_->max_event_time();
+    newest_event_wall_ = now;
   }
 
   // 4. What changed: to listeners now, to the store with the next commit.

@@ -162,7 +162,7 @@ class Service {
   void apply(const store::Record& record, IngestResult* result);
   void collect_changes(std::vector<Change>& changes, std::vector<store::OutboxItem>& outbox,
                        std::vector<store::IncidentRow>& incidents);
-  void maybe_move_clock(std::vector<store::Record>& records);
+  bool maybe_move_clock(std::vector<store::Record>& records);  // true: a quiet-time move was added
   void maybe_snapshot();
   void enqueue(Job job);
 

@@ -1,0 +1,270 @@
+// The service without HTTP: journal before apply, per-line errors, recovery to the state of
+// an uninterrupted run, quiet-time deadlines from a manual wall clock, live rule changes,
+// people's actions through the journal. Time is driven by hand: no sleeps.
+#include "server/service.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "events/parser.h"
+#include "people/people.h"
+#include "replay/output.h"
+#include "replay/replay.h"
+#include "../sim/sim_test_util.h"
+
+namespace og::server {
+namespace {
+
+constexpr TimeMs kWallStart = 1'800'000'000'000;  // any wall time: event time follows its moves
+
+const char* const kOrder =
+    R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"O1","user_id":"U1","kind":"grocery","community":"清河小区","address":{"text":"清河小区3号楼2单元501","building":"3","unit":"2","room":"501","lat":40.03,"lng":116.33},"items":[{"sku":"tomato-500g","name":"西红柿 500g","qty":2,"unit_price":590,"category":"vegetable"}],"amount":1180})";
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("og-service-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Service> open(std::string rules = {}) {
+    ServiceOptions options;
+    options.data_dir = dir_.string();
+    options.rules_toml = std::move(rules);
+    options.snapshot_every_records = 0;
+    auto service = Service::open(options, clock_);
+    EXPECT_TRUE(service) << service.error();
+    return service ? std::move(*service) : nullptr;
+  }
+
+  IngestResult ingest(Service& service, std::string body) {
+    IngestResult out;
+    service.ingest(std::move(body), [&](IngestResult result) { out = std::move(result); });
+    service.run_once();
+    return out;
+  }
+
+  std::string incidents(Service& service) {
+    std::string out;
+    service.read([&](const Engine& engine) { out = incidents_ndjson(engine, engine.interner()); });
+    service.run_once();
+    return out;
+  }
+
+  std::string commands(Service& service) {
+    std::string out;
+    service.read([&](const Engine& engine) { out = commands_ndjson(engine); });
+    service.run_once();
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  ManualClock clock_{kWallStart};
+};
+
+TEST_F(ServiceTest, AnswersEachLineAndStoresTheBatchBeforeApplyingIt) {
+  auto service = open();
+  const IngestResult result = ingest(*service, std::string(kOrder) + "\n{\"id\":\"bad\"}\n\n" + kOrder + "\n");
+  EXPECT_TRUE(result.store_error.empty());
+  EXPECT_EQ(result.lines, 3U);
+  EXPECT_EQ(result.accepted, 1U);
+  EXPECT_EQ(result.duplicates, 1U);  // the same id twice in one batch
+  EXPECT_EQ(result.rejected, 1U);
+  ASSERT_EQ(result.errors.size(), 1U);
+  EXPECT_TRUE(result.errors[0].starts_with("line 2: ")) << result.errors[0];
+  EXPECT_EQ(result.seq, 1U);
+  EXPECT_EQ(service->stats().records, 1U);
+}
+
+TEST_F(ServiceTest, QuietTimeDeadlinesFireFromTheWallClock) {
+  auto service = open();
+  ingest(*service, std::string(kOrder) + "\n");
+  EXPECT_EQ(incidents(*service), "");
+  // Nothing arrives for 14 minutes of wall time: no deadline is due yet.
+  clock_.advance(14 * kMinuteMs);
+  service->run_once();
+  EXPECT_EQ(incidents(*service), "");
+  // 15 minutes after creation (plus the reorder bound) the payment timeout fires.
+  clock_.advance(kMinuteMs + 11 * kSecondMs);
+  service->run_once();
+  const std::string found = incidents(*service);
+  EXPECT_NE(found.find("\"type\":\"PAYMENT_TIMEOUT\""), std::string::npos) << found;
+  EXPECT_NE(found.find("\"detected_at\":\"2026-11-21T02:15:00.000Z\""), std::string::npos) << found;
+  EXPECT_GE(service->stats().clock_moves, 1U);
+
+  // The clock's moves are in the journal: a restart rebuilds the same incident.
+  service.reset();
+  auto again = open();
+  EXPECT_EQ(incidents(*again), found);
+}
+
+TEST_F(ServiceTest, WhileSourcesAreBusyTheWallClockDoesNotMoveEventTime) {
+  auto service = open();
+  ingest(*service, std::string(kOrder) + "\n");
+  clock_.advance(kSecondMs);  // shorter than the quiet time
+  service->run_once();
+  EXPECT_EQ(service->stats().clock_moves, 0U);
+}
+
+TEST_F(ServiceTest, ARestartGivesTheStateOfOneUninterruptedRun) {
+  const auto day = sim::testing::run_sim(sim::testing::config_for(400, 11, sim::Platform::kGrocery));
+  // The uninterrupted run: the same lines, in the same batches, through one engine.
+  Engine reference{RulesConfig{}};
+  ReplayRunner runner(reference, nullptr);
+  std::vector<std::string> batches;
+  std::string batch;
+  std::size_t lines = 0;
+  for_each_line(day.events, [&](std::size_t, std::string_view line) {
+    batch.append(line).push_back('\n');
+    if (++lines % 700 == 0) batches.push_back(std::exchange(batch, {}));
+  });
+  if (!batch.empty()) batches.push_back(batch);
+  for (const std::string& body : batches) runner.feed_buffer(body);
+
+  // The service, restarted (without a snapshot) after every third batch.
+  auto service = open();
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    const IngestResult result = ingest(*service, batches[i]);
+    ASSERT_TRUE(result.store_error.empty());
+    if (i % 3 == 2) {
+      service.reset();
+      service = open();
+    }
+  }
+  EXPECT_EQ(incidents(*service), incidents_ndjson(reference, reference.interner()));
+  EXPECT_EQ(commands(*service), commands_ndjson(reference));
+  EXPECT_FALSE(commands(*service).empty());
+}
+
+TEST_F(ServiceTest, RulesChangeLiveWithoutLosingOpenTimers) {
+  auto service = open();
+  ingest(*service, std::string(kOrder) + "\n");
+  RulesResult bad;
+  service->replace_rules("[types.PAYMENT_TIMEOUT]\ntimeout = \"soon\"\n", [&](RulesResult result) { bad = std::move(result); });
+  service->run_once();
+  EXPECT_FALSE(bad.applied);
+  EXPECT_NE(bad.error.find("PAYMENT_TIMEOUT"), std::string::npos) << bad.error;
+  const std::uint64_t records = service->stats().records;
+
+  RulesResult good;
+  service->replace_rules("[types.DELIVERY_LATE]\nenabled = false\n", [&](RulesResult result) { good = std::move(result); });
+  service->run_once();
+  ASSERT_TRUE(good.applied) << good.error;
+  ASSERT_EQ(good.changes.size(), 1U);
+  EXPECT_EQ(good.changes[0].key, "types.DELIVERY_LATE.enabled");
+  EXPECT_EQ(service->stats().records, records + 1);  // the bad one was never journaled
+
+  // The order's payment timer, set before the change, still fires.
+  clock_.advance(16 * kMinuteMs);
+  service->run_once();
+  EXPECT_NE(incidents(*service).find("PAYMENT_TIMEOUT"), std::string::npos);
+  bool disabled = false;
+  service->read([&](const Engine& engine) { disabled = !engine.config().type(IncidentType::kDeliveryLate).enabled; });
+  service->run_once();
+  EXPECT_TRUE(disabled);
+
+  // The change is in the journal: a restart runs with it.
+  service.reset();
+  service = open();
+  disabled = false;
+  service->read([&](const Engine& engine) { disabled = !engine.config().type(IncidentType::kDeliveryLate).enabled; });
+  service->run_once();
+  EXPECT_TRUE(disabled);
+}
+
+TEST_F(ServiceTest, ADifferentConfigurationAtRestartIsAChangeFromThere) {
+  auto service = open();
+  ingest(*service, std::string(kOrder) + "\n");
+  service.reset();
+  service = open("[types.DELIVERY_LATE]\nenabled = false\n");
+  bool disabled = false;
+  service->read([&](const Engine& engine) { disabled = !engine.config().type(IncidentType::kDeliveryLate).enabled; });
+  service->run_once();
+  EXPECT_TRUE(disabled);
+  EXPECT_EQ(service->stats().recovered_records, 1U);
+}
+
+TEST_F(ServiceTest, PeoplesActionsGoThroughTheJournalAndTheDesk) {
+  auto service = open();
+  ActionResult joined;
+  service->act(R"({"type":"agent.joined","agent_id":"A1","name":"王芳","skills":["risk","delivery"],"capacity":3,"on_duty":true})", {},
+               [&](ActionResult result) { joined = std::move(result); });
+  service->run_once();
+  EXPECT_TRUE(joined.applied) << joined.error;
+
+  // STATE_INCONSISTENT always goes to a person.
+  ingest(*service,
+         R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"O1","user_id":"U1","kind":"errand","community":"北航学生公寓","address":{"text":"北航学生公寓6号楼312","building":"6","room":"312","lat":39.981,"lng":116.347},"items":[{"sku":"errand-express","name":"代取快递","qty":1,"unit_price":500,"category":"errand"}],"amount":500}
+{"id":"e2","type":"rider.assigned","ts":"2026-11-21T10:02:00+08:00","order_id":"O1","rider_id":"R1"}
+{"id":"e3","type":"delivery.picked_up","ts":"2026-11-21T10:05:00+08:00","order_id":"O1","rider_id":"R1"}
+)");
+  clock_.advance(30 * kSecondMs);
+  service->run_once();
+  std::string incident_id;
+  std::string assignee;
+  service->read([&](const Engine& engine) {
+    for (const Incident& incident : engine.incidents().all()) {
+      if (incident.type == IncidentType::kStateInconsistent) {
+        incident_id = incident.id;
+        assignee = incident.assignee;
+      }
+    }
+  });
+  service->run_once();
+  ASSERT_FALSE(incident_id.empty());
+  EXPECT_EQ(assignee, "A1");
+
+  ActionResult foreign;
+  service->act(R"({"type":"agent.ack","incident_id":")" + incident_id + R"(","agent_id":"A2"})", incident_id,
+               [&](ActionResult result) { foreign = std::move(result); });
+  service->run_once();
+  EXPECT_FALSE(foreign.applied) << foreign.incident_json;
+  EXPECT_FALSE(foreign.error.empty());
+
+  ActionResult resolved;
+  service->act(R"({"type":"agent.resolve","incident_id":")" + incident_id +
+                   R"(","agent_id":"A1","resolution_code":"fixed","note":"状态已人工修正"})",
+               incident_id, [&](ActionResult result) { resolved = std::move(result); });
+  service->run_once();
+  ASSERT_TRUE(resolved.applied) << resolved.error;
+  EXPECT_NE(resolved.incident_json.find("\"resolution\":\"manual\""), std::string::npos) << resolved.incident_json;
+
+  // After a restart the desk and the incident are as they were.
+  const std::string before = incidents(*service);
+  service.reset();
+  service = open();
+  EXPECT_EQ(incidents(*service), before);
+  std::size_t agents = 0;
+  service->read([&](const Engine& engine) { agents = engine.desk().agents().size(); });
+  service->run_once();
+  EXPECT_EQ(agents, 1U);
+}
+
+TEST_F(ServiceTest, ListenersHearOfNewIncidentsAndCommands) {
+  auto service = open();
+  std::vector<Change> heard;
+  service->subscribe([&](const std::vector<Change>& changes) { heard.insert(heard.end(), changes.begin(), changes.end()); });
+  ingest(*service, std::string(kOrder) + "\n");
+  clock_.advance(16 * kMinuteMs);
+  service->run_once();
+  const auto incident = std::find_if(heard.begin(), heard.end(), [](const Change& change) { return change.kind == Change::Kind::kIncident; });
+  ASSERT_NE(incident, heard.end());
+  EXPECT_NE(incident->json.find("PAYMENT_TIMEOUT"), std::string::npos);
+  EXPECT_TRUE(std::any_of(heard.begin(), heard.end(), [](const Change& change) { return change.kind == Change::Kind::kCommand; }));
+}
+
+TEST_F(ServiceTest, BadConfigurationIsRefusedAtOpen) {
+  ServiceOptions options;
+  options.data_dir = dir_.string();
+  options.rules_toml = "[types.NO_SUCH_TYPE]\nenabled = true\n";
+  options.rules_source = "rules.toml";
+  auto service = Service::open(options, clock_);
+  ASSERT_FALSE(service);
+  EXPECT_NE(service.error().find("rules.toml"), std::string::npos) << service.error();
+}
+
+}  // namespace
+}  // namespace og::server
