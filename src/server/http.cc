@@ -85,7 +85,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       stream.expires_after(std::chrono::seconds(limits.idle_timeout_s));
       auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (header_ec) {
-        if (header_ec == http::error::header_limit) {
+        if (header_ec == http::error::body_limit) {
+          Response too_big = error_response(413, "body_too_large",
+                                            "the body exceeds " + std::to_string(limits.max_body_bytes) +
+                                                " bytes: send the events in smaller batches");
+          co_await write(stream, too_big, false);
+        } else if (header_ec == http::error::header_limit) {
           Response too_big = error_response(431, "headers_too_large", "the request headers exceed the limit");
           co_await write(stream, too_big, false);
         } else if (header_ec != http::error::end_of_stream && header_ec != beast::error::timeout &&

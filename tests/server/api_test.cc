@@ -1,0 +1,371 @@
+// The HTTP API over loopback (a real server on port 0, a real client): every endpoint, its
+// roles, limits and errors. The service runs its own thread; its wall clock is a manual one,
+// so event time moves only when a test moves it.
+#include "server/api.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "server/http.h"
+#include "server/service.h"
+#include "server/tokens.h"
+
+namespace og::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+const char* const kOrder =
+    R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"O1","user_id":"U1","kind":"grocery","zone":"Z1","community":"清河小区","address":{"text":"清河小区3号楼2单元501","building":"3","unit":"2","room":"501","lat":40.03,"lng":116.33},"items":[{"sku":"tomato-500g","name":"西红柿 500g","qty":2,"unit_price":590,"category":"vegetable"}],"amount":1180})";
+
+// STATE_INCONSISTENT (always to a person) for order O2.
+const char* const kInconsistent =
+    R"({"id":"s1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"O2","user_id":"U2","kind":"errand","community":"北航学生公寓","address":{"text":"北航学生公寓6号楼312","building":"6","room":"312","lat":39.981,"lng":116.347},"items":[{"sku":"errand-express","name":"代取快递","qty":1,"unit_price":500,"category":"errand"}],"amount":500}
+{"id":"s2","type":"rider.assigned","ts":"2026-11-21T10:02:00+08:00","order_id":"O2","rider_id":"R1"}
+{"id":"s3","type":"delivery.picked_up","ts":"2026-11-21T10:05:00+08:00","order_id":"O2","rider_id":"R1"}
+)";
+
+struct Answer {
+  unsigned status = 0;
+  std::string body;
+  std::string header(http::field field) const { return std::string(headers[field]); }
+  http::fields headers;
+};
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("og-api-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    ServiceOptions options;
+    options.data_dir = dir_.string();
+    options.snapshot_every_records = 0;
+    service_ = std::move(*Service::open(options, clock_));
+    auto store = store::Store::open(dir_.string());
+    for (Role role : {Role::kIngest, Role::kViewer, Role::kAgent, Role::kSupervisor, Role::kAdmin}) {
+      tokens_[role] = create_token(**store, role, "test", 0)->secret;
+    }
+    check_ = std::make_unique<TokenCheck>(std::move(*store));
+    ApiLimits limits;
+    limits.max_batch_lines = 50;
+    limits.max_page = 20;
+    api_ = std::make_unique<Api>(*service_, *check_, limits);
+    HttpLimits http_limits;
+    http_limits.max_body_bytes = 64 << 10;
+    server_ = std::make_unique<HttpServer>(io_, [this](Request& request) { return api_->handle(request); }, http_limits);
+    port_ = server_->listen("127.0.0.1", 0);
+    service_->start();
+    io_thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    server_->close();
+    io_.stop();
+    io_thread_.join();
+    service_->stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Answer call(http::verb verb, const std::string& target, std::string body = {}, std::optional<Role> role = Role::kAdmin,
+              std::string token = {}) {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(30));
+    stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    http::request<http::string_body> request{verb, target, 11};
+    request.set(http::field::host, "127.0.0.1");
+    if (role) request.set(http::field::authorization, "Bearer " + tokens_[*role]);
+    if (!token.empty()) request.set(http::field::authorization, token);
+    request.body() = std::move(body);
+    request.prepare_payload();
+    http::write(stream, request);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    http::read(stream, buffer, parser);
+    Answer answer;
+    answer.status = parser.get().result_int();
+    answer.body = parser.get().body();
+    answer.headers = parser.get().base();
+    return answer;
+  }
+  Answer get(const std::string& target, std::optional<Role> role = Role::kAdmin) { return call(http::verb::get, target, {}, role); }
+  Answer post(const std::string& target, std::string body, std::optional<Role> role = Role::kAdmin) {
+    return call(http::verb::post, target, std::move(body), role);
+  }
+
+  // Moves the wall clock on and lets the engine thread notice (its next round).
+  void advance_and_settle(DurationMs by) {
+    clock_.advance(by);
+    get("/v1/kpis", Role::kViewer);  // a read queued behind the round that moves time
+    get("/v1/kpis", Role::kViewer);
+  }
+
+  std::string escalated_incident() {
+    EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A1","name":"王芳","skills":["risk","delivery"],"capacity":3,"on_duty":true})",
+                   Role::kSupervisor).status, 200U);
+    EXPECT_EQ(post("/v1/events", kInconsistent, Role::kIngest).status, 200U);
+    advance_and_settle(30 * kSecondMs);
+    const Answer list = get("/v1/incidents?type=STATE_INCONSISTENT", Role::kViewer);
+    const std::size_t at = list.body.find("\"id\":\"inc-");
+    EXPECT_NE(at, std::string::npos) << list.body;
+    return at == std::string::npos ? std::string() : list.body.substr(at + 6, 20);
+  }
+
+  std::filesystem::path dir_;
+  ManualClock clock_{1'800'000'000'000};
+  std::unique_ptr<Service> service_;
+  std::map<Role, std::string> tokens_;
+  std::unique_ptr<TokenCheck> check_;
+  std::unique_ptr<Api> api_;
+  asio::io_context io_;
+  std::unique_ptr<HttpServer> server_;
+  std::uint16_t port_ = 0;
+  std::thread io_thread_;
+};
+
+TEST_F(ApiTest, HealthReadinessAndMetricsNeedNoToken) {
+  EXPECT_EQ(get("/healthz", std::nullopt).status, 200U);
+  EXPECT_EQ(get("/readyz", std::nullopt).status, 200U);
+  post("/v1/events", std::string(kOrder) + "\n", Role::kIngest);
+  const Answer metrics = get("/metrics", std::nullopt);
+  EXPECT_EQ(metrics.status, 200U);
+  EXPECT_NE(metrics.header(http::field::content_type).find("text/plain"), std::string::npos);
+  EXPECT_NE(metrics.body.find("orderguard_events_total 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("orderguard_state{name=\"orders\"} 1"), std::string::npos) << metrics.body;
+}
+
+TEST_F(ApiTest, TokensAndRoles) {
+  const Answer missing = get("/v1/incidents", std::nullopt);
+  EXPECT_EQ(missing.status, 401U);
+  EXPECT_NE(missing.body.find("\"code\":\"unauthorized\""), std::string::npos);
+  EXPECT_EQ(call(http::verb::get, "/v1/incidents", {}, std::nullopt, "Bearer og_not-a-token").status, 401U);
+  EXPECT_EQ(call(http::verb::get, "/v1/incidents", {}, std::nullopt, "Basic abc").status, 401U);
+  // Role matrix: who may do what.
+  EXPECT_EQ(post("/v1/events", kOrder, Role::kViewer).status, 403U);
+  EXPECT_EQ(post("/v1/events", kOrder, Role::kIngest).status, 200U);
+  EXPECT_EQ(get("/v1/incidents", Role::kIngest).status, 403U);
+  EXPECT_EQ(get("/v1/incidents", Role::kViewer).status, 200U);
+  EXPECT_EQ(get("/v1/kpis", Role::kViewer).status, 200U);
+  EXPECT_EQ(get("/v1/rules", Role::kSupervisor).status, 403U);
+  EXPECT_EQ(get("/v1/rules", Role::kAdmin).status, 200U);
+  EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A9","capacity":1})", Role::kAgent).status, 403U);
+  EXPECT_EQ(post("/v1/incidents/inc-0000000000000000/ack", R"({"agent_id":"A9"})", Role::kViewer).status, 403U);
+  const Answer forbidden = get("/v1/rules", Role::kViewer);
+  EXPECT_NE(forbidden.body.find("needs the role admin"), std::string::npos) << forbidden.body;
+}
+
+TEST_F(ApiTest, EventsAnswerPerLineAfterTheyAreStored) {
+  const Answer ok = post("/v1/events", std::string(kOrder) + "\n{\"id\":\"x\",\"type\":\"order.created\"}\n", Role::kIngest);
+  EXPECT_EQ(ok.status, 200U);
+  EXPECT_NE(ok.body.find("\"accepted\":1"), std::string::npos) << ok.body;
+  EXPECT_NE(ok.body.find("\"rejected\":1"), std::string::npos) << ok.body;
+  EXPECT_NE(ok.body.find("{\"line\":2,\"message\":\"line 2: "), std::string::npos) << ok.body;
+  EXPECT_EQ(service_->stats().records, 1U);
+  const Answer again = post("/v1/events", kOrder, Role::kIngest);
+  EXPECT_EQ(again.status, 200U);
+  EXPECT_NE(again.body.find("\"duplicates\":1"), std::string::npos) << again.body;
+  const Answer bad = post("/v1/events", "not json at all\n", Role::kIngest);
+  EXPECT_EQ(bad.status, 400U);
+  EXPECT_NE(bad.body.find("line 1: "), std::string::npos) << bad.body;
+}
+
+TEST_F(ApiTest, EventLimitsAnswer413WithWhatToDo) {
+  std::string many;
+  for (int i = 0; i < 60; ++i) many += std::string(kOrder) + "\n";
+  const Answer batch = post("/v1/events", many, Role::kIngest);
+  EXPECT_EQ(batch.status, 413U);
+  EXPECT_NE(batch.body.find("batch_too_large"), std::string::npos) << batch.body;
+  const Answer body = post("/v1/events", std::string(70 << 10, ' '), Role::kIngest);
+  EXPECT_EQ(body.status, 413U);
+  EXPECT_NE(body.body.find("smaller batches"), std::string::npos) << body.body;
+  // Nothing of either was stored, and the server goes on.
+  EXPECT_EQ(service_->stats().records, 0U);
+  EXPECT_EQ(get("/healthz", std::nullopt).status, 200U);
+}
+
+TEST_F(ApiTest, IncidentsFilterSortAndPage) {
+  std::string orders;
+  for (int i = 0; i < 5; ++i) {
+    std::string line = kOrder;
+    line.replace(line.find("\"e1\""), 4, "\"e" + std::to_string(10 + i) + "\"");
+    line.replace(line.find("\"O1\""), 4, "\"P" + std::to_string(i) + "\"");
+    orders += line + "\n";
+  }
+  ASSERT_EQ(post("/v1/events", orders, Role::kIngest).status, 200U);
+  advance_and_settle(16 * kMinuteMs);
+  const Answer all = get("/v1/incidents?type=PAYMENT_TIMEOUT&limit=2", Role::kViewer);
+  ASSERT_EQ(all.status, 200U) << all.body;
+  EXPECT_NE(all.body.find("\"total\":5"), std::string::npos) << all.body;
+  EXPECT_NE(all.body.find("\"next_cursor\":\"2\""), std::string::npos) << all.body;
+  const Answer last = get("/v1/incidents?type=PAYMENT_TIMEOUT&limit=2&cursor=4", Role::kViewer);
+  EXPECT_NE(last.body.find("\"next_cursor\":null"), std::string::npos) << last.body;
+  const Answer place = get("/v1/incidents?zone=Z1&community=%E6%B8%85%E6%B2%B3%E5%B0%8F%E5%8C%BA", Role::kViewer);
+  // The five timeouts and the community hotspot they make.
+  EXPECT_NE(place.body.find("\"total\":6"), std::string::npos) << place.body;
+  EXPECT_NE(get("/v1/incidents?subject=order:P3", Role::kViewer).body.find("\"total\":1"), std::string::npos);
+  const Answer high = get("/v1/incidents?severity=high", Role::kViewer);
+  EXPECT_NE(high.body.find("\"total\":1"), std::string::npos) << high.body;
+  EXPECT_NE(high.body.find("COMMUNITY_HOTSPOT"), std::string::npos) << high.body;
+  EXPECT_EQ(get("/v1/incidents?status=bogus", Role::kViewer).status, 400U);
+  EXPECT_EQ(get("/v1/incidents?limit=21", Role::kViewer).status, 400U);
+  EXPECT_EQ(get("/v1/incidents?limit=0", Role::kViewer).status, 400U);
+  const Answer unknown = get("/v1/incidents?colour=red", Role::kViewer);
+  EXPECT_EQ(unknown.status, 400U);
+  EXPECT_NE(unknown.body.find("colour"), std::string::npos);
+}
+
+TEST_F(ApiTest, AnIncidentComesWithItsCommandsAndCase) {
+  EXPECT_EQ(get("/v1/incidents/inc-0000000000000000", Role::kViewer).status, 404U);
+  const std::string id = escalated_incident();
+  ASSERT_FALSE(id.empty());
+  const Answer detail = get("/v1/incidents/" + id, Role::kViewer);
+  ASSERT_EQ(detail.status, 200U);
+  EXPECT_NE(detail.body.find("\"incident\":{\"id\":\"" + id), std::string::npos) << detail.body;
+  EXPECT_NE(detail.body.find("\"case\":{\"status\":\"assigned\",\"assignee\":\"A1\""), std::string::npos) << detail.body;
+  EXPECT_NE(detail.body.find("\"desk_actions\":[{"), std::string::npos) << detail.body;
+  EXPECT_NE(detail.body.find("\"similar\":["), std::string::npos) << detail.body;
+}
+
+TEST_F(ApiTest, PeopleActThroughTheDesk) {
+  const std::string id = escalated_incident();
+  ASSERT_FALSE(id.empty());
+  // Fields an action does not take are refused, never passed on.
+  const Answer mass = post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A1","status":"resolved"})", Role::kAgent);
+  EXPECT_EQ(mass.status, 400U);
+  EXPECT_NE(mass.body.find("`status` cannot be set"), std::string::npos) << mass.body;
+  const Answer foreign = post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A2"})", Role::kAgent);
+  EXPECT_EQ(foreign.status, 404U) << foreign.body;  // no such agent
+  EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A2","skills":["risk"],"capacity":3,"on_duty":true})", Role::kSupervisor).status, 200U);
+  const Answer not_theirs = post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A2"})", Role::kAgent);
+  EXPECT_EQ(not_theirs.status, 409U) << not_theirs.body;
+  EXPECT_NE(not_theirs.body.find("A1"), std::string::npos) << not_theirs.body;
+  EXPECT_EQ(post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A1"})", Role::kAgent).status, 200U);
+  EXPECT_EQ(post("/v1/incidents/" + id + "/comment", R"({"agent_id":"A1","text":"联系骑手"})", Role::kAgent).status, 200U);
+  const Answer resolved = post("/v1/incidents/" + id + "/resolve", R"({"agent_id":"A1","resolution_code":"fixed","note":"已修正"})", Role::kAgent);
+  EXPECT_EQ(resolved.status, 200U) << resolved.body;
+  EXPECT_NE(resolved.body.find("\"resolution\":\"manual\""), std::string::npos) << resolved.body;
+  EXPECT_EQ(post("/v1/incidents/" + id + "/dance", "{}", Role::kAgent).status, 404U);
+  EXPECT_EQ(post("/v1/incidents/" + id + "/ack", "[1,2]", Role::kAgent).status, 400U);
+  const Answer queue = get("/v1/agents/A1/queue", Role::kAgent);
+  EXPECT_EQ(queue.status, 200U);
+  EXPECT_EQ(get("/v1/agents/nobody/queue", Role::kAgent).status, 404U);
+  const Answer agents = get("/v1/agents", Role::kViewer);
+  EXPECT_NE(agents.body.find("\"agent_id\":\"A1\""), std::string::npos) << agents.body;
+  EXPECT_EQ(post("/v1/agents/A2/duty", R"({"on_duty":false})", Role::kSupervisor).status, 200U);
+  EXPECT_EQ(post("/v1/agents/A2/duty", R"({"on_duty":"no"})", Role::kSupervisor).status, 400U);
+  EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A3","capacity":1,"role":"admin"})", Role::kSupervisor).status, 400U);
+  EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A3","capacity":"lots"})", Role::kSupervisor).status, 409U);
+}
+
+TEST_F(ApiTest, AnOrderHasItsStateAndTimeline) {
+  EXPECT_EQ(get("/v1/orders/O1", Role::kViewer).status, 404U);
+  post("/v1/events", std::string(kOrder) + "\n", Role::kIngest);
+  advance_and_settle(16 * kMinuteMs);
+  const Answer order = get("/v1/orders/O1", Role::kViewer);
+  ASSERT_EQ(order.status, 200U);
+  EXPECT_NE(order.body.find("\"user_id\":\"U1\""), std::string::npos) << order.body;
+  EXPECT_NE(order.body.find("\"state\":\"created\""), std::string::npos) << order.body;
+  const std::size_t milestone = order.body.find("\"kind\":\"milestone\",\"name\":\"created\"");
+  const std::size_t incident = order.body.find("\"kind\":\"incident\"");
+  const std::size_t command = order.body.find("\"kind\":\"command\"");
+  ASSERT_NE(milestone, std::string::npos) << order.body;
+  ASSERT_NE(incident, std::string::npos) << order.body;
+  ASSERT_NE(command, std::string::npos) << order.body;
+  EXPECT_LT(milestone, incident);  // by time
+}
+
+TEST_F(ApiTest, RulesAreReadAndReplacedLive) {
+  const Answer rules = get("/v1/rules");
+  ASSERT_EQ(rules.status, 200U);
+  EXPECT_NE(rules.body.find("\"version\":"), std::string::npos);
+  EXPECT_NE(rules.body.find("PAYMENT_TIMEOUT"), std::string::npos);
+  const Answer invalid = call(http::verb::put, "/v1/rules", "[types.PAYMENT_TIMEOUT]\ntimeout = \"soon\"\n");
+  EXPECT_EQ(invalid.status, 422U);
+  EXPECT_NE(invalid.body.find("PAYMENT_TIMEOUT.timeout"), std::string::npos) << invalid.body;
+  const Answer valid = call(http::verb::put, "/v1/rules", R"({"toml":"[types.PAYMENT_TIMEOUT]\ntimeout = \"20m\"\n"})");
+  EXPECT_EQ(valid.status, 200U) << valid.body;
+  EXPECT_NE(valid.body.find("\"key\":\"types.PAYMENT_TIMEOUT.timeout\""), std::string::npos) << valid.body;
+  EXPECT_NE(get("/v1/rules").body.find("timeout = \\\"20m\\\""), std::string::npos);
+  EXPECT_EQ(call(http::verb::delete_, "/v1/rules").status, 405U);
+}
+
+TEST_F(ApiTest, KpisAreTheHandlingMeasures) {
+  post("/v1/events", std::string(kOrder) + "\n", Role::kIngest);
+  advance_and_settle(16 * kMinuteMs);
+  const Answer kpis = get("/v1/kpis", Role::kViewer);
+  ASSERT_EQ(kpis.status, 200U);
+  EXPECT_NE(kpis.body.find("\"overall\":{\"incidents\":1"), std::string::npos) << kpis.body;
+  EXPECT_NE(kpis.body.find("\"by_type\""), std::string::npos) << kpis.body;
+}
+
+TEST_F(ApiTest, UnknownPathsAndMethods) {
+  EXPECT_EQ(get("/v2/incidents").status, 404U);
+  EXPECT_EQ(get("/v1/nothing").status, 404U);
+  const Answer wrong = call(http::verb::get, "/v1/events", {}, Role::kIngest);
+  EXPECT_EQ(wrong.status, 405U);
+  EXPECT_EQ(wrong.header(http::field::allow), "POST");
+}
+
+TEST_F(ApiTest, KeepAliveServesManyRequestsOnOneConnection) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(30));
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  beast::flat_buffer buffer;
+  for (int i = 0; i < 5; ++i) {
+    http::request<http::string_body> request{http::verb::get, "/healthz", 11};
+    request.set(http::field::host, "127.0.0.1");
+    http::write(stream, request);
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    EXPECT_EQ(response.result_int(), 200U);
+    EXPECT_TRUE(response.keep_alive());
+  }
+}
+
+TEST_F(ApiTest, TheStreamCarriesNewIncidents) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(30));
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  http::request<http::empty_body> request{http::verb::get, "/v1/stream", 11};
+  request.set(http::field::host, "127.0.0.1");
+  request.set(http::field::authorization, "Bearer " + tokens_[Role::kViewer]);
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> head;
+  http::read_header(stream, buffer, head);
+  ASSERT_EQ(head.get().result_int(), 200U);
+  EXPECT_NE(std::string(head.get()[http::field::content_type]).find("text/event-stream"), std::string::npos);
+  // Read until the greeting has come, so the subscription is in place before any change.
+  std::string seen(static_cast<const char*>(buffer.data().data()), buffer.size());
+  std::array<char, 4096> chunk{};
+  while (seen.find(": connected") == std::string::npos) seen.append(chunk.data(), stream.read_some(asio::buffer(chunk)));
+
+  post("/v1/events", std::string(kOrder) + "\n", Role::kIngest);
+  clock_.advance(16 * kMinuteMs);
+  while (seen.find("event: incident\nid: inc-") == std::string::npos || seen.find("PAYMENT_TIMEOUT") == std::string::npos) {
+    get("/healthz", std::nullopt);  // any request: the engine's round runs on its own
+    seen.append(chunk.data(), stream.read_some(asio::buffer(chunk)));
+  }
+  EXPECT_NE(seen.find("\ndata: {\"id\":\"inc-"), std::string::npos) << seen;
+}
+
+}  // namespace
+}  // namespace og::server
