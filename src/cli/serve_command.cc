@@ -67,6 +67,12 @@ int run_serve(const ServeArgs& args) {
   server::ServiceOptions options;
   options.data_dir = args.data;
   options.snapshot_every_records = args.snapshot_every;
+  const auto quiet = parse_duration_ms(args.quiet_after);
+  if (!quiet || *quiet <= 0) {
+    spdlog::error("orderguard serve: --quiet-after {}: give a duration such as 2s or 5m", args.quiet_after);
+    return kExitUsage;
+  }
+  options.quiet_after_ms = *quiet;
   if (!args.config.empty()) {
     std::ifstream in(args.config, std::ios::binary);
     if (!in) {
@@ -136,8 +142,9 @@ int run_serve(const ServeArgs& args) {
     io.stop();
   });
   io.run();
-  sink.stop();
+  // The engine first (it stores what it derived last), then the outbox drains what is due.
   (*service)->stop();
+  sink.stop();
   return kExitOk;
 }
 

@@ -82,7 +82,9 @@ void Outbox::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  deliver_due();  // a graceful stop leaves nothing due behind
 }
 
 void Outbox::poke() {

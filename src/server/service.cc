@@ -262,6 +262,14 @@ void Service::stop() {
         job.work);
   }
   jobs_.clear();
+  // What the last round derived is stored now rather than re-derived at the next start.
+  if (store_ && (!pending_outbox_.empty() || !pending_incidents_.empty())) {
+    if (store_->append({}, pending_outbox_, pending_incidents_)) {
+      if (!pending_outbox_.empty() && on_outbox_) on_outbox_();
+      pending_outbox_.clear();
+      pending_incidents_.clear();
+    }
+  }
 }
 
 bool Service::maybe_move_clock(std::vector<store::Record>& records) {

@@ -1,0 +1,231 @@
+// Crash recovery of the real binary: `orderguard serve` is killed with SIGKILL at random
+// points while batches are in flight, restarted on the same data directory, and sent what
+// was not acknowledged (as any at-least-once client would). At the end its incidents and the
+// commands its outbox delivered must be those of one uninterrupted run over the same events:
+// nothing acknowledged lost, no command created twice.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <simdjson.h>
+
+#include "events/parser.h"
+#include "replay/output.h"
+#include "replay/replay.h"
+#include "../sim/sim_test_util.h"
+
+extern char** environ;
+
+namespace og::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+// A serve process; its stderr is read until it says where it listens.
+class ServeProcess {
+ public:
+  explicit ServeProcess(const std::filesystem::path& dir) {
+    int pipe_fds[2];
+    EXPECT_EQ(::pipe(pipe_fds), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+    const std::string data = (dir / "data").string();
+    const std::string outbox = (dir / "commands.ndjson").string();
+    std::vector<std::string> args{OG_BINARY, "serve", "--data", data, "--listen", "127.0.0.1:0", "--outbox-file", outbox,
+                                  // Restarts must not let the wall clock move event time.
+                                  "--quiet-after", "24h", "--snapshot-every", "7"};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    EXPECT_EQ(posix_spawn(&pid_, OG_BINARY, &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[1]);
+    stderr_ = pipe_fds[0];
+    std::string seen;
+    char buffer[512];
+    for (;;) {
+      const ssize_t got = ::read(stderr_, buffer, sizeof buffer);
+      if (got <= 0) break;
+      seen.append(buffer, static_cast<std::size_t>(got));
+      const std::size_t at = seen.find("listening on http://127.0.0.1:");
+      const std::size_t end = at == std::string::npos ? at : seen.find('\n', at);
+      if (end != std::string::npos) {
+        port_ = static_cast<std::uint16_t>(std::stoi(seen.substr(at + 30, end - at - 30)));
+        break;
+      }
+    }
+    log_ = seen;
+    EXPECT_NE(port_, 0) << seen;
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) kill_hard();
+    if (stderr_ >= 0) ::close(stderr_);
+  }
+  void kill_hard() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  int stop() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+  std::uint16_t port() const { return port_; }
+  const std::string& log() const { return log_; }
+
+ private:
+  pid_t pid_ = -1;
+  int stderr_ = -1;
+  std::uint16_t port_ = 0;
+  std::string log_;
+};
+
+std::string admin_token(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "data" / "admin.token");
+  std::string token;
+  in >> token;
+  return token;
+}
+
+http::request<http::string_body> make_request(http::verb verb, const std::string& target, const std::string& token,
+                                              std::string body) {
+  http::request<http::string_body> request{verb, target, 11};
+  request.set(http::field::host, "127.0.0.1");
+  request.set(http::field::authorization, "Bearer " + token);
+  request.body() = std::move(body);
+  request.prepare_payload();
+  return request;
+}
+
+std::pair<unsigned, std::string> call(std::uint16_t port, http::verb verb, const std::string& target,
+                                      const std::string& token, std::string body = {}) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  auto request = make_request(verb, target, token, std::move(body));
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(256 << 20);
+  http::read(stream, buffer, parser);
+  return {parser.get().result_int(), parser.get().body()};
+}
+
+// Every incident the server holds, one JSON object per line, in id order.
+std::set<std::string> server_incidents(std::uint16_t port, const std::string& token) {
+  std::set<std::string> out;
+  std::string cursor;
+  for (;;) {
+    const auto [status, body] = call(port, http::verb::get, "/v1/incidents?limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor), token);
+    EXPECT_EQ(status, 200U) << body;
+    simdjson::dom::parser parser;
+    simdjson::dom::element page = parser.parse(body);
+    for (simdjson::dom::element item : page["items"].get_array()) out.insert(simdjson::minify(item));
+    if (page["next_cursor"].is_null()) break;
+    cursor = std::string(std::string_view(page["next_cursor"]));
+  }
+  return out;
+}
+
+std::set<std::string> lines_of(const std::string& text) {
+  std::set<std::string> out;
+  for_each_line(text, [&](std::size_t, std::string_view line) { out.emplace(line); });
+  return out;
+}
+
+TEST(CrashTest, KilledAtRandomPointsItLosesNothingAcknowledgedAndRepeatsNoCommand) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("og-crash-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+
+  const auto day = sim::testing::run_sim(sim::testing::config_for(1500, 5, sim::Platform::kGrocery));
+  std::vector<std::string> batches;
+  std::string batch;
+  std::size_t count = 0;
+  for_each_line(day.events, [&](std::size_t, std::string_view line) {
+    batch.append(line).push_back('\n');
+    if (++count % 600 == 0) batches.push_back(std::exchange(batch, {}));
+  });
+  if (!batch.empty()) batches.push_back(batch);
+  ASSERT_GT(batches.size(), 30U);
+
+  // The uninterrupted run.
+  Engine reference{RulesConfig{}};
+  ReplayRunner runner(reference, nullptr);
+  for (const std::string& body : batches) runner.feed_buffer(body);
+
+  std::mt19937 random(20261121);
+  std::size_t next = 0;  // the first batch not yet acknowledged
+  int kills = 0;
+  auto server = std::make_unique<ServeProcess>(dir);
+  const std::string token = admin_token(dir);
+  ASSERT_FALSE(token.empty()) << server->log();
+  while (next < batches.size()) {
+    if (random() % 5 == 0 && kills < 12) {
+      // A kill while a batch is in flight: sent, its answer never read.
+      asio::io_context io;
+      beast::tcp_stream stream(io);
+      stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
+      auto request = make_request(http::verb::post, "/v1/events", token, batches[next]);
+      http::write(stream, request);
+      if (random() % 2 == 0) {
+        char byte = 0;
+        (void)stream.socket().receive(asio::buffer(&byte, 1));  // the answer has begun: it is stored
+      }
+      server->kill_hard();
+      ++kills;
+      server = std::make_unique<ServeProcess>(dir);
+      continue;  // not acknowledged to us: send it again
+    }
+    const auto [status, body] = call(server->port(), http::verb::post, "/v1/events", token, batches[next]);
+    ASSERT_EQ(status, 200U) << body;
+    ++next;
+  }
+  EXPECT_GE(kills, 5);
+
+  EXPECT_EQ(server_incidents(server->port(), token), lines_of(incidents_ndjson(reference, reference.interner())));
+  EXPECT_EQ(server->stop(), 0);
+
+  // Delivered at least once: every command, and none the uninterrupted run did not make.
+  std::ifstream in(dir / "commands.ndjson");
+  std::map<std::string, std::string> delivered;  // id -> line
+  for (std::string line; std::getline(in, line);) {
+    const std::string id = line.substr(7, 20);  // {"id":"cmd-…"
+    if (const auto [it, inserted] = delivered.emplace(id, line); !inserted) {
+      EXPECT_EQ(it->second, line);
+    }
+  }
+  std::map<std::string, std::string> expected;
+  for (const std::string& line : lines_of(commands_ndjson(reference))) expected.emplace(line.substr(7, 20), line);
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(delivered, expected);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace og::server
