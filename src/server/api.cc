@@ -445,10 +445,15 @@ asio::awaitable<Reply> Api::Impl::post_events(Request& request) {
     writer.begin_object().field("line", line).field("message", message).end_object();
   }
   writer.end_array();
-  if (result.lines == 0) writer.field("note", "the body held no event");
-  writer.end_object();
   // Nothing usable at all is a bad request; a batch with some bad lines is not.
   const bool none_usable = result.accepted + result.duplicates == 0;
+  if (none_usable) {
+    writer.key("error").begin_object().field("code", "invalid_events");
+    writer.field("message", result.lines == 0 ? std::string("the body held no event: send NDJSON, one event per line")
+                                              : "none of the " + std::to_string(result.lines) + " lines is a valid event: see errors");
+    writer.end_object();
+  }
+  writer.end_object();
   co_return json(std::move(out), none_usable ? 400 : 200);
 }
 
