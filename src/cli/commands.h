@@ -81,4 +81,12 @@ int run_tokens_create(const TokensArgs& args);
 int run_tokens_list(const TokensArgs& args);
 int run_tokens_revoke(const TokensArgs& args);
 
+// `orderguard audit verify|checkpoints` (src/cli/audit_command.cc, the chain is src/audit).
+struct AuditArgs {
+  std::string data = "orderguard-data";
+  std::string public_key;  // hex, or a file holding it: every checkpoint must be signed by it
+};
+int run_audit_verify(const AuditArgs& args);
+int run_audit_checkpoints(const AuditArgs& args);
+
 }  // namespace og::cli

@@ -89,6 +89,14 @@ int main(int argc, char** argv) {
     command->add_option("--data", tokens.data, "data directory");
   }
 
+  AuditArgs audit;
+  auto* audit_cmd = app.add_subcommand("audit", "Work with the tamper-evident audit chain of a data directory");
+  audit_cmd->require_subcommand(1);
+  auto* audit_verify = audit_cmd->add_subcommand("verify", "Check every link and signed checkpoint; exit 1 and say where if tampered");
+  audit_verify->add_option("--public-key", audit.public_key, "the trusted checkpoint key (hex, or the audit.pub file kept elsewhere)");
+  auto* audit_checkpoints = audit_cmd->add_subcommand("checkpoints", "Print the signed checkpoints (NDJSON), to keep elsewhere");
+  for (auto* command : {audit_verify, audit_checkpoints}) command->add_option("--data", audit.data, "data directory");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -110,5 +118,7 @@ int main(int argc, char** argv) {
   if (tokens_create->parsed()) return run_tokens_create(tokens);
   if (tokens_list->parsed()) return run_tokens_list(tokens);
   if (tokens_revoke->parsed()) return run_tokens_revoke(tokens);
+  if (audit_verify->parsed()) return run_audit_verify(audit);
+  if (audit_checkpoints->parsed()) return run_audit_checkpoints(audit);
   return kExitUsage;
 }

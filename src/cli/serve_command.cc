@@ -120,7 +120,12 @@ int run_serve(const ServeArgs& args) {
   server::ApiLimits api_limits;
   api_limits.max_batch_lines = args.max_batch_lines;
   api_limits.max_page = args.max_page;
-  server::Api api(**service, tokens, api_limits);
+  auto reader = store::Store::open(args.data);
+  if (!reader) {
+    spdlog::error("orderguard serve: {}", reader.error());
+    return kExitFailure;
+  }
+  server::Api api(**service, tokens, api_limits, std::move(*reader));
   server::HttpLimits http_limits;
   http_limits.max_body_bytes = args.max_body_bytes;
   http_limits.max_connections = args.max_connections;

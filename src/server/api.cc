@@ -16,8 +16,10 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+#include <fmt/format.h>
 #include <simdjson.h>
 
+#include "audit/chain.h"
 #include "core/json_writer.h"
 #include "people/people.h"
 #include "replay/measures.h"
@@ -250,7 +252,8 @@ void append_action_json(JsonWriter& json, const people::Action& action) {
 // ---- the API ----------------------------------------------------------------------------
 
 struct Api::Impl {
-  Impl(Service& s, TokenCheck& t, ApiLimits l) : service(s), tokens(t), limits(l) {
+  Impl(Service& s, TokenCheck& t, ApiLimits l, std::unique_ptr<store::Store> r)
+      : service(s), tokens(t), limits(l), reader(std::move(r)) {
     auto& requests = prometheus::BuildCounter().Name("orderguard_http_requests_total").Help("HTTP requests by answer class").Register(*registry);
     for (const char* code : {"2xx", "4xx", "5xx"}) request_counters.emplace(code, &requests.Add({{"code", code}}));
     events_total = &prometheus::BuildCounter().Name("orderguard_events_total").Help("Event lines received over HTTP, by outcome").Register(*registry).Add({});
@@ -280,6 +283,8 @@ struct Api::Impl {
   asio::awaitable<Reply> metrics();
   asio::awaitable<Reply> stream(const Target& target);
   asio::awaitable<Reply> send_agent_event(std::string event_json, std::string incident_id);
+  Reply audit_status(bool verify_now);
+  Reply order_trail(const std::string& order_id);
 
   Service& service;
   TokenCheck& tokens;
@@ -288,9 +293,12 @@ struct Api::Impl {
   std::map<std::string, prometheus::Counter*> request_counters;
   prometheus::Counter* events_total = nullptr;
   std::map<std::string, prometheus::Gauge*> state_gauges;
+  std::mutex reader_mutex;
+  std::unique_ptr<store::Store> reader;
 };
 
-Api::Api(Service& service, TokenCheck& tokens, ApiLimits limits) : impl_(std::make_unique<Impl>(service, tokens, limits)) {}
+Api::Api(Service& service, TokenCheck& tokens, ApiLimits limits, std::unique_ptr<store::Store> reader)
+    : impl_(std::make_unique<Impl>(service, tokens, limits, std::move(reader))) {}
 Api::~Api() = default;
 
 asio::awaitable<Reply> Api::handle(Request& request) {
@@ -355,6 +363,22 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
       if (auto denied = need(Role::kAgent)) co_return std::move(*denied);
       co_return co_await incident_action(std::string(parts[2]), parts[3], request);
     }
+  }
+  if (n == 4 && parts[1] == "orders" && parts[3] == "trail") {
+    if (verb != http::verb::get) co_return method_not_allowed("GET");
+    if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+    co_return order_trail(std::string(parts[2]));
+  }
+  if (n >= 2 && parts[1] == "audit") {
+    if (n == 2 && verb == http::verb::get) {
+      if (auto denied = need(Role::kSupervisor)) co_return std::move(*denied);
+      co_return audit_status(false);
+    }
+    if (n == 3 && parts[2] == "verify" && verb == http::verb::post) {
+      if (auto denied = need(Role::kSupervisor)) co_return std::move(*denied);
+      co_return audit_status(true);
+    }
+    co_return error(404, "not_found", "audit: GET /v1/audit or POST /v1/audit/verify");
   }
   if (n == 3 && parts[1] == "orders") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
@@ -823,6 +847,53 @@ asio::awaitable<Reply> Api::Impl::list_agents() {
     return json(std::move(out));
   };
   co_return co_await read_engine(service, std::move(work));
+}
+
+// ---- audit ------------------------------------------------------------------------------
+
+Reply Api::Impl::audit_status(bool verify_now) {
+  if (!reader) return error(404, "not_found", "this server keeps no audit chain");
+  std::lock_guard lock(reader_mutex);
+  std::string out;
+  JsonWriter writer(out);
+  writer.begin_object().field("links", static_cast<std::int64_t>(reader->audit_count()));
+  if (const auto tail = reader->audit_tail()) {
+    std::string hex;
+    for (const unsigned char c : tail->second) hex += fmt::format("{:02x}", c);
+    writer.field("last_seq", static_cast<std::int64_t>(tail->first)).field("last_hash", hex);
+  }
+  if (auto checkpoints = reader->checkpoints(); checkpoints && !checkpoints->empty()) {
+    writer.field("last_checkpoint", static_cast<std::int64_t>(checkpoints->back().seq));
+    writer.field("checkpoints", static_cast<std::int64_t>(checkpoints->size()));
+  }
+  if (verify_now) {
+    const audit::VerifyReport report = audit::verify(*reader);
+    writer.field("verified", report.ok()).key("problems").begin_array();
+    for (const std::string& problem : report.problems) writer.string(problem);
+    writer.end_array();
+  }
+  writer.end_object();
+  return json(std::move(out));
+}
+
+Reply Api::Impl::order_trail(const std::string& order_id) {
+  if (!reader) return error(404, "not_found", "this server keeps no audit chain");
+  std::lock_guard lock(reader_mutex);
+  std::string out;
+  JsonWriter writer(out);
+  writer.begin_object().field("order_id", order_id).key("trail").begin_array();
+  std::size_t count = 0;
+  auto read = reader->read_audit(0, order_id, [&](store::AuditRow&& row) {
+    writer.begin_object().field("seq", static_cast<std::int64_t>(row.seq)).key("at").time_utc(row.at);
+    writer.field("kind", row.kind).field("subject", row.subject);
+    if (!row.actor.empty()) writer.field("actor", row.actor);
+    writer.key("body").raw(row.body).end_object();
+    return ++count < 10'000;
+  });
+  writer.end_array().end_object();
+  if (!read) return error(503, "store_unavailable", read.error());
+  if (count == 0) return error(404, "not_found", "no trail for order " + order_id);
+  return json(std::move(out));
 }
 
 // ---- measures ---------------------------------------------------------------------------

@@ -25,7 +25,8 @@ struct ApiLimits {
 
 class Api {
  public:
-  Api(Service& service, TokenCheck& tokens, ApiLimits limits);
+  // `reader`: a store connection of the I/O side, for the audit chain (nullptr: no audit API).
+  Api(Service& service, TokenCheck& tokens, ApiLimits limits, std::unique_ptr<store::Store> reader = nullptr);
   ~Api();
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;

@@ -1,9 +1,13 @@
 #include "server/service.h"
 
 #include <chrono>
+
+#include <fmt/format.h>
 #include <variant>
 
 #include "core/hash.h"
+#include "core/json_writer.h"
+#include "people/people.h"
 #include "events/parser.h"
 #include "replay/output.h"
 #include "rules/config.h"
@@ -68,6 +72,15 @@ store::Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, co
   if (!opened) return tl::unexpected(opened.error());
   service->store_ = std::move(*opened);
   service->store_->set_sinks(service->options_.sinks);
+  if (service->options_.audit) {
+    auto signer = audit::Signer::load_or_create(service->options_.data_dir);
+    if (!signer) return tl::unexpected(signer.error());
+    service->signer_ = std::move(*signer);
+    service->chain_ = std::make_unique<audit::Chain>(*service->store_);
+    if (auto checkpoints = service->store_->checkpoints(); checkpoints && !checkpoints->empty()) {
+      service->last_checkpoint_ = checkpoints->back().seq;
+    }
+  }
   if (auto recovered = service->recover(); !recovered) return tl::unexpected(recovered.error());
   service->stats_ = service->live_;
   service->ready_ = true;
@@ -124,9 +137,7 @@ store::Result<void> Service::recover() {
 
   if (initial && *initial != options_.rules_toml) {
     std::vector<store::Record> records{{0, store::RecordKind::kRules, clock_.now_ms(), options_.rules_toml}};
-    if (auto ok = store_->append(records, pending_outbox_, pending_incidents_); !ok) return ok;
-    pending_outbox_.clear();
-    pending_incidents_.clear();
+    if (auto ok = commit(records); !ok) return ok;
     apply(records.front(), nullptr);
   }
   return {};
@@ -164,6 +175,17 @@ void Service::apply(const store::Record& record, IngestResult* result) {
       // Validated before it was journaled; a failure here means a newer build reads an older
       // journal differently, and the running configuration stays.
       if (auto config = rules_from(record.body, "journal record " + std::to_string(record.seq))) {
+        if (chain_) {
+          std::string body;
+          JsonWriter json(body);
+          json.begin_object().key("changes").begin_array();
+          for (const ConfigChange& change : diff_rules(engine_->config(), *config)) {
+            json.begin_object().field("key", change.key).field("from", change.from).field("to", change.to).end_object();
+          }
+          json.end_array().end_object();
+          pending_audit_.push_back(store::AuditRow{0, engine_->watermark() == kAbsent ? record.at : engine_->watermark(), "rules",
+                                                   "rules", "", "admin", "rules:" + std::to_string(record.seq), std::move(body), {}, {}});
+        }
         engine_->replace_config(std::move(*config));
       }
       break;
@@ -225,7 +247,7 @@ void Service::start() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       // Rows derived by the last round go to the store at once when nothing else is coming.
-      const bool derived_waiting = !pending_outbox_.empty() || !pending_incidents_.empty();
+      const bool derived_waiting = has_derived();
       wake_.wait_for(lock, std::chrono::milliseconds(derived_waiting ? 0 : options_.tick_ms),
                      [this] { return stopping_ || !jobs_.empty(); });
       if (stopping_) break;
@@ -263,12 +285,30 @@ void Service::stop() {
   }
   jobs_.clear();
   // What the last round derived is stored now rather than re-derived at the next start.
-  if (store_ && (!pending_outbox_.empty() || !pending_incidents_.empty())) {
-    if (store_->append({}, pending_outbox_, pending_incidents_)) {
-      if (!pending_outbox_.empty() && on_outbox_) on_outbox_();
-      pending_outbox_.clear();
-      pending_incidents_.clear();
-    }
+  if (store_ && has_derived()) (void)commit({});
+  if (store_ && chain_) checkpoint();
+}
+
+bool Service::has_derived() const {
+  return !pending_outbox_.empty() || !pending_incidents_.empty() || !pending_audit_.empty();
+}
+
+store::Result<void> Service::commit(std::span<store::Record> records) {
+  std::vector<store::AuditRow> links = chain_ ? chain_->link(pending_audit_, *store_) : std::vector<store::AuditRow>{};
+  auto written = store_->append(records, pending_outbox_, pending_incidents_, links);
+  if (!written) return written;  // the derived rows wait for the next transaction
+  if (chain_) chain_->commit(links);
+  if (!pending_outbox_.empty() && on_outbox_) on_outbox_();
+  pending_outbox_.clear();
+  pending_incidents_.clear();
+  pending_audit_.clear();
+  return {};
+}
+
+void Service::checkpoint() {
+  if (!signer_ || chain_->tail_seq() == 0 || chain_->tail_seq() == last_checkpoint_) return;
+  if (store_->add_checkpoint(signer_->sign(chain_->tail_seq(), chain_->tail_hash(), clock_.now_ms()))) {
+    last_checkpoint_ = chain_->tail_seq();
   }
 }
 
@@ -336,9 +376,9 @@ void Service::run_once() {
 
   // 2. Durable before anything is applied or answered.
   std::string store_error;
-  if (!records.empty() || !pending_outbox_.empty() || !pending_incidents_.empty()) {
+  if (!records.empty() || has_derived()) {
     const auto started = std::chrono::steady_clock::now();
-    auto written = store_->append(records, pending_outbox_, pending_incidents_);
+    auto written = commit(records);
     const double commit_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     live_.last_commit_ms = commit_ms;
     if (written) {
@@ -348,11 +388,6 @@ void Service::run_once() {
       ++live_.store_errors;
       store_error = "the store could not write (" + written.error() + "); nothing of this request was stored: send it again";
     }
-  }
-  if (store_error.empty()) {
-    if (!pending_outbox_.empty() && on_outbox_) on_outbox_();
-    pending_outbox_.clear();
-    pending_incidents_.clear();
   }
 
   // 3. Applied in journal order; every job answered.
@@ -427,6 +462,7 @@ void Service::run_once() {
   std::vector<Change> changes;
   collect_changes(changes, pending_outbox_, pending_incidents_);
   maybe_snapshot();
+  if (chain_ && chain_->tail_seq() >= last_checkpoint_ + options_.checkpoint_every_links) checkpoint();
   std::lock_guard lock(mutex_);
   stats_ = live_;
   if (!changes.empty()) {
@@ -448,6 +484,11 @@ void Service::collect_changes(std::vector<Change>& changes, std::vector<store::O
     row.order_id = std::string(engine_->interner().view(incident.order));
     row.detected_at = incident.detected_at;
     changes.push_back(Change{Change::Kind::kIncident, row.id, row.json});
+    if (chain_) {
+      pending_audit_.push_back(store::AuditRow{0, engine_->watermark() == kAbsent ? incident.detected_at : engine_->watermark(),
+                                               "incident", row.id, row.order_id, "",
+                                               fmt::format("incident:{}:{:016x}", row.id, hash64(row.json)), row.json, {}, {}});
+    }
     incidents.push_back(std::move(row));
   };
   for (auto it = watched_.begin(); it != watched_.end();) {
@@ -469,8 +510,31 @@ void Service::collect_changes(std::vector<Change>& changes, std::vector<store::O
     const Command& command = commands[commands_seen_];
     std::string json = command_json(command);
     changes.push_back(Change{Change::Kind::kCommand, command.id, json});
+    if (chain_) {
+      pending_audit_.push_back(store::AuditRow{0, command.at, "command", command.id, command.order_id, "", "command:" + command.id,
+                                               json, {}, {}});
+    }
     outbox.push_back(store::OutboxItem{command.id, 0, std::move(json)});
     ++live_.commands;
+  }
+  const auto& actions = engine_->desk_actions();
+  for (; desk_actions_seen_ < actions.size(); ++desk_actions_seen_) {
+    const people::Action& action = actions[desk_actions_seen_];
+    if (!chain_) continue;
+    std::string body;
+    JsonWriter json(body);
+    json.begin_object().field("kind", people::action_kind_name(action.kind));
+    if (!action.incident_id.empty()) json.field("incident_id", action.incident_id);
+    if (!action.target.empty()) json.field("target", action.target);
+    if (!action.code.empty()) json.field("code", action.code);
+    if (!action.text.empty()) json.field("text", action.text);
+    json.end_object();
+    std::string order;
+    if (const Incident* incident = const_cast<IncidentLog&>(engine_->incidents()).find_by_id(action.incident_id)) {
+      order = std::string(engine_->interner().view(incident->order));
+    }
+    pending_audit_.push_back(store::AuditRow{0, action.at, "person", action.incident_id, std::move(order), action.actor,
+                                             "action:" + std::to_string(action.seq), std::move(body), {}, {}});
   }
 }
 
@@ -480,11 +544,7 @@ void Service::maybe_snapshot() {
 #else
   if (options_.snapshot_every_records == 0 || records_since_snapshot_ < options_.snapshot_every_records) return;
   // The derived rows of everything up to here go first, so the snapshot never runs ahead of them.
-  if (!pending_outbox_.empty() || !pending_incidents_.empty()) {
-    if (!store_->append({}, pending_outbox_, pending_incidents_)) return;
-    pending_outbox_.clear();
-    pending_incidents_.clear();
-  }
+  if (has_derived() && !commit({})) return;
   const std::string bytes = engine_->snapshot();
   if (store_->save_snapshot(store_->last_seq(), bytes)) {
     records_since_snapshot_ = 0;

@@ -20,6 +20,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -27,6 +29,7 @@
 
 #include "core/time.h"
 #include "engine/engine.h"
+#include "audit/chain.h"
 #include "store/store.h"
 
 namespace og {
@@ -67,6 +70,8 @@ struct ServiceOptions {
   std::uint64_t snapshot_every_records = 2000;  // journal records between snapshots (0: never)
   std::size_t max_group_bytes = 64 << 20;  // bodies committed in one transaction at most
   std::vector<std::string> sinks;    // outbox sinks: "file", "webhook"
+  bool audit = true;                 // keep the audit chain (src/audit)
+  std::uint64_t checkpoint_every_links = 1000;  // a signed checkpoint at least this often
 };
 
 // What POST /v1/events answers.
@@ -164,6 +169,11 @@ class Service {
                        std::vector<store::IncidentRow>& incidents);
   bool maybe_move_clock(std::vector<store::Record>& records);  // true: a quiet-time move was added
   void maybe_snapshot();
+  bool has_derived() const;
+  // One durable transaction: `records` and every derived row waiting (outbox, incidents,
+  // audit links). On failure the derived rows wait for the next one.
+  store::Result<void> commit(std::span<store::Record> records);
+  void checkpoint();
   void enqueue(Job job);
 
   ServiceOptions options_;
@@ -178,6 +188,11 @@ class Service {
   std::size_t commands_seen_ = 0;
   std::vector<store::OutboxItem> pending_outbox_;   // derived rows riding on the next commit
   std::vector<store::IncidentRow> pending_incidents_;
+  std::vector<store::AuditRow> pending_audit_;
+  std::unique_ptr<audit::Chain> chain_;
+  std::optional<audit::Signer> signer_;
+  std::uint64_t last_checkpoint_ = 0;
+  std::size_t desk_actions_seen_ = 0;
 
   TimeMs newest_event_ts_ = kAbsent;   // the engine's max event time at the last look
   TimeMs newest_event_wall_ = 0;       // the wall time it was first seen

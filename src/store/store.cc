@@ -40,6 +40,24 @@ CREATE TABLE IF NOT EXISTS incidents(
   detected_at INTEGER NOT NULL,
   json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS incidents_by_order ON incidents(order_id);
+CREATE TABLE IF NOT EXISTS audit(
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  key TEXT NOT NULL UNIQUE,
+  body TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_order ON audit(order_id) WHERE order_id != '';
+CREATE TABLE IF NOT EXISTS audit_checkpoints(
+  seq INTEGER PRIMARY KEY,
+  hash BLOB NOT NULL,
+  signature BLOB NOT NULL,
+  public_key BLOB NOT NULL,
+  at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens(
   hash BLOB PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -142,6 +160,14 @@ struct Store::Statements {
         token_role(db, "SELECT role FROM tokens WHERE hash = ? AND revoked = 0"),
         token_list(db, "SELECT id, role, name, created_at, revoked FROM tokens ORDER BY created_at, id"),
         token_revoke(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND revoked = 0"),
+        audit_add(db,
+                  "INSERT INTO audit(seq, at, kind, subject, order_id, actor, key, body, prev_hash, hash) "
+                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        audit_has(db, "SELECT 1 FROM audit WHERE key = ?"),
+        audit_tail(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"),
+        audit_count(db, "SELECT COUNT(*) FROM audit"),
+        checkpoint_add(db, "INSERT OR REPLACE INTO audit_checkpoints(seq, hash, signature, public_key, at) VALUES(?, ?, ?, ?, ?)"),
+        checkpoint_list(db, "SELECT seq, hash, signature, public_key, at FROM audit_checkpoints ORDER BY seq"),
         setting_get(db, "SELECT value FROM settings WHERE key = ?"),
         setting_put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)"),
         begin(db, "BEGIN IMMEDIATE"),
@@ -149,7 +175,8 @@ struct Store::Statements {
         rollback(db, "ROLLBACK") {}
   Statement append, last_seq, outbox_add, delivery_add, pending, delivered, failed, outbox_count, undelivered,
       incident_put, incident_get, incident_count, snapshot_put, snapshot_trim, snapshot_latest, token_add,
-      token_role, token_list, token_revoke, setting_get, setting_put, begin, commit, rollback;
+      token_role, token_list, token_revoke, audit_add, audit_has, audit_tail, audit_count, checkpoint_add, checkpoint_list,
+      setting_get, setting_put, begin, commit, rollback;
   std::uint64_t next_seq = 1;
   std::uint64_t next_outbox_seq = 1;
 };
@@ -206,7 +233,7 @@ Result<void> Store::exec(const char* sql) const {
 }
 
 Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem> outbox,
-                           std::span<const IncidentRow> incidents) {
+                           std::span<const IncidentRow> incidents, std::span<const AuditRow> audit) {
   Statements& s = *statements_;
   if (s.begin.reset().step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "journal: begin"));
   const auto fail = [&](std::string_view what) {
@@ -236,6 +263,12 @@ Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem
     s.incident_put.reset().bind(1, row.id).bind(2, row.type).bind(3, row.status).bind(4, row.severity);
     s.incident_put.bind(5, row.priority).bind(6, row.order_id).bind(7, row.detected_at).bind(8, row.json);
     if (s.incident_put.step() != SQLITE_DONE) return fail("incidents: write");
+  }
+  for (const AuditRow& row : audit) {
+    s.audit_add.reset().bind(1, static_cast<std::int64_t>(row.seq)).bind(2, row.at).bind(3, row.kind).bind(4, row.subject);
+    s.audit_add.bind(5, row.order_id).bind(6, row.actor).bind(7, row.key).bind(8, row.body);
+    s.audit_add.bind_blob(9, row.prev_hash).bind_blob(10, row.hash);
+    if (s.audit_add.step() != SQLITE_DONE) return fail("audit: append");
   }
   if (s.commit.reset().step() != SQLITE_DONE) return fail("journal: commit");
   s.next_seq = seq;
@@ -356,6 +389,75 @@ std::uint64_t Store::incident_count() const {
   Statement& statement = statements_->incident_count.reset();
   Finish finish{statement};
   return statement.step() == SQLITE_ROW ? static_cast<std::uint64_t>(statement.integer(0)) : 0;
+}
+
+bool Store::audit_has(std::string_view key) const {
+  Statement& statement = statements_->audit_has.reset().bind(1, key);
+  Finish finish{statement};
+  return statement.step() == SQLITE_ROW;
+}
+
+std::optional<std::pair<std::uint64_t, std::string>> Store::audit_tail() const {
+  Statement& statement = statements_->audit_tail.reset();
+  Finish finish{statement};
+  if (statement.step() != SQLITE_ROW) return std::nullopt;
+  return std::make_pair(static_cast<std::uint64_t>(statement.integer(0)), statement.text(1));
+}
+
+std::uint64_t Store::audit_count() const {
+  Statement& statement = statements_->audit_count.reset();
+  Finish finish{statement};
+  return statement.step() == SQLITE_ROW ? static_cast<std::uint64_t>(statement.integer(0)) : 0;
+}
+
+Result<void> Store::read_audit(std::uint64_t after, std::string_view order_id,
+                               const std::function<bool(AuditRow&&)>& visit) const {
+  Statement read(db_, order_id.empty()
+                          ? "SELECT seq, at, kind, subject, order_id, actor, key, body, prev_hash, hash FROM audit "
+                            "WHERE seq > ? ORDER BY seq"
+                          : "SELECT seq, at, kind, subject, order_id, actor, key, body, prev_hash, hash FROM audit "
+                            "WHERE seq > ? AND order_id = ? ORDER BY seq");
+  read.bind(1, static_cast<std::int64_t>(after));
+  if (!order_id.empty()) read.bind(2, order_id);
+  for (;;) {
+    const int rc = read.step();
+    if (rc == SQLITE_DONE) return {};
+    if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "audit: read"));
+    AuditRow row;
+    row.seq = static_cast<std::uint64_t>(read.integer(0));
+    row.at = read.integer(1);
+    row.kind = read.text(2);
+    row.subject = read.text(3);
+    row.order_id = read.text(4);
+    row.actor = read.text(5);
+    row.key = read.text(6);
+    row.body = read.text(7);
+    row.prev_hash = read.text(8);
+    row.hash = read.text(9);
+    if (!visit(std::move(row))) return {};
+  }
+}
+
+Result<void> Store::add_checkpoint(const Checkpoint& checkpoint) {
+  Statement& statement = statements_->checkpoint_add.reset();
+  Finish finish{statement};
+  statement.bind(1, static_cast<std::int64_t>(checkpoint.seq)).bind_blob(2, checkpoint.hash).bind_blob(3, checkpoint.signature);
+  statement.bind_blob(4, checkpoint.public_key).bind(5, checkpoint.at);
+  if (statement.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "audit: checkpoint"));
+  return {};
+}
+
+Result<std::vector<Checkpoint>> Store::checkpoints() const {
+  Statement& statement = statements_->checkpoint_list.reset();
+  Finish finish{statement};
+  std::vector<Checkpoint> out;
+  for (;;) {
+    const int rc = statement.step();
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "audit: checkpoints"));
+    out.push_back(Checkpoint{static_cast<std::uint64_t>(statement.integer(0)), statement.text(1), statement.text(2),
+                             statement.text(3), statement.integer(4)});
+  }
 }
 
 Result<void> Store::add_token(const TokenRow& row, std::span<const unsigned char> secret_hash) {

@@ -68,6 +68,29 @@ struct IncidentRow {
   TimeMs detected_at = 0;
 };
 
+// One link of the audit chain (src/audit): what happened, and the hash that ties it to the
+// link before it. seq, prev_hash and hash are set by the chain before the row is written.
+struct AuditRow {
+  std::uint64_t seq = 0;
+  TimeMs at = 0;             // event time of the change
+  std::string kind;          // incident | command | person | rules | unmask
+  std::string subject;       // the incident, command or key it is about
+  std::string order_id;      // for an order's trail ("" when none)
+  std::string actor;         // the person or token; "" for the engine
+  std::string key;           // unique: a change derived again after a restart is not linked twice
+  std::string body;          // the JSON of what changed
+  std::string prev_hash;     // 32 bytes
+  std::string hash;          // 32 bytes
+};
+
+struct Checkpoint {
+  std::uint64_t seq = 0;     // the last link it covers
+  std::string hash;          // that link's hash
+  std::string signature;     // Ed25519 over "orderguard-audit-v1" + seq + hash
+  std::string public_key;
+  TimeMs at = 0;             // wall time it was made
+};
+
 struct TokenRow {
   std::string id;         // the public half ("tok-…"): shown in lists, used to revoke
   std::string role;
@@ -94,7 +117,7 @@ class Store {
   // One durable transaction: the records (their seq are assigned and written back) plus the
   // derived rows gathered since the last call. Returns once it is on disk.
   Result<void> append(std::span<Record> records, std::span<const OutboxItem> outbox,
-                      std::span<const IncidentRow> incidents);
+                      std::span<const IncidentRow> incidents, std::span<const AuditRow> audit = {});
   std::uint64_t last_seq() const;
   // Every record with seq > after, in order. The callback may stop the walk by returning false.
   Result<void> read_journal(std::uint64_t after, const std::function<bool(Record&&)>& visit) const;
@@ -119,6 +142,17 @@ class Store {
   // ---- incidents ---------------------------------------------------------------------
   Result<std::optional<IncidentRow>> incident(std::string_view id) const;
   std::uint64_t incident_count() const;
+
+  // ---- audit chain -------------------------------------------------------------------
+  bool audit_has(std::string_view key) const;
+  // The newest link (seq, hash), or nullopt for an empty chain.
+  std::optional<std::pair<std::uint64_t, std::string>> audit_tail() const;
+  // Links in seq order from `after`; with `order_id` only that order's.
+  Result<void> read_audit(std::uint64_t after, std::string_view order_id,
+                          const std::function<bool(AuditRow&&)>& visit) const;
+  std::uint64_t audit_count() const;
+  Result<void> add_checkpoint(const Checkpoint& checkpoint);
+  Result<std::vector<Checkpoint>> checkpoints() const;
 
   // ---- tokens ------------------------------------------------------------------------
   Result<void> add_token(const TokenRow& row, std::span<const unsigned char> secret_hash);
