@@ -64,7 +64,7 @@ class ApiTest : public ::testing::Test {
     ApiLimits limits;
     limits.max_batch_lines = 50;
     limits.max_page = 20;
-    api_ = std::make_unique<Api>(*service_, *check_, limits);
+    api_ = std::make_unique<Api>(*service_, *check_, limits, std::move(*store::Store::open(dir_.string())));
     HttpLimits http_limits;
     http_limits.max_body_bytes = 64 << 10;
     server_ = std::make_unique<HttpServer>(io_, [this](Request& request) { return api_->handle(request); }, http_limits);
@@ -312,6 +312,23 @@ TEST_F(ApiTest, KpisAreTheHandlingMeasures) {
   ASSERT_EQ(kpis.status, 200U);
   EXPECT_NE(kpis.body.find("\"overall\":{\"incidents\":1"), std::string::npos) << kpis.body;
   EXPECT_NE(kpis.body.find("\"by_type\""), std::string::npos) << kpis.body;
+}
+
+TEST_F(ApiTest, TheAuditChainAndAnOrdersTrail) {
+  post("/v1/events", std::string(kOrder) + "\n", Role::kIngest);
+  advance_and_settle(16 * kMinuteMs);
+  get("/v1/kpis", Role::kViewer);  // one more round: the derived rows are stored
+  EXPECT_EQ(get("/v1/audit", Role::kAgent).status, 403U);
+  const Answer status = get("/v1/audit", Role::kSupervisor);
+  ASSERT_EQ(status.status, 200U);
+  EXPECT_NE(status.body.find("\"last_hash\":\""), std::string::npos) << status.body;
+  const Answer verified = post("/v1/audit/verify", "", Role::kSupervisor);
+  EXPECT_NE(verified.body.find("\"verified\":true"), std::string::npos) << verified.body;
+  const Answer trail = get("/v1/orders/O1/trail", Role::kViewer);
+  ASSERT_EQ(trail.status, 200U) << trail.body;
+  EXPECT_NE(trail.body.find("\"kind\":\"incident\""), std::string::npos) << trail.body;
+  EXPECT_NE(trail.body.find("\"kind\":\"command\""), std::string::npos) << trail.body;
+  EXPECT_EQ(get("/v1/orders/NOPE/trail", Role::kViewer).status, 404U);
 }
 
 TEST_F(ApiTest, UnknownPathsAndMethods) {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "audit/chain.h"
 #include "events/parser.h"
 #include "people/people.h"
 #include "replay/output.h"
@@ -241,6 +242,21 @@ TEST_F(ServiceTest, PeoplesActionsGoThroughTheJournalAndTheDesk) {
   service->read([&](const Engine& engine) { agents = engine.desk().agents().size(); });
   service->run_once();
   EXPECT_EQ(agents, 1U);
+
+  // Every change is in the audit chain, the person's resolution with its actor, and it verifies.
+  service.reset();
+  auto store = store::Store::open(dir_.string());
+  ASSERT_TRUE(store);
+  bool resolution_linked = false;
+  ASSERT_TRUE((*store)->read_audit(0, "O1", [&](store::AuditRow&& row) {
+    resolution_linked |= row.kind == "person" && row.actor == "A1" && row.body.find("\"code\":\"fixed\"") != std::string::npos;
+    return true;
+  }));
+  EXPECT_TRUE(resolution_linked);
+  const audit::VerifyReport report = audit::verify(**store);
+  EXPECT_TRUE(report.ok());
+  EXPECT_GE(report.checkpoints, 1U);  // a stop signs the newest link
+  EXPECT_EQ(report.last_checkpoint, (*store)->audit_tail()->first);
 }
 
 TEST_F(ServiceTest, ListenersHearOfNewIncidentsAndCommands) {
