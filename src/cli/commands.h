@@ -76,6 +76,7 @@ struct TokensArgs {
   std::string role;
   std::string name;
   std::string id;
+  std::string agent;  // the desk agent a person's token acts as
 };
 int run_tokens_create(const TokensArgs& args);
 int run_tokens_list(const TokensArgs& args);

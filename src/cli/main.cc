@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   auto* tokens_create = tokens_cmd->add_subcommand("create", "Create a token and print it (shown once)");
   tokens_create->add_option("--role", tokens.role, "ingest | viewer | agent | supervisor | admin")->required();
   tokens_create->add_option("--name", tokens.name, "who or what uses it");
+  tokens_create->add_option("--agent", tokens.agent, "the agent id a person's token acts as (required for --role agent)");
   auto* tokens_list = tokens_cmd->add_subcommand("list", "List tokens (ids and roles, never secrets)");
   auto* tokens_revoke = tokens_cmd->add_subcommand("revoke", "Revoke a token by its id");
   tokens_revoke->add_option("ID", tokens.id, "the token's id (tok-...)")->required();

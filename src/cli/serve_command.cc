@@ -164,7 +164,7 @@ int run_tokens_create(const TokensArgs& args) {
     spdlog::error("orderguard tokens create: {}", store.error());
     return kExitUsage;
   }
-  auto token = server::create_token(**store, *role, args.name, server::SystemClock().now_ms());
+  auto token = server::create_token(**store, *role, args.name, server::SystemClock().now_ms(), args.agent);
   if (!token) {
     spdlog::error("orderguard tokens create: {}", token.error());
     return kExitFailure;
@@ -187,7 +187,8 @@ int run_tokens_list(const TokensArgs& args) {
     return kExitFailure;
   }
   for (const store::TokenRow& row : *tokens) {
-    fmt::print("{}  {:<10}  {}  {}{}\n", row.id, row.role, format_utc_ms(row.created_at), row.name, row.revoked ? "  (revoked)" : "");
+    fmt::print("{}  {:<10}  {}  {}{}{}\n", row.id, row.role, format_utc_ms(row.created_at), row.name,
+               row.agent_id.empty() ? "" : "  as " + row.agent_id, row.revoked ? "  (revoked)" : "");
   }
   return kExitOk;
 }

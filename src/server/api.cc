@@ -266,12 +266,12 @@ struct Api::Impl {
   }
 
   asio::awaitable<Reply> route(Request& request, const Target& target);
-  std::optional<Reply> authorize(const Request& request, Role needed);
+  std::optional<Reply> authorize(const Request& request, Role needed, Identity& who);
 
   asio::awaitable<Reply> post_events(Request& request);
   asio::awaitable<Reply> list_incidents(const Target& target);
   asio::awaitable<Reply> get_incident(std::string id);
-  asio::awaitable<Reply> incident_action(std::string id, std::string_view action, const Request& request);
+  asio::awaitable<Reply> incident_action(std::string id, std::string_view action, const Request& request, Identity who);
   asio::awaitable<Reply> get_order(std::string id);
   asio::awaitable<Reply> get_rules();
   asio::awaitable<Reply> put_rules(const Request& request);
@@ -310,18 +310,20 @@ asio::awaitable<Reply> Api::handle(Request& request) {
   co_return answer;
 }
 
-std::optional<Reply> Api::Impl::authorize(const Request& request, Role needed) {
+std::optional<Reply> Api::Impl::authorize(const Request& request, Role needed, Identity& who) {
   const std::string_view header = request[http::field::authorization];
   constexpr std::string_view kBearer = "Bearer ";
   if (header.empty()) return error(401, "unauthorized", "send Authorization: Bearer TOKEN (create one with `orderguard tokens create`)");
   if (header.size() <= kBearer.size() || !boost::beast::iequals(header.substr(0, kBearer.size()), kBearer)) {
     return error(401, "unauthorized", "the Authorization header must be `Bearer TOKEN`");
   }
-  const auto role = tokens.role_of(header.substr(kBearer.size()));
-  if (!role) return error(401, "unauthorized", "the token is unknown or revoked");
-  if (!role_allows(*role, needed)) {
-    return error(403, "forbidden", "this needs the role " + std::string(role_name(needed)) + "; the token has " + std::string(role_name(*role)));
+  const auto identity = tokens.identify(header.substr(kBearer.size()));
+  if (!identity) return error(401, "unauthorized", "the token is unknown or revoked");
+  if (!role_allows(identity->role, needed)) {
+    return error(403, "forbidden",
+                 "this needs the role " + std::string(role_name(needed)) + "; the token has " + std::string(role_name(identity->role)));
   }
+  who = *identity;
   return std::nullopt;
 }
 
@@ -340,7 +342,8 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
   if (parts.size() == 1 && parts[0] == "metrics") co_return co_await metrics();
   if (parts.empty() || parts[0] != "v1") co_return error(404, "not_found", "no such path: " + target.path + " (the API is under /v1)");
 
-  const auto need = [&](Role role) { return authorize(request, role); };
+  Identity who;
+  const auto need = [&](Role role) { return authorize(request, role, who); };
   const std::size_t n = parts.size();
   if (n == 2 && parts[1] == "events") {
     if (verb != http::verb::post) co_return method_not_allowed("POST");
@@ -361,7 +364,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
     if (n == 4) {
       if (verb != http::verb::post) co_return method_not_allowed("POST");
       if (auto denied = need(Role::kAgent)) co_return std::move(*denied);
-      co_return co_await incident_action(std::string(parts[2]), parts[3], request);
+      co_return co_await incident_action(std::string(parts[2]), parts[3], request, who);
     }
   }
   if (n == 4 && parts[1] == "orders" && parts[3] == "trail") {
@@ -421,6 +424,9 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
     if (n == 4 && parts[3] == "queue") {
       if (verb != http::verb::get) co_return method_not_allowed("GET");
       if (auto denied = need(Role::kAgent)) co_return std::move(*denied);
+      if (who.role == Role::kAgent && who.agent_id != parts[2]) {
+        co_return error(403, "forbidden", "an agent sees only their own queue (this token acts as " + who.agent_id + ")");
+      }
       co_return co_await agent_queue(std::string(parts[2]));
     }
   }
@@ -634,7 +640,7 @@ asio::awaitable<Reply> Api::Impl::send_agent_event(std::string event_json, std::
   co_return json(std::move(out));
 }
 
-asio::awaitable<Reply> Api::Impl::incident_action(std::string id, std::string_view action, const Request& request) {
+asio::awaitable<Reply> Api::Impl::incident_action(std::string id, std::string_view action, const Request& request, Identity who) {
   // The fields each action takes, as named in the agent.* events (docs/spec/EVENTS.md).
   struct Spec {
     std::string_view type;
@@ -654,11 +660,38 @@ asio::awaitable<Reply> Api::Impl::incident_action(std::string id, std::string_vi
   }
   auto body = Body::parse(request.body().empty() ? std::string("{}") : request.body());
   if (!body) co_return error(400, "bad_body", body.error());
+  // Who acts: a token bound to an agent acts as that agent and no other.
+  std::string acting = who.agent_id;
+  if (body->has("agent_id")) {
+    const auto given = body->string("agent_id");
+    if (!given) co_return error(400, "bad_body", "agent_id: must be a string");
+    if (!who.agent_id.empty() && *given != who.agent_id) {
+      co_return error(403, "forbidden", "this token acts as " + who.agent_id + ", not as " + *given);
+    }
+    acting = *given;
+  }
+  if (acting.empty()) co_return error(400, "bad_body", "agent_id: required (this token is not bound to an agent)");
+  if (who.role == Role::kAgent) {
+    // An agent acts only on what is assigned to them; anyone on duty may comment.
+    auto check = [id, acting, comment = action == "comment"](const Engine& engine) -> std::optional<Reply> {
+      const Incident* incident = const_cast<IncidentLog&>(engine.incidents()).find_by_id(id);
+      if (incident == nullptr) return error(404, "not_found", "no incident " + id);
+      if (!comment && incident->assignee != acting) {
+        return error(403, "forbidden", "incident " + id + " is not assigned to " + acting + "; a supervisor can act on it");
+      }
+      return std::nullopt;
+    };
+    auto work = [this, check = std::move(check)](auto done) mutable {
+      service.read([check = std::move(check), done = std::move(done)](const Engine& engine) mutable { done(check(engine)); });
+    };
+    if (auto denied = co_await on_engine<std::optional<Reply>>(std::move(work))) co_return std::move(*denied);
+  }
   std::string event;
   JsonWriter writer(event);
-  writer.begin_object().field("type", found->second.type).field("incident_id", id);
+  writer.begin_object().field("type", found->second.type).field("incident_id", id).field("agent_id", acting);
   for (const std::string& key : body->keys()) {
-    const bool allowed = key == "agent_id" || std::find(found->second.fields.begin(), found->second.fields.end(), key) != found->second.fields.end();
+    if (key == "agent_id") continue;
+    const bool allowed = std::find(found->second.fields.begin(), found->second.fields.end(), key) != found->second.fields.end();
     if (!allowed) co_return error(400, "unknown_field", "`" + key + "` cannot be set by " + std::string(action) + "; it takes agent_id" + (found->second.fields.empty() ? "" : " and its own fields"));
     const auto value = body->string(key);
     if (!value) co_return error(400, "bad_body", key + ": must be a string");

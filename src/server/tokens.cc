@@ -41,8 +41,12 @@ bool role_allows(Role held, Role needed) {
   return static_cast<int>(held) >= static_cast<int>(needed);
 }
 
-store::Result<NewToken> create_token(store::Store& store, Role role, std::string_view name, TimeMs now) {
+store::Result<NewToken> create_token(store::Store& store, Role role, std::string_view name, TimeMs now,
+                                     std::string_view agent_id) {
   ensure_sodium();
+  if (role == Role::kAgent && agent_id.empty()) {
+    return tl::unexpected(std::string("an agent token acts as one agent: give --agent AGENT_ID"));
+  }
   std::array<unsigned char, 32> random{};
   randombytes_buf(random.data(), random.size());
   std::array<char, 64> text{};
@@ -54,24 +58,27 @@ store::Result<NewToken> create_token(store::Store& store, Role role, std::string
   token.row.role = std::string(role_name(role));
   token.row.name = std::string(name);
   token.row.created_at = now;
+  token.row.agent_id = std::string(agent_id);
   if (auto added = store.add_token(token.row, hash); !added) return tl::unexpected(added.error());
   return token;
 }
 
 TokenCheck::TokenCheck(std::unique_ptr<store::Store> store) : store_(std::move(store)) { ensure_sodium(); }
 
-std::optional<Role> TokenCheck::role_of(std::string_view secret) {
+std::optional<Identity> TokenCheck::identify(std::string_view secret) {
   if (secret.empty() || secret.size() > 256) return std::nullopt;
   const auto hash = hash_secret(secret);
   const std::string key(reinterpret_cast<const char*>(hash.data()), hash.size());
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
-  if (const auto it = cache_.find(key); it != cache_.end() && it->second.until > now) return it->second.role;
-  std::optional<Role> role;
-  if (const auto stored = store_->token_role(hash)) role = role_from_name(*stored);
+  if (const auto it = cache_.find(key); it != cache_.end() && it->second.until > now) return it->second.identity;
+  std::optional<Identity> identity;
+  if (const auto stored = store_->token(hash)) {
+    if (const auto role = role_from_name(stored->role)) identity = Identity{*role, stored->agent_id};
+  }
   if (cache_.size() > 10'000) cache_.clear();  // wrong tokens must not grow it without bound
-  cache_[key] = Entry{role, now + std::chrono::seconds(5)};
-  return role;
+  cache_[key] = Entry{identity, now + std::chrono::seconds(5)};
+  return identity;
 }
 
 }  // namespace og::server

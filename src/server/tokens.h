@@ -30,22 +30,30 @@ struct NewToken {
   store::TokenRow row;
 };
 
-// Creates a token for `role` and stores its hash.
-store::Result<NewToken> create_token(store::Store& store, Role role, std::string_view name, TimeMs now);
+// Creates a token for `role` and stores its hash. `agent_id`: the desk agent a person's token
+// acts as (required for the agent role: an agent acts only as themself).
+store::Result<NewToken> create_token(store::Store& store, Role role, std::string_view name, TimeMs now,
+                                     std::string_view agent_id = {});
+
+// Who a token speaks for.
+struct Identity {
+  Role role = Role::kViewer;
+  std::string agent_id;  // "" when not bound to an agent
+};
 
 // Checks bearer tokens against the store, remembering answers for a few seconds (a revoked
 // token stops working within that time).
 class TokenCheck {
  public:
   explicit TokenCheck(std::unique_ptr<store::Store> store);
-  // The role of the token, or nullopt when it is unknown or revoked.
-  std::optional<Role> role_of(std::string_view secret);
+  // Who the token speaks for, or nullopt when it is unknown or revoked.
+  std::optional<Identity> identify(std::string_view secret);
 
  private:
   std::mutex mutex_;
   std::unique_ptr<store::Store> store_;
   struct Entry {
-    std::optional<Role> role;
+    std::optional<Identity> identity;
     std::chrono::steady_clock::time_point until;
   };
   std::unordered_map<std::string, Entry> cache_;  // by hash (hex)

@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS tokens(
   role TEXT NOT NULL,
   name TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  revoked INTEGER NOT NULL DEFAULT 0);
+  revoked INTEGER NOT NULL DEFAULT 0,
+  agent_id TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS settings(
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL);
@@ -156,9 +157,9 @@ struct Store::Statements {
         snapshot_put(db, "INSERT OR REPLACE INTO snapshots(seq, bytes) VALUES(?, ?)"),
         snapshot_trim(db, "DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)"),
         snapshot_latest(db, "SELECT seq, bytes FROM snapshots ORDER BY seq DESC LIMIT 1"),
-        token_add(db, "INSERT INTO tokens(hash, id, role, name, created_at) VALUES(?, ?, ?, ?, ?)"),
-        token_role(db, "SELECT role FROM tokens WHERE hash = ? AND revoked = 0"),
-        token_list(db, "SELECT id, role, name, created_at, revoked FROM tokens ORDER BY created_at, id"),
+        token_add(db, "INSERT INTO tokens(hash, id, role, name, created_at, agent_id) VALUES(?, ?, ?, ?, ?, ?)"),
+        token_role(db, "SELECT id, role, name, created_at, revoked, agent_id FROM tokens WHERE hash = ? AND revoked = 0"),
+        token_list(db, "SELECT id, role, name, created_at, revoked, agent_id FROM tokens ORDER BY created_at, id"),
         token_revoke(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND revoked = 0"),
         audit_add(db,
                   "INSERT INTO audit(seq, at, kind, subject, order_id, actor, key, body, prev_hash, hash) "
@@ -464,15 +465,17 @@ Result<void> Store::add_token(const TokenRow& row, std::span<const unsigned char
   Statement& statement = statements_->token_add.reset();
   Finish finish{statement};
   statement.bind_blob(1, secret_hash).bind(2, row.id).bind(3, row.role).bind(4, row.name).bind(5, row.created_at);
+  statement.bind(6, row.agent_id);
   if (statement.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "tokens: add"));
   return {};
 }
 
-std::optional<std::string> Store::token_role(std::span<const unsigned char> secret_hash) const {
+std::optional<TokenRow> Store::token(std::span<const unsigned char> secret_hash) const {
   Statement& statement = statements_->token_role.reset().bind_blob(1, secret_hash);
   Finish finish{statement};
   if (statement.step() != SQLITE_ROW) return std::nullopt;
-  return statement.text(0);
+  return TokenRow{statement.text(0), statement.text(1), statement.text(2), statement.integer(3), statement.integer(4) != 0,
+                  statement.text(5)};
 }
 
 Result<std::vector<TokenRow>> Store::tokens() const {
@@ -483,7 +486,8 @@ Result<std::vector<TokenRow>> Store::tokens() const {
     const int rc = statement.step();
     if (rc == SQLITE_DONE) return out;
     if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "tokens: list"));
-    out.push_back(TokenRow{statement.text(0), statement.text(1), statement.text(2), statement.integer(3), statement.integer(4) != 0});
+    out.push_back(TokenRow{statement.text(0), statement.text(1), statement.text(2), statement.integer(3), statement.integer(4) != 0,
+                           statement.text(5)});
   }
 }
 

@@ -97,6 +97,7 @@ struct TokenRow {
   std::string name;
   TimeMs created_at = 0;
   bool revoked = false;
+  std::string agent_id;   // the desk agent a person's token acts as ("" for machines and admins)
 };
 
 using Error = std::string;
@@ -156,8 +157,8 @@ class Store {
 
   // ---- tokens ------------------------------------------------------------------------
   Result<void> add_token(const TokenRow& row, std::span<const unsigned char> secret_hash);
-  // The role of the token whose secret hashes to this, unless revoked.
-  std::optional<std::string> token_role(std::span<const unsigned char> secret_hash) const;
+  // The token whose secret hashes to this, unless revoked.
+  std::optional<TokenRow> token(std::span<const unsigned char> secret_hash) const;
   Result<std::vector<TokenRow>> tokens() const;
   Result<bool> revoke_token(std::string_view id);
 

@@ -58,8 +58,9 @@ class ApiTest : public ::testing::Test {
     service_ = std::move(*Service::open(options, clock_));
     auto store = store::Store::open(dir_.string());
     for (Role role : {Role::kIngest, Role::kViewer, Role::kAgent, Role::kSupervisor, Role::kAdmin}) {
-      tokens_[role] = create_token(**store, role, "test", 0)->secret;
+      tokens_[role] = create_token(**store, role, "test", 0, role == Role::kAgent ? "A1" : "")->secret;
     }
+    other_agent_ = create_token(**store, Role::kAgent, "test", 0, "A2")->secret;
     check_ = std::make_unique<TokenCheck>(std::move(*store));
     ApiLimits limits;
     limits.max_batch_lines = 50;
@@ -130,7 +131,8 @@ class ApiTest : public ::testing::Test {
   std::filesystem::path dir_;
   ManualClock clock_{1'800'000'000'000};
   std::unique_ptr<Service> service_;
-  std::map<Role, std::string> tokens_;
+  std::map<Role, std::string> tokens_;  // the agent token acts as A1
+  std::string other_agent_;             // an agent token acting as A2
   std::unique_ptr<TokenCheck> check_;
   std::unique_ptr<Api> api_;
   asio::io_context io_;
@@ -249,13 +251,28 @@ TEST_F(ApiTest, PeopleActThroughTheDesk) {
   const Answer mass = post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A1","status":"resolved"})", Role::kAgent);
   EXPECT_EQ(mass.status, 400U);
   EXPECT_NE(mass.body.find("`status` cannot be set"), std::string::npos) << mass.body;
-  const Answer foreign = post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A2"})", Role::kAgent);
-  EXPECT_EQ(foreign.status, 404U) << foreign.body;  // no such agent
+  // A token acts as its own agent only.
+  const Answer impostor = post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A2"})", Role::kAgent);
+  EXPECT_EQ(impostor.status, 403U) << impostor.body;
+  EXPECT_NE(impostor.body.find("acts as A1"), std::string::npos) << impostor.body;
+  // A supervisor may name the agent; the desk knows no A2 yet.
+  const Answer unknown = post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A2"})", Role::kSupervisor);
+  EXPECT_EQ(unknown.status, 404U) << unknown.body;
   EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A2","skills":["risk"],"capacity":3,"on_duty":true})", Role::kSupervisor).status, 200U);
-  const Answer not_theirs = post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A2"})", Role::kAgent);
+  // An agent cannot act on someone else's incident (checked before the desk) ...
+  const Answer foreign = call(http::verb::post, "/v1/incidents/" + id + "/ack", "{}", std::nullopt, "Bearer " + other_agent_);
+  EXPECT_EQ(foreign.status, 403U) << foreign.body;
+  EXPECT_NE(foreign.body.find("not assigned to A2"), std::string::npos) << foreign.body;
+  EXPECT_EQ(call(http::verb::get, "/v1/agents/A1/queue", {}, std::nullopt, "Bearer " + other_agent_).status, 403U);
+  // ... and the desk refuses what is not theirs even from a supervisor naming them.
+  const Answer not_theirs = post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A2"})", Role::kSupervisor);
   EXPECT_EQ(not_theirs.status, 409U) << not_theirs.body;
   EXPECT_NE(not_theirs.body.find("A1"), std::string::npos) << not_theirs.body;
-  EXPECT_EQ(post("/v1/incidents/" + id + "/ack", R"({"agent_id":"A1"})", Role::kAgent).status, 200U);
+  EXPECT_EQ(post("/v1/incidents/inc-0000000000000000/ack", "{}", Role::kAgent).status, 404U);
+  const Answer unbound = post("/v1/incidents/" + id + "/ack", "{}", Role::kAdmin);
+  EXPECT_EQ(unbound.status, 400U);
+  EXPECT_NE(unbound.body.find("agent_id: required"), std::string::npos) << unbound.body;
+  EXPECT_EQ(post("/v1/incidents/" + id + "/ack", "{}", Role::kAgent).status, 200U);  // as A1, from the token
   EXPECT_EQ(post("/v1/incidents/" + id + "/comment", R"({"agent_id":"A1","text":"联系骑手"})", Role::kAgent).status, 200U);
   const Answer resolved = post("/v1/incidents/" + id + "/resolve", R"({"agent_id":"A1","resolution_code":"fixed","note":"已修正"})", Role::kAgent);
   EXPECT_EQ(resolved.status, 200U) << resolved.body;
@@ -264,7 +281,7 @@ TEST_F(ApiTest, PeopleActThroughTheDesk) {
   EXPECT_EQ(post("/v1/incidents/" + id + "/ack", "[1,2]", Role::kAgent).status, 400U);
   const Answer queue = get("/v1/agents/A1/queue", Role::kAgent);
   EXPECT_EQ(queue.status, 200U);
-  EXPECT_EQ(get("/v1/agents/nobody/queue", Role::kAgent).status, 404U);
+  EXPECT_EQ(get("/v1/agents/nobody/queue", Role::kSupervisor).status, 404U);
   const Answer agents = get("/v1/agents", Role::kViewer);
   EXPECT_NE(agents.body.find("\"agent_id\":\"A1\""), std::string::npos) << agents.body;
   EXPECT_EQ(post("/v1/agents/A2/duty", R"({"on_duty":false})", Role::kSupervisor).status, 200U);

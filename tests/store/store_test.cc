@@ -138,14 +138,15 @@ TEST_F(StoreTest, SnapshotsKeepTheNewest) {
 TEST_F(StoreTest, TokensAreLookedUpByHashAndCanBeRevoked) {
   auto store = open();
   const std::array<unsigned char, 4> hash{1, 2, 3, 4};
-  ASSERT_TRUE(store->add_token(TokenRow{"tok-1", "viewer", "ops", 100, false}, hash));
-  EXPECT_EQ(store->token_role(hash), "viewer");
+  ASSERT_TRUE(store->add_token(TokenRow{"tok-1", "viewer", "ops", 100, false, ""}, hash));
+  ASSERT_TRUE(store->token(hash));
+  EXPECT_EQ(store->token(hash)->role, "viewer");
   const std::array<unsigned char, 4> other{1, 2, 3, 5};
-  EXPECT_FALSE(store->token_role(other));
+  EXPECT_FALSE(store->token(other));
   auto revoked = store->revoke_token("tok-1");
   ASSERT_TRUE(revoked);
   EXPECT_TRUE(*revoked);
-  EXPECT_FALSE(store->token_role(hash));
+  EXPECT_FALSE(store->token(hash));
   revoked = store->revoke_token("tok-1");
   EXPECT_FALSE(*revoked);  // already revoked
   auto tokens = store->tokens();
