@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/geo.h"
+#include "core/messages.h"
 #include "engine/engine.h"
 #include "rules/config.h"
 #include "rules/incident_type.h"
@@ -36,14 +37,18 @@ std::int64_t mul_sat(std::int64_t a, std::int64_t b) {
 
 std::string item_field(std::size_t index, std::string_view child) { return fmt::format("items[{}].{}", index, child); }
 
-std::string quoted(std::string_view text) { return fmt::format("'{}'", text); }
+// A name from the draft or the engine in a message: quoted, at most 64 bytes, escaped.
+std::string quoted(std::string_view text) { return quote_input(text); }
 
+// Order ids in a message: the first few (the finding's `orders` has them all).
 std::string join(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 5;
   std::string out;
-  for (const std::string& name : names) {
+  for (std::size_t i = 0; i < names.size() && i < kShown; ++i) {
     if (!out.empty()) out += ", ";
-    out += name;
+    out += quote_input(names[i]);
   }
+  if (names.size() > kShown) out += fmt::format(" and {} more", names.size() - kShown);
   return out;
 }
 

@@ -91,7 +91,7 @@ TEST_F(ValidateCliTest, PrintsTheFindingsAtTheLastEventsTime) {
   // O1 (09:55, unpaid, the same items) is a twin within 10 minutes of 10:00.
   EXPECT_EQ(result.out,
             R"({"ok":true,"checked_at":"2026-11-21T02:00:00.000Z","blocking":0,"warnings":1,"findings":[)"
-            R"({"code":"duplicate_unpaid","severity":"warn","field":"items","message":"User 'U1' already has 1 unpaid order with the same items from the last 10m (O1): pay or cancel that order instead of placing the same one again.","incident":"DUPLICATE_UNPAID_ORDERS","expected":2,"actual":1,"orders":["O1"]}],)"
+            R"({"code":"duplicate_unpaid","severity":"warn","field":"items","message":"User 'U1' already has 1 unpaid order with the same items from the last 10m ('O1'): pay or cancel that order instead of placing the same one again.","incident":"DUPLICATE_UNPAID_ORDERS","expected":2,"actual":1,"orders":["O1"]}],)"
             R"("not_checked":[]})"
             "\n");
 }

@@ -673,7 +673,7 @@ TEST(ValidateJson, FindingsWithNumbersAndOrders) {
   v = world.check(Draft{}.json());
   EXPECT_EQ(validation_json(v),
             R"({"ok":true,"checked_at":"2026-11-21T04:00:00.000Z","blocking":0,"warnings":1,"findings":[)"
-            R"({"code":"duplicate_unpaid","severity":"warn","field":"items","message":"User 'U1' already has 1 unpaid order with the same items from the last 10m (D1): pay or cancel that order instead of placing the same one again.","incident":"DUPLICATE_UNPAID_ORDERS","expected":2,"actual":1,"orders":["D1"]}],)"
+            R"({"code":"duplicate_unpaid","severity":"warn","field":"items","message":"User 'U1' already has 1 unpaid order with the same items from the last 10m ('D1'): pay or cancel that order instead of placing the same one again.","incident":"DUPLICATE_UNPAID_ORDERS","expected":2,"actual":1,"orders":["D1"]}],)"
             R"("not_checked":[]})");
   EXPECT_EQ(draft_error_json("items[0].qty: must be at least 1"), R"({"error":"items[0].qty: must be at least 1"})");
 }
