@@ -532,6 +532,23 @@ TEST(ValidateCustomer, FiveTimesTheMedianAndTwentyThousandAboveWarns) {
   EXPECT_TRUE(world.check(draft.json()).findings.empty()) << validation_json(world.check(draft.json()));
 }
 
+TEST(ValidateCustomer, WhereTheMultipleBindsOneFenBelowItIsNoAnomaly) {
+  World world;
+  for (int i = 0; i < 6; ++i) {  // an even count: the median is the mean of the middle two
+    world.order("H" + std::to_string(i), "U1", "2026-11-20T1" + std::to_string(i) + ":00:00+08:00",
+                R"([{"sku":"tomato","qty":1,"unit_price":1000}])", i < 3 ? 9000 : 11000);
+  }
+  world.send(R"({"id":"m12","type":"catalog.item","ts":"2026-11-21T09:00:00+08:00","sku":"milk","price":50000})").settle();
+  // Median 10000: the limit is max(5 x 10000, 10000 + 20000) = 50000.
+  Draft draft;
+  draft.items = R"([{"sku":"milk","qty":1,"unit_price":50000}])";
+  draft.amount = 50000;
+  EXPECT_EQ(codes(world.check(draft.json())), Codes{"amount_anomaly"});
+  draft.coupon = R"({"discount":1})";
+  draft.amount = 49999;
+  EXPECT_TRUE(world.check(draft.json()).findings.empty());
+}
+
 TEST(ValidateCustomer, FewerThanFiveEarlierOrdersIsNoAnomaly) {
   World world;
   for (int i = 0; i < 4; ++i) {
