@@ -90,4 +90,13 @@ struct AuditArgs {
 int run_audit_verify(const AuditArgs& args);
 int run_audit_checkpoints(const AuditArgs& args);
 
+// `orderguard validate` (src/cli/validate_command.cc, the checks are src/validate).
+struct ValidateArgs {
+  std::string events;  // NDJSON events whose master data and orders the draft is checked against, or -
+  std::string draft;   // the draft order (one JSON object), or -
+  std::string at;      // check time, RFC 3339 or epoch ms; default: the last event's ts
+  std::string config;  // rules configuration (TOML); defaults when empty
+};
+int run_validate(const ValidateArgs& args);
+
 }  // namespace og::cli

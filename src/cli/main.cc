@@ -98,6 +98,15 @@ int main(int argc, char** argv) {
   auto* audit_checkpoints = audit_cmd->add_subcommand("checkpoints", "Print the signed checkpoints (NDJSON), to keep elsewhere");
   for (auto* command : {audit_verify, audit_checkpoints}) command->add_option("--data", audit.data, "data directory");
 
+  ValidateArgs validate;
+  auto* validate_cmd = app.add_subcommand("validate", "Check a draft order before it is placed (前置验证): prints the findings as JSON");
+  validate_cmd->add_option("--events", validate.events, "NDJSON events (catalog, stock, zones, orders ...) to check against, or -")
+      ->required();
+  validate_cmd->add_option("--draft", validate.draft, "the draft order: one JSON object shaped as an order.created payload, or -")
+      ->required();
+  validate_cmd->add_option("--at", validate.at, "check time, RFC 3339 or epoch milliseconds (default: the last event's ts)");
+  validate_cmd->add_option("--config", validate.config, "rules configuration (TOML); defaults when absent");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -121,5 +130,6 @@ int main(int argc, char** argv) {
   if (tokens_revoke->parsed()) return run_tokens_revoke(tokens);
   if (audit_verify->parsed()) return run_audit_verify(audit);
   if (audit_checkpoints->parsed()) return run_audit_checkpoints(audit);
+  if (validate_cmd->parsed()) return run_validate(validate);
   return kExitUsage;
 }

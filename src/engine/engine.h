@@ -15,13 +15,14 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <string_view>
 #include <utility>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/interner.h"
 #include "engine/incident_log.h"
+#include "engine/views.h"
 #include "handling/command.h"
 #include "events/event.h"
 #include "rules/config.h"
@@ -91,6 +92,13 @@ class Engine {
   // The interner events must be parsed with (EventParser(engine.interner())).
   Interner& interner();
   const Interner& interner() const;
+
+  // Read-only views of the master data and customer history the rules read (engine/views.h),
+  // by name; a name the engine never saw gives nothing. Copies: no engine state is exposed.
+  std::optional<CatalogItemView> catalog_item(std::string_view sku) const;
+  std::optional<StockLevelView> stock_level(std::string_view sku) const;
+  std::optional<ZoneView> zone_config(std::string_view zone) const;
+  std::optional<UserHistoryView> user_history(std::string_view user_id) const;
 
   // Takes one event in arrival order. Applies whatever the new watermark releases.
   IngestOutcome ingest(const Event& event);

@@ -338,6 +338,8 @@ class EngineCore {
   TimeMs watermark = kAbsent;
 
  private:
+  friend struct EngineViews;  // the read-only views of engine/views.h (views.cc)
+
   // --- plumbing (engine.cc)
   struct Pending {
     TimeMs ts;
