@@ -25,6 +25,7 @@
 #include "replay/measures.h"
 #include "replay/output.h"
 #include "rules/config.h"
+#include "validate/validate.h"
 
 namespace og::server {
 
@@ -280,6 +281,7 @@ struct Api::Impl {
   asio::awaitable<Reply> agent_queue(std::string id);
   asio::awaitable<Reply> list_agents();
   asio::awaitable<Reply> kpis();
+  asio::awaitable<Reply> validate(const Request& request);
   asio::awaitable<Reply> metrics();
   asio::awaitable<Reply> stream(const Target& target);
   asio::awaitable<Reply> send_agent_event(std::string event_json, std::string incident_id);
@@ -429,6 +431,14 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
       }
       co_return co_await agent_queue(std::string(parts[2]));
     }
+  }
+  if (n == 2 && parts[1] == "validate") {
+    if (verb != http::verb::post) co_return method_not_allowed("POST");
+    // The order system asks before placing an order: its ingest token may, as may people.
+    if (auto denied = need(Role::kIngest)) {
+      if (auto also = need(Role::kViewer)) co_return std::move(*also);
+    }
+    co_return co_await validate(request);
   }
   if (n == 2 && parts[1] == "kpis") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
@@ -927,6 +937,19 @@ Reply Api::Impl::order_trail(const std::string& order_id) {
   if (!read) return error(503, "store_unavailable", read.error());
   if (count == 0) return error(404, "not_found", "no trail for order " + order_id);
   return json(std::move(out));
+}
+
+// ---- pre-submit validation (docs/validate.md) ----------------------------------------------
+
+asio::awaitable<Reply> Api::Impl::validate(const Request& request) {
+  auto draft = parse_draft(request.body());
+  if (!draft) co_return error(400, "bad_draft", draft.error());
+  // The check time is the engine's now: the newest event time it has seen.
+  auto work = [draft = std::move(*draft)](const Engine& engine) {
+    const TimeMs now = engine.max_event_time() != kAbsent ? engine.max_event_time() : 0;
+    return json(validation_json(validate_draft(engine, draft, now)));
+  };
+  co_return co_await read_engine(service, std::move(work));
 }
 
 // ---- measures ---------------------------------------------------------------------------

@@ -348,6 +348,27 @@ TEST_F(ApiTest, TheAuditChainAndAnOrdersTrail) {
   EXPECT_EQ(get("/v1/orders/NOPE/trail", Role::kViewer).status, 404U);
 }
 
+TEST_F(ApiTest, ADraftOrderIsValidatedBeforeItIsPlaced) {
+  post("/v1/events",
+       R"({"id":"c1","type":"catalog.item","ts":"2026-11-21T09:00:00+08:00","sku":"tomato-500g","name":"西红柿 500g","category":"vegetable","price":590}
+{"id":"c2","type":"stock.level","ts":"2026-11-21T09:00:00+08:00","sku":"tomato-500g","available":1,"warehouse":"W1"}
+)",
+       Role::kIngest);
+  advance_and_settle(30 * kSecondMs);
+  std::string draft = kOrder;
+  draft = draft.substr(draft.find("\"order_id\""));  // the payload without id, type and ts
+  draft.insert(0, "{");
+  const Answer answer = post("/v1/validate", draft, Role::kIngest);
+  ASSERT_EQ(answer.status, 200U) << answer.body;
+  EXPECT_NE(answer.body.find("\"ok\":false"), std::string::npos) << answer.body;
+  EXPECT_NE(answer.body.find("\"code\":\"out_of_stock\""), std::string::npos) << answer.body;
+  EXPECT_EQ(post("/v1/validate", draft, Role::kViewer).status, 200U);
+  const Answer bad = post("/v1/validate", "{\"items\":[]}", Role::kIngest);
+  EXPECT_EQ(bad.status, 400U);
+  EXPECT_NE(bad.body.find("\"code\":\"bad_draft\""), std::string::npos) << bad.body;
+  EXPECT_EQ(call(http::verb::post, "/v1/validate", draft, std::nullopt).status, 401U);
+}
+
 TEST_F(ApiTest, UnknownPathsAndMethods) {
   EXPECT_EQ(get("/v2/incidents").status, 404U);
   EXPECT_EQ(get("/v1/nothing").status, 404U);
