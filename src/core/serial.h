@@ -49,11 +49,14 @@ class Writer {
   explicit Writer(std::string& out) : out_(out) {}
 
   void varint(std::uint64_t value) {
+    char bytes[10];
+    std::size_t n = 0;
     while (value >= 0x80) {
-      out_.push_back(static_cast<char>((value & 0x7f) | 0x80));
+      bytes[n++] = static_cast<char>((value & 0x7f) | 0x80);
       value >>= 7;
     }
-    out_.push_back(static_cast<char>(value));
+    bytes[n++] = static_cast<char>(value);
+    out_.append(bytes, n);
   }
   // INT64_MIN (kAbsent) is 0; everything else zigzag + 1.
   void signed_varint(std::int64_t value) {
@@ -64,7 +67,9 @@ class Writer {
     varint(((static_cast<std::uint64_t>(value) << 1) ^ static_cast<std::uint64_t>(value >> 63)) + 1);
   }
   void fixed64(std::uint64_t value) {
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+    char bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((value >> (8 * i)) & 0xff);
+    out_.append(bytes, 8);
   }
   void bytes(std::string_view text) {
     varint(text.size());
@@ -241,12 +246,13 @@ void put(Writer& w, const EachField<C, F>& field) {
   w.varint(field.container.size());
   for (const auto& element : field.container) field.each(w, element);
 }
+// Containers grow as their elements are read, so a count that lies runs out of bytes before
+// it can ask for much memory.
 template <typename C, typename F>
 void get(Reader& r, EachField<C, F> field) {
   const std::size_t n = r.count();
   field.container.clear();
-  field.container.resize(n);
-  for (auto& element : field.container) field.each(r, element);
+  for (std::size_t i = 0; i < n; ++i) field.each(r, field.container.emplace_back());
 }
 
 template <typename C>
@@ -282,8 +288,8 @@ void put(Writer& w, const std::vector<T>& vector) {
 template <typename T>
 void get(Reader& r, std::vector<T>& vector) {
   vector.clear();
-  vector.resize(r.count());
-  for (T& element : vector) r(element);
+  const std::size_t n = r.count();
+  for (std::size_t i = 0; i < n; ++i) r(vector.emplace_back());
 }
 
 template <typename T>
@@ -294,8 +300,8 @@ void put(Writer& w, const std::deque<T>& deque) {
 template <typename T>
 void get(Reader& r, std::deque<T>& deque) {
   deque.clear();
-  deque.resize(r.count());
-  for (T& element : deque) r(element);
+  const std::size_t n = r.count();
+  for (std::size_t i = 0; i < n; ++i) r(deque.emplace_back());
 }
 
 template <typename T>
