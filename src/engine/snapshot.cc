@@ -102,7 +102,8 @@ OG_DESCRIBE(OrderState) {
      v.pick_started_at, v.pick_completed_at, v.rider_assigned_at, v.rider_cancelled_at, v.picked_up_at, v.delivered_at,
      v.promise_at, v.slot_start, v.stage_fired_start, v.stall_anchor_at);
   ar(v.address_position, v.stall_anchor, v.last_ping, v.last_ping_at);
-  ar(v.payment_timer, v.paid_no_order_timer, v.delivery_late_timer, v.stock_release_timer, v.stage_timer, v.stall_timer);
+  ar(v.payment_timer, v.paid_no_order_timer, v.delivery_late_timer, v.stock_release_timer, v.stage_timer,
+     v.stall_timer);
   ar(v.created_event, v.paid_event, v.cancelled_event, v.stage_event, v.stall_event, v.items, v.picked_hash);
   ar(v.kind, v.payment_method, v.substitution_pref, v.created, v.vip, v.has_extras, v.address_present,
      v.address_has_text, v.address_has_building, v.address_has_room, v.address_has_position, v.stall_running,
@@ -230,7 +231,9 @@ void put_fixed(std::string& out, std::uint64_t value, int bytes) {
 
 std::uint64_t get_fixed(std::string_view in, std::size_t at, int bytes) {
   std::uint64_t value = 0;
-  for (int i = 0; i < bytes; ++i) value |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+  for (int i = 0; i < bytes; ++i) {
+    value |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)])) << (8 * i);
+  }
   return value;
 }
 
@@ -351,7 +354,9 @@ void IncidentLog::save(serial::Writer& w) const {
   w(incidents_);
   std::vector<std::pair<std::tuple<std::uint8_t, Symbol, std::uint32_t>, std::uint32_t>> open;
   open.reserve(open_.size());
-  for (const auto& [key, index] : open_) open.push_back({{static_cast<std::uint8_t>(key.type), key.subject, key.detail}, index});
+  for (const auto& [key, index] : open_) {
+    open.push_back({{static_cast<std::uint8_t>(key.type), key.subject, key.detail}, index});
+  }
   std::sort(open.begin(), open.end());
   w.varint(open.size());
   for (const auto& entry : open) w(entry.second);  // the key follows from the incident
@@ -611,7 +616,9 @@ std::unique_ptr<EngineCore> EngineCore::load(serial::Reader& r) {
   r.section("references");
   for (const auto& [o, extra] : c.extras_) {
     for (const std::uint32_t index : extra.incidents) r.check(index < incidents, "an order's unknown incident");
-    for (const RefundWatch& watch : extra.refunds) r.check(c.ids_.holds(watch.requested_event), "an evidence id outside the arena");
+    for (const RefundWatch& watch : extra.refunds) {
+      r.check(c.ids_.holds(watch.requested_event), "an evidence id outside the arena");
+    }
   }
   for (const UserState& u : c.users_.records()) {
     for (const auto& entry : u.recent_orders) r.check(entry.second < orders, "a user's unknown order");

@@ -104,13 +104,15 @@ std::string first_difference(const std::string& a, const std::string& b) {
     const std::size_t from = start == std::string::npos ? 0 : start + 1;
     return text.substr(from, std::min<std::size_t>(text.find('\n', from) - from, 400));
   };
-  return fmt::format("byte {} of {} / {}:\n  uninterrupted: {}\n  restored:      {}", at, a.size(), b.size(), line_of(a),
-                     line_of(b));
+  return fmt::format("byte {} of {} / {}:\n  uninterrupted: {}\n  restored:      {}", at, a.size(), b.size(),
+                     line_of(a), line_of(b));
 }
 
 void expect_same(const Outputs& expected, const Outputs& actual, const std::string& where) {
-  EXPECT_TRUE(expected.incidents == actual.incidents) << where << " incidents " << first_difference(expected.incidents, actual.incidents);
-  EXPECT_TRUE(expected.commands == actual.commands) << where << " commands " << first_difference(expected.commands, actual.commands);
+  EXPECT_TRUE(expected.incidents == actual.incidents)
+      << where << " incidents " << first_difference(expected.incidents, actual.incidents);
+  EXPECT_TRUE(expected.commands == actual.commands)
+      << where << " commands " << first_difference(expected.commands, actual.commands);
   EXPECT_TRUE(expected.report == actual.report) << where << " report " << first_difference(expected.report, actual.report);
   // The whole state, not only what the outputs show.
   EXPECT_TRUE(expected.state == actual.state) << where << " final snapshot differs (" << expected.state.size() << " / "
@@ -181,8 +183,8 @@ class Recorder {
     // After the end: a duplicate, a late event, a clock beyond the end, and the end again.
     run(Op{Op::Kind::kLine, lines[lines.size() / 2], 0});
     run(Op{Op::Kind::kLine,
-           fmt::format(R"({{"id":"late-1","type":"rating.submitted","ts":{},"order_id":"{}","score":1}})", end_ - kHourMs,
-                       first_order_),
+           fmt::format(R"({{"id":"late-1","type":"rating.submitted","ts":{},"order_id":"{}","score":1}})",
+                       end_ - kHourMs, first_order_),
            0});
     run(Op{Op::Kind::kLine, fmt::format(R"({{"id":"tick-after","type":"clock.tick","ts":{}}})", now_ + kHourMs), 0});
     run(Op{Op::Kind::kFinish, {}, now_ + 2 * kHourMs});
@@ -411,7 +413,8 @@ struct SplitRun {
 
 // One engine through the whole script, a snapshot taken (and kept) before each split point.
 SplitRun run_with_snapshots(const Script& script, const std::vector<std::size_t>& points,
-                            std::map<std::size_t, ReplayStats>& stats_at, std::map<std::size_t, std::size_t>& config_at) {
+                            std::map<std::size_t, ReplayStats>& stats_at,
+                            std::map<std::size_t, std::size_t>& config_at) {
   SplitRun run;
   Engine engine{script.configs.front()};
   Player player(engine);
@@ -514,7 +517,8 @@ TEST(EngineSnapshot, BufferedEventsAndTiedDeadlinesCutAtEveryPoint) {
   line(created("e2", "O2", t - 5000));  // behind the newest: the out-of-order lane
   line(created("e5", "O5", t));         // equal time: the id decides
   line(created("e4", "O4", t + 2000));
-  line(fmt::format(R"({{"id":"p5","type":"payment.succeeded","ts":{},"order_id":"O5","amount":5000,"txn_id":"T5"}})", t + 1000));
+  line(fmt::format(R"({{"id":"p5","type":"payment.succeeded","ts":{},"order_id":"O5","amount":5000,"txn_id":"T5"}})",
+                   t + 1000));
   line("{\"id\":");  // does not parse: a staged event that is never ingested
   line(created("e6", "O6", t + 2000));
   line(created("e0", "O0", t - 1000));
@@ -535,7 +539,9 @@ TEST(EngineSnapshot, BufferedEventsAndTiedDeadlinesCutAtEveryPoint) {
   Player player(engine);
   for (const Op& op : script.ops) player.play(script, op);
   std::size_t timeouts = 0;
-  for (const Incident& incident : engine.incidents().all()) timeouts += incident.type == IncidentType::kPaymentTimeout ? 1 : 0;
+  for (const Incident& incident : engine.incidents().all()) {
+    if (incident.type == IncidentType::kPaymentTimeout) ++timeouts;
+  }
   EXPECT_GE(timeouts, 5u);  // O0 O2 O3 O4 O6 O7, and O1 before its late payment
   EXPECT_EQ(player.stats().bad_lines, 1u);
   EXPECT_EQ(player.stats().duplicates, 1u);
