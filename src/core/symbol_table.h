@@ -37,6 +37,14 @@ class SymbolTable {
   }
 
   const std::deque<Record>& records() const { return records_; }
+  // The symbol of each record, in record (creation) order: with records(), all a table holds.
+  std::vector<Symbol> symbols() const {
+    std::vector<Symbol> out(records_.size(), kNoSymbol);
+    for (const Slot& slot : slots_) {
+      if (slot.symbol != kNoSymbol) out[slot.record] = slot.symbol;
+    }
+    return out;
+  }
   std::size_t memory_bytes() const { return slots_.capacity() * sizeof(Slot) + records_.size() * sizeof(Record); }
 
  private:

@@ -141,6 +141,7 @@ const OrderExtras* EngineCore::find_extras(std::uint32_t o) const {
 ItemRange ItemPool::add(const std::vector<Item>& items) {
   if (items.empty()) return {};
   if (used_ + items.size() > kChunkItems) {
+    if (!chunks_.empty()) filled_.push_back(static_cast<std::uint16_t>(used_));
     chunks_.push_back(std::make_unique<OrderItem[]>(kChunkItems));
     used_ = 0;
   }

@@ -143,7 +143,21 @@ class Engine {
   // An estimate from capacities and per-entry costs (allocator overheads excluded).
   EngineMemory memory_usage() const;
 
+  // Snapshots (docs/snapshots.md). The whole state a continued run depends on, as bytes: the
+  // configuration and every playbook version an open incident still runs, the interned ids
+  // (same numbering), per-order/user/rider/master-data state, the reorder buffer, dedupe
+  // memory, the timer wheel (same firing order, ties included), incidents, playbook runs,
+  // commands, escalations, the people desk, the notification limits, counters. A restored
+  // engine fed the rest of the input gives the same output, byte for byte, as this one; its
+  // snapshot() is these same bytes. Format: a 32-byte header (magic "OGSNAPSH", version,
+  // payload length, a 64-bit hash of the payload), then the payload.
+  std::string snapshot() const;
+  // An engine from snapshot() bytes. The error says what is wrong: not a snapshot, another
+  // format version, truncated, or corrupt (checksum, or a value that cannot be).
+  static tl::expected<std::unique_ptr<Engine>, std::string> restore(std::string_view bytes);
+
  private:
+  explicit Engine(std::unique_ptr<EngineCore> core);
   std::unique_ptr<EngineCore> core_;
 };
 

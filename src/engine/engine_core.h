@@ -18,6 +18,7 @@
 
 #include "core/id_set.h"
 #include "core/interner.h"
+#include "core/serial.h"
 #include "core/symbol_table.h"
 #include "engine/engine.h"
 #include "engine/incident_log.h"
@@ -44,6 +45,7 @@ class IdArena {
   EventRef add(std::string_view id) {
     if (id.size() > kBlockBytes - used_ || blocks_.empty()) {
       if (blocks_.size() >= (std::size_t{1} << (32 - kBlockBits))) throw std::length_error("evidence ids: 4 GiB");
+      if (!blocks_.empty()) filled_.push_back(static_cast<std::uint32_t>(used_));
       blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockBytes));
       used_ = 0;
     }
@@ -67,12 +69,18 @@ class IdArena {
   }
   std::size_t memory_bytes() const { return blocks_.size() * kBlockBytes; }
 
+  // Snapshots (engine/snapshot.cc): the bytes in use, block by block, so refs stay valid.
+  void save(serial::Writer& w) const;
+  void load(serial::Reader& r);
+  bool holds(EventRef ref) const;  // the ref points at bytes in use (or is none)
+
  private:
   static constexpr std::size_t kBlockBits = 20;
   static constexpr std::size_t kBlockBytes = std::size_t{1} << kBlockBits;
   char* at(EventRef ref) { return blocks_[ref.offset >> kBlockBits].get() + (ref.offset & (kBlockBytes - 1)); }
 
   std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<std::uint32_t> filled_;  // bytes used in each block but the last
   std::size_t used_ = 0;
 };
 
@@ -102,8 +110,14 @@ class ItemPool {
   }
   std::size_t memory_bytes() const { return chunks_.size() * kChunkItems * sizeof(OrderItem); }
 
+  // Snapshots (engine/snapshot.cc): the lines in use, chunk by chunk, so ranges stay valid.
+  void save(serial::Writer& w) const;
+  void load(serial::Reader& r);
+  bool holds(ItemRange range) const;
+
  private:
   std::vector<std::unique_ptr<OrderItem[]>> chunks_;
+  std::vector<std::uint16_t> filled_;  // lines used in each chunk but the last
   std::size_t used_ = kChunkItems;
 };
 
@@ -322,6 +336,11 @@ class EngineCore {
     return order_by_symbol_[order_id] - 1;
   }
   const std::vector<OrderState>& orders_view() const { return orders_; }
+
+  // Snapshots (engine/snapshot.cc): save() writes everything; load() reads it into a new core
+  // and checks every cross-reference (serial::Error when one does not hold).
+  void save(serial::Writer& w) const;
+  static std::unique_ptr<EngineCore> load(serial::Reader& r);
 
   Interner interner;
   std::vector<Command> commands;

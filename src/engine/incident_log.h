@@ -12,6 +12,11 @@
 
 namespace og {
 
+namespace serial {
+class Writer;
+class Reader;
+}  // namespace serial
+
 struct IncidentKey {
   IncidentType type;
   Symbol subject;
@@ -42,6 +47,11 @@ class IncidentLog {
   const Incident& at(std::uint32_t index) const { return incidents_[index]; }
   const std::vector<Incident>& all() const { return incidents_; }
   std::size_t open_count() const { return open_.size(); }
+
+  // Snapshots (engine/snapshot.cc): the incidents and the open index; the id index is rebuilt
+  // from the ids. load() replaces the log and checks both indexes (serial::Error).
+  void save(serial::Writer& w) const;
+  void load(serial::Reader& r);
 
  private:
   struct KeyHash {

@@ -6,6 +6,8 @@
 #include <limits>
 #include <vector>
 
+#include "core/serial.h"
+
 // Layout. Six levels of 64 slots; a level-L slot spans 64^L ms, so the levels together reach
 // 2^36 ms (~795 days) past the cursor. A timer sits at the level of the highest 6-bit digit in
 // which its deadline differs from the cursor, so every timer at level L >= 1 shares the digits
@@ -344,6 +346,165 @@ void TimerWheel::cancel(TimerId id) {
 }
 
 bool TimerWheel::is_live(TimerId id) const { return impl_->current(id); }
+
+// ---- snapshots
+
+namespace {
+
+// kNil as 0, index i as i + 1: one byte for the empty lists that dominate.
+void put_link(serial::Writer& w, std::uint32_t link) { w.varint(link == kNil ? 0 : std::uint64_t{link} + 1); }
+std::uint32_t get_link(serial::Reader& r, std::size_t node_count) {
+  const std::uint64_t value = r.varint();
+  if (value == 0) return kNil;
+  r.check(value - 1 < node_count, "a timer link past the last node");
+  return static_cast<std::uint32_t>(value - 1);
+}
+
+}  // namespace
+
+void TimerWheel::save(serial::Writer& w) const {
+  const Impl& m = *impl_;
+  w.varint(m.nodes.size());
+  for (const Impl::Node& node : m.nodes) {
+    w.varint(node.where);
+    w.varint(node.generation);
+    if (node.where != kFree) {
+      w.signed_varint(node.deadline);
+      w.varint(node.payload);
+      w.varint(node.seq);
+      put_link(w, node.prev);
+    }
+    put_link(w, node.next);
+  }
+  put_link(w, m.free_head);
+  for (const std::uint32_t head : m.heads) put_link(w, head);
+  for (const std::uint64_t bits : m.occupied) w.varint(bits);
+  const auto put_due = [&w](const Impl::Due& due) {
+    w.signed_varint(due.deadline);
+    w.varint(due.seq);
+    w.varint(due.index);
+    w.varint(due.generation);
+  };
+  w.varint(m.batch.size() - m.batch_next);  // what is left of the batch: the fired part is gone
+  for (std::size_t i = m.batch_next; i < m.batch.size(); ++i) put_due(m.batch[i]);
+  w.varint(m.late_heap.size());
+  for (const Impl::Due& due : m.late_heap) put_due(due);
+  w.signed_varint(m.now);
+  w.signed_varint(m.cursor);
+  w.varint(m.next_seq);
+  w.varint(m.live);
+  w.signed_varint(m.overflow_min);
+  w.varint(m.overflow_min_known ? 1 : 0);
+}
+
+void TimerWheel::load(serial::Reader& r) {
+  auto fresh = std::make_unique<Impl>(0);
+  Impl& m = *fresh;
+  const std::size_t count = r.count();
+  r.check(count < kNil, "too many timers");
+  m.nodes.resize(count);
+  for (Impl::Node& node : m.nodes) {
+    const std::uint64_t where = r.varint();
+    r.check(where <= kFree, "a timer in no known place");
+    node.where = static_cast<std::uint16_t>(where);
+    const std::uint64_t generation = r.varint();
+    r.check(generation != 0 && generation <= UINT32_MAX, "a timer generation out of range");
+    node.generation = static_cast<std::uint32_t>(generation);
+    if (node.where != kFree) {
+      node.deadline = r.signed_varint();
+      node.payload = r.varint();
+      node.seq = r.varint();
+      node.prev = get_link(r, count);
+    }
+    node.next = get_link(r, count);
+  }
+  m.free_head = get_link(r, count);
+  for (std::uint32_t& head : m.heads) head = get_link(r, count);
+  for (std::uint64_t& bits : m.occupied) bits = r.varint();
+  const auto get_due = [&r, count]() {
+    Impl::Due due{};
+    due.deadline = r.signed_varint();
+    due.seq = r.varint();
+    const std::uint64_t index = r.varint();
+    r.check(index < count, "a due timer past the last node");
+    due.index = static_cast<std::uint32_t>(index);
+    const std::uint64_t generation = r.varint();
+    r.check(generation <= UINT32_MAX, "a timer generation out of range");
+    due.generation = static_cast<std::uint32_t>(generation);
+    return due;
+  };
+  m.batch.resize(r.count());
+  for (Impl::Due& due : m.batch) due = get_due();
+  m.late_heap.resize(r.count());
+  for (Impl::Due& due : m.late_heap) due = get_due();
+  m.now = r.signed_varint();
+  m.cursor = r.signed_varint();
+  m.next_seq = r.varint();
+  m.live = r.varint();
+  m.overflow_min = r.signed_varint();
+  const std::uint64_t known = r.varint();
+  r.check(known <= 1, "a flag that is neither 0 nor 1");
+  m.overflow_min_known = known == 1;
+
+  // The structure: every node is in exactly one place, and each place agrees with it.
+  std::vector<std::uint8_t> seen(count, 0);
+  std::size_t live = 0;
+  std::uint64_t max_seq = 0;
+  std::int64_t overflow_min = std::numeric_limits<std::int64_t>::max();
+  for (std::uint16_t list = 0; list <= kInOverflow; ++list) {
+    std::uint32_t previous = kNil;
+    for (std::uint32_t index = m.heads[list]; index != kNil; index = m.nodes[index].next) {
+      const Impl::Node& node = m.nodes[index];
+      r.check(seen[index] == 0 && node.where == list && node.prev == previous, "a broken timer list");
+      seen[index] = 1;
+      previous = index;
+      ++live;
+      max_seq = std::max(max_seq, node.seq);
+      r.check(node.deadline >= m.cursor, "a waiting timer behind the wheel's cursor");
+      const std::uint64_t differing = pattern(node.deadline) ^ pattern(m.cursor);
+      if (list == kInOverflow) {
+        r.check((differing >> kWheelBits) != 0, "a timer in the overflow that belongs in the wheel");
+        overflow_min = std::min(overflow_min, node.deadline);
+      } else {
+        const int level = differing == 0 ? 0 : (static_cast<int>(std::bit_width(differing)) - 1) / kSlotBits;
+        const auto slot = static_cast<unsigned>((pattern(node.deadline) >> (level * kSlotBits)) & kSlotMask);
+        r.check((differing >> kWheelBits) == 0 && list == level * kSlotsPerLevel + slot, "a timer in the wrong slot");
+      }
+    }
+    if (list < kWheelSlots) {
+      const bool occupied = (m.occupied[list / kSlotsPerLevel] >> (list % kSlotsPerLevel)) & 1u;
+      r.check(occupied == (m.heads[list] != kNil), "a timer slot bitmap that disagrees with its list");
+    }
+  }
+  r.check(!m.overflow_min_known || m.heads[kInOverflow] == kNil || m.overflow_min == overflow_min,
+          "a wrong earliest overflow deadline");
+  for (std::uint32_t index = m.free_head; index != kNil; index = m.nodes[index].next) {
+    r.check(seen[index] == 0 && m.nodes[index].where == kFree, "a broken free list");
+    seen[index] = 1;
+  }
+  const auto check_due = [&](const Impl::Due& due, std::uint16_t where) {
+    const Impl::Node& node = m.nodes[due.index];
+    if (node.generation != due.generation) return;  // cancelled: skipped when it comes up
+    r.check(seen[due.index] == 0 && node.where == where && node.deadline == due.deadline && node.seq == due.seq,
+            "a due timer that disagrees with its node");
+    seen[due.index] = 1;
+    ++live;
+    max_seq = std::max(max_seq, node.seq);
+  };
+  for (const Impl::Due& due : m.batch) check_due(due, kInBatch);
+  for (const Impl::Due& due : m.late_heap) check_due(due, kInLateHeap);
+  r.check(std::is_heap(m.late_heap.begin(), m.late_heap.end(), Impl::later), "a late-timer heap out of order");
+  for (std::size_t index = 0; index < count; ++index) r.check(seen[index] != 0, "a timer in no list");
+  r.check(live == m.live, "a live-timer count that disagrees with the lists");
+  r.check(max_seq < m.next_seq, "a timer sequence number from the future");
+  impl_ = std::move(fresh);
+}
+
+void TimerWheel::for_each_live(const std::function<void(std::int64_t, std::uint64_t)>& visit) const {
+  for (const Impl::Node& node : impl_->nodes) {
+    if (node.where != kFree) visit(node.deadline, node.payload);
+  }
+}
 
 void TimerWheel::expire_before(std::int64_t until_ms, const Fire& fire) {
   impl_->expire_before(until_ms, fire);

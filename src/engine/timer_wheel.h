@@ -20,6 +20,11 @@
 
 namespace og {
 
+namespace serial {
+class Writer;
+class Reader;
+}  // namespace serial
+
 struct TimerId {
   std::uint32_t index = 0;
   std::uint32_t generation = 0;  // 0 never names a live timer
@@ -47,6 +52,15 @@ class TimerWheel {
   std::int64_t now_ms() const;
   std::size_t size() const;  // live timers
   std::size_t memory_bytes() const;  // what the wheel holds, for memory accounting
+
+  // Snapshots (docs/snapshots.md): the whole wheel, node by node, so that a loaded wheel fires
+  // the same timers in the same order (ties included) and hands out the same ids. load()
+  // replaces the wheel's contents and checks the structure (lists, bitmaps, placement, the
+  // heap), throwing serial::Error when it does not hold. Not during expire_before().
+  void save(serial::Writer& w) const;
+  void load(serial::Reader& r);
+  // Every live timer's (deadline, payload), in no particular order.
+  void for_each_live(const std::function<void(std::int64_t deadline_ms, std::uint64_t payload)>& visit) const;
 
  private:
   struct Impl;

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "core/serial.h"
+
 namespace og {
 
 std::string render_template(std::string_view text, const std::vector<std::pair<std::string_view, std::string>>& values) {
@@ -63,6 +67,34 @@ std::size_t NotifyLimiter::memory_bytes() const {
   std::size_t bytes = contents_.size() * 32;
   for (const auto& [recipient, times] : sent_) bytes += 64 + times.size() * sizeof(TimeMs);
   return bytes;
+}
+
+void NotifyLimiter::save(serial::Writer& w) const {
+  std::vector<std::uint64_t> recipients;
+  recipients.reserve(sent_.size());
+  for (const auto& entry : sent_) recipients.push_back(entry.first);
+  std::sort(recipients.begin(), recipients.end());
+  w.varint(recipients.size());
+  for (const std::uint64_t recipient : recipients) w(recipient, sent_.at(recipient));
+  std::vector<std::uint64_t> contents(contents_.begin(), contents_.end());
+  std::sort(contents.begin(), contents.end());
+  w(contents);
+}
+
+void NotifyLimiter::load(serial::Reader& r) {
+  sent_.clear();
+  contents_.clear();
+  const std::size_t recipients = r.count();
+  for (std::size_t i = 0; i < recipients; ++i) {
+    std::uint64_t recipient = 0;
+    r(recipient);
+    r.check(!sent_.contains(recipient), "a notification recipient twice");
+    r(sent_[recipient]);
+  }
+  std::vector<std::uint64_t> contents;
+  r(contents);
+  contents_.insert(contents.begin(), contents.end());
+  r.check(contents_.size() == contents.size(), "a notification content twice");
 }
 
 }  // namespace og

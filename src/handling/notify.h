@@ -16,6 +16,11 @@
 
 namespace og {
 
+namespace serial {
+class Writer;
+class Reader;
+}  // namespace serial
+
 // Replaces every {name} in `text` by its value; unknown names stay as they are.
 std::string render_template(std::string_view text, const std::vector<std::pair<std::string_view, std::string>>& values);
 
@@ -31,6 +36,9 @@ class NotifyLimiter {
   // (template, channel, the order and the rendered text). Counts it when it may go out.
   NotifyVerdict admit(std::uint64_t recipient, std::uint64_t content, TimeMs at, std::int64_t max_per_hour);
   std::size_t memory_bytes() const;
+  // Snapshots (docs/snapshots.md): what was sent, in key order; load() replaces it.
+  void save(serial::Writer& w) const;
+  void load(serial::Reader& r);
 
  private:
   std::unordered_map<std::uint64_t, std::deque<TimeMs>> sent_;  // per recipient, within the hour

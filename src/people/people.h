@@ -23,6 +23,11 @@
 #include "core/time.h"
 #include "rules/incident_type.h"
 
+namespace og::serial {
+class Writer;
+class Reader;
+}  // namespace og::serial
+
 namespace og::people {
 
 // ---- skills -----------------------------------------------------------------------------
@@ -252,6 +257,11 @@ class PeopleDesk {
   const std::vector<Action>& log() const { return log_; }
   // Hands the log so far to its consumer (the audit chain) and empties it; seq continues.
   std::vector<Action> take_log();
+
+  // Snapshots (docs/snapshots.md): everything the desk holds, limits included. load()
+  // replaces it and checks that every id the desk cross-references is there (serial::Error).
+  void save(serial::Writer& w) const;
+  void load(serial::Reader& r);
 
  private:
   struct AgentState {
