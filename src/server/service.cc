@@ -104,7 +104,6 @@ store::Result<void> Service::recover() {
   if (auto snapshot = store_->latest_snapshot(); !snapshot) {
     return tl::unexpected(snapshot.error());
   } else if (*snapshot) {
-#ifdef OG_ENGINE_SNAPSHOT
     auto restored = Engine::restore((*snapshot)->second);
     if (restored) {
       engine_ = std::move(*restored);
@@ -118,7 +117,6 @@ store::Result<void> Service::recover() {
         if (!incident.is_closed()) watched_.emplace(incident.index, fingerprint(incident));
       }
     }
-#endif
     // An unreadable snapshot is not fatal: the whole journal gives the same state.
   }
   std::uint64_t replayed = 0;
@@ -388,6 +386,8 @@ void Service::run_once() {
       ++live_.store_errors;
       store_error = "the store could not write (" + written.error() + "); nothing of this request was stored: send it again";
     }
+    std::lock_guard lock(mutex_);
+    stats_ = live_;  // what an answer's reader may look at next
   }
 
   // 3. Applied in journal order; every job answered.
@@ -539,9 +539,6 @@ void Service::collect_changes(std::vector<Change>& changes, std::vector<store::O
 }
 
 void Service::maybe_snapshot() {
-#ifndef OG_ENGINE_SNAPSHOT
-  return;
-#else
   if (options_.snapshot_every_records == 0 || records_since_snapshot_ < options_.snapshot_every_records) return;
   // The derived rows of everything up to here go first, so the snapshot never runs ahead of them.
   if (has_derived() && !commit({})) return;
@@ -550,7 +547,6 @@ void Service::maybe_snapshot() {
     records_since_snapshot_ = 0;
     ++live_.snapshots;
   }
-#endif
 }
 
 }  // namespace og::server

@@ -31,11 +31,11 @@ class ServiceTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<Service> open(std::string rules = {}) {
+  std::unique_ptr<Service> open(std::string rules = {}, std::uint64_t snapshot_every = 0) {
     ServiceOptions options;
     options.data_dir = dir_.string();
     options.rules_toml = std::move(rules);
-    options.snapshot_every_records = 0;
+    options.snapshot_every_records = snapshot_every;
     auto service = Service::open(options, clock_);
     EXPECT_TRUE(service) << service.error();
     return service ? std::move(*service) : nullptr;
@@ -125,19 +125,24 @@ TEST_F(ServiceTest, ARestartGivesTheStateOfOneUninterruptedRun) {
   if (!batch.empty()) batches.push_back(batch);
   for (const std::string& body : batches) runner.feed_buffer(body);
 
-  // The service, restarted (without a snapshot) after every third batch.
-  auto service = open();
-  for (std::size_t i = 0; i < batches.size(); ++i) {
-    const IngestResult result = ingest(*service, batches[i]);
-    ASSERT_TRUE(result.store_error.empty());
-    if (i % 3 == 2) {
-      service.reset();
-      service = open();
+  // The service, restarted after every third batch: from the journal alone, and from a
+  // snapshot every second record plus the journal's tail.
+  for (const std::uint64_t snapshot_every : {std::uint64_t{0}, std::uint64_t{2}}) {
+    std::filesystem::remove_all(dir_);
+    auto service = open({}, snapshot_every);
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      const IngestResult result = ingest(*service, batches[i]);
+      ASSERT_TRUE(result.store_error.empty());
+      if (i % 3 == 2) {
+        service.reset();
+        service = open({}, snapshot_every);
+        EXPECT_EQ(service->stats().recovered_from_snapshot > 0, snapshot_every > 0);
+      }
     }
+    EXPECT_EQ(incidents(*service), incidents_ndjson(reference, reference.interner()));
+    EXPECT_EQ(commands(*service), commands_ndjson(reference));
+    EXPECT_FALSE(commands(*service).empty());
   }
-  EXPECT_EQ(incidents(*service), incidents_ndjson(reference, reference.interner()));
-  EXPECT_EQ(commands(*service), commands_ndjson(reference));
-  EXPECT_FALSE(commands(*service).empty());
 }
 
 TEST_F(ServiceTest, RulesChangeLiveWithoutLosingOpenTimers) {
