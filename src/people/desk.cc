@@ -510,6 +510,10 @@ void PeopleDesk::unassign(Case& case_record) {
 void PeopleDesk::close(Case& case_record, CaseStatus status, std::string_view agent_id, std::string_view code,
                        std::string_view note, TimeMs at, bool handled) {
   if (handled) mark_handled(case_record, at);
+  // A closed case has no deadline left to miss and waits for no supervisor, handled or not.
+  deadlines_.erase({case_record.sla_deadline_ms, case_record.escalated.incident_id});
+  case_record.awaiting_supervisor = false;
+  awaiting_supervisor_.erase(case_record.escalated.incident_id);
   unassign(case_record);
   waiting_.erase(case_record.escalated.incident_id);
   case_record.status = status;

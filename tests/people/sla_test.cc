@@ -166,3 +166,24 @@ TEST(Sla, ASupervisorGoingOffDutyPassesOverdueCasesToAnother) {
 
 }  // namespace
 }  // namespace og::people
+
+namespace og::people::testing {
+namespace {
+
+// A case that leaves the desk without a person (its incident cleared itself) has no
+// deadline left: it must not come back to a supervisor, nor unbalance the open count.
+TEST(SlaWithdrawn, AWithdrawnCaseMissesNoDeadlineAndStaysClosed) {
+  PeopleDesk desk(Limits{.max_open_cases = 1});
+  OG_OK(desk.add_agent(make_agent("SUP", {}, 5, true, true), kT0));
+  OG_OK(desk.escalate(payment_case("inc-1"), kT0));
+  OG_OK(desk.withdraw("inc-1", "cleared", kT0 + kMinuteMs));
+  OG_OK(desk.advance(kT0 + kHourMs));
+  EXPECT_TRUE(actions_of(desk, ActionKind::kSlaBreached).empty());
+  EXPECT_EQ(desk.find_case("inc-1")->status, CaseStatus::kResolved);
+  EXPECT_EQ(assignee_of(desk, "inc-1"), "");
+  // The desk's one open slot is free again.
+  OG_OK(desk.escalate(payment_case("inc-2"), kT0 + kHourMs));
+}
+
+}  // namespace
+}  // namespace og::people::testing
