@@ -212,6 +212,17 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     assert.match(agent.url(), /severity=high/);
     await shot(agent, '03-board-filtered');
     await agent.getByTestId('filter-severity').selectOption('');
+    // Still being worked: open, handling, escalated or assigned.
+    await agent.getByTestId('filter-status').selectOption('active');
+    await agent.waitForFunction(
+      () => {
+        const trs = [...document.querySelectorAll('[data-testid=board-row]')];
+        return trs.length > 0 && trs.every((tr) => ['open', 'handling', 'escalated', 'assigned'].includes(tr.getAttribute('data-status')));
+      },
+      null,
+      { polling: 250 },
+    );
+    await agent.getByTestId('filter-status').selectOption('');
     await agent.getByTestId('filter-type').selectOption('STATE_INCONSISTENT');
     await agent.waitForFunction(
       () => {

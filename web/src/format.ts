@@ -66,9 +66,10 @@ export function isActive(incident: Pick<Incident, 'status'>): boolean {
 }
 
 // The deadline of the incident's next handling action: a case with people counts from its
-// escalation, anything else from its detection. Null once closed.
+// escalation, an open incident from its detection. Null once closed, and while a playbook
+// handles it (its first command was the first handling action).
 export function slaDeadline(incident: Incident, caseDeadline?: string): number | null {
-  if (!isActive(incident)) return null;
+  if (!isActive(incident) || incident.status === 'handling') return null;
   if (caseDeadline) return Date.parse(caseDeadline);
   const window = SLA_WINDOW_MS[incident.severity] ?? SLA_WINDOW_MS.low;
   const from = incident.escalated_at ?? incident.detected_at;

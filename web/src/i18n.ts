@@ -41,6 +41,7 @@ const messages = {
   'board.filter.zone': ['区域', 'Zone'],
   'board.filter.community': ['社区', 'Community'],
   'board.filter.all': ['全部', 'All'],
+  'board.filter.active': ['未关闭（全部处理中）', 'Active (all still open)'],
   'board.filter.clear': ['清除筛选', 'Clear filters'],
   'board.showing': ['显示 {shown} 条，共 {total} 条', 'Showing {shown} of {total}'],
   'board.empty': ['暂无符合条件的异常', 'No incident matches'],

@@ -51,6 +51,7 @@ describe('formats', () => {
     expect(slaDeadline(incident({ severity: 'high' }))).toBe(Date.parse('2026-11-21T02:01:00.000Z'));
     expect(slaDeadline(incident({ severity: 'low', escalated_at: '2026-11-21T03:00:00.000Z', status: 'escalated' }))).toBe(Date.parse('2026-11-21T03:30:00.000Z'));
     expect(slaDeadline(incident({ status: 'resolved' }))).toBeNull();
+    expect(slaDeadline(incident({ status: 'handling' }))).toBeNull();
     expect(slaDeadline(incident({ status: 'assigned' }), '2026-11-21T04:00:00.000Z')).toBe(Date.parse('2026-11-21T04:00:00.000Z'));
   });
 });

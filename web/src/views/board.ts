@@ -13,6 +13,9 @@ import { errorBox, refreshSla, severityChip, slaCell, statusChip, subjectText, t
 const FILTERS = ['type', 'severity', 'status', 'zone', 'community'] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
 const PAGE = 500;
+// A status filter of the board's own: every status still being worked (the API takes one at a time).
+const ACTIVE_FILTER = 'active';
+const ACTIVE_STATUSES = ['open', 'handling', 'escalated', 'assigned'];
 const SHOWN = 200;
 
 // The board's address with its filters, for the ways back to it (the incident page, the menu).
@@ -29,7 +32,7 @@ function readFilters(): Filters {
 function matches(filters: Filters, incident: Incident): boolean {
   if (filters.type && incident.type !== filters.type) return false;
   if (filters.severity && incident.severity !== filters.severity) return false;
-  if (filters.status && incident.status !== filters.status) return false;
+  if (filters.status === ACTIVE_FILTER ? !isActive(incident) : filters.status && incident.status !== filters.status) return false;
   if (filters.zone && incident.zone !== filters.zone) return false;
   if (filters.community && incident.community !== filters.community) return false;
   return true;
@@ -63,7 +66,7 @@ export function boardView(root: HTMLElement): () => void {
     ),
     status: select(
       { name: 'status', 'data-testid': 'filter-status' },
-      [['', t('board.filter.all')], ...knownNames('status').map((s): [string, string] => [s, nameOf('status', s)])],
+      [['', t('board.filter.all')], [ACTIVE_FILTER, t('board.filter.active')], ...knownNames('status').map((s): [string, string] => [s, nameOf('status', s)])],
       filters.status,
     ),
     zone: h('input', { name: 'zone', list: 'zones', 'data-testid': 'filter-zone', autocomplete: 'off', size: 10 }),
@@ -256,8 +259,10 @@ export function boardView(root: HTMLElement): () => void {
   async function load() {
     const mine = ++generation;
     try {
-      const page = await get<IncidentPage>(`/v1/incidents${query({ ...filters, limit: PAGE })}`);
+      const statuses = filters.status === ACTIVE_FILTER ? ACTIVE_STATUSES : [filters.status];
+      const pages = await Promise.all(statuses.map((status) => get<IncidentPage>(`/v1/incidents${query({ ...filters, status, limit: PAGE })}`)));
       if (mine !== generation) return;
+      const page = { items: pages.flatMap((one) => one.items).sort(byPriority).slice(0, PAGE), total: pages.reduce((sum, one) => sum + one.total, 0) };
       incidents.clear();
       for (const incident of page.items) {
         incidents.set(incident.id, incident);

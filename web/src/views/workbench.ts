@@ -10,6 +10,11 @@ import { can, session } from '../session';
 import type { Agent, QueueEntry } from '../types';
 import { errorBox, errorText, refreshSla, section, severityChip, slaCell, statusChip, subjectText, typeLabel } from './common';
 
+function wide(card: HTMLElement): HTMLElement {
+  card.classList.add('wide');
+  return card;
+}
+
 export function workbenchView(root: HTMLElement): () => void {
   const me = session()!;
   const page = h('div', { class: 'page workbench-page', 'data-testid': 'workbench' }, h('h1', {}, t('wb.title')));
@@ -88,19 +93,19 @@ export function workbenchView(root: HTMLElement): () => void {
           h('td', {}, incident ? slaCell(incident) : ''));
       });
       cards.push(
-        section(
+        wide(section(
           t('wb.queue'),
           queue.length
             ? h('div', { class: 'table-wrap' }, h('table', { class: 'board' },
                 h('thead', {}, h('tr', {}, ...(['col.effective', 'col.severity', 'col.type', 'col.subject', 'col.status', 'col.sla'] as const).map((key) => h('th', { scope: 'col' }, t(key))))),
                 h('tbody', {}, rows)))
             : h('p', { class: 'muted', 'data-testid': 'queue-empty' }, t('wb.queue.empty')),
-        ),
+        )),
       );
     }
     if (can(me.role, 'supervise') && agents.length) {
       cards.push(
-        section(
+        wide(section(
           t('wb.team'),
           h('div', { class: 'table-wrap' }, h('table', { class: 'plain' },
             h('tbody', {}, agents.map((agent) =>
@@ -110,7 +115,7 @@ export function workbenchView(root: HTMLElement): () => void {
                 h('td', {}, t('wb.capacity', { used: agent.capacity - agent.free_capacity, capacity: agent.capacity })),
                 h('td', {}, h('span', { class: `chip duty ${agent.on_duty ? 'on' : 'off'}` }, agent.on_duty ? t('wb.on_duty') : t('wb.off_duty'))),
                 h('td', {}, dutyButton(agent))))))),
-        ),
+        )),
       );
     }
     clear(body, cards);
