@@ -155,9 +155,15 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
       // Playwright starts chromium with a fresh temporary --user-data-dir of its own.
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    // The desk: one agent with every skill, no supervisor on duty (a missed SLA stays with the agent).
-    const joined = await api('POST', '/v1/agents', tokens.supervisor, { agent_id: 'A1', name: '王芳', skills: ['risk', 'delivery', 'payment', 'inventory', 'aftersale'], capacity: 50, on_duty: true });
-    assert.equal(joined.status, 200, JSON.stringify(joined.json));
+    // The desk: A1 takes the risk cases (STATE_INCONSISTENT among them), A2 everything else,
+    // both with room to spare; no supervisor on duty, so a missed SLA stays with its agent.
+    for (const agentBody of [
+      { agent_id: 'A1', name: '王芳', skills: ['risk'], capacity: 30, on_duty: true },
+      { agent_id: 'A2', name: '李强', skills: ['payment', 'inventory', 'delivery', 'aftersale'], capacity: 100, on_duty: true },
+    ]) {
+      const joined = await api('POST', '/v1/agents', tokens.supervisor, agentBody);
+      assert.equal(joined.status, 200, JSON.stringify(joined.json));
+    }
   });
 
   after(async () => {
