@@ -101,9 +101,11 @@ async function newPage(name, { viewport = SMALL, timezoneId = 'Asia/Shanghai', l
   return page;
 }
 
-async function signIn(page, token, agentId = '') {
+async function signIn(page, token, agentId = '', screenshot = '') {
   await page.goto(base + '/');
   await page.waitForURL(/\/login/);
+  await page.getByTestId('login-token').waitFor();
+  if (screenshot) await shot(page, screenshot);
   await page.getByTestId('login-token').fill(token);
   if (agentId) await page.getByTestId('login-agent').fill(agentId);
   await page.getByRole('button', { name: '登录' }).click();
@@ -180,8 +182,7 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     viewer = await newPage('viewer', { timezoneId: 'Europe/London' });
     await signIn(viewer, tokens.viewer);
     agent = await newPage('agent');
-    await shot(agent, '01-login');
-    await signIn(agent, tokens.agent, 'A1');
+    await signIn(agent, tokens.agent, 'A1', '01-login');
     assert.equal(await rows(agent).count(), 0);
     // No reload from here on: what arrives, arrives over the stream.
     await agent.evaluate(() => (window.__sameDocument = true));
@@ -335,6 +336,18 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     await admin.locator('[data-nav="/audit"]').click();
     await admin.getByTestId('audit-unavailable').or(admin.getByTestId('audit-verify')).waitFor();
     await shot(admin, '09-audit');
+    // The page as it will be once the service has the chain (answers stood in for here).
+    const chain = { records: 1234, last_hash: 'b2:9f86d081884c7d659a2feaa0c55ad015', last_checkpoint: '2026-11-21T02:00:00.000Z', verified: null };
+    await admin.route('**/v1/audit', (route) => route.fulfill({ json: chain }));
+    await admin.route('**/v1/audit/verify', (route) => route.fulfill({ json: { ...chain, verified: true } }));
+    await admin.locator('[data-nav="/"]').click();
+    await admin.locator('[data-nav="/audit"]').click();
+    await admin.getByTestId('audit-verdict').filter({ hasText: '未校验' }).waitFor();
+    await admin.getByTestId('audit-verify').click();
+    await admin.getByTestId('audit-verdict').filter({ hasText: '完整' }).waitFor();
+    assert.ok((await admin.getByTestId('audit').innerText()).includes('1234'));
+    await shot(admin, '09-audit-chain');
+    await admin.unrouteAll();
     await agent.locator('[data-nav="/workbench"]').click();
     await agent.getByTestId('my-duty').waitFor();
     await agent.getByTestId('queue-row').first().or(agent.getByTestId('queue-empty')).waitFor();
