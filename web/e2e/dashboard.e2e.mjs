@@ -157,15 +157,6 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
       // Playwright starts chromium with a fresh temporary --user-data-dir of its own.
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    // The desk: A1 takes the risk cases (STATE_INCONSISTENT among them), A2 everything else,
-    // both with room to spare; no supervisor on duty, so a missed SLA stays with its agent.
-    for (const agentBody of [
-      { agent_id: 'A1', name: '王芳', skills: ['risk'], capacity: 30, on_duty: true },
-      { agent_id: 'A2', name: '李强', skills: ['payment', 'inventory', 'delivery', 'aftersale'], capacity: 100, on_duty: true },
-    ]) {
-      const joined = await api('POST', '/v1/agents', tokens.supervisor, agentBody);
-      assert.equal(joined.status, 200, JSON.stringify(joined.json));
-    }
   });
 
   after(async () => {
@@ -192,6 +183,17 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     const feeding = feed(events);
     await agent.waitForFunction(() => document.querySelectorAll('[data-testid=board-row]').length >= 20, null, { polling: 250, timeout: WAIT });
     await feeding;
+    // The desk: A1 takes the risk cases (STATE_INCONSISTENT among them), A2 everything else,
+    // both with room to spare; no supervisor on duty, so a missed SLA stays with its agent.
+    // They join once the day is in: an agent's action is stamped just past the watermark, or
+    // with the wall clock before any event, which would put event time after the whole day.
+    for (const agentBody of [
+      { agent_id: 'A1', name: '王芳', skills: ['risk'], capacity: 30, on_duty: true },
+      { agent_id: 'A2', name: '李强', skills: ['payment', 'inventory', 'delivery', 'aftersale'], capacity: 100, on_duty: true },
+    ]) {
+      const joined = await api('POST', '/v1/agents', tokens.supervisor, agentBody);
+      assert.equal(joined.status, 200, JSON.stringify(joined.json));
+    }
     assert.equal(await agent.evaluate(() => window.__sameDocument), true, 'the board was reloaded');
     // Counts at a glance follow.
     await agent.waitForFunction(() => Number(document.querySelector('[data-testid=count-total]')?.textContent) >= 20, null, { polling: 250 });

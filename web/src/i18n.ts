@@ -34,6 +34,7 @@ const messages = {
   'board.counts.overdue': ['SLA 超时', 'SLA overdue'],
   'board.counts.resolved': ['已解决', 'Resolved'],
   'board.counts.total': ['异常总数', 'Incidents'],
+  'board.counts.retracted': ['其中已撤回 {n}', '{n} of them retracted'],
   'board.filters': ['筛选', 'Filters'],
   'board.filter.type': ['类型', 'Type'],
   'board.filter.severity': ['严重程度', 'Severity'],
@@ -170,7 +171,7 @@ const messages = {
   'an.incidents': ['异常数', 'Incidents'],
   'an.precision': ['准确率（误报标记）', 'Precision (false-positive marks)'],
   'an.false_positives': ['误报', 'False positives'],
-  'an.sampled': ['基于最近 {n} 条异常', 'From the latest {n} incidents'],
+  'an.sampled': ['基于 {n} 条异常（按优先级取前 10000 条）', 'From {n} incidents (the first 10,000 by priority)'],
   'an.gmv': ['交易额 {gmv}，损失 {loss}', 'GMV {gmv}, loss {loss}'],
   'an.other': ['其他', 'other'],
 

@@ -128,6 +128,7 @@ export function boardView(root: HTMLElement): () => void {
     resolved: h('strong', { 'data-testid': 'count-resolved' }, '…'),
     total: h('strong', { 'data-testid': 'count-total' }, '…'),
   };
+  const retracted = h('span', { class: 'tile-foot' });
   const tile = (key: keyof typeof countCells, label: string, tone = '') =>
     h('div', { class: `tile ${tone}` }, h('span', { class: 'tile-label' }, label), countCells[key]);
   const counts = h(
@@ -140,6 +141,7 @@ export function boardView(root: HTMLElement): () => void {
     tile('resolved', t('board.counts.resolved'), 'tone-ok'),
     tile('total', t('board.counts.total')),
   );
+  counts.lastElementChild!.append(retracted);
 
   // ---- the table ----
   const tbody = h('tbody');
@@ -240,6 +242,7 @@ export function boardView(root: HTMLElement): () => void {
     countCells.resolved.textContent = String(byStatus[4]);
     countCells.high.textContent = String(high.reduce((a, b) => a + b, 0));
     countCells.total.textContent = String(all);
+    retracted.textContent = t('board.counts.retracted', { n: byStatus[5] });
   }
   function scheduleCounts() {
     if (countsTimer !== undefined) {
