@@ -21,7 +21,7 @@ const messages = {
   'login.title': ['登录', 'Sign in'],
   'login.intro': ['使用管理员发放的访问令牌登录。令牌只保存在本浏览器中。', 'Sign in with the access token your administrator gave you. It stays in this browser only.'],
   'login.token': ['访问令牌', 'Access token'],
-  'login.agent': ['坐席工号（坐席、主管填写）', 'Agent id (agents and supervisors)'],
+  'login.agent': ['坐席工号（令牌未绑定坐席时填写，如主管代为处理）', 'Agent id (when the token is not bound to an agent, as a supervisor’s)'],
   'login.submit': ['登录', 'Sign in'],
   'login.bad_token': ['令牌无效或已吊销', 'The token is unknown or revoked'],
   'login.ingest': ['此令牌只能写入事件，不能查看看板', 'This token can only send events; it cannot view the dashboard'],
@@ -99,6 +99,7 @@ const messages = {
   'incident.similar.distance': ['差异 {n}', 'distance {n}'],
   'incident.comments': ['备注', 'Comments'],
   'incident.comments.none': ['暂无备注', 'No comment yet'],
+  'incident.trail': ['审计轨迹（{n} 条）', 'Audit trail ({n})'],
   'incident.other': ['同一订单的其他异常', 'Other incidents of the order'],
   'incident.actions': ['处理操作', 'Actions'],
   'incident.actions.closed': ['此异常已关闭', 'This incident is closed'],
@@ -188,7 +189,7 @@ const messages = {
   'rules.editor': ['规则文件（TOML）', 'Rules file (TOML)'],
 
   'audit.title': ['审计链', 'Audit chain'],
-  'audit.unavailable': ['审计链功能尚未开放（服务端暂未提供 /v1/audit）。', 'The audit chain is not available yet (the service has no /v1/audit).'],
+  'audit.unavailable': ['此服务未保存审计链。', 'This service keeps no audit chain.'],
   'audit.records': ['记录数', 'Records'],
   'audit.last_hash': ['最新哈希', 'Last hash'],
   'audit.last_checkpoint': ['最近检查点', 'Last checkpoint'],
@@ -197,6 +198,7 @@ const messages = {
   'audit.ok': ['完整，未被篡改', 'Intact'],
   'audit.broken': ['校验失败', 'Broken'],
   'audit.unknown': ['未校验', 'Not verified'],
+  'audit.checkpoints': ['共 {n} 个检查点', '{n} checkpoints'],
 
   'error.forbidden': ['当前角色无权执行此操作', 'Your role may not do this'],
   'error.generic': ['出错了：{message}', 'Something went wrong: {message}'],
@@ -283,6 +285,10 @@ const names: Record<string, Record<string, [string, string]>> = {
     rider_cancelled: ['骑手取消', 'rider cancelled'], picked_up: ['骑手取货', 'picked up'], delivered: ['已送达', 'delivered'],
     completed: ['订单完成', 'completed'], stock_released: ['库存释放', 'stock released'], cancelled: ['订单取消', 'cancelled'],
     unknown: ['未知', 'unknown'],
+  },
+  trail: {
+    incident: ['异常', 'incident'], command: ['指令', 'command'], person: ['人工操作', 'person'],
+    rules: ['规则', 'rules'], unmask: ['查看明文', 'unmask'],
   },
   stage: {
     reserve: ['锁库存', 'reserve'], pick_start: ['开始拣货', 'pick start'], pick: ['拣货', 'pick'],

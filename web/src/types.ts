@@ -167,9 +167,24 @@ export interface Kpis {
   by_community: Record<string, MeasureGroup>;
 }
 
+// GET /v1/audit (POST /v1/audit/verify adds verified and problems).
 export interface AuditStatus {
-  records: number;
-  last_hash: string;
-  last_checkpoint?: string | null;
-  verified: boolean | null;
+  links?: number;
+  records?: number;
+  last_seq?: number;
+  last_hash?: string;
+  last_checkpoint?: number | string | null;
+  checkpoints?: number;
+  verified?: boolean | null;
+  problems?: string[];
+}
+
+// GET /v1/orders/{id}/trail: the order's links of the audit chain.
+export interface TrailEntry {
+  seq: number;
+  at: string;
+  kind: string;
+  subject: string;
+  actor?: string;
+  body: unknown;
 }

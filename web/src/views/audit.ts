@@ -1,5 +1,5 @@
-// The audit chain: its status and a verification on demand. The service adds /v1/audit in
-// the trust work; until then the page says it is not available.
+// The audit chain: its status (GET /v1/audit) and a verification on demand (POST
+// /v1/audit/verify). A service without a chain answers 404: the page says so.
 import { ApiError, get, post } from '../api';
 import { clear, h } from '../dom';
 import { formatTime } from '../format';
@@ -18,6 +18,7 @@ export function auditView(root: HTMLElement): () => void {
     const message = h('p', { role: 'status' }, note);
     button.addEventListener('click', async () => {
       button.disabled = true;
+      message.textContent = '';
       try {
         const verified = await post<AuditStatus>('/v1/audit/verify');
         if (alive) draw({ ...status, ...verified });
@@ -26,16 +27,24 @@ export function auditView(root: HTMLElement): () => void {
         button.disabled = false;
       }
     });
+    const checkpoint = status.last_checkpoint;
+    const checkpointText =
+      checkpoint === null || checkpoint === undefined
+        ? t('common.none')
+        : typeof checkpoint === 'number'
+          ? `#${checkpoint}${status.checkpoints ? ` (${t('audit.checkpoints', { n: status.checkpoints })})` : ''}`
+          : formatTime(checkpoint);
     clear(
       page,
       h('h1', {}, t('audit.title')),
       section(
         t('audit.title'),
         h('dl', { class: 'facts' },
-          h('dt', {}, t('audit.records')), h('dd', {}, String(status.records)),
-          h('dt', {}, t('audit.last_hash')), h('dd', {}, h('code', { class: 'hash' }, status.last_hash || t('common.none'))),
-          h('dt', {}, t('audit.last_checkpoint')), h('dd', {}, status.last_checkpoint ? formatTime(status.last_checkpoint) : t('common.none')),
+          h('dt', {}, t('audit.records')), h('dd', { 'data-testid': 'audit-records' }, String(status.links ?? status.records ?? 0)),
+          h('dt', {}, t('audit.last_hash')), h('dd', {}, h('code', { class: 'hash' }, status.last_hash ? `${status.last_seq !== undefined ? `#${status.last_seq} ` : ''}${status.last_hash}` : t('common.none'))),
+          h('dt', {}, t('audit.last_checkpoint')), h('dd', {}, checkpointText),
           h('dt', {}, t('audit.verified')), h('dd', {}, h('span', { class: `chip ${status.verified === true ? 'ok' : status.verified === false ? 'bad' : ''}`, 'data-testid': 'audit-verdict' }, verdict))),
+        status.problems?.length ? h('ul', { class: 'error-box problems', 'data-testid': 'audit-problems' }, status.problems.map((problem) => h('li', {}, problem))) : null,
         h('div', { class: 'row' }, button),
         message,
       ),

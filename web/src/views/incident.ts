@@ -6,7 +6,7 @@ import { clear, field, h, select } from '../dom';
 import { formatDuration, formatMoney, formatTime, isActive, maskText } from '../format';
 import { lang, nameOf, t, type MessageKey } from '../i18n';
 import { can, session } from '../session';
-import type { Agent, Command, DeskAction, IncidentDetail, OrderView, TimelineEntry } from '../types';
+import type { Agent, Command, DeskAction, IncidentDetail, OrderView, TimelineEntry, TrailEntry } from '../types';
 import { boardHref } from './board';
 import { errorBox, errorText, refreshSla, section, severityChip, slaCell, statusChip, subjectText, typeLabel } from './common';
 
@@ -82,6 +82,7 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
   const me = session()!;
   let detail: IncidentDetail | null = null;
   let order: OrderView | null = null;
+  let trail: TrailEntry[] = [];
   let agents: Agent[] = [];
   let notice = '';
   let openForm = '';
@@ -97,12 +98,17 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
       const orderView = next.incident.order_id
         ? await get<OrderView>(`/v1/orders/${encodeURIComponent(next.incident.order_id)}`).catch(() => null)
         : null;
+      // The order's links of the audit chain (404: none yet, or no chain kept).
+      const nextTrail = next.incident.order_id
+        ? (await get<{ trail: TrailEntry[] }>(`/v1/orders/${encodeURIComponent(next.incident.order_id)}/trail`).catch(() => ({ trail: [] }))).trail
+        : [];
       if (can(me.role, 'act') && next.case && (next.case.status === 'waiting' || next.case.status === 'assigned')) {
         agents = (await get<{ items: Agent[] }>('/v1/agents').catch(() => ({ items: [] }))).items;
       }
       if (mine !== generation) return;
       detail = next;
       order = orderView;
+      trail = nextTrail;
       draw();
     } catch (error) {
       if (mine !== generation) return;
@@ -320,12 +326,21 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
           h('li', {}, h('a', { href: `/incidents/${other.id}`, 'data-link': true }, nameOf('type', other.type)), ' ', severityChip(other.severity), ' ', statusChip(other.status, other.resolution)))))
       : null;
 
+    const trailCard = trail.length
+      ? h('section', { class: 'card' },
+          h('details', { 'data-testid': 'trail' },
+            h('summary', {}, h('h2', { class: 'inline' }, t('incident.trail', { n: trail.length }))),
+            h('ol', { class: 'timeline' }, trail.map((entry) =>
+              h('li', { class: 'tl tl-audit' }, h('time', { datetime: entry.at }, formatTime(entry.at)),
+                h('span', { class: 'tl-body' }, `#${entry.seq} ${nameOf('trail', entry.kind)} ${entry.subject}${entry.actor ? ` · ${entry.actor}` : ''}`))))))
+      : null;
+
     clear(
       page,
       header,
       h('div', { class: 'incident-grid' },
         h('div', { class: 'col' }, actionsPanel(), caseCard, facts, evidence),
-        h('div', { class: 'col' }, timeline, playbook, comments, similar, others)),
+        h('div', { class: 'col' }, timeline, playbook, comments, similar, others, trailCard)),
     );
     if (focused) (page.querySelector(`[data-testid="${focused}"]`) as HTMLElement | null)?.focus();
     document.title = `${nameOf('type', incident.type)} · OrderGuard`;
