@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test bench fuzz fuzz-smoke clean
+.PHONY: all deps build web demo test bench fuzz fuzz-smoke clean
 
 all: build
 
@@ -16,8 +16,18 @@ deps:
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
-build: deps $(BUILD)/build.ninja
+build: deps $(BUILD)/build.ninja web
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The dashboard (web/, served by `orderguard serve` at /): npm ci only when node_modules is
+# missing or package-lock.json changed, then a Vite build into web/dist when a source changed.
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+web/node_modules/.og-installed: web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+web/dist/index.html: web/node_modules/.og-installed $(WEB_SOURCES)
+	cd web && npm run --silent build
+web: deps web/dist/index.html
 
 demo: build
 	scripts/demo

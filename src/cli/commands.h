@@ -67,6 +67,7 @@ struct ServeArgs {
   std::uint64_t snapshot_every = 2000;  // journal records between snapshots
   std::string quiet_after = "2s";     // event time follows the wall clock after this long without events
   std::string port_file;              // write the bound port here (for --listen ...:0)
+  std::string web;                    // the dashboard's files; empty: the source tree's web/dist when built
 };
 int run_serve(const ServeArgs& args);
 

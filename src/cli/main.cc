@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--max-connections", serve.max_connections, "most open connections");
   serve_cmd->add_option("--snapshot-every", serve.snapshot_every, "journal records between engine snapshots (0: never)");
   serve_cmd->add_option("--port-file", serve.port_file, "write the bound port to this file");
+  serve_cmd->add_option("--web", serve.web, "serve the dashboard from this directory (default: the built web/dist of the source tree)");
   serve_cmd->add_option("--quiet-after", serve.quiet_after,
                         "when no event has come for this long (e.g. 2s, 5m), event time follows the wall clock");
 

@@ -16,6 +16,7 @@
 #include "server/http.h"
 #include "server/outbox.h"
 #include "server/service.h"
+#include "server/static_files.h"
 #include "server/tokens.h"
 
 namespace og::cli {
@@ -126,6 +127,18 @@ int run_serve(const ServeArgs& args) {
     return kExitFailure;
   }
   server::Api api(**service, tokens, api_limits, std::move(*reader));
+  // The dashboard (web/), at / when its files are there.
+  if (const auto web = args.web.empty() ? server::StaticFiles::built_in_root() : std::optional<std::string>(args.web)) {
+    auto files = server::StaticFiles::open(*web);
+    if (!files) {
+      spdlog::error("orderguard serve: {}", files.error());
+      return kExitUsage;
+    }
+    api.serve_files(std::make_shared<const server::StaticFiles>(std::move(*files)));
+    spdlog::info("orderguard serve: the dashboard's files are {}", *web);
+  } else {
+    spdlog::info("orderguard serve: no dashboard (build web/ with `make build`, or give --web DIR)");
+  }
   server::HttpLimits http_limits;
   http_limits.max_body_bytes = args.max_body_bytes;
   http_limits.max_connections = args.max_connections;

@@ -25,6 +25,7 @@
 #include "replay/measures.h"
 #include "replay/output.h"
 #include "rules/config.h"
+#include "server/static_files.h"
 #include "validate/validate.h"
 
 namespace og::server {
@@ -268,6 +269,7 @@ struct Api::Impl {
 
   asio::awaitable<Reply> route(Request& request, const Target& target);
   std::optional<Reply> authorize(const Request& request, Role needed, Identity& who);
+  Reply me(const Request& request);
 
   asio::awaitable<Reply> post_events(Request& request);
   asio::awaitable<Reply> list_incidents(const Target& target);
@@ -297,11 +299,14 @@ struct Api::Impl {
   std::map<std::string, prometheus::Gauge*> state_gauges;
   std::mutex reader_mutex;
   std::unique_ptr<store::Store> reader;
+  std::shared_ptr<const StaticFiles> files;
 };
 
 Api::Api(Service& service, TokenCheck& tokens, ApiLimits limits, std::unique_ptr<store::Store> reader)
     : impl_(std::make_unique<Impl>(service, tokens, limits, std::move(reader))) {}
 Api::~Api() = default;
+
+void Api::serve_files(std::shared_ptr<const StaticFiles> files) { impl_->files = std::move(files); }
 
 asio::awaitable<Reply> Api::handle(Request& request) {
   const Target target = parse_target(request.target());
@@ -329,6 +334,25 @@ std::optional<Reply> Api::Impl::authorize(const Request& request, Role needed, I
   return std::nullopt;
 }
 
+// GET /v1/me: any valid token learns its role (and the agent it acts as), so that a client
+// offers only what it may do.
+Reply Api::Impl::me(const Request& request) {
+  Identity who;
+  for (Role role : {Role::kAdmin, Role::kSupervisor, Role::kAgent, Role::kViewer, Role::kIngest}) {
+    auto denied = authorize(request, role, who);
+    if (!denied) {
+      std::string out;
+      JsonWriter writer(out);
+      writer.begin_object().field("role", role_name(who.role));
+      if (!who.agent_id.empty()) writer.field("agent_id", who.agent_id);
+      writer.end_object();
+      return json(std::move(out));
+    }
+    if (denied->response.result_int() == 401) return std::move(*denied);
+  }
+  return error(403, "forbidden", "the token has no role");
+}
+
 asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) {
   const auto parts = split_path(target.path);
   const http::verb verb = request.method();
@@ -342,11 +366,16 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
     co_return json("{\"status\":\"ok\"}");
   }
   if (parts.size() == 1 && parts[0] == "metrics") co_return co_await metrics();
+  if (files && verb == http::verb::get) if (auto found = files->serve(target.path)) co_return reply(std::move(*found));
   if (parts.empty() || parts[0] != "v1") co_return error(404, "not_found", "no such path: " + target.path + " (the API is under /v1)");
 
   Identity who;
   const auto need = [&](Role role) { return authorize(request, role, who); };
   const std::size_t n = parts.size();
+  if (n == 2 && parts[1] == "me") {
+    if (verb != http::verb::get) co_return method_not_allowed("GET");
+    co_return me(request);
+  }
   if (n == 2 && parts[1] == "events") {
     if (verb != http::verb::post) co_return method_not_allowed("POST");
     if (auto denied = need(Role::kIngest)) co_return std::move(*denied);

@@ -15,6 +15,8 @@
 
 namespace og::server {
 
+class StaticFiles;
+
 struct ApiLimits {
   std::size_t max_batch_lines = 100'000;  // lines in one POST /v1/events
   std::size_t max_page = 500;             // items in one page
@@ -33,6 +35,9 @@ class Api {
 
   // The HTTP handler (runs on the I/O threads; engine work goes to the service's thread).
   boost::asio::awaitable<Reply> handle(Request& request);
+
+  // Serves the dashboard's files (GET, paths outside /v1) when set; otherwise those are 404.
+  void serve_files(std::shared_ptr<const StaticFiles> files);
 
  private:
   struct Impl;
