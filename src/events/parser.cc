@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/json_writer.h"
+#include "events/fast_reader.h"
 #include "events/line_state.h"
 
 namespace og {
@@ -577,43 +580,75 @@ class LineReader : public LineState {
 
 struct EventParser::Impl {
   explicit Impl(Interner& interner_in) : interner(interner_in) {}
+
+  // Copies the line into `padded`, followed by `padding_byte`s (simdjson reads up to
+  // SIMDJSON_PADDING bytes past a document; the fast reader wants '\0' there).
+  std::string_view pad(std::string_view json, char padding_byte) {
+    padded.assign(json);
+    padded.resize(json.size() + kPadding, padding_byte);
+    return std::string_view(padded.data(), json.size());
+  }
+
+  tl::expected<void, std::string> read_general(std::string_view line, Event& out) {
+    od::document document;
+    // simdjson validates UTF-8 while it indexes the line (stage 1), so there is no separate pass.
+    if (auto error = parser.iterate(line.data(), line.size(), padded.size()).get(document)) {
+      if (error == simdjson::UTF8_ERROR) return field_error("line", "not valid UTF-8");
+      return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+    }
+    od::object object;
+    if (const auto error = document.get_object().get(object)) {
+      if (error != simdjson::INCORRECT_TYPE) return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+      return field_error("json", "not a JSON object: each line must be one event object");
+    }
+    LineReader reader(interner, out);
+    if (auto result = reader.read_object(object); !result) return result;
+    // simdjson 3.0 has no document::at_end(); current_location() is OUT_OF_BOUNDS exactly there.
+    const char* trailing = nullptr;
+    if (document.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
+      return field_error("json", "invalid JSON: unexpected content after the event object");
+    }
+    return reader.finish();
+  }
+
+  static constexpr std::size_t kPadding = std::max(simdjson::SIMDJSON_PADDING, kFastPadding);
   Interner& interner;
   od::parser parser;
   std::string padded;
+  std::vector<PendingSymbol> pending;  // the fast reader's scratch
+  std::uint64_t fast_lines = 0;
 };
 
 EventParser::EventParser(Interner& interner) : impl_(std::make_unique<Impl>(interner)) {}
 EventParser::~EventParser() = default;
 
+namespace {
+tl::unexpected<std::string> too_long(std::size_t bytes) {
+  return field_error("line", "longer than 1 MiB (" + std::to_string(bytes) + " bytes): split the event or trim it");
+}
+}  // namespace
+
 tl::expected<void, std::string> EventParser::parse(std::string_view json, Event& out) {
   out.reset();
-  if (json.size() > kMaxLineBytes) {
-    return field_error("line", "longer than 1 MiB (" + std::to_string(json.size()) + " bytes): split the event or trim it");
+  if (json.size() > kMaxLineBytes) return too_long(json.size());
+  const std::string_view line = impl_->pad(json, '\0');
+  if (read_fast(line, impl_->interner, out, impl_->pending)) {
+    ++impl_->fast_lines;
+    return {};
   }
-
-  std::string& padded = impl_->padded;
-  padded.assign(json);
-  padded.resize(json.size() + simdjson::SIMDJSON_PADDING, ' ');
-  od::document document;
-  // simdjson validates UTF-8 while it indexes the line (stage 1), so there is no separate pass.
-  if (auto error = impl_->parser.iterate(padded.data(), json.size(), padded.size()).get(document)) {
-    if (error == simdjson::UTF8_ERROR) return field_error("line", "not valid UTF-8");
-    return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
-  }
-  od::object object;
-  if (const auto error = document.get_object().get(object)) {
-    if (error != simdjson::INCORRECT_TYPE) return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
-    return field_error("json", "not a JSON object: each line must be one event object");
-  }
-  LineReader reader(impl_->interner, out);
-  if (auto result = reader.read_object(object); !result) return result;
-  // simdjson 3.0 has no document::at_end(); current_location() is OUT_OF_BOUNDS exactly there.
-  const char* trailing = nullptr;
-  if (document.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
-    return field_error("json", "invalid JSON: unexpected content after the event object");
-  }
-  return reader.finish();
+  // Not an ordinary line: the general reader reads it afresh (the fast one interned nothing).
+  out.reset();
+  std::memset(impl_->padded.data() + line.size(), ' ', Impl::kPadding);
+  return impl_->read_general(line, out);
 }
+
+tl::expected<void, std::string> EventParser::parse_general(std::string_view json, Event& out) {
+  out.reset();
+  if (json.size() > kMaxLineBytes) return too_long(json.size());
+  return impl_->read_general(impl_->pad(json, ' '), out);
+}
+
+std::uint64_t EventParser::fast_lines() const { return impl_->fast_lines; }
 
 void for_each_line(std::string_view buffer, const std::function<void(std::size_t, std::string_view)>& visit) {
   std::size_t line_number = 0;

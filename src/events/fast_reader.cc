@@ -1,0 +1,817 @@
+#include "events/fast_reader.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <system_error>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "core/hash.h"
+#include "events/line_state.h"
+#include "events/parser.h"
+
+namespace og::events_internal {
+namespace {
+
+bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
+unsigned digit_value(char c) { return static_cast<unsigned>(c - '0'); }
+
+// ---- times ------------------------------------------------------------------------------
+
+unsigned two_digits(const char* at) { return digit_value(at[0]) * 10 + digit_value(at[1]); }
+
+bool is_leap(unsigned year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+unsigned days_in_month(unsigned year, unsigned month) {
+  static constexpr std::array<unsigned, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap(year) ? 29 : kDays[month - 1];
+}
+
+// `YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM|-HH:MM)` with every part in range: the layouts writers
+// use. False for anything else (lower-case letters, other fraction lengths, a leap second ...),
+// which parse_rfc3339_ms then reads.
+bool read_usual_time(std::string_view text, TimeMs& out) {
+  const std::size_t size = text.size();
+  if (size != 20 && size != 24 && size != 25 && size != 29) return false;
+  const char* t = text.data();
+  if (t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':') return false;
+  static constexpr std::array<std::size_t, 14> kDigits = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+  for (const std::size_t at : kDigits) {
+    if (!is_digit(t[at])) return false;
+  }
+  std::size_t zone = 19;
+  unsigned millis = 0;
+  if (size == 24 || size == 29) {
+    if (t[19] != '.' || !is_digit(t[20]) || !is_digit(t[21]) || !is_digit(t[22])) return false;
+    millis = digit_value(t[20]) * 100 + digit_value(t[21]) * 10 + digit_value(t[22]);
+    zone = 23;
+  }
+  std::int64_t offset_minutes = 0;
+  if (size - zone == 1) {
+    if (t[zone] != 'Z') return false;
+  } else {
+    const char sign = t[zone];
+    if ((sign != '+' && sign != '-') || !is_digit(t[zone + 1]) || !is_digit(t[zone + 2]) || t[zone + 3] != ':' ||
+        !is_digit(t[zone + 4]) || !is_digit(t[zone + 5])) {
+      return false;
+    }
+    const unsigned hours = two_digits(t + zone + 1);
+    const unsigned minutes = two_digits(t + zone + 4);
+    if (hours > 23 || minutes > 59) return false;
+    offset_minutes = static_cast<std::int64_t>(hours * 60 + minutes);
+    if (sign == '-') offset_minutes = -offset_minutes;
+  }
+  const unsigned year = two_digits(t) * 100 + two_digits(t + 2);
+  const unsigned month = two_digits(t + 5);
+  const unsigned day = two_digits(t + 8);
+  const unsigned hour = two_digits(t + 11);
+  const unsigned minute = two_digits(t + 14);
+  const unsigned second = two_digits(t + 17);
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 59) {
+    return false;
+  }
+  const std::int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
+                               offset_minutes * 60;
+  out = seconds * 1000 + millis;
+  return true;
+}
+
+// ---- field names ------------------------------------------------------------------------
+
+// kFields by slot of field_slot(), each name zero-padded to 32 bytes, so that a key read in
+// place compares in two 16-byte steps.
+struct SlotName {
+  std::array<char, 32> bytes{};
+  std::uint8_t size = 0;  // 0: no field in this slot
+  Field field = Field::kUnknown;
+};
+
+constexpr std::array<SlotName, kFieldSlots> make_slot_names() {
+  std::array<SlotName, kFieldSlots> table{};
+  for (const FieldName& entry : kFields) {
+    SlotName& slot = table[field_slot(entry.name)];
+    for (std::size_t i = 0; i < entry.name.size(); ++i) slot.bytes[i] = entry.name[i];
+    slot.size = static_cast<std::uint8_t>(entry.name.size());
+    slot.field = entry.field;
+  }
+  return table;
+}
+constexpr std::array<SlotName, kFieldSlots> kSlotNames = make_slot_names();
+
+constexpr bool names_fit() {
+  for (const FieldName& entry : kFields) {
+    if (entry.name.empty() || entry.name.size() > 32) return false;
+  }
+  return true;
+}
+static_assert(names_fit(), "field names are 1 to 32 bytes");
+
+// The field a key names, as field_of(); the key's bytes may be read up to 32 bytes past its
+// start (the line is padded).
+Field key_field(const char* key, std::size_t size) {
+  if (size == 0 || size > 32) return Field::kUnknown;
+  const auto byte = [](char c) { return static_cast<std::size_t>(static_cast<unsigned char>(c)); };
+  const std::size_t slot = (size + byte(key[0]) * 78 + byte(key[size - 1]) * 91 + byte(key[size / 2]) * 67) % kFieldSlots;
+  const SlotName& candidate = kSlotNames[slot];
+  if (candidate.size != size) return Field::kUnknown;
+#if defined(__SSE2__)
+  const auto load = [](const char* at) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(at)); };
+  const auto equal = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(key), load(candidate.bytes.data())))) |
+                     static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(key + 16), load(candidate.bytes.data() + 16))))
+                         << 16;
+  const std::uint32_t wanted = size == 32 ? 0xffffffffu : (1u << size) - 1;
+  return (equal & wanted) == wanted ? candidate.field : Field::kUnknown;
+#else
+  return std::memcmp(key, candidate.bytes.data(), size) == 0 ? candidate.field : Field::kUnknown;
+#endif
+}
+
+// 10^0 .. 10^22: exactly representable, so mantissa / 10^k rounds once, correctly.
+constexpr std::array<double, 23> kPowersOfTen = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+constexpr int kMaxSkipDepth = 32;  // the general reader allows 64; deeper lines go to it
+
+// ---- the reader -------------------------------------------------------------------------
+
+class FastReader : public LineState {
+ public:
+  FastReader(Interner& interner, Event& event, std::vector<PendingSymbol>& pending)
+      : LineState(interner, event), pending_(pending) {
+    pending_.clear();
+  }
+
+  bool read(std::string_view line) {
+    p_ = line.data();
+    end_ = line.data() + line.size();
+    skip_space();
+    if (*p_ != '{') return false;
+    std::uint64_t seen = 0;
+    const bool read = object([&](std::string_view key) {
+      const Field field = key_field(key.data(), key.size());
+      if (field != Field::kUnknown && field != Field::kSource) {
+        const std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(field);
+        if ((seen & bit) != 0) return false;  // a repeated key
+        seen |= bit;
+      }
+      return value(field);
+    });
+    if (!read) return false;
+    skip_space();
+    if (p_ != end_) return false;
+    if (non_ascii_ && !simdjson::validate_utf8(line.data(), line.size())) return false;
+    // The line is read as the general reader would: intern in the order it interns.
+    for (const PendingSymbol& pending : pending_) *pending.target = interner_.intern(pending.text);
+    return finish().has_value();
+  }
+
+ private:
+  // ---- structure --------------------------------------------------------------------
+
+  static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+  void skip_space() {
+    while (is_space(*p_)) ++p_;
+  }
+
+  bool literal(std::string_view word) {
+    if (std::memcmp(p_, word.data(), word.size()) != 0) return false;
+    p_ += word.size();
+    return true;
+  }
+  bool null() { return std::memcmp(p_, "null", 4) == 0 ? (p_ += 4, true) : false; }
+
+  // At '{': `member(key)` reads each member's value (the cursor is on it).
+  template <typename Member>
+  bool object(Member&& member) {
+    ++p_;
+    skip_space();
+    if (*p_ == '}') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      std::string_view key;
+      if (!plain_string(key)) return false;
+      skip_space();
+      if (*p_ != ':') return false;
+      ++p_;
+      skip_space();
+      if (!member(key)) return false;
+      skip_space();
+      if (*p_ == ',') {
+        ++p_;
+        skip_space();
+        continue;
+      }
+      if (*p_ != '}') return false;
+      ++p_;
+      return true;
+    }
+  }
+
+  // At '[': `element()` reads each element (the cursor is on it).
+  template <typename Element>
+  bool array(Element&& element) {
+    ++p_;
+    skip_space();
+    if (*p_ == ']') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (!element()) return false;
+      skip_space();
+      if (*p_ == ',') {
+        ++p_;
+        skip_space();
+        continue;
+      }
+      if (*p_ != ']') return false;
+      ++p_;
+      return true;
+    }
+  }
+
+  // ---- strings ------------------------------------------------------------------------
+
+  // The first '"', '\\' or control byte (the padding's '\0' included) at or after `at`; notes
+  // bytes >= 0x80 before it (the line's UTF-8 is then checked once, at the end).
+  const char* string_stop(const char* at) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i control = _mm_set1_epi8(0x1f);
+    for (;; at += 16) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+      const __m128i stops = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+                                         _mm_cmpeq_epi8(_mm_max_epu8(bytes, control), control));
+      const auto stop = static_cast<unsigned>(_mm_movemask_epi8(stops));
+      const auto high = static_cast<unsigned>(_mm_movemask_epi8(bytes));
+      if (stop != 0) {
+        const unsigned first = static_cast<unsigned>(__builtin_ctz(stop));
+        if ((high & ((1u << first) - 1)) != 0) non_ascii_ = true;
+        return at + first;
+      }
+      if (high != 0) non_ascii_ = true;
+    }
+#else
+    for (;; ++at) {
+      const auto c = static_cast<unsigned char>(*at);
+      if (c == '"' || c == '\\' || c < 0x20) return at;
+      if (c >= 0x80) non_ascii_ = true;
+    }
+#endif
+  }
+
+  // A string without escapes; `out` views its bytes in the line.
+  bool plain_string(std::string_view& out) {
+    if (*p_ != '"') return false;
+    const char* start = p_ + 1;
+    const char* stop = string_stop(start);
+    if (*stop != '"') return false;
+    out = std::string_view(start, static_cast<std::size_t>(stop - start));
+    p_ = stop + 1;
+    return true;
+  }
+
+  // A string nobody keeps: checked, with its simple escapes (\u escapes are left to the
+  // general reader, which checks surrogates).
+  bool skip_string() {
+    const char* at = p_ + 1;
+    for (;;) {
+      at = string_stop(at);
+      if (*at == '"') {
+        p_ = at + 1;
+        return true;
+      }
+      if (*at != '\\') return false;
+      switch (at[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': at += 2; break;
+        default: return false;
+      }
+    }
+  }
+
+  // read_string: a string, or null (read as "").
+  bool string_or_null(std::string_view& out) {
+    if (*p_ == '"') return plain_string(out);
+    out = {};
+    return null();
+  }
+
+  // read_symbol: interned once the line is read; null clears.
+  bool symbol(Symbol& target) {
+    std::string_view text;
+    if (!string_or_null(text) || text.size() > kMaxIdBytes * 4) return false;
+    pending_.push_back({text, &target});
+    return true;
+  }
+
+  // read_hashed
+  bool hashed(std::uint64_t& out) {
+    std::string_view text;
+    if (!string_or_null(text) || text.size() > kMaxIdBytes * 4) return false;
+    out = text.empty() ? 0 : (hash64(text) | 1);
+    return true;
+  }
+
+  // read_id: a string of 1 to 128 bytes.
+  bool id(std::string_view& out) { return plain_string(out) && !out.empty() && out.size() <= kMaxIdBytes; }
+
+  // read_deferred
+  bool deferred(std::string_view& out, bool& present) {
+    if (!string_or_null(out)) return false;
+    present = !out.empty();
+    return true;
+  }
+
+  // ---- numbers and other scalars ------------------------------------------------------
+
+  // A non-negative whole number of at most 18 digits (the general reader decides the rest).
+  bool whole(std::int64_t& out) {
+    const char* at = p_;
+    std::uint64_t value = 0;
+    if (*at == '0') {
+      ++at;
+    } else {
+      while (is_digit(*at)) value = value * 10 + digit_value(*at++);
+      if (at == p_ || at - p_ > 18) return false;
+    }
+    if (*at == '.' || *at == 'e' || *at == 'E' || is_digit(*at)) return false;
+    out = static_cast<std::int64_t>(value);
+    p_ = at;
+    return true;
+  }
+
+  // read_integer (money, counts): a whole number, or null for absent.
+  bool whole_or_null(std::int64_t& out) {
+    if (*p_ == 'n') {
+      out = kAbsent;
+      return null();
+    }
+    return whole(out);
+  }
+
+  // get_double: the correctly rounded value of a number of at most 19 digits without exponent.
+  // simdjson rounds those correctly too (mantissa / 10^k when both are exact, else Eisel-Lemire),
+  // so the two agree. Longer numbers go to the general reader: simdjson 3.0.1 misreads some of
+  // them (0.8804121872289789423603 reads as 0.000502...; simdjson issue #2093), and the parser
+  // keeps doing exactly what it did.
+  bool number(double& out) {
+    const char* at = p_;
+    const bool negative = *at == '-';
+    if (negative) ++at;
+    std::uint64_t mantissa = 0;
+    int digits = 0;
+    int fraction = 0;
+    if (*at == '0') {
+      ++at;
+      if (is_digit(*at)) return false;
+    } else {
+      if (!is_digit(*at)) return false;
+      for (; is_digit(*at); ++at, ++digits) mantissa = mantissa * 10 + digit_value(*at);
+    }
+    if (*at == '.') {
+      ++at;
+      if (!is_digit(*at)) return false;
+      for (; is_digit(*at); ++at, ++digits, ++fraction) mantissa = mantissa * 10 + digit_value(*at);
+    }
+    if (*at == 'e' || *at == 'E' || digits > 19) return false;
+    if (mantissa <= (std::uint64_t{1} << 53) && fraction < static_cast<int>(kPowersOfTen.size())) {
+      const double value = static_cast<double>(mantissa) / kPowersOfTen[static_cast<std::size_t>(fraction)];
+      out = negative ? -value : value;
+    } else {
+      const auto [end, error] = std::from_chars(p_, at, out);
+      if (error != std::errc() || end != at) return false;
+    }
+    p_ = at;
+    return true;
+  }
+
+  // read_number: a number within [low, high]. (null is handled by the callers.)
+  bool number_in(double& out, double low, double high) { return number(out) && out >= low && out <= high; }
+
+  bool boolean(bool& out) {
+    out = *p_ == 't';
+    return literal(out ? "true" : "false");
+  }
+
+  // read_time: RFC 3339 text, epoch milliseconds, or null for absent.
+  bool time(TimeMs& out) {
+    if (*p_ == '"') {
+      std::string_view text;
+      return plain_string(text) && parse_time_fast(text, out);
+    }
+    if (*p_ == 'n') {
+      out = kAbsent;
+      return null();
+    }
+    std::int64_t millis = 0;
+    if (!whole(millis) || millis > kMaxEpochMs) return false;
+    out = millis;
+    return true;
+  }
+
+  // skip_value: any valid JSON value, checked and dropped.
+  bool skip(int depth) {
+    switch (*p_) {
+      case '"': return skip_string();
+      case '{':
+        if (depth >= kMaxSkipDepth) return false;
+        return object([&](std::string_view) { return skip(depth + 1); });
+      case '[':
+        if (depth >= kMaxSkipDepth) return false;
+        return array([&] { return skip(depth + 1); });
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return null();
+      default: return skip_number();
+    }
+  }
+
+  // RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  bool skip_number() {
+    const char* at = p_;
+    if (*at == '-') ++at;
+    if (*at == '0') {
+      ++at;
+    } else {
+      if (!is_digit(*at)) return false;
+      while (is_digit(*at)) ++at;
+    }
+    if (*at == '.') {
+      ++at;
+      if (!is_digit(*at)) return false;
+      while (is_digit(*at)) ++at;
+    }
+    if (*at == 'e' || *at == 'E') {
+      ++at;
+      if (*at == '+' || *at == '-') ++at;
+      if (!is_digit(*at)) return false;
+      while (is_digit(*at)) ++at;
+    }
+    p_ = at;
+    return true;
+  }
+
+  // ---- agent fields (read_loose_*) ------------------------------------------------------
+
+  bool loose_text(LooseText& out) {
+    out = LooseText{};
+    if (*p_ == '"') {
+      out.shape = Shape::kPresent;
+      return plain_string(out.text);
+    }
+    return null();
+  }
+
+  bool loose_integer(std::int64_t& out, Shape& shape) {
+    out = kAbsent;
+    shape = Shape::kAbsent;
+    if (*p_ == 'n') return null();
+    shape = Shape::kPresent;
+    return whole(out);
+  }
+
+  bool loose_bool(bool& out, Shape& shape) {
+    out = false;
+    shape = Shape::kAbsent;
+    if (*p_ == 'n') return null();
+    shape = Shape::kPresent;
+    return boolean(out);
+  }
+
+  bool loose_skills() {
+    agent_.skills = 0;
+    agent_.has_unknown_skill = false;
+    agent_.unknown_skill = {};
+    agent_.skills_shape = Shape::kAbsent;
+    if (*p_ == 'n') return null();
+    if (*p_ != '[') return false;
+    agent_.skills_shape = Shape::kPresent;
+    return array([&] {
+      std::string_view name;
+      if (!plain_string(name)) return false;
+      for (std::size_t i = 0; i < kSkillNames.size(); ++i) {
+        if (kSkillNames[i] == name) {
+          agent_.skills = static_cast<std::uint8_t>(agent_.skills | (1u << i));
+          return true;
+        }
+      }
+      if (!agent_.has_unknown_skill) {
+        agent_.has_unknown_skill = true;
+        agent_.unknown_skill = name;
+      }
+      return true;
+    });
+  }
+
+  // ---- nested objects and arrays --------------------------------------------------------
+
+  // A member of a nested object: `index` of `key` in `names`, -1 for another key; false when
+  // the key was seen before in this object.
+  template <std::size_t N>
+  static bool nested_key(std::string_view key, const std::array<std::string_view, N>& names, unsigned& seen, int& index) {
+    index = -1;
+    for (std::size_t i = 0; i < N; ++i) {
+      if (names[i] == key) {
+        if ((seen & (1u << i)) != 0) return false;
+        seen |= 1u << i;
+        index = static_cast<int>(i);
+        return true;
+      }
+    }
+    return true;
+  }
+
+  bool address() {
+    if (*p_ == 'n') return null();
+    if (*p_ != '{') return false;
+    Address& address = event_.address;
+    address = Address{};
+    address.present = true;
+    bool has_lat = false, has_lng = false;
+    static constexpr std::array<std::string_view, 6> kNames = {"text", "building", "room", "unit", "lat", "lng"};
+    unsigned seen = 0;
+    const bool read = object([&](std::string_view key) {
+      int index = -1;
+      if (!nested_key(key, kNames, seen, index)) return false;
+      std::string_view text;
+      switch (index) {
+        case 0: return string_or_null(text) && ((address.has_text = !text.empty()), true);
+        case 1: return string_or_null(text) && ((address.has_building = !text.empty()), true);
+        case 2: return string_or_null(text) && ((address.has_room = !text.empty()), true);
+        case 3: return string_or_null(text);
+        case 4:
+          if (*p_ == 'n') return null();
+          has_lat = true;
+          return number_in(address.position.lat, -90, 90);
+        case 5:
+          if (*p_ == 'n') return null();
+          has_lng = true;
+          return number_in(address.position.lng, -180, 180);
+        default: return skip(0);
+      }
+    });
+    address.has_position = has_lat && has_lng;
+    return read;
+  }
+
+  bool coupon() {
+    if (*p_ == 'n') return null();
+    if (*p_ != '{') return false;
+    Coupon& coupon = event_.coupon;
+    coupon = Coupon{};
+    coupon.present = true;
+    static constexpr std::array<std::string_view, 4> kNames = {"code", "discount", "min_spend", "expires_at"};
+    unsigned seen = 0;
+    const bool read = object([&](std::string_view key) {
+      int index = -1;
+      if (!nested_key(key, kNames, seen, index)) return false;
+      switch (index) {
+        case 0: return symbol(coupon.code);
+        case 1: return whole_or_null(coupon.discount);
+        case 2: return whole_or_null(coupon.min_spend);
+        case 3: return time(coupon.expires_at);
+        default: return skip(0);
+      }
+    });
+    if (coupon.discount == kAbsent) coupon.discount = 0;
+    return read;
+  }
+
+  // Symbols of array elements are noted without a target while the vector may still grow, and
+  // aimed once the array is complete (a repeated key gives up, so nothing else moves them).
+  bool items() {
+    std::vector<Item>& items = event_.items;
+    items.clear();
+    if (*p_ == 'n') return null();
+    if (*p_ != '[') return false;
+    const std::size_t first = pending_.size();
+    static constexpr std::array<std::string_view, 5> kNames = {"sku", "qty", "unit_price", "category", "expires_at"};
+    const bool read = array([&] {
+      if (*p_ != '{' || items.size() >= kMaxItems) return false;
+      Item& item = items.emplace_back();
+      std::string_view sku;
+      unsigned seen = 0;
+      const bool item_read = object([&](std::string_view key) {
+        int index = -1;
+        if (!nested_key(key, kNames, seen, index)) return false;
+        std::string_view category;
+        switch (index) {
+          case 0: return string_or_null(sku) && sku.size() <= kMaxIdBytes * 4;
+          case 1:
+            if (!whole_or_null(item.qty)) return false;
+            if (item.qty == kAbsent) item.qty = 1;
+            return item.qty >= 1;
+          case 2: return whole_or_null(item.unit_price);
+          case 3: return string_or_null(category);
+          case 4: return time(item.expires_at);
+          default: return skip(0);
+        }
+      });
+      if (!item_read || sku.empty()) return false;  // no sku: "items[i].sku: missing"
+      pending_.push_back({sku, nullptr});
+      return true;
+    });
+    if (!read) return false;
+    for (std::size_t i = 0; i < items.size(); ++i) pending_[first + i].target = &items[i].sku;
+    return true;
+  }
+
+  bool pickup_points() {
+    std::vector<PickupPoint>& points = event_.pickup_points;
+    points.clear();
+    if (*p_ == 'n') return null();
+    if (*p_ != '[') return false;
+    const std::size_t first = pending_.size();
+    static constexpr std::array<std::string_view, 3> kNames = {"id", "lat", "lng"};
+    const bool read = array([&] {
+      if (*p_ != '{' || points.size() >= kMaxItems) return false;
+      PickupPoint& point = points.emplace_back();
+      std::string_view id;
+      unsigned seen = 0;
+      const bool point_read = object([&](std::string_view key) {
+        int index = -1;
+        if (!nested_key(key, kNames, seen, index)) return false;
+        switch (index) {
+          case 0: return string_or_null(id) && id.size() <= kMaxIdBytes * 4;
+          case 1: return *p_ == 'n' ? null() : number_in(point.position.lat, -90, 90);
+          case 2: return *p_ == 'n' ? null() : number_in(point.position.lng, -180, 180);
+          default: return skip(0);
+        }
+      });
+      if (!point_read) return false;
+      pending_.push_back({id, nullptr});  // "" when absent: interns to kNoSymbol, as not reading it
+      return true;
+    });
+    if (!read) return false;
+    for (std::size_t i = 0; i < points.size(); ++i) pending_[first + i].target = &points[i].id;
+    return true;
+  }
+
+  bool tags() {
+    std::vector<Symbol>& tags = event_.tags;
+    tags.clear();
+    if (*p_ == 'n') return null();
+    if (*p_ != '[') return false;
+    const std::size_t first = pending_.size();
+    const bool read = array([&] {
+      std::string_view tag;
+      if (tags.size() >= kMaxItems || !plain_string(tag) || tag.size() > kMaxIdBytes * 4) return false;
+      tags.push_back(kNoSymbol);
+      pending_.push_back({tag, nullptr});
+      return true;
+    });
+    if (!read) return false;
+    for (std::size_t i = 0; i < tags.size(); ++i) pending_[first + i].target = &tags[i];
+    return true;
+  }
+
+  bool channels() {
+    std::vector<Channel>& channels = event_.channels;
+    channels.clear();
+    if (*p_ == 'n') return null();
+    if (*p_ != '[') return false;
+    return array([&] {
+      std::string_view name;
+      if (!plain_string(name)) return false;
+      if (name == "app") channels.push_back(Channel::kApp);
+      else if (name == "sms") channels.push_back(Channel::kSms);
+      else if (name == "phone") channels.push_back(Channel::kPhone);
+      else return false;
+      return channels.size() <= 16;
+    });
+  }
+
+  // ---- one top-level member (LineReader::read_field) ------------------------------------
+
+  bool value(Field field) {
+    Event& e = event_;
+    switch (field) {
+      case Field::kUnknown:
+      case Field::kSource: return skip(0);
+      case Field::kId: {
+        std::string_view text;
+        if (!id(text)) return false;
+        e.id.assign(text);
+        e.id_hash = hash64(text);
+        deferred_.has_id = true;
+        return true;
+      }
+      case Field::kType:
+        deferred_.has_type = true;
+        return plain_string(deferred_.type_name);
+      case Field::kTs:
+        deferred_.has_ts = true;
+        return time(e.ts) && e.ts != kAbsent;
+      case Field::kOrderId: {
+        if (*p_ == 'n') return null();  // absent; finish() says "missing" where it is required
+        std::string_view text;
+        if (!id(text)) return false;
+        pending_.push_back({text, &e.order_id});
+        return true;
+      }
+      case Field::kUserId: return symbol(e.user_id);
+      case Field::kMerchantId: return symbol(e.merchant_id);
+      case Field::kZone: return symbol(e.zone);
+      case Field::kCommunity: return symbol(e.community);
+      case Field::kTxnId: return hashed(e.txn_id);
+      case Field::kRefundId: return hashed(e.refund_id);
+      case Field::kSku: return symbol(e.sku);
+      case Field::kSubstituteSku: return symbol(e.substitute_sku);
+      case Field::kCategory: return symbol(e.category);
+      case Field::kWarehouse: return symbol(e.warehouse);
+      case Field::kRiderId: return symbol(e.rider_id);
+      case Field::kPickerId: return symbol(ignored_);
+      case Field::kCode:
+      case Field::kReasonCode: return symbol(e.code);
+      case Field::kKind: return deferred(deferred_.kind, deferred_.has_kind);
+      case Field::kReason: return deferred(deferred_.reason, deferred_.has_reason);
+      case Field::kBy: return deferred(deferred_.by, deferred_.has_by);
+      case Field::kPaymentMethod: return deferred(deferred_.payment_method, deferred_.has_payment_method);
+      case Field::kUserTier: return deferred(deferred_.user_tier, deferred_.has_user_tier);
+      case Field::kTier: return deferred(deferred_.tier, deferred_.has_tier);
+      case Field::kSubstitutionPref: return deferred(deferred_.substitution_pref, deferred_.has_substitution_pref);
+      case Field::kAmount:
+        deferred_.has_amount = true;
+        return whole_or_null(e.amount);
+      case Field::kPrice: return whole_or_null(e.price);
+      case Field::kRequested: return whole_or_null(e.requested);
+      case Field::kAvailable:
+        deferred_.has_available = true;
+        return whole_or_null(e.available);
+      case Field::kReorderPoint: return whole_or_null(e.reorder_point);
+      case Field::kActiveOrders: return whole_or_null(e.active_orders);
+      case Field::kScore:
+        deferred_.has_score = true;
+        return whole_or_null(e.score);
+      case Field::kRadiusM: return *p_ == 'n' ? null() : number_in(e.radius_m, 0, 1e8);
+      case Field::kLat:
+        if (*p_ == 'n') return null();
+        deferred_.has_lat = true;
+        return number_in(e.position.lat, -90, 90);
+      case Field::kLng:
+        if (*p_ == 'n') return null();
+        deferred_.has_lng = true;
+        return number_in(e.position.lng, -180, 180);
+      case Field::kAccepted:
+        if (*p_ == 'n') return null();
+        deferred_.has_accepted = true;
+        return boolean(e.accepted);
+      case Field::kOnline: return *p_ == 'n' ? null() : boolean(e.online);
+      case Field::kPromiseAt: return time(e.promise_at);
+      case Field::kSlotStart: return time(e.slot_start);
+      case Field::kSlotEnd: return time(e.slot_end);
+      case Field::kAddress: return address();
+      case Field::kCoupon: return coupon();
+      case Field::kItems: return items();
+      case Field::kTags: return tags();
+      case Field::kChannels: return channels();
+      case Field::kPickupPoints: return pickup_points();
+      case Field::kAgentId: return loose_text(agent_.agent_id);
+      case Field::kIncidentId: return loose_text(agent_.incident_id);
+      case Field::kName: return loose_text(agent_.name);
+      case Field::kResolutionCode: return loose_text(agent_.resolution_code);
+      case Field::kNote: return loose_text(agent_.note);
+      case Field::kText: return loose_text(agent_.text);
+      case Field::kTo: return loose_text(agent_.to);
+      case Field::kCapacity: return loose_integer(agent_.capacity, agent_.capacity_shape);
+      case Field::kSupervisor: return loose_bool(agent_.supervisor, agent_.supervisor_shape);
+      case Field::kOnDuty: return loose_bool(agent_.on_duty, agent_.on_duty_shape);
+      case Field::kSkills: return loose_skills();
+    }
+    return false;
+  }
+
+  const char* p_ = nullptr;
+  const char* end_ = nullptr;
+  bool non_ascii_ = false;
+  Symbol ignored_ = kNoSymbol;
+  std::vector<PendingSymbol>& pending_;
+};
+
+}  // namespace
+
+bool parse_time_fast(std::string_view text, TimeMs& out) {
+  if (read_usual_time(text, out)) return true;
+  const auto parsed = parse_rfc3339_ms(text);
+  if (!parsed) return false;
+  out = *parsed;
+  return true;
+}
+
+bool read_fast(std::string_view line, Interner& interner, Event& event, std::vector<PendingSymbol>& pending) {
+  FastReader reader(interner, event, pending);
+  return reader.read(line);
+}
+
+}  // namespace og::events_internal
