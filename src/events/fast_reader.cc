@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -34,6 +35,69 @@ unsigned days_in_month(unsigned year, unsigned month) {
   return month == 2 && is_leap(year) ? 29 : kDays[month - 1];
 }
 
+// core/time's days_from_civil, here so that it inlines.
+constexpr std::int64_t days_from_civil_inline(std::int64_t year, unsigned month, unsigned day) {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400);
+  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+// The date and time of day of `YYYY-MM-DDTHH:MM:SS`, digits and separators checked.
+struct DayTime {
+  unsigned year, month, day, hour, minute, second;
+};
+
+bool read_day_time(const char* t, DayTime& out) {
+  if constexpr (std::endian::native == std::endian::little) {
+    // Eight bytes at a time: separators compared in place, the other bytes checked as digits.
+    const auto load = [](const char* at, std::size_t bytes) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, at, bytes);
+      return word;
+    };
+    constexpr std::uint64_t kZeros = 0x3030303030303030;
+    const auto all_digits = [](std::uint64_t word) {
+      return (word & 0xF0F0F0F0F0F0F0F0) == kZeros && ((word + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) == kZeros;
+    };
+    const std::uint64_t date = load(t, 8);           // YYYY-MM-
+    const std::uint64_t time = load(t + 8, 8);       // DDTHH:MM
+    const std::uint64_t seconds = load(t + 16, 3);   // :SS
+    constexpr std::uint64_t kDateSeparators = 0xFF0000FF00000000;     // bytes 4 and 7
+    constexpr std::uint64_t kTimeSeparators = 0x0000FF0000FF0000;     // bytes 2 and 5
+    constexpr std::uint64_t kSecondsSeparator = 0x00000000000000FF;   // byte 0
+    constexpr std::uint64_t kSecondsBytes = 0x0000000000FFFFFF;
+    if ((date & kDateSeparators) != 0x2D00002D00000000 || (time & kTimeSeparators) != 0x00003A0000540000 ||
+        (seconds & kSecondsSeparator) != 0x3A) {
+      return false;
+    }
+    const std::uint64_t date_digits = (date & ~kDateSeparators) | (kZeros & kDateSeparators);
+    const std::uint64_t time_digits = (time & ~kTimeSeparators) | (kZeros & kTimeSeparators);
+    const std::uint64_t seconds_digits = (seconds & ~kSecondsSeparator & kSecondsBytes) | (kZeros & ~(kSecondsBytes & ~kSecondsSeparator));
+    if (!all_digits(date_digits) || !all_digits(time_digits) || !all_digits(seconds_digits)) return false;
+    const std::uint64_t d = date_digits - kZeros, h = time_digits - kZeros, s = seconds_digits - kZeros;
+    const auto at = [](std::uint64_t word, unsigned byte) { return static_cast<unsigned>((word >> (8 * byte)) & 0xFF); };
+    out.year = at(d, 0) * 1000 + at(d, 1) * 100 + at(d, 2) * 10 + at(d, 3);
+    out.month = at(d, 5) * 10 + at(d, 6);
+    out.day = at(h, 0) * 10 + at(h, 1);
+    out.hour = at(h, 3) * 10 + at(h, 4);
+    out.minute = at(h, 6) * 10 + at(h, 7);
+    out.second = at(s, 1) * 10 + at(s, 2);
+    return true;
+  } else {
+    if (t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':') return false;
+    static constexpr std::array<std::size_t, 14> kDigits = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+    for (const std::size_t i : kDigits) {
+      if (!is_digit(t[i])) return false;
+    }
+    out = DayTime{two_digits(t) * 100 + two_digits(t + 2), two_digits(t + 5), two_digits(t + 8),
+                  two_digits(t + 11),  two_digits(t + 14),    two_digits(t + 17)};
+    return true;
+  }
+}
+
 // `YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM|-HH:MM)` with every part in range: the layouts writers
 // use. False for anything else (lower-case letters, other fraction lengths, a leap second ...),
 // which parse_rfc3339_ms then reads.
@@ -41,11 +105,8 @@ bool read_usual_time(std::string_view text, TimeMs& out) {
   const std::size_t size = text.size();
   if (size != 20 && size != 24 && size != 25 && size != 29) return false;
   const char* t = text.data();
-  if (t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':') return false;
-  static constexpr std::array<std::size_t, 14> kDigits = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
-  for (const std::size_t at : kDigits) {
-    if (!is_digit(t[at])) return false;
-  }
+  DayTime dt{};
+  if (!read_day_time(t, dt)) return false;
   std::size_t zone = 19;
   unsigned millis = 0;
   if (size == 24 || size == 29) {
@@ -68,18 +129,12 @@ bool read_usual_time(std::string_view text, TimeMs& out) {
     offset_minutes = static_cast<std::int64_t>(hours * 60 + minutes);
     if (sign == '-') offset_minutes = -offset_minutes;
   }
-  const unsigned year = two_digits(t) * 100 + two_digits(t + 2);
-  const unsigned month = two_digits(t + 5);
-  const unsigned day = two_digits(t + 8);
-  const unsigned hour = two_digits(t + 11);
-  const unsigned minute = two_digits(t + 14);
-  const unsigned second = two_digits(t + 17);
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
-      second > 59) {
+  if (dt.month < 1 || dt.month > 12 || dt.day < 1 || dt.day > days_in_month(dt.year, dt.month) || dt.hour > 23 ||
+      dt.minute > 59 || dt.second > 59) {
     return false;
   }
-  const std::int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
-                               offset_minutes * 60;
+  const std::int64_t seconds = days_from_civil_inline(dt.year, dt.month, dt.day) * 86400 + dt.hour * 3600 +
+                               dt.minute * 60 + dt.second - offset_minutes * 60;
   out = seconds * 1000 + millis;
   return true;
 }
@@ -134,6 +189,29 @@ Field key_field(const char* key, std::size_t size) {
 #endif
 }
 
+// A member name of a nested object, zero-padded to 16 bytes: a key read in place (the line is
+// padded) compares in one step.
+struct ShortName {
+  std::array<char, 16> bytes{};
+  std::size_t size = 0;
+
+  explicit constexpr ShortName(std::string_view name) : size(name.size()) {
+    for (std::size_t i = 0; i < name.size() && i < bytes.size(); ++i) bytes[i] = name[i];
+  }
+
+  bool matches(std::string_view key) const {
+    if (key.size() != size) return false;
+#if defined(__SSE2__)
+    const auto equal = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(key.data())), _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes.data())))));
+    const std::uint32_t wanted = (1u << size) - 1;
+    return (equal & wanted) == wanted;
+#else
+    return std::memcmp(key.data(), bytes.data(), size) == 0;
+#endif
+  }
+};
+
 // 10^0 .. 10^22: exactly representable, so mantissa / 10^k rounds once, correctly.
 constexpr std::array<double, 23> kPowersOfTen = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -178,7 +256,7 @@ class FastReader : public LineState {
 
   static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
   void skip_space() {
-    while (is_space(*p_)) ++p_;
+    while (static_cast<unsigned char>(*p_) <= ' ' && is_space(*p_)) ++p_;
   }
 
   bool literal(std::string_view word) {
@@ -519,10 +597,10 @@ class FastReader : public LineState {
   // A member of a nested object: `index` of `key` in `names`, -1 for another key; false when
   // the key was seen before in this object.
   template <std::size_t N>
-  static bool nested_key(std::string_view key, const std::array<std::string_view, N>& names, unsigned& seen, int& index) {
+  static bool nested_key(std::string_view key, const std::array<ShortName, N>& names, unsigned& seen, int& index) {
     index = -1;
     for (std::size_t i = 0; i < N; ++i) {
-      if (names[i] == key) {
+      if (names[i].matches(key)) {
         if ((seen & (1u << i)) != 0) return false;
         seen |= 1u << i;
         index = static_cast<int>(i);
@@ -539,7 +617,8 @@ class FastReader : public LineState {
     address = Address{};
     address.present = true;
     bool has_lat = false, has_lng = false;
-    static constexpr std::array<std::string_view, 6> kNames = {"text", "building", "room", "unit", "lat", "lng"};
+    static constexpr std::array<ShortName, 6> kNames = {ShortName("text"), ShortName("building"), ShortName("room"),
+                                                        ShortName("unit"), ShortName("lat"), ShortName("lng")};
     unsigned seen = 0;
     const bool read = object([&](std::string_view key) {
       int index = -1;
@@ -571,7 +650,8 @@ class FastReader : public LineState {
     Coupon& coupon = event_.coupon;
     coupon = Coupon{};
     coupon.present = true;
-    static constexpr std::array<std::string_view, 4> kNames = {"code", "discount", "min_spend", "expires_at"};
+    static constexpr std::array<ShortName, 4> kNames = {ShortName("code"), ShortName("discount"), ShortName("min_spend"),
+                                                        ShortName("expires_at")};
     unsigned seen = 0;
     const bool read = object([&](std::string_view key) {
       int index = -1;
@@ -596,7 +676,8 @@ class FastReader : public LineState {
     if (*p_ == 'n') return null();
     if (*p_ != '[') return false;
     const std::size_t first = pending_.size();
-    static constexpr std::array<std::string_view, 5> kNames = {"sku", "qty", "unit_price", "category", "expires_at"};
+    static constexpr std::array<ShortName, 5> kNames = {ShortName("sku"), ShortName("qty"), ShortName("unit_price"),
+                                                        ShortName("category"), ShortName("expires_at")};
     const bool read = array([&] {
       if (*p_ != '{' || items.size() >= kMaxItems) return false;
       Item& item = items.emplace_back();
@@ -633,7 +714,7 @@ class FastReader : public LineState {
     if (*p_ == 'n') return null();
     if (*p_ != '[') return false;
     const std::size_t first = pending_.size();
-    static constexpr std::array<std::string_view, 3> kNames = {"id", "lat", "lng"};
+    static constexpr std::array<ShortName, 3> kNames = {ShortName("id"), ShortName("lat"), ShortName("lng")};
     const bool read = array([&] {
       if (*p_ != '{' || points.size() >= kMaxItems) return false;
       PickupPoint& point = points.emplace_back();

@@ -581,18 +581,23 @@ class LineReader : public LineState {
 struct EventParser::Impl {
   explicit Impl(Interner& interner_in) : interner(interner_in) {}
 
-  // Copies the line into `padded`, followed by `padding_byte`s (simdjson reads up to
+  // Copies the line into `buffer`, followed by kPadding `padding_byte`s (simdjson reads up to
   // SIMDJSON_PADDING bytes past a document; the fast reader wants '\0' there).
   std::string_view pad(std::string_view json, char padding_byte) {
-    padded.assign(json);
-    padded.resize(json.size() + kPadding, padding_byte);
-    return std::string_view(padded.data(), json.size());
+    const std::size_t needed = json.size() + kPadding;
+    if (needed > capacity) {
+      capacity = std::max(needed, 2 * capacity);
+      buffer = std::make_unique_for_overwrite<char[]>(capacity);
+    }
+    if (!json.empty()) std::memcpy(buffer.get(), json.data(), json.size());
+    std::memset(buffer.get() + json.size(), padding_byte, kPadding);
+    return std::string_view(buffer.get(), json.size());
   }
 
   tl::expected<void, std::string> read_general(std::string_view line, Event& out) {
     od::document document;
     // simdjson validates UTF-8 while it indexes the line (stage 1), so there is no separate pass.
-    if (auto error = parser.iterate(line.data(), line.size(), padded.size()).get(document)) {
+    if (auto error = parser.iterate(line.data(), line.size(), line.size() + kPadding).get(document)) {
       if (error == simdjson::UTF8_ERROR) return field_error("line", "not valid UTF-8");
       return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
     }
@@ -614,7 +619,8 @@ struct EventParser::Impl {
   static constexpr std::size_t kPadding = std::max(simdjson::SIMDJSON_PADDING, kFastPadding);
   Interner& interner;
   od::parser parser;
-  std::string padded;
+  std::unique_ptr<char[]> buffer;
+  std::size_t capacity = 0;
   std::vector<PendingSymbol> pending;  // the fast reader's scratch
   std::uint64_t fast_lines = 0;
 };
@@ -638,7 +644,7 @@ tl::expected<void, std::string> EventParser::parse(std::string_view json, Event&
   }
   // Not an ordinary line: the general reader reads it afresh (the fast one interned nothing).
   out.reset();
-  std::memset(impl_->padded.data() + line.size(), ' ', Impl::kPadding);
+  std::memset(impl_->buffer.get() + line.size(), ' ', Impl::kPadding);
   return impl_->read_general(line, out);
 }
 
