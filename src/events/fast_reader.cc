@@ -216,22 +216,104 @@ struct ShortName {
 constexpr std::array<double, 23> kPowersOfTen = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+// Appends the digits at `at` to `value` (which wraps past 19 digits: callers give up there);
+// returns the first byte that is not a digit. Eight digits a step where they come eight at a
+// time (the line is padded, so eight bytes can always be read).
+const char* append_digits(const char* at, std::uint64_t& value) {
+  if constexpr (std::endian::native == std::endian::little) {
+    for (;;) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, at, 8);
+      if ((((word + 0x4646464646464646) | (word - 0x3030303030303030)) & 0x8080808080808080) != 0) break;
+      word -= 0x3030303030303030;
+      word = word * 10 + (word >> 8);
+      word = (((word & 0x000000FF000000FF) * (100 + (1000000ULL << 32))) +
+              (((word >> 16) & 0x000000FF000000FF) * (1 + (10000ULL << 32)))) >> 32;
+      value = value * 100000000 + (word & 0xFFFFFFFF);
+      at += 8;
+    }
+  }
+  while (is_digit(*at)) value = value * 10 + digit_value(*at++);
+  return at;
+}
+
+// mantissa / 10^fraction (mantissa up to 2^64, fraction up to 19) rounded once to a double,
+// where long double has a 64-bit significand (x87): both operands are exact there, the
+// division rounds once to 64 bits, and rounding that to 53 bits gives the correctly rounded
+// quotient unless it lies exactly halfway between two doubles. False then, and elsewhere.
+bool divide_wide(std::uint64_t mantissa, std::size_t fraction, double& out) {
+#if (defined(__x86_64__) || defined(__i386__)) && __LDBL_MANT_DIG__ == 64
+  static constexpr std::array<long double, 20> kLongPowersOfTen = {
+      1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+      1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L};
+  if (fraction >= kLongPowersOfTen.size()) return false;
+  const long double quotient = static_cast<long double>(mantissa) / kLongPowersOfTen[fraction];
+  std::uint64_t significand = 0;
+  std::memcpy(&significand, &quotient, sizeof significand);
+  if ((significand & 0x7FF) == 0x400) return false;
+  out = static_cast<double>(quotient);
+  return true;
+#else
+  (void)mantissa;
+  (void)fraction;
+  (void)out;
+  return false;
+#endif
+}
+
+}  // namespace
+
+const char* read_decimal(const char* at, double& out) {
+  const char* const start = at;
+  const bool negative = *at == '-';
+  if (negative) ++at;
+  std::uint64_t mantissa = 0;
+  std::size_t digits = 0;
+  if (*at == '0') {
+    ++at;
+    if (is_digit(*at)) return nullptr;
+  } else {
+    const char* first = at;
+    at = append_digits(at, mantissa);
+    digits = static_cast<std::size_t>(at - first);
+    if (digits == 0) return nullptr;
+  }
+  std::size_t fraction = 0;
+  if (*at == '.') {
+    const char* first = ++at;
+    at = append_digits(at, mantissa);
+    fraction = static_cast<std::size_t>(at - first);
+    if (fraction == 0) return nullptr;
+  }
+  if (*at == 'e' || *at == 'E' || digits + fraction > 19) return nullptr;
+  double value = 0;
+  if (mantissa <= (std::uint64_t{1} << 53)) {
+    value = static_cast<double>(mantissa) / kPowersOfTen[fraction];
+  } else if (!divide_wide(mantissa, fraction, value)) {
+    const auto [end, error] = std::from_chars(start, at, out);
+    return error == std::errc() && end == at ? at : nullptr;
+  }
+  out = negative ? -value : value;
+  return at;
+}
+
+namespace {
+
 constexpr int kMaxSkipDepth = 32;  // the general reader allows 64; deeper lines go to it
 
 // ---- the reader -------------------------------------------------------------------------
 
 class FastReader : public LineState {
  public:
-  FastReader(Interner& interner, Event& event, std::vector<PendingSymbol>& pending)
-      : LineState(interner, event), pending_(pending) {
+  FastReader(Interner& interner, Event& event, FastScratch& scratch)
+      : LineState(interner, event), pending_(scratch.pending), time_cache_(scratch.time) {
     pending_.clear();
   }
 
   bool read(std::string_view line) {
     p_ = line.data();
     end_ = line.data() + line.size();
-    skip_space();
-    if (*p_ != '{') return false;
+    if (peek() != '{') return false;
     std::uint64_t seen = 0;
     const bool read = object([&](std::string_view key) {
       const Field field = key_field(key.data(), key.size());
@@ -243,9 +325,9 @@ class FastReader : public LineState {
       return value(field);
     });
     if (!read) return false;
-    skip_space();
+    peek();
     if (p_ != end_) return false;
-    if (non_ascii_ && !simdjson::validate_utf8(line.data(), line.size())) return false;
+    if (has_non_ascii(line) && !simdjson::validate_utf8(line.data(), line.size())) return false;
     // The line is read as the general reader would: intern in the order it interns.
     for (const PendingSymbol& pending : pending_) *pending.target = interner_.intern(pending.text);
     return finish().has_value();
@@ -256,7 +338,12 @@ class FastReader : public LineState {
 
   static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
   void skip_space() {
-    while (static_cast<unsigned char>(*p_) <= ' ' && is_space(*p_)) ++p_;
+    while (is_space(*p_)) ++p_;
+  }
+  // The byte at the cursor once past any JSON space (compact lines have none: one test).
+  char peek() {
+    if (static_cast<unsigned char>(*p_) <= ' ') skip_space();
+    return *p_;
   }
 
   bool literal(std::string_view word) {
@@ -270,28 +357,20 @@ class FastReader : public LineState {
   template <typename Member>
   bool object(Member&& member) {
     ++p_;
-    skip_space();
-    if (*p_ == '}') {
+    if (peek() == '}') {
       ++p_;
       return true;
     }
     for (;;) {
       std::string_view key;
-      if (!plain_string(key)) return false;
-      skip_space();
-      if (*p_ != ':') return false;
+      if (!plain_string(key) || peek() != ':') return false;
       ++p_;
-      skip_space();
+      peek();
       if (!member(key)) return false;
-      skip_space();
-      if (*p_ == ',') {
-        ++p_;
-        skip_space();
-        continue;
-      }
-      if (*p_ != '}') return false;
+      const char next = peek();
       ++p_;
-      return true;
+      if (next != ',') return next == '}';
+      peek();
     }
   }
 
@@ -299,30 +378,23 @@ class FastReader : public LineState {
   template <typename Element>
   bool array(Element&& element) {
     ++p_;
-    skip_space();
-    if (*p_ == ']') {
+    if (peek() == ']') {
       ++p_;
       return true;
     }
     for (;;) {
       if (!element()) return false;
-      skip_space();
-      if (*p_ == ',') {
-        ++p_;
-        skip_space();
-        continue;
-      }
-      if (*p_ != ']') return false;
+      const char next = peek();
       ++p_;
-      return true;
+      if (next != ',') return next == ']';
+      peek();
     }
   }
 
   // ---- strings ------------------------------------------------------------------------
 
-  // The first '"', '\\' or control byte (the padding's '\0' included) at or after `at`; notes
-  // bytes >= 0x80 before it (the line's UTF-8 is then checked once, at the end).
-  const char* string_stop(const char* at) {
+  // The first '"', '\\' or control byte (the padding's '\0' included) at or after `at`.
+  static const char* string_stop(const char* at) {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
@@ -332,20 +404,29 @@ class FastReader : public LineState {
       const __m128i stops = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
                                          _mm_cmpeq_epi8(_mm_max_epu8(bytes, control), control));
       const auto stop = static_cast<unsigned>(_mm_movemask_epi8(stops));
-      const auto high = static_cast<unsigned>(_mm_movemask_epi8(bytes));
-      if (stop != 0) {
-        const unsigned first = static_cast<unsigned>(__builtin_ctz(stop));
-        if ((high & ((1u << first) - 1)) != 0) non_ascii_ = true;
-        return at + first;
-      }
-      if (high != 0) non_ascii_ = true;
+      if (stop != 0) return at + __builtin_ctz(stop);
     }
 #else
     for (;; ++at) {
       const auto c = static_cast<unsigned char>(*at);
       if (c == '"' || c == '\\' || c < 0x20) return at;
-      if (c >= 0x80) non_ascii_ = true;
     }
+#endif
+  }
+
+  // Whether the line has a byte >= 0x80 (then its UTF-8 is checked).
+  static bool has_non_ascii(std::string_view line) {
+#if defined(__SSE2__)
+    __m128i any = _mm_setzero_si128();
+    for (std::size_t at = 0; at < line.size(); at += 16) {
+      any = _mm_or_si128(any, _mm_loadu_si128(reinterpret_cast<const __m128i*>(line.data() + at)));  // padding is '\0'
+    }
+    return _mm_movemask_epi8(any) != 0;
+#else
+    for (const char c : line) {
+      if (static_cast<unsigned char>(c) >= 0x80) return true;
+    }
+    return false;
 #endif
   }
 
@@ -438,39 +519,11 @@ class FastReader : public LineState {
     return whole(out);
   }
 
-  // get_double: the correctly rounded value of a number of at most 19 digits without exponent.
-  // simdjson rounds those correctly too (mantissa / 10^k when both are exact, else Eisel-Lemire),
-  // so the two agree. Longer numbers go to the general reader: simdjson 3.0.1 misreads some of
-  // them (0.8804121872289789423603 reads as 0.000502...; simdjson issue #2093), and the parser
-  // keeps doing exactly what it did.
+  // get_double, for the numbers read_decimal takes.
   bool number(double& out) {
-    const char* at = p_;
-    const bool negative = *at == '-';
-    if (negative) ++at;
-    std::uint64_t mantissa = 0;
-    int digits = 0;
-    int fraction = 0;
-    if (*at == '0') {
-      ++at;
-      if (is_digit(*at)) return false;
-    } else {
-      if (!is_digit(*at)) return false;
-      for (; is_digit(*at); ++at, ++digits) mantissa = mantissa * 10 + digit_value(*at);
-    }
-    if (*at == '.') {
-      ++at;
-      if (!is_digit(*at)) return false;
-      for (; is_digit(*at); ++at, ++digits, ++fraction) mantissa = mantissa * 10 + digit_value(*at);
-    }
-    if (*at == 'e' || *at == 'E' || digits > 19) return false;
-    if (mantissa <= (std::uint64_t{1} << 53) && fraction < static_cast<int>(kPowersOfTen.size())) {
-      const double value = static_cast<double>(mantissa) / kPowersOfTen[static_cast<std::size_t>(fraction)];
-      out = negative ? -value : value;
-    } else {
-      const auto [end, error] = std::from_chars(p_, at, out);
-      if (error != std::errc() || end != at) return false;
-    }
-    p_ = at;
+    const char* end = read_decimal(p_, out);
+    if (end == nullptr) return false;
+    p_ = end;
     return true;
   }
 
@@ -486,7 +539,7 @@ class FastReader : public LineState {
   bool time(TimeMs& out) {
     if (*p_ == '"') {
       std::string_view text;
-      return plain_string(text) && parse_time_fast(text, out);
+      return plain_string(text) && parse_time_fast(text, out, &time_cache_);
     }
     if (*p_ == 'n') {
       out = kAbsent;
@@ -875,23 +928,55 @@ class FastReader : public LineState {
 
   const char* p_ = nullptr;
   const char* end_ = nullptr;
-  bool non_ascii_ = false;
   Symbol ignored_ = kNoSymbol;
   std::vector<PendingSymbol>& pending_;
+  TimeCache& time_cache_;
 };
 
 }  // namespace
 
-bool parse_time_fast(std::string_view text, TimeMs& out) {
-  if (read_usual_time(text, out)) return true;
+bool parse_time_fast(std::string_view text, TimeMs& out, TimeCache* cache) {
+  const std::size_t size = text.size();
+  const char* t = text.data();
+  const std::size_t zone = size == 20 || size == 25 ? 19 : 23;
+  const auto load = [](const char* at, std::size_t bytes) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, at, bytes);
+    return word;
+  };
+  // Minutes, seconds and milliseconds, `MM:SS[.mmm]`, of a usual layout.
+  const auto minutes_on = [&](std::int64_t hour_start) {
+    if (!is_digit(t[14]) || !is_digit(t[15]) || t[16] != ':' || !is_digit(t[17]) || !is_digit(t[18])) return false;
+    const unsigned minute = two_digits(t + 14), second = two_digits(t + 17);
+    if (minute > 59 || second > 59) return false;
+    unsigned millis = 0;
+    if (zone == 23) {
+      if (t[19] != '.' || !is_digit(t[20]) || !is_digit(t[21]) || !is_digit(t[22])) return false;
+      millis = digit_value(t[20]) * 100 + digit_value(t[21]) * 10 + digit_value(t[22]);
+    }
+    out = (hour_start + minute * 60 + second) * 1000 + millis;
+    return true;
+  };
+  if (cache != nullptr && size == cache->size && load(t, 8) == cache->date && load(t + 8, 6) == cache->hour &&
+      load(t + zone, size - zone) == cache->zone && minutes_on(cache->hour_start)) {
+    return true;
+  }
+  if (read_usual_time(text, out)) {
+    if (cache != nullptr) {
+      const std::int64_t seconds = (out - (zone == 23 ? two_digits(t + 20) * 10 + digit_value(t[22]) : 0)) / 1000;
+      *cache = TimeCache{load(t, 8), load(t + 8, 6), load(t + zone, size - zone), size,
+                         seconds - two_digits(t + 14) * 60 - two_digits(t + 17)};
+    }
+    return true;
+  }
   const auto parsed = parse_rfc3339_ms(text);
   if (!parsed) return false;
   out = *parsed;
   return true;
 }
 
-bool read_fast(std::string_view line, Interner& interner, Event& event, std::vector<PendingSymbol>& pending) {
-  FastReader reader(interner, event, pending);
+bool read_fast(std::string_view line, Interner& interner, Event& event, FastScratch& scratch) {
+  FastReader reader(interner, event, scratch);
   return reader.read(line);
 }
 

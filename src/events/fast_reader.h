@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -32,14 +33,38 @@ struct PendingSymbol {
   Symbol* target;
 };
 
-// True: `event` (reset by the caller) is filled and its strings interned, exactly as the
-// general reader would have done. False: nothing was interned; the caller resets `event` and
-// reads the line with the general reader. `pending` is scratch space kept between lines.
-bool read_fast(std::string_view line, Interner& interner, Event& event, std::vector<PendingSymbol>& pending);
+// What the last timestamp read said, so that the next one of the same hour and zone (feeds
+// come mostly in time order) only has its minutes, seconds and milliseconds to read.
+struct TimeCache {
+  std::uint64_t date = 0;       // bytes 0-7 of the text: `YYYY-MM-`
+  std::uint64_t hour = 0;       // bytes 8-13: `DDTHH:`
+  std::uint64_t zone = 0;       // the zone's bytes: `Z` or `+08:00`
+  std::size_t size = 0;         // of the text (its layout); 0: nothing cached
+  std::int64_t hour_start = 0;  // epoch seconds at HH:00:00 of that day in that zone
+};
 
 // parse_rfc3339_ms without building an error: true with the same value where it succeeds,
 // false where it fails. The usual layouts (`2026-11-21T10:00:00[.123](Z|+08:00)`) are read in
-// place; any other text goes to parse_rfc3339_ms.
-bool parse_time_fast(std::string_view text, TimeMs& out);
+// place (with `cache`, often only their last bytes); any other text goes to parse_rfc3339_ms.
+bool parse_time_fast(std::string_view text, TimeMs& out, TimeCache* cache = nullptr);
+
+// A JSON number of at most 19 digits and no exponent at `at`, as simdjson's get_double reads it:
+// correctly rounded (mantissa / 10^k when both are exact doubles, else through x87's 64-bit
+// significand, else from_chars). Returns the end of the number, or nullptr for another number
+// (longer ones go to the general reader: simdjson 3.0.1 misreads some, e.g. 0.8804121872289789423603
+// as 0.000502..., simdjson issue #2093; the parser keeps doing exactly what it did). Reads up
+// to 8 bytes past the number: the text must be padded.
+const char* read_decimal(const char* at, double& out);
+
+// The fast reader's state between lines.
+struct FastScratch {
+  std::vector<PendingSymbol> pending;
+  TimeCache time;
+};
+
+// True: `event` (reset by the caller) is filled and its strings interned, exactly as the
+// general reader would have done. False: nothing was interned; the caller resets `event` and
+// reads the line with the general reader.
+bool read_fast(std::string_view line, Interner& interner, Event& event, FastScratch& scratch);
 
 }  // namespace og::events_internal

@@ -621,7 +621,7 @@ struct EventParser::Impl {
   od::parser parser;
   std::unique_ptr<char[]> buffer;
   std::size_t capacity = 0;
-  std::vector<PendingSymbol> pending;  // the fast reader's scratch
+  FastScratch scratch;
   std::uint64_t fast_lines = 0;
 };
 
@@ -638,7 +638,7 @@ tl::expected<void, std::string> EventParser::parse(std::string_view json, Event&
   out.reset();
   if (json.size() > kMaxLineBytes) return too_long(json.size());
   const std::string_view line = impl_->pad(json, '\0');
-  if (read_fast(line, impl_->interner, out, impl_->pending)) {
+  if (read_fast(line, impl_->interner, out, impl_->scratch)) {
     ++impl_->fast_lines;
     return {};
   }

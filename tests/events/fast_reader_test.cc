@@ -5,6 +5,8 @@
 // lines do take the fast reader, and parse_time_fast agrees with parse_rfc3339_ms.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -250,15 +252,46 @@ TEST(FastReader, NumbersAgree) {
   EXPECT_GT(twins.fast_lines(), 10000u);
 }
 
+// read_decimal rounds as from_chars does (both correctly), at every magnitude it takes: the
+// long-mantissa path (past 2^53) included.
+TEST(FastReader, DecimalsRoundCorrectly) {
+  std::mt19937_64 random(5);
+  for (int i = 0; i < 200000; ++i) {
+    const std::size_t digits = 1 + random() % 19;
+    std::string text = random() % 3 == 0 ? "-" : "";
+    std::string all;
+    for (std::size_t d = 0; d < digits; ++d) all.push_back(static_cast<char>('0' + random() % 10));
+    const std::size_t point = random() % (digits + 1);
+    std::string whole = all.substr(0, point), fraction = all.substr(point);
+    while (whole.size() > 1 && whole.front() == '0') whole.erase(0, 1);
+    if (whole.empty()) whole = "0";
+    if (whole.size() > 1 && whole.front() == '0') continue;
+    text += whole;
+    if (!fraction.empty()) text += "." + fraction;
+    const std::string padded = text + std::string(16, '\0');
+    double fast = 0;
+    const char* end = events_internal::read_decimal(padded.data(), fast);
+    ASSERT_EQ(end, padded.data() + text.size()) << text;
+    double reference = 0;
+    std::from_chars(text.data(), text.data() + text.size(), reference);
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(fast), std::bit_cast<std::uint64_t>(reference)) << text;
+  }
+}
+
 TEST(FastReader, TimesAgreeWithRfc3339) {
   std::mt19937_64 random(11);
-  const auto check = [](const std::string& text) {
-    TimeMs fast = 0;
-    const bool read = events_internal::parse_time_fast(text, fast);
+  events_internal::TimeCache cache;  // carried from time to time, as in a stream
+  const auto check = [&](const std::string& text) {
     const auto reference = parse_rfc3339_ms(text);
-    ASSERT_EQ(read, reference.has_value()) << text;
-    if (read) {
+    TimeMs fast = 0;
+    ASSERT_EQ(events_internal::parse_time_fast(text, fast), reference.has_value()) << text;
+    if (reference) {
       EXPECT_EQ(fast, *reference) << text;
+    }
+    TimeMs cached = 0;
+    ASSERT_EQ(events_internal::parse_time_fast(text, cached, &cache), reference.has_value()) << text;
+    if (reference) {
+      EXPECT_EQ(cached, *reference) << text;
     }
   };
   static constexpr std::string_view kZones[] = {"Z", "z", "+08:00", "-05:30", "+23:59", "-24:00", "+08:60", "+0800", ""};
@@ -272,11 +305,27 @@ TEST(FastReader, TimesAgreeWithRfc3339) {
     std::string time = std::string(text) + std::string(kFractions[random() % 6]) + std::string(kZones[random() % 9]);
     if (random() % 10 == 0) time[random() % time.size()] = "0:-T.Z+x"[random() % 8];
     check(time);
+    // The same hour again, as a stream sends it: minutes, seconds and fraction change (and
+    // sometimes break).
+    for (int again = 0; again < 3; ++again) {
+      std::string next = time;
+      if (next.size() >= 20) {
+        next[14] = static_cast<char>('0' + random() % 7);
+        next[15] = static_cast<char>('0' + random() % 10);
+        next[17] = static_cast<char>('0' + random() % 7);
+        next[18] = static_cast<char>('0' + random() % 10);
+        if (next[19] == '.' && next.size() > 22) next[20 + random() % 3] = static_cast<char>('0' + random() % 10);
+        if (random() % 8 == 0) next[14 + random() % 9] = ":.x9"[random() % 4];
+      }
+      check(next);
+    }
   }
   check("2026-11-21T10:00:00+08:00");
   check("2024-02-29T23:59:59.999Z");
+  check("2024-02-29T23:59:60.999Z");
   check("2023-02-29T00:00:00Z");
   check("0000-01-01T00:00:00.000Z");
+  check("0000-01-01T00:59:59.999Z");
   check("9999-12-31T23:59:59.999-23:59");
 }
 
