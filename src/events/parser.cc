@@ -590,7 +590,8 @@ struct EventParser::Impl {
       buffer = std::make_unique_for_overwrite<char[]>(capacity);
     }
     if (!json.empty()) std::memcpy(buffer.get(), json.data(), json.size());
-    std::memset(buffer.get() + json.size(), padding_byte, kPadding);
+    char* padding = buffer.get() + json.size();
+    for (std::size_t i = 0; i < kPadding; ++i) padding[i] = padding_byte;  // inlined, unlike memset
     return std::string_view(buffer.get(), json.size());
   }
 
