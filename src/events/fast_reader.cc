@@ -212,6 +212,51 @@ struct ShortName {
   }
 };
 
+// `"name":` zero-padded to 32 bytes: a predicted key, compared in place in two 16-byte steps.
+struct KeyPattern {
+  std::array<char, 32> bytes{};
+  std::size_t size = 0;  // 0: no name
+
+  constexpr KeyPattern() = default;
+  explicit constexpr KeyPattern(std::string_view name) : size(name.size() + 3) {
+    bytes[0] = '"';
+    for (std::size_t i = 0; i < name.size() && i + 3 < bytes.size(); ++i) bytes[i + 1] = name[i];
+    bytes[name.size() + 1] = '"';
+    bytes[name.size() + 2] = ':';
+  }
+
+  // Whether `at` (32 readable bytes) starts with the pattern.
+  bool starts(const char* at) const {
+#if defined(__SSE2__)
+    const auto load = [](const char* from) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(from)); };
+    const auto equal = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(at), load(bytes.data())))) |
+                       static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(at + 16), load(bytes.data() + 16))))
+                           << 16;
+    const std::uint32_t wanted = size >= 32 ? 0xffffffffu : (1u << size) - 1;
+    return size != 0 && (equal & wanted) == wanted;
+#else
+    return size != 0 && std::memcmp(at, bytes.data(), size) == 0;
+#endif
+  }
+};
+
+template <std::size_t N>
+constexpr std::array<KeyPattern, N> patterns_of(const std::array<ShortName, N>& names) {
+  std::array<KeyPattern, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = KeyPattern(std::string_view(names[i].bytes.data(), names[i].size));
+  return out;
+}
+
+// The event's fields by Field value (kUnknown: none).
+constexpr std::array<KeyPattern, kFieldCount> make_field_patterns() {
+  std::array<KeyPattern, kFieldCount> out{};
+  for (const FieldName& entry : kFields) out[static_cast<std::size_t>(entry.field)] = KeyPattern(entry.name);
+  return out;
+}
+constexpr std::array<KeyPattern, kFieldCount> kFieldPatterns = make_field_patterns();
+
+static_assert(kFieldCount + 2 <= std::tuple_size_v<decltype(KeyOrder::next)>, "KeyOrder holds every field");
+
 // 10^0 .. 10^22: exactly representable, so mantissa / 10^k rounds once, correctly.
 constexpr std::array<double, 23> kPowersOfTen = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -306,7 +351,7 @@ constexpr int kMaxSkipDepth = 32;  // the general reader allows 64; deeper lines
 class FastReader : public LineState {
  public:
   FastReader(Interner& interner, Event& event, FastScratch& scratch)
-      : LineState(interner, event), pending_(scratch.pending), time_cache_(scratch.time) {
+      : LineState(interner, event), pending_(scratch.pending), time_cache_(scratch.time), scratch_(scratch) {
     pending_.clear();
   }
 
@@ -314,16 +359,13 @@ class FastReader : public LineState {
     p_ = line.data();
     end_ = line.data() + line.size();
     if (peek() != '{') return false;
-    std::uint64_t seen = 0;
-    const bool read = object([&](std::string_view key) {
-      const Field field = key_field(key.data(), key.size());
-      if (field != Field::kUnknown && field != Field::kSource) {
-        const std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(field);
-        if ((seen & bit) != 0) return false;  // a repeated key
-        seen |= bit;
-      }
-      return value(field);
-    });
+    const bool read = known_object(
+        kFieldPatterns, scratch_.event_keys,
+        [](std::string_view key) {
+          const Field field = key_field(key.data(), key.size());
+          return field == Field::kUnknown ? -1 : static_cast<int>(field);
+        },
+        [&](int index) { return value(index < 0 ? Field::kUnknown : static_cast<Field>(index)); });
     if (!read) return false;
     peek();
     if (p_ != end_) return false;
@@ -389,6 +431,58 @@ class FastReader : public LineState {
       if (next != ',') return next == ']';
       peek();
     }
+  }
+
+  // At '{': an object whose keys are looked up in a table of N names (`lookup`: key -> index,
+  // -1 for another key); `member(index)` reads each value. A key seen twice gives up. Each key
+  // is first tried as the one `order` predicts (see KeyOrder), and `order` learns.
+  template <std::size_t N, typename Lookup, typename Member>
+  bool known_object(const std::array<KeyPattern, N>& patterns, KeyOrder& order, Lookup&& lookup, Member&& member) {
+    static_assert(N <= 64 && N + 2 <= std::tuple_size_v<decltype(KeyOrder::next)>);
+    ++p_;
+    if (peek() == '}') {
+      ++p_;
+      return true;
+    }
+    std::uint64_t seen = 0;
+    std::size_t previous = N;  // N: the start; N + 1: after another key
+    for (;;) {
+      int index = -1;
+      const std::uint8_t guess = order.next[previous];
+      if (guess < N && patterns[guess].starts(p_)) {
+        index = guess;
+        p_ += patterns[guess].size;
+      } else {
+        std::string_view key;
+        if (!plain_string(key) || peek() != ':') return false;
+        ++p_;
+        index = lookup(key);
+        order.next[previous] = index < 0 ? KeyOrder::kNoGuess : static_cast<std::uint8_t>(index);
+      }
+      if (index >= 0) {
+        const std::uint64_t bit = std::uint64_t{1} << index;
+        if ((seen & bit) != 0) return false;  // a repeated key
+        seen |= bit;
+        previous = static_cast<std::size_t>(index);
+      } else {
+        previous = N + 1;
+      }
+      peek();
+      if (!member(index)) return false;
+      const char next = peek();
+      ++p_;
+      if (next != ',') return next == '}';
+      peek();
+    }
+  }
+
+  // A key's index among `names`, -1 for another key.
+  template <std::size_t N>
+  static int index_of(std::string_view key, const std::array<ShortName, N>& names) {
+    for (std::size_t i = 0; i < N; ++i) {
+      if (names[i].matches(key)) return static_cast<int>(i);
+    }
+    return -1;
   }
 
   // ---- strings ------------------------------------------------------------------------
@@ -647,22 +741,6 @@ class FastReader : public LineState {
 
   // ---- nested objects and arrays --------------------------------------------------------
 
-  // A member of a nested object: `index` of `key` in `names`, -1 for another key; false when
-  // the key was seen before in this object.
-  template <std::size_t N>
-  static bool nested_key(std::string_view key, const std::array<ShortName, N>& names, unsigned& seen, int& index) {
-    index = -1;
-    for (std::size_t i = 0; i < N; ++i) {
-      if (names[i].matches(key)) {
-        if ((seen & (1u << i)) != 0) return false;
-        seen |= 1u << i;
-        index = static_cast<int>(i);
-        return true;
-      }
-    }
-    return true;
-  }
-
   bool address() {
     if (*p_ == 'n') return null();
     if (*p_ != '{') return false;
@@ -672,10 +750,9 @@ class FastReader : public LineState {
     bool has_lat = false, has_lng = false;
     static constexpr std::array<ShortName, 6> kNames = {ShortName("text"), ShortName("building"), ShortName("room"),
                                                         ShortName("unit"), ShortName("lat"), ShortName("lng")};
-    unsigned seen = 0;
-    const bool read = object([&](std::string_view key) {
-      int index = -1;
-      if (!nested_key(key, kNames, seen, index)) return false;
+    static constexpr auto kPatterns = patterns_of(kNames);
+    const auto lookup = [](std::string_view key) { return index_of(key, kNames); };
+    const bool read = known_object(kPatterns, scratch_.address_keys, lookup, [&](int index) {
       std::string_view text;
       switch (index) {
         case 0: return string_or_null(text) && ((address.has_text = !text.empty()), true);
@@ -705,10 +782,9 @@ class FastReader : public LineState {
     coupon.present = true;
     static constexpr std::array<ShortName, 4> kNames = {ShortName("code"), ShortName("discount"), ShortName("min_spend"),
                                                         ShortName("expires_at")};
-    unsigned seen = 0;
-    const bool read = object([&](std::string_view key) {
-      int index = -1;
-      if (!nested_key(key, kNames, seen, index)) return false;
+    static constexpr auto kPatterns = patterns_of(kNames);
+    const auto lookup = [](std::string_view key) { return index_of(key, kNames); };
+    const bool read = known_object(kPatterns, scratch_.coupon_keys, lookup, [&](int index) {
       switch (index) {
         case 0: return symbol(coupon.code);
         case 1: return whole_or_null(coupon.discount);
@@ -731,14 +807,13 @@ class FastReader : public LineState {
     const std::size_t first = pending_.size();
     static constexpr std::array<ShortName, 5> kNames = {ShortName("sku"), ShortName("qty"), ShortName("unit_price"),
                                                         ShortName("category"), ShortName("expires_at")};
+    static constexpr auto kPatterns = patterns_of(kNames);
+    const auto lookup = [](std::string_view key) { return index_of(key, kNames); };
     const bool read = array([&] {
       if (*p_ != '{' || items.size() >= kMaxItems) return false;
       Item& item = items.emplace_back();
       std::string_view sku;
-      unsigned seen = 0;
-      const bool item_read = object([&](std::string_view key) {
-        int index = -1;
-        if (!nested_key(key, kNames, seen, index)) return false;
+      const bool item_read = known_object(kPatterns, scratch_.item_keys, lookup, [&](int index) {
         std::string_view category;
         switch (index) {
           case 0: return string_or_null(sku) && sku.size() <= kMaxIdBytes * 4;
@@ -768,14 +843,13 @@ class FastReader : public LineState {
     if (*p_ != '[') return false;
     const std::size_t first = pending_.size();
     static constexpr std::array<ShortName, 3> kNames = {ShortName("id"), ShortName("lat"), ShortName("lng")};
+    static constexpr auto kPatterns = patterns_of(kNames);
+    const auto lookup = [](std::string_view key) { return index_of(key, kNames); };
     const bool read = array([&] {
       if (*p_ != '{' || points.size() >= kMaxItems) return false;
       PickupPoint& point = points.emplace_back();
       std::string_view id;
-      unsigned seen = 0;
-      const bool point_read = object([&](std::string_view key) {
-        int index = -1;
-        if (!nested_key(key, kNames, seen, index)) return false;
+      const bool point_read = known_object(kPatterns, scratch_.pickup_point_keys, lookup, [&](int index) {
         switch (index) {
           case 0: return string_or_null(id) && id.size() <= kMaxIdBytes * 4;
           case 1: return *p_ == 'n' ? null() : number_in(point.position.lat, -90, 90);
@@ -931,6 +1005,7 @@ class FastReader : public LineState {
   Symbol ignored_ = kNoSymbol;
   std::vector<PendingSymbol>& pending_;
   TimeCache& time_cache_;
+  FastScratch& scratch_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 // Internal to src/events.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -56,10 +57,27 @@ bool parse_time_fast(std::string_view text, TimeMs& out, TimeCache* cache = null
 // to 8 bytes past the number: the text must be padded.
 const char* read_decimal(const char* at, double& out);
 
+// The order in which an object's known keys came last time: next[k] is the key (an index into
+// that object's table of names) that followed key k, next[size] the first key, next[size + 1]
+// the key after another key; kNoGuess when unknown. Feeds write keys in the same order line
+// after line, so the key predicted is matched in one comparison instead of being read.
+struct KeyOrder {
+  static constexpr std::uint8_t kNoGuess = 0xff;
+  std::array<std::uint8_t, 66> next = filled();
+
+ private:
+  static constexpr std::array<std::uint8_t, 66> filled() {
+    std::array<std::uint8_t, 66> out{};
+    out.fill(kNoGuess);
+    return out;
+  }
+};
+
 // The fast reader's state between lines.
 struct FastScratch {
   std::vector<PendingSymbol> pending;
   TimeCache time;
+  KeyOrder event_keys, item_keys, address_keys, coupon_keys, pickup_point_keys;
 };
 
 // True: `event` (reset by the caller) is filled and its strings interned, exactly as the

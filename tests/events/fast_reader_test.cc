@@ -8,6 +8,7 @@
 #include <bit>
 #include <charconv>
 #include <cstdint>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -227,6 +228,30 @@ TEST(FastReader, MutatedLinesAgree) {
     for (const std::string& seed : seeds) EXPECT_AGREE(twins, mutate(seed, random));
   }
   EXPECT_GT(twins.accepted(), 1000u);  // the mutations still leave many lines valid
+}
+
+// The fast reader predicts each key from the order of the line before; lines whose members
+// come in shuffled orders (and repeat, and go missing) must read the same all the same.
+TEST(FastReader, ShuffledKeyOrdersAgree) {
+  Twins twins;
+  std::mt19937_64 random(3);
+  const std::vector<std::string> members = {
+      R"("id":"e1")", R"("type":"order.created")", R"("ts":"2026-11-21T10:00:00+08:00")", R"("order_id":"O1")",
+      R"("user_id":"U7")", R"("amount":1180)", R"("source":"oms")", R"("zone":"Z1")", R"("x":[1,{"y":null}])",
+      R"("address":{"text":"t","building":"3","room":"501","unit":"2","lat":40.03,"lng":116.33,"z":1})",
+      R"("coupon":{"code":"C","discount":5,"min_spend":100,"expires_at":"2026-12-01T00:00:00Z"})",
+      R"("items":[{"sku":"a","qty":2,"unit_price":5,"category":"c","expires_at":0},{"qty":1,"sku":"b","w":"x"}])",
+  };
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<std::string> chosen = members;
+    std::shuffle(chosen.begin(), chosen.end(), random);
+    if (random() % 4 == 0) chosen.push_back(chosen[random() % chosen.size()]);  // a repeated key
+    if (random() % 4 == 0) chosen.erase(chosen.begin() + static_cast<std::ptrdiff_t>(random() % chosen.size()));
+    std::string line = "{";
+    for (const std::string& member : chosen) line += (line.size() > 1 ? "," : "") + member;
+    EXPECT_AGREE(twins, line + "}");
+  }
+  EXPECT_GT(twins.fast_lines(), 1000u);
 }
 
 // Coordinates of every shape: short and long mantissas (past 2^53 and 19 digits), signs,
