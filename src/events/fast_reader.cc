@@ -215,10 +215,12 @@ struct ShortName {
 // `"name":` zero-padded to 32 bytes: a predicted key, compared in place in two 16-byte steps.
 struct KeyPattern {
   std::array<char, 32> bytes{};
-  std::size_t size = 0;  // 0: no name
+  std::size_t size = 0;     // 0: no name
+  std::uint32_t mask = 0;   // a bit for each byte of the pattern
 
   constexpr KeyPattern() = default;
-  explicit constexpr KeyPattern(std::string_view name) : size(name.size() + 3) {
+  explicit constexpr KeyPattern(std::string_view name)
+      : size(name.size() + 3), mask(name.size() + 3 >= 32 ? 0xffffffffu : (1u << (name.size() + 3)) - 1) {
     bytes[0] = '"';
     for (std::size_t i = 0; i < name.size() && i + 3 < bytes.size(); ++i) bytes[i + 1] = name[i];
     bytes[name.size() + 1] = '"';
@@ -232,8 +234,7 @@ struct KeyPattern {
     const auto equal = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(at), load(bytes.data())))) |
                        static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(at + 16), load(bytes.data() + 16))))
                            << 16;
-    const std::uint32_t wanted = size >= 32 ? 0xffffffffu : (1u << size) - 1;
-    return size != 0 && (equal & wanted) == wanted;
+    return mask != 0 && (equal & mask) == mask;
 #else
     return size != 0 && std::memcmp(at, bytes.data(), size) == 0;
 #endif
@@ -351,7 +352,7 @@ constexpr int kMaxSkipDepth = 32;  // the general reader allows 64; deeper lines
 class FastReader : public LineState {
  public:
   FastReader(Interner& interner, Event& event, FastScratch& scratch)
-      : LineState(interner, event), pending_(scratch.pending), time_cache_(scratch.time), scratch_(scratch) {
+      : LineState(interner, event), pending_(scratch.pending), scratch_(scratch) {
     pending_.clear();
   }
 
@@ -630,10 +631,11 @@ class FastReader : public LineState {
   }
 
   // read_time: RFC 3339 text, epoch milliseconds, or null for absent.
-  bool time(TimeMs& out) {
+  bool time(TimeMs& out) { return time(out, scratch_.other_time); }
+  bool time(TimeMs& out, TimeCache& cache) {
     if (*p_ == '"') {
       std::string_view text;
-      return plain_string(text) && parse_time_fast(text, out, &time_cache_);
+      return plain_string(text) && parse_time_fast(text, out, &cache);
     }
     if (*p_ == 'n') {
       out = kAbsent;
@@ -920,7 +922,7 @@ class FastReader : public LineState {
         return plain_string(deferred_.type_name);
       case Field::kTs:
         deferred_.has_ts = true;
-        return time(e.ts) && e.ts != kAbsent;
+        return time(e.ts, scratch_.ts_time) && e.ts != kAbsent;
       case Field::kOrderId: {
         if (*p_ == 'n') return null();  // absent; finish() says "missing" where it is required
         std::string_view text;
@@ -1004,7 +1006,6 @@ class FastReader : public LineState {
   const char* end_ = nullptr;
   Symbol ignored_ = kNoSymbol;
   std::vector<PendingSymbol>& pending_;
-  TimeCache& time_cache_;
   FastScratch& scratch_;
 };
 
@@ -1018,6 +1019,9 @@ bool parse_time_fast(std::string_view text, TimeMs& out, TimeCache* cache) {
     std::uint64_t word = 0;
     std::memcpy(&word, at, bytes);
     return word;
+  };
+  const auto load_zone = [&](const char* at, std::size_t bytes) {  // `Z` or `+08:00`, without a memcpy call
+    return bytes == 1 ? load(at, 1) : bytes == 6 ? load(at, 6) : load(at, bytes);
   };
   // Minutes, seconds and milliseconds, `MM:SS[.mmm]`, of a usual layout.
   const auto minutes_on = [&](std::int64_t hour_start) {
@@ -1033,13 +1037,13 @@ bool parse_time_fast(std::string_view text, TimeMs& out, TimeCache* cache) {
     return true;
   };
   if (cache != nullptr && size == cache->size && load(t, 8) == cache->date && load(t + 8, 6) == cache->hour &&
-      load(t + zone, size - zone) == cache->zone && minutes_on(cache->hour_start)) {
+      load_zone(t + zone, size - zone) == cache->zone && minutes_on(cache->hour_start)) {
     return true;
   }
   if (read_usual_time(text, out)) {
     if (cache != nullptr) {
       const std::int64_t seconds = (out - (zone == 23 ? two_digits(t + 20) * 10 + digit_value(t[22]) : 0)) / 1000;
-      *cache = TimeCache{load(t, 8), load(t + 8, 6), load(t + zone, size - zone), size,
+      *cache = TimeCache{load(t, 8), load(t + 8, 6), load_zone(t + zone, size - zone), size,
                          seconds - two_digits(t + 14) * 60 - two_digits(t + 17)};
     }
     return true;

@@ -76,7 +76,7 @@ struct KeyOrder {
 // The fast reader's state between lines.
 struct FastScratch {
   std::vector<PendingSymbol> pending;
-  TimeCache time;
+  TimeCache ts_time, other_time;  // `ts`, and the other times (a promise is often in the next hour)
   KeyOrder event_keys, item_keys, address_keys, coupon_keys, pickup_point_keys;
 };
 

@@ -209,14 +209,16 @@ class LineState {
   template <typename Enum, std::size_t N>
   Result pick(std::string_view key, std::string_view text, const std::array<std::pair<std::string_view, Enum>, N>& options,
               Enum& out) {
-    std::string allowed;
     for (const auto& [name, value] : options) {
       if (name == text) {
         out = value;
         return {};
       }
+    }
+    std::string allowed;
+    for (const auto& option : options) {
       if (!allowed.empty()) allowed += ", ";
-      allowed += name;
+      allowed += option.first;
     }
     return field_error(key, "unknown value " + quote_input(text) + " (one of " + allowed + ")");
   }
