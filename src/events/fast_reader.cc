@@ -9,6 +9,8 @@
 #include <cstring>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -1005,7 +1007,7 @@ class FastReader : public LineState {
   const char* p_ = nullptr;
   const char* end_ = nullptr;
   Symbol ignored_ = kNoSymbol;
-  std::vector<PendingSymbol>& pending_;
+  PendingSymbols& pending_;
   FastScratch& scratch_;
 };
 
@@ -1052,6 +1054,14 @@ bool parse_time_fast(std::string_view text, TimeMs& out, TimeCache* cache) {
   if (!parsed) return false;
   out = *parsed;
   return true;
+}
+
+void PendingSymbols::grow() {
+  const std::size_t capacity = capacity_ == 0 ? 64 : 2 * capacity_;
+  auto entries = std::make_unique<PendingSymbol[]>(capacity);
+  for (std::size_t i = 0; i < size_; ++i) entries[i] = entries_[i];
+  entries_ = std::move(entries);
+  capacity_ = capacity;
 }
 
 bool read_fast(std::string_view line, Interner& interner, Event& event, FastScratch& scratch) {

@@ -16,8 +16,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
-#include <vector>
 
 #include "core/interner.h"
 #include "core/time.h"
@@ -32,6 +32,27 @@ inline constexpr std::size_t kFastPadding = 64;
 struct PendingSymbol {
   std::string_view text;
   Symbol* target;
+};
+
+// The strings to intern once the line is read, in the order they came: a plain growing array
+// (a push is on every string field, so it stays inline).
+class PendingSymbols {
+ public:
+  void clear() { size_ = 0; }
+  void push_back(PendingSymbol symbol) {
+    if (size_ == capacity_) grow();
+    entries_[size_++] = symbol;
+  }
+  std::size_t size() const { return size_; }
+  PendingSymbol& operator[](std::size_t index) { return entries_[index]; }
+  const PendingSymbol* begin() const { return entries_.get(); }
+  const PendingSymbol* end() const { return entries_.get() + size_; }
+
+ private:
+  void grow();
+  std::unique_ptr<PendingSymbol[]> entries_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 // What the last timestamp read said, so that the next one of the same hour and zone (feeds
@@ -75,7 +96,7 @@ struct KeyOrder {
 
 // The fast reader's state between lines.
 struct FastScratch {
-  std::vector<PendingSymbol> pending;
+  PendingSymbols pending;
   TimeCache ts_time, other_time;  // `ts`, and the other times (a promise is often in the next hour)
   KeyOrder event_keys, item_keys, address_keys, coupon_keys, pickup_point_keys;
 };
