@@ -1,6 +1,7 @@
 // libFuzzer target for the input edge: NDJSON splitting, the event parser, RFC 3339 times,
-// durations and JSON string escaping. Nothing a client sends may crash the process, and what
-// the parser accepts must satisfy the contract of docs/spec/EVENTS.md.
+// durations and JSON string escaping. Nothing a client sends may crash the process, what the
+// parser accepts must satisfy the contract of docs/spec/EVENTS.md, and the parser's fast
+// reader must agree with its general reader (same event, symbols and error) on every line.
 #include <simdjson.h>
 
 #include <cstddef>
@@ -16,6 +17,7 @@
 #include "core/interner.h"
 #include "core/json_writer.h"
 #include "core/time.h"
+#include "events/event_diff.h"
 #include "events/event_type.h"
 #include "events/parser.h"
 
@@ -35,17 +37,24 @@ constexpr og::TimeMs kYear9999End = 253402300799999;  // 9999-12-31T23:59:59.999
 
 // The parser and its interner live across inputs, as in the server (state reuse is part of
 // what is tested); they are rebuilt now and then so the interner does not grow without bound.
+// A twin parser with its own interner reads every line with the general reader alone.
 struct State {
   std::unique_ptr<og::Interner> interner;
   std::unique_ptr<og::EventParser> parser;
   og::Event event;
+  std::unique_ptr<og::Interner> general_interner;
+  std::unique_ptr<og::EventParser> general_parser;
+  og::Event general_event;
   std::size_t uses = 0;
 
   og::EventParser& fresh_enough() {
     if (!parser || ++uses % 4096 == 0) {
       parser.reset();
+      general_parser.reset();
       interner = std::make_unique<og::Interner>();
       parser = std::make_unique<og::EventParser>(*interner);
+      general_interner = std::make_unique<og::Interner>();
+      general_parser = std::make_unique<og::EventParser>(*general_interner);
     }
     return *parser;
   }
@@ -173,9 +182,27 @@ void check_rejected(const std::string& error) {
   FUZZ_CHECK(colon + 2 < error.size());
 }
 
+// The general reader alone gives the same result, event and new symbols as parse().
+void check_twin(State& state, std::string_view line, const tl::expected<void, std::string>& result, std::size_t symbols_before) {
+  const auto general = state.general_parser->parse_general(line, state.general_event);
+  FUZZ_CHECK(result.has_value() == general.has_value());
+  if (result) {
+    FUZZ_CHECK(og::first_difference(state.event, state.general_event).empty());
+  } else {
+    FUZZ_CHECK(result.error() == general.error());
+  }
+  FUZZ_CHECK(state.interner->size() == state.general_interner->size());
+  for (std::size_t symbol = symbols_before; symbol < state.interner->size(); ++symbol) {
+    FUZZ_CHECK(state.interner->view(static_cast<og::Symbol>(symbol)) ==
+               state.general_interner->view(static_cast<og::Symbol>(symbol)));
+  }
+}
+
 void parse_one(State& state, std::string_view line) {
   og::EventParser& parser = state.fresh_enough();
+  const std::size_t symbols_before = state.interner->size();
   const auto result = parser.parse(line, state.event);
+  check_twin(state, line, result, symbols_before);
   if (result) {
     check_accepted(*state.interner, state.event);
     // Parsing is a function of the line: a second parse into the same Event agrees.
@@ -184,7 +211,10 @@ void parse_one(State& state, std::string_view line) {
     const og::TimeMs ts = state.event.ts;
     const std::size_t items = state.event.items.size();
     const std::string agent_text = state.event.agent.text;
-    FUZZ_CHECK(parser.parse(line, state.event).has_value());
+    const std::size_t symbols_again = state.interner->size();
+    const auto again = parser.parse(line, state.event);
+    check_twin(state, line, again, symbols_again);
+    FUZZ_CHECK(again.has_value());
     FUZZ_CHECK(state.event.id == id && state.event.type == type && state.event.ts == ts &&
                state.event.items.size() == items && state.event.agent.text == agent_text);
   } else {

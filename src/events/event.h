@@ -141,6 +141,9 @@ struct AgentFields {
   }
 };
 
+// What EventFields{} holds, built once: resetting an event is then one plain copy.
+inline constexpr EventFields kEmptyEventFields{};
+
 struct Event : EventFields {
   std::string id;
   std::vector<Item> items;
@@ -151,7 +154,7 @@ struct Event : EventFields {
 
   // Makes the event empty again while keeping the containers' capacity.
   void reset() {
-    static_cast<EventFields&>(*this) = EventFields{};
+    static_cast<EventFields&>(*this) = kEmptyEventFields;
     id.clear();
     items.clear();
     tags.clear();

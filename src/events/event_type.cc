@@ -1,6 +1,8 @@
 #include "events/event_type.h"
 
 #include <array>
+#include <cstddef>
+#include <cstdint>
 
 namespace og {
 namespace {
@@ -59,15 +61,41 @@ constexpr bool table_matches_enum() {
 }
 static_assert(table_matches_enum(), "kTypes must list the types in enum order");
 
+// Names are looked up for every event: a perfect hash (one table load, one comparison) instead
+// of a search. The constants were searched for so that no two names share a slot; a new type
+// that collides fails to compile here.
+constexpr std::size_t kTypeSlots = 128;
+constexpr std::size_t type_slot(std::string_view name) {
+  const auto byte = [](char c) { return static_cast<std::size_t>(static_cast<unsigned char>(c)); };
+  const std::size_t n = name.size();
+  return (n + byte(name[0]) + byte(name[n - 3]) * 6 + byte(name[n - 4]) * 31) % kTypeSlots;
+}
+constexpr std::size_t kMinTypeName = 4;  // type_slot reads four bytes
+
+constexpr std::array<std::uint8_t, kTypeSlots> make_type_table() {
+  std::array<std::uint8_t, kTypeSlots> table{};
+  for (std::size_t i = 0; i < kTypes.size(); ++i) table[type_slot(kTypes[i].name)] = static_cast<std::uint8_t>(i + 1);
+  return table;
+}
+constexpr std::array<std::uint8_t, kTypeSlots> kTypeTable = make_type_table();
+
+constexpr bool type_slots_are_distinct() {
+  for (std::size_t i = 0; i < kTypes.size(); ++i) {
+    if (kTypes[i].name.size() < kMinTypeName || kTypeTable[type_slot(kTypes[i].name)] != i + 1) return false;
+  }
+  return true;
+}
+static_assert(type_slots_are_distinct(), "two type names share a slot: search new constants for type_slot()");
+
 }  // namespace
 
 std::string_view event_type_name(EventType type) { return kTypes[static_cast<std::size_t>(type)].name; }
 
 std::optional<EventType> event_type_from_name(std::string_view name) {
-  for (const auto& info : kTypes) {
-    if (info.name == name) return info.type;
-  }
-  return std::nullopt;
+  if (name.size() < kMinTypeName) return std::nullopt;
+  const std::uint8_t entry = kTypeTable[type_slot(name)];
+  if (entry == 0 || kTypes[entry - 1].name != name) return std::nullopt;
+  return kTypes[entry - 1].type;
 }
 
 bool event_type_needs_order(EventType type) { return kTypes[static_cast<std::size_t>(type)].needs_order; }

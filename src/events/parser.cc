@@ -7,15 +7,19 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/json_writer.h"
+#include "events/fast_reader.h"
+#include "events/line_state.h"
 
 namespace og {
 namespace {
 
+using namespace events_internal;
 namespace od = simdjson::ondemand;
-using Result = tl::expected<void, std::string>;
 
 // Errors inside an array element name the element: "items[2].qty: must be at least 1". The
 // path is built only when there is an error to report.
@@ -37,118 +41,6 @@ std::string nested(std::string_view parent, std::size_t index, std::string_view 
   return std::string(parent) + "[" + std::to_string(index) + "]." + std::string(child);
 }
 
-// Every field the rules read. Unknown fields are skipped (the journal keeps the raw line).
-enum class Field : std::uint8_t {
-  kUnknown, kId, kType, kTs, kOrderId, kSource, kUserId, kKind, kMerchantId, kZone, kCommunity,
-  kAddress, kItems, kAmount, kCoupon, kPaymentMethod, kPromiseAt, kSlotStart, kSlotEnd, kUserTier,
-  kSubstitutionPref, kBy, kReason, kReasonCode, kCode, kTxnId, kRefundId, kSku, kRequested,
-  kAvailable, kPickerId, kRiderId, kLat, kLng, kScore, kSubstituteSku, kAccepted, kCategory,
-  kPrice, kTags, kReorderPoint, kWarehouse, kRadiusM, kPickupPoints, kOnline, kActiveOrders,
-  kTier, kChannels,
-  // agent.* (docs/spec/EVENTS.md "Agent events"). `name`, `note`, `text` and `to` also occur
-  // on other types (or nested), where they stay free text nobody keeps.
-  kAgentId, kIncidentId, kName, kSkills, kCapacity, kSupervisor, kOnDuty, kResolutionCode, kNote,
-  kText, kTo,
-};
-
-struct FieldName {
-  std::string_view name;
-  Field field;
-};
-
-constexpr std::array<FieldName, 58> kFields = {{
-    {"accepted", Field::kAccepted},
-    {"active_orders", Field::kActiveOrders},
-    {"address", Field::kAddress},
-    {"agent_id", Field::kAgentId},
-    {"amount", Field::kAmount},
-    {"available", Field::kAvailable},
-    {"by", Field::kBy},
-    {"capacity", Field::kCapacity},
-    {"category", Field::kCategory},
-    {"channels", Field::kChannels},
-    {"code", Field::kCode},
-    {"community", Field::kCommunity},
-    {"coupon", Field::kCoupon},
-    {"id", Field::kId},
-    {"incident_id", Field::kIncidentId},
-    {"items", Field::kItems},
-    {"kind", Field::kKind},
-    {"lat", Field::kLat},
-    {"lng", Field::kLng},
-    {"merchant_id", Field::kMerchantId},
-    {"name", Field::kName},
-    {"note", Field::kNote},
-    {"on_duty", Field::kOnDuty},
-    {"online", Field::kOnline},
-    {"order_id", Field::kOrderId},
-    {"payment_method", Field::kPaymentMethod},
-    {"picker_id", Field::kPickerId},
-    {"pickup_points", Field::kPickupPoints},
-    {"price", Field::kPrice},
-    {"promise_at", Field::kPromiseAt},
-    {"radius_m", Field::kRadiusM},
-    {"reason", Field::kReason},
-    {"reason_code", Field::kReasonCode},
-    {"refund_id", Field::kRefundId},
-    {"reorder_point", Field::kReorderPoint},
-    {"requested", Field::kRequested},
-    {"resolution_code", Field::kResolutionCode},
-    {"rider_id", Field::kRiderId},
-    {"score", Field::kScore},
-    {"skills", Field::kSkills},
-    {"sku", Field::kSku},
-    {"slot_end", Field::kSlotEnd},
-    {"slot_start", Field::kSlotStart},
-    {"source", Field::kSource},
-    {"substitute_sku", Field::kSubstituteSku},
-    {"substitution_pref", Field::kSubstitutionPref},
-    {"supervisor", Field::kSupervisor},
-    {"tags", Field::kTags},
-    {"text", Field::kText},
-    {"tier", Field::kTier},
-    {"to", Field::kTo},
-    {"ts", Field::kTs},
-    {"txn_id", Field::kTxnId},
-    {"type", Field::kType},
-    {"user_id", Field::kUserId},
-    {"user_tier", Field::kUserTier},
-    {"warehouse", Field::kWarehouse},
-    {"zone", Field::kZone},
-}};
-
-// Field lookup is on every key of every event: a perfect hash over kFields (one table load
-// and one comparison) instead of a search. The constants were searched for so that no two
-// names share a slot; adding a field that collides fails to compile here, not at run time.
-constexpr std::size_t kFieldSlots = 128;
-constexpr std::size_t field_slot(std::string_view name) {
-  const auto byte = [](char c) { return static_cast<std::size_t>(static_cast<unsigned char>(c)); };
-  return (name.size() + byte(name.front()) * 78 + byte(name.back()) * 91 + byte(name[name.size() / 2]) * 67) %
-         kFieldSlots;
-}
-
-constexpr std::array<std::uint8_t, kFieldSlots> make_field_table() {
-  std::array<std::uint8_t, kFieldSlots> table{};
-  for (std::size_t i = 0; i < kFields.size(); ++i) table[field_slot(kFields[i].name)] = static_cast<std::uint8_t>(i + 1);
-  return table;
-}
-constexpr std::array<std::uint8_t, kFieldSlots> kFieldTable = make_field_table();
-
-constexpr bool field_slots_are_distinct() {
-  for (std::size_t i = 0; i < kFields.size(); ++i) {
-    if (kFieldTable[field_slot(kFields[i].name)] != i + 1) return false;
-  }
-  return true;
-}
-static_assert(field_slots_are_distinct(), "two field names share a slot: search new constants for field_slot()");
-
-Field field_of(std::string_view name) {
-  if (name.empty()) return Field::kUnknown;
-  const std::uint8_t entry = kFieldTable[field_slot(name)];
-  if (entry == 0) return Field::kUnknown;
-  const FieldName& candidate = kFields[entry - 1];
-  return candidate.name == name ? candidate.field : Field::kUnknown;
-}
 
 bool is_null(od::value& value) {
   bool null = false;
@@ -181,52 +73,9 @@ std::string_view trim_json_space(std::string_view text) {
   return end == std::string_view::npos ? std::string_view() : text.substr(0, end + 1);
 }
 
-// Values whose meaning depends on the event type, which may come later in the object.
-struct Deferred {
-  std::string_view kind, reason, by, payment_method, user_tier, substitution_pref, tier;
-  bool has_kind = false, has_reason = false, has_by = false, has_payment_method = false,
-       has_user_tier = false, has_substitution_pref = false, has_tier = false;
-  bool has_id = false, has_type = false, has_ts = false, has_amount = false, has_lat = false,
-       has_lng = false, has_score = false, has_accepted = false, has_available = false;
-  std::string_view type_name;
-};
-
-// A value whose meaning depends on the event type, kept as the line wrote it: the type may
-// come later in the object, and on another type the same key is an extra field that only has
-// to be valid JSON. Views point into the parser's string buffer (valid until the next line).
-enum class Shape : std::uint8_t { kAbsent, kPresent, kIllTyped };  // absent: not given, or null
-
-struct LooseText {
-  std::string_view text;
-  Shape shape = Shape::kAbsent;
-};
-
-// agent.* fields (docs/spec/EVENTS.md "Agent events"). They are checked, and copied into
-// Event::agent, only for the agent types whose row in the table lists them; `reason` is in
-// Deferred (it is already read for order.cancelled and delivery.attempt_failed).
-struct AgentDeferred {
-  LooseText agent_id, incident_id, name, resolution_code, note, text, to;
-  std::int64_t capacity = kAbsent;
-  Shape capacity_shape = Shape::kAbsent;
-  bool supervisor = false, on_duty = false;
-  Shape supervisor_shape = Shape::kAbsent, on_duty_shape = Shape::kAbsent;
-  std::uint8_t skills = 0;
-  Shape skills_shape = Shape::kAbsent;
-  bool has_unknown_skill = false;
-  std::string_view unknown_skill;  // the first name that is not a skill
-};
-
-// people::Skill order: bit i of AgentFields::skills is kSkillNames[i].
-constexpr std::array<std::string_view, 6> kSkillNames = {"payment", "inventory", "delivery", "aftersale", "risk", "senior"};
-constexpr std::size_t kMaxAgentIdBytes = 128;
-constexpr std::size_t kMaxAgentNameBytes = 128;
-constexpr std::size_t kMaxResolutionCodeBytes = 64;
-constexpr std::size_t kMaxAgentTextBytes = 2000;
-constexpr std::int64_t kMaxCapacity = 100;
-
-class LineReader {
+class LineReader : public LineState {
  public:
-  LineReader(Interner& interner, Event& event) : interner_(interner), event_(event) {}
+  LineReader(Interner& interner, Event& event) : LineState(interner, event) {}
 
   Result read_object(od::object& object) {
     for (auto member : object) {
@@ -237,21 +86,6 @@ class LineReader {
       if (auto result = read_field(key, field.value()); !result) return result;
     }
     return {};
-  }
-
-  Result finish() {
-    if (!deferred_.has_id) return field_error("id", "missing (every event needs a unique id)");
-    if (!deferred_.has_type) return field_error("type", "missing");
-    const auto type = event_type_from_name(deferred_.type_name);
-    if (!type) {
-      return field_error("type", "unknown event type " + quote_input(deferred_.type_name) + " (see docs/spec/EVENTS.md for the list)");
-    }
-    event_.type = *type;
-    if (!deferred_.has_ts) return field_error("ts", "missing (event time, RFC 3339 or epoch milliseconds)");
-    if (event_type_needs_order(event_.type) && event_.order_id == kNoSymbol) {
-      return field_error("order_id", "missing (required for " + std::string(deferred_.type_name) + ")");
-    }
-    return finish_type_specific();
   }
 
  private:
@@ -532,8 +366,6 @@ class LineReader {
     return {};
   }
 
-  static constexpr TimeMs kMinEpochMs = -62167219200000;  // 0000-01-01T00:00:00.000Z
-  static constexpr TimeMs kMaxEpochMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
   static constexpr int kMaxNesting = 64;
 
   // simdjson On-Demand skips a value nobody reads without validating it, so `"x":tru` or
@@ -614,8 +446,6 @@ class LineReader {
     }
     return {};
   }
-
-  static constexpr std::size_t kMaxItems = 1000;
 
   Result read_items(std::string_view key, od::value& value) {
     auto result = for_each_object_in_array(key, value, kMaxItems, event_.items,
@@ -744,277 +574,88 @@ class LineReader {
     if (coupon.discount == kAbsent) coupon.discount = 0;
     return {};
   }
-
-  template <typename Enum, std::size_t N>
-  Result pick(std::string_view key, std::string_view text, const std::array<std::pair<std::string_view, Enum>, N>& options,
-              Enum& out) {
-    std::string allowed;
-    for (const auto& [name, value] : options) {
-      if (name == text) {
-        out = value;
-        return {};
-      }
-      if (!allowed.empty()) allowed += ", ";
-      allowed += name;
-    }
-    return field_error(key, "unknown value " + quote_input(text) + " (one of " + allowed + ")");
-  }
-
-  Result finish_type_specific() {
-    Event& e = event_;
-    const auto require = [](bool present, std::string_view field, std::string_view type) -> Result {
-      if (!present) return field_error(field, "missing (required for " + std::string(type) + ")");
-      return {};
-    };
-    const std::string_view type = deferred_.type_name;
-    switch (e.type) {
-      case EventType::kOrderCreated: {
-        if (auto r = require(e.user_id != kNoSymbol, "user_id", type); !r) return r;
-        if (auto r = require(e.amount != kAbsent, "amount", type); !r) return r;
-        if (deferred_.has_kind) {
-          static constexpr std::array<std::pair<std::string_view, OrderKind>, 3> kKinds = {
-              {{"grocery", OrderKind::kGrocery}, {"errand", OrderKind::kErrand}, {"mall", OrderKind::kMall}}};
-          if (auto r = pick("kind", deferred_.kind, kKinds, e.kind); !r) return r;
-        }
-        if (deferred_.has_payment_method) {
-          static constexpr std::array<std::pair<std::string_view, PaymentMethod>, 2> kMethods = {
-              {{"online", PaymentMethod::kOnline}, {"cod", PaymentMethod::kCod}}};
-          if (auto r = pick("payment_method", deferred_.payment_method, kMethods, e.payment_method); !r) return r;
-        }
-        if (deferred_.has_user_tier) {
-          if (auto r = read_tier("user_tier", deferred_.user_tier); !r) return r;
-        }
-        if (deferred_.has_substitution_pref) {
-          if (auto r = read_substitution_pref(); !r) return r;
-        }
-        return {};
-      }
-      case EventType::kPaymentSucceeded:
-        if (auto r = require(e.amount != kAbsent, "amount", type); !r) return r;
-        return require(e.txn_id != 0, "txn_id", type);
-      case EventType::kOrderCancelled:
-        if (deferred_.has_by) {
-          static constexpr std::array<std::pair<std::string_view, CancelledBy>, 4> kBy = {
-              {{"user", CancelledBy::kUser}, {"merchant", CancelledBy::kMerchant}, {"rider", CancelledBy::kRider},
-               {"system", CancelledBy::kSystem}}};
-          return pick("by", deferred_.by, kBy, e.cancelled_by);
-        }
-        return {};
-      case EventType::kStockShortage: return require(e.sku != kNoSymbol, "sku", type);
-      case EventType::kRiderAssigned:
-      case EventType::kRiderCancelled: return require(e.rider_id != kNoSymbol, "rider_id", type);
-      case EventType::kRiderLocation:
-        if (auto r = require(deferred_.has_lat, "lat", type); !r) return r;
-        if (auto r = require(deferred_.has_lng, "lng", type); !r) return r;
-        e.has_position = true;
-        return {};
-      case EventType::kDeliveryAttemptFailed:
-        if (deferred_.has_reason) {
-          static constexpr std::array<std::pair<std::string_view, AttemptFailure>, 4> kReasons = {
-              {{"no_answer", AttemptFailure::kNoAnswer}, {"wrong_address", AttemptFailure::kWrongAddress},
-               {"refused", AttemptFailure::kRefused}, {"other", AttemptFailure::kOther}}};
-          return pick("reason", deferred_.reason, kReasons, e.attempt_failure);
-        }
-        return {};
-      case EventType::kComplaintFiled:
-        if (deferred_.has_kind) {
-          static constexpr std::array<std::pair<std::string_view, ComplaintKind>, 6> kKinds = {
-              {{"damaged", ComplaintKind::kDamaged}, {"quality", ComplaintKind::kQuality},
-               {"wrong_item", ComplaintKind::kWrongItem}, {"missing_item", ComplaintKind::kMissingItem},
-               {"expired", ComplaintKind::kExpired}, {"other", ComplaintKind::kOther}}};
-          return pick("kind", deferred_.kind, kKinds, e.complaint_kind);
-        }
-        return {};
-      case EventType::kRatingSubmitted:
-        if (auto r = require(deferred_.has_score && e.score != kAbsent, "score", type); !r) return r;
-        if (e.score < 1 || e.score > 5) return field_error("score", "must be 1 to 5");
-        return {};
-      case EventType::kSubstitutionResponded:
-        if (auto r = require(e.sku != kNoSymbol, "sku", type); !r) return r;
-        return require(deferred_.has_accepted, "accepted", type);
-      case EventType::kCatalogItem: return require(e.sku != kNoSymbol, "sku", type);
-      case EventType::kStockLevel:
-        if (auto r = require(e.sku != kNoSymbol, "sku", type); !r) return r;
-        return require(deferred_.has_available && e.available != kAbsent, "available", type);
-      case EventType::kZoneConfig:
-        if (auto r = require(e.zone != kNoSymbol, "zone", type); !r) return r;
-        e.has_position = deferred_.has_lat && deferred_.has_lng;
-        return {};
-      case EventType::kRiderStatus:
-        e.has_position = deferred_.has_lat && deferred_.has_lng;
-        return require(e.rider_id != kNoSymbol, "rider_id", type);
-      case EventType::kUserProfile:
-        if (auto r = require(e.user_id != kNoSymbol, "user_id", type); !r) return r;
-        if (deferred_.has_tier) {
-          if (auto r = read_tier("tier", deferred_.tier); !r) return r;
-        }
-        if (deferred_.has_substitution_pref) return read_substitution_pref();
-        return {};
-      case EventType::kAgentJoined:
-      case EventType::kAgentDuty:
-      case EventType::kAgentAck:
-      case EventType::kAgentResolve:
-      case EventType::kAgentReassign:
-      case EventType::kAgentEscalate:
-      case EventType::kAgentComment:
-      case EventType::kAgentFalsePositive: return finish_agent();
-      default:
-        return {};
-    }
-  }
-
-  // The fields of the agent type's row in EVENTS.md, checked in the order of that row.
-  Result finish_agent() {
-    const std::string_view type = deferred_.type_name;
-    AgentFields& out = event_.agent;
-    const AgentDeferred& in = agent_;
-    switch (event_.type) {
-      case EventType::kAgentJoined: {
-        if (auto r = take_id("agent_id", in.agent_id, kMaxAgentIdBytes, out.agent_id); !r) return r;
-        if (auto r = take_text("name", in.name, kMaxAgentNameBytes, false, out.name); !r) return r;
-        if (in.skills_shape == Shape::kIllTyped) return field_error("skills", "must be an array of skill names (" + skill_list(", ") + ")");
-        if (in.has_unknown_skill) {
-          return field_error("skills", "unknown skill " + quote_input(in.unknown_skill) + " (" + skill_list(", ") + ")");
-        }
-        out.skills = in.skills;
-        if (in.capacity_shape == Shape::kAbsent) return missing("capacity", type);
-        if (in.capacity_shape == Shape::kIllTyped || in.capacity < 0 || in.capacity > kMaxCapacity) {
-          return field_error("capacity", "must be a whole number from 0 to 100 (open incidents at once)");
-        }
-        out.capacity = in.capacity;
-        if (auto r = take_bool("supervisor", in.supervisor, in.supervisor_shape, false, out.supervisor); !r) return r;
-        return take_bool("on_duty", in.on_duty, in.on_duty_shape, false, out.on_duty);
-      }
-      case EventType::kAgentDuty:
-        if (auto r = take_id("agent_id", in.agent_id, kMaxAgentIdBytes, out.agent_id); !r) return r;
-        return take_bool("on_duty", in.on_duty, in.on_duty_shape, true, out.on_duty);
-      default:
-        break;
-    }
-    // The handling of one incident: agent.ack, resolve, reassign, escalate, comment, false_positive.
-    if (auto r = take_id("incident_id", in.incident_id, kMaxAgentIdBytes, out.incident_id); !r) return r;
-    if (auto r = take_id("agent_id", in.agent_id, kMaxAgentIdBytes, out.agent_id); !r) return r;
-    switch (event_.type) {
-      case EventType::kAgentResolve:
-        if (auto r = take_id("resolution_code", in.resolution_code, kMaxResolutionCodeBytes, out.resolution_code); !r) return r;
-        return take_text("note", in.note, kMaxAgentTextBytes, true, out.text);
-      case EventType::kAgentReassign: return take_id("to", in.to, kMaxAgentIdBytes, out.to);
-      case EventType::kAgentEscalate: {
-        // `reason` was read as a string for every type (Deferred); empty counts as not given.
-        const LooseText reason{deferred_.reason, deferred_.has_reason ? Shape::kPresent : Shape::kAbsent};
-        return take_text("reason", reason, kMaxAgentTextBytes, true, out.text);
-      }
-      case EventType::kAgentComment: return take_text("text", in.text, kMaxAgentTextBytes, true, out.text);
-      default:
-        return {};
-    }
-  }
-
-  Result missing(std::string_view field, std::string_view type) const {
-    return field_error(field, "missing (required for " + std::string(type) + ")");
-  }
-
-  static std::string skill_list(std::string_view separator) {
-    std::string list;
-    for (const std::string_view name : kSkillNames) {
-      if (!list.empty()) list += separator;
-      list += name;
-    }
-    return list;
-  }
-
-  // A required identifier: a string of 1 to `max_bytes` bytes.
-  Result take_id(std::string_view key, const LooseText& in, std::size_t max_bytes, std::string& out) const {
-    if (in.shape == Shape::kIllTyped) return field_error(key, "must be a string");
-    if (in.shape == Shape::kAbsent) return missing(key, deferred_.type_name);
-    if (in.text.empty()) return field_error(key, "must not be empty");
-    if (in.text.size() > max_bytes) return field_error(key, "longer than " + std::to_string(max_bytes) + " bytes");
-    out.assign(in.text);
-    return {};
-  }
-
-  // Free text (UTF-8, kept byte for byte) of at most `max_bytes` bytes; empty is not given.
-  Result take_text(std::string_view key, const LooseText& in, std::size_t max_bytes, bool required, std::string& out) const {
-    if (in.shape == Shape::kIllTyped) return field_error(key, "must be a string");
-    if (in.shape == Shape::kAbsent || in.text.empty()) {
-      return required ? missing(key, deferred_.type_name) : Result{};
-    }
-    if (in.text.size() > max_bytes) {
-      return field_error(key, "longer than " + std::to_string(max_bytes) + " bytes (" + std::to_string(in.text.size()) + " given)");
-    }
-    out.assign(in.text);
-    return {};
-  }
-
-  Result take_bool(std::string_view key, bool in, Shape shape, bool required, bool& out) const {
-    if (shape == Shape::kIllTyped) return field_error(key, "must be true or false");
-    if (shape == Shape::kAbsent) return required ? missing(key, deferred_.type_name) : Result{};
-    out = in;
-    return {};
-  }
-
-  Result read_tier(std::string_view key, std::string_view text) {
-    static constexpr std::array<std::pair<std::string_view, UserTier>, 2> kTiers = {
-        {{"normal", UserTier::kNormal}, {"vip", UserTier::kVip}}};
-    event_.has_user_tier = true;
-    return pick(key, text, kTiers, event_.user_tier);
-  }
-
-  Result read_substitution_pref() {
-    static constexpr std::array<std::pair<std::string_view, SubstitutionPref>, 3> kPrefs = {
-        {{"substitute", SubstitutionPref::kSubstitute}, {"contact", SubstitutionPref::kContact},
-         {"refund", SubstitutionPref::kRefund}}};
-    event_.has_substitution_pref = true;
-    return pick("substitution_pref", deferred_.substitution_pref, kPrefs, event_.substitution_pref);
-  }
-
-  Interner& interner_;
-  Event& event_;
-  Deferred deferred_;
-  AgentDeferred agent_;
 };
 
 }  // namespace
 
 struct EventParser::Impl {
   explicit Impl(Interner& interner_in) : interner(interner_in) {}
+
+  // Copies the line into `buffer`, followed by kPadding `padding_byte`s (simdjson reads up to
+  // SIMDJSON_PADDING bytes past a document; the fast reader wants '\0' there).
+  std::string_view pad(std::string_view json, char padding_byte) {
+    const std::size_t needed = json.size() + kPadding;
+    if (needed > capacity) {
+      capacity = std::max(needed, 2 * capacity);
+      buffer = std::make_unique_for_overwrite<char[]>(capacity);
+    }
+    if (!json.empty()) std::memcpy(buffer.get(), json.data(), json.size());
+    char* padding = buffer.get() + json.size();
+    for (std::size_t i = 0; i < kPadding; ++i) padding[i] = padding_byte;  // inlined, unlike memset
+    return std::string_view(buffer.get(), json.size());
+  }
+
+  tl::expected<void, std::string> read_general(std::string_view line, Event& out) {
+    od::document document;
+    // simdjson validates UTF-8 while it indexes the line (stage 1), so there is no separate pass.
+    if (auto error = parser.iterate(line.data(), line.size(), line.size() + kPadding).get(document)) {
+      if (error == simdjson::UTF8_ERROR) return field_error("line", "not valid UTF-8");
+      return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+    }
+    od::object object;
+    if (const auto error = document.get_object().get(object)) {
+      if (error != simdjson::INCORRECT_TYPE) return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
+      return field_error("json", "not a JSON object: each line must be one event object");
+    }
+    LineReader reader(interner, out);
+    if (auto result = reader.read_object(object); !result) return result;
+    // simdjson 3.0 has no document::at_end(); current_location() is OUT_OF_BOUNDS exactly there.
+    const char* trailing = nullptr;
+    if (document.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
+      return field_error("json", "invalid JSON: unexpected content after the event object");
+    }
+    return reader.finish();
+  }
+
+  static constexpr std::size_t kPadding = std::max(simdjson::SIMDJSON_PADDING, kFastPadding);
   Interner& interner;
   od::parser parser;
-  std::string padded;
+  std::unique_ptr<char[]> buffer;
+  std::size_t capacity = 0;
+  FastScratch scratch;
+  std::uint64_t fast_lines = 0;
 };
 
 EventParser::EventParser(Interner& interner) : impl_(std::make_unique<Impl>(interner)) {}
 EventParser::~EventParser() = default;
 
+namespace {
+tl::unexpected<std::string> too_long(std::size_t bytes) {
+  return field_error("line", "longer than 1 MiB (" + std::to_string(bytes) + " bytes): split the event or trim it");
+}
+}  // namespace
+
 tl::expected<void, std::string> EventParser::parse(std::string_view json, Event& out) {
   out.reset();
-  if (json.size() > kMaxLineBytes) {
-    return field_error("line", "longer than 1 MiB (" + std::to_string(json.size()) + " bytes): split the event or trim it");
+  if (json.size() > kMaxLineBytes) return too_long(json.size());
+  const std::string_view line = impl_->pad(json, '\0');
+  if (read_fast(line, impl_->interner, out, impl_->scratch)) {
+    ++impl_->fast_lines;
+    return {};
   }
-
-  std::string& padded = impl_->padded;
-  padded.assign(json);
-  padded.resize(json.size() + simdjson::SIMDJSON_PADDING, ' ');
-  od::document document;
-  // simdjson validates UTF-8 while it indexes the line (stage 1), so there is no separate pass.
-  if (auto error = impl_->parser.iterate(padded.data(), json.size(), padded.size()).get(document)) {
-    if (error == simdjson::UTF8_ERROR) return field_error("line", "not valid UTF-8");
-    return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
-  }
-  od::object object;
-  if (const auto error = document.get_object().get(object)) {
-    if (error != simdjson::INCORRECT_TYPE) return field_error("json", std::string("invalid JSON: ") + simdjson::error_message(error));
-    return field_error("json", "not a JSON object: each line must be one event object");
-  }
-  LineReader reader(impl_->interner, out);
-  if (auto result = reader.read_object(object); !result) return result;
-  // simdjson 3.0 has no document::at_end(); current_location() is OUT_OF_BOUNDS exactly there.
-  const char* trailing = nullptr;
-  if (document.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
-    return field_error("json", "invalid JSON: unexpected content after the event object");
-  }
-  return reader.finish();
+  // Not an ordinary line: the general reader reads it afresh (the fast one interned nothing).
+  out.reset();
+  std::memset(impl_->buffer.get() + line.size(), ' ', Impl::kPadding);
+  return impl_->read_general(line, out);
 }
+
+tl::expected<void, std::string> EventParser::parse_general(std::string_view json, Event& out) {
+  out.reset();
+  if (json.size() > kMaxLineBytes) return too_long(json.size());
+  return impl_->read_general(impl_->pad(json, ' '), out);
+}
+
+std::uint64_t EventParser::fast_lines() const { return impl_->fast_lines; }
 
 void for_each_line(std::string_view buffer, const std::function<void(std::size_t, std::string_view)>& visit) {
   std::size_t line_number = 0;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,7 +30,14 @@ class EventParser {
   EventParser& operator=(const EventParser&) = delete;
 
   // Parses one JSON object into `out` (which is reset first). On error `out` is unspecified.
+  // Ordinary lines take a fast reader; every other line (and every error) the general one.
   tl::expected<void, std::string> parse(std::string_view json, Event& out);
+
+  // The general reader alone (simdjson On-Demand), for tests and fuzzing: parse() must give
+  // the same event, the same symbols and the same error as this, line after line.
+  tl::expected<void, std::string> parse_general(std::string_view json, Event& out);
+  // How many lines parse() read with the fast reader.
+  std::uint64_t fast_lines() const;
 
  private:
   struct Impl;

@@ -65,6 +65,15 @@ bool ReplayRunner::feed_stream(std::FILE* input) {
     std::string_view chunk(block.data(), got);
     while (!chunk.empty()) {
       const std::size_t newline = chunk.find('\n');
+      if (newline != std::string_view::npos && newline <= kMaxLineBytes + 1 && buffer.empty() && !skipping_long_line) {
+        // The whole line is in this block (nearly every line): read it there, uncopied.
+        ++line_number;
+        std::string_view line = chunk.substr(0, newline);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.find_first_not_of(" \t") != std::string_view::npos && !feed_line(line_number, line)) return false;
+        chunk.remove_prefix(newline + 1);
+        continue;
+      }
       const std::string_view piece = chunk.substr(0, newline);
       if (skipping_long_line) {
         long_line_bytes += piece.size();
