@@ -461,6 +461,7 @@ void Service::run_once() {
   // 4. What changed: to listeners now, to the store with the next commit.
   std::vector<Change> changes;
   collect_changes(changes, pending_outbox_, pending_incidents_);
+  if (store_error.empty() && !records.empty()) changes.push_back(Change{Change::Kind::kSync, std::to_string(records.back().seq), {}});
   maybe_snapshot();
   if (chain_ && chain_->tail_seq() >= last_checkpoint_ + options_.checkpoint_every_links) checkpoint();
   std::lock_guard lock(mutex_);
