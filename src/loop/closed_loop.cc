@@ -80,6 +80,7 @@ class Loop {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
     if (!parser_.parse(line, stream_event_)) {
       ++stats_.bad_lines;
+      link_.unparsed_line(line);
       return;
     }
     ++stats_.stream_events;

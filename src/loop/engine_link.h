@@ -54,6 +54,9 @@ class EngineLink {
   virtual IngestOutcome ingest_staged(std::string_view line) = 0;
   // An event parsed elsewhere from `line`, or built by the loop (`line` empty: agents).
   virtual IngestOutcome ingest(const Event& event, std::string_view line) = 0;
+  // A line that did not parse: an engine in this process never sees it; a server is sent it,
+  // and rejects it with its reason, as it would a real feed's.
+  virtual void unparsed_line(std::string_view) {}
   // Time moves to `time_ms` without an event, as a wall clock does in serve.
   virtual void advance_watermark(TimeMs time_ms) = 0;
   virtual TimeMs watermark() const = 0;
