@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -443,8 +444,8 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
 
 asio::awaitable<Reply> Api::Impl::post_events(Request& request) {
   std::string body = std::move(request.body());
-  std::size_t lines = 0;
-  for (const char c : body) lines += c == '\n';
+  std::size_t lines = 0;  // memchr, not a loop over bytes: this runs on the I/O thread for every byte received
+  for (const char *at = body.data(), *end = at + body.size(); (at = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)))) != nullptr; ++at) ++lines;
   if (lines > limits.max_batch_lines) {
     co_return error(413, "batch_too_large",
                     "the batch has " + std::to_string(lines) + " lines; the limit is " + std::to_string(limits.max_batch_lines) +

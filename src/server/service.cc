@@ -1,5 +1,7 @@
 #include "server/service.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include <fmt/format.h>
@@ -244,6 +246,7 @@ std::size_t Service::queued_bytes() const {
 
 void Service::start() {
   thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "og-engine");  // shows in top -H, perf, /proc/PID/task
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       // Rows derived by the last round go to the store at once when nothing else is coming.
