@@ -86,6 +86,22 @@ struct DemoArgs {
 };
 int run_demo(const DemoArgs& args);
 
+// `orderguard loadgen` (src/cli/loadgen_command.cc, src/client/loadgen): HTTP ingest load.
+struct LoadgenArgs {
+  std::string url;
+  std::string token;
+  std::string token_file;
+  std::string input;
+  std::size_t batch = 1000;           // lines per POST
+  std::size_t connections = 4;
+  std::size_t pipeline = 2;           // requests in flight per connection
+  bool latency = false;               // also follow GET /v1/stream: event-to-incident latency
+  double rate = 0;                    // offered events per second (0: as fast as the server answers)
+  std::int64_t out_of_orderness_ms = 10000;
+  std::string json;                   // the figures as JSON
+};
+int run_loadgen(const LoadgenArgs& args);
+
 // `orderguard tokens create|list|revoke`.
 struct TokensArgs {
   std::string data = "orderguard-data";

@@ -93,6 +93,21 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--batch-span-ms", demo.batch_span_ms, "event time one POST /v1/events covers at most")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{3600000}));
 
+  LoadgenArgs loadgen;
+  auto* loadgen_cmd = app.add_subcommand("loadgen", "HTTP ingest load: POST an NDJSON file to a running serve, report events/s and latencies");
+  loadgen_cmd->add_option("--url", loadgen.url, "the server, http://HOST:PORT")->required();
+  loadgen_cmd->add_option("--token", loadgen.token, "a token with the ingest role (or admin)");
+  loadgen_cmd->add_option("--token-file", loadgen.token_file, "read the token from this file (e.g. DATA/admin.token)");
+  loadgen_cmd->add_option("--input", loadgen.input, "NDJSON events (e.g. from `orderguard simulate`)")->required();
+  loadgen_cmd->add_option("--batch", loadgen.batch, "lines per POST /v1/events")->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  loadgen_cmd->add_option("--connections", loadgen.connections, "keep-alive connections")->check(CLI::Range(std::size_t{1}, std::size_t{256}));
+  loadgen_cmd->add_option("--pipeline", loadgen.pipeline, "requests in flight per connection")->check(CLI::Range(std::size_t{1}, std::size_t{64}));
+  loadgen_cmd->add_flag("--latency", loadgen.latency, "follow GET /v1/stream and measure event-to-incident latency");
+  loadgen_cmd->add_option("--rate", loadgen.rate, "offer this many events per second (0: as fast as the server answers)")
+      ->check(CLI::NonNegativeNumber);
+  loadgen_cmd->add_option("--out-of-orderness-ms", loadgen.out_of_orderness_ms, "the server's max_out_of_orderness (default 10 s)");
+  loadgen_cmd->add_option("--json", loadgen.json, "also write the figures as JSON here");
+
   TokensArgs tokens;
   auto* tokens_cmd = app.add_subcommand("tokens", "Manage API tokens (each carries one role)");
   tokens_cmd->require_subcommand(1);
@@ -134,6 +149,7 @@ int main(int argc, char** argv) {
   if (evaluate_cmd->parsed()) return run_evaluate(evaluate);
   if (serve_cmd->parsed()) return run_serve(serve);
   if (demo_cmd->parsed()) return run_demo(demo);
+  if (loadgen_cmd->parsed()) return run_loadgen(loadgen);
   if (tokens_create->parsed()) return run_tokens_create(tokens);
   if (tokens_list->parsed()) return run_tokens_list(tokens);
   if (tokens_revoke->parsed()) return run_tokens_revoke(tokens);
