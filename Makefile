@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 300
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build web demo test bench fuzz fuzz-smoke clean
+.PHONY: all deps build web demo test bench bench-http fuzz fuzz-smoke clean
 
 all: build
 
@@ -37,6 +37,10 @@ test: build fuzz-smoke
 
 bench: build
 	$(BUILD)/bench/orderguard_bench
+
+# HTTP ingest and event-to-incident latency of `orderguard serve`, from `orderguard loadgen`.
+bench-http: build
+	scripts/bench-http
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORDERGUARD_FUZZ=ON

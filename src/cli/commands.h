@@ -71,6 +71,38 @@ struct ServeArgs {
 };
 int run_serve(const ServeArgs& args);
 
+// `orderguard demo` (src/cli/demo_command.cc): a real serve, the closed-loop day driven into it
+// over HTTP (src/client/http_link), the measures the server computed.
+struct DemoArgs {
+  std::uint64_t orders = 50000;
+  std::uint64_t seed = 1;
+  std::string platform = "grocery";
+  std::string data = "orderguard-demo-data";  // emptied first when a previous demo made it
+  std::string listen = "127.0.0.1:8080";
+  bool exit = false;                  // stop after the table instead of serving until Ctrl-C
+  std::string events_out;             // every line POSTed, in order
+  std::string incidents_out;          // the server's incidents at the end (NDJSON)
+  std::string report;                 // GET /v1/kpis at the end
+  std::int64_t batch_span_ms = 5000;  // event time one POST covers at most
+};
+int run_demo(const DemoArgs& args);
+
+// `orderguard loadgen` (src/cli/loadgen_command.cc, src/client/loadgen): HTTP ingest load.
+struct LoadgenArgs {
+  std::string url;
+  std::string token;
+  std::string token_file;
+  std::string input;
+  std::size_t batch = 1000;           // lines per POST
+  std::size_t connections = 4;
+  std::size_t pipeline = 2;           // requests in flight per connection
+  bool latency = false;               // also follow GET /v1/stream: event-to-incident latency
+  double rate = 0;                    // offered events per second (0: as fast as the server answers)
+  std::int64_t out_of_orderness_ms = 10000;
+  std::string json;                   // the figures as JSON
+};
+int run_loadgen(const LoadgenArgs& args);
+
 // `orderguard tokens create|list|revoke`.
 struct TokensArgs {
   std::string data = "orderguard-data";

@@ -77,6 +77,38 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--quiet-after", serve.quiet_after,
                         "when no event has come for this long (e.g. 2s, 5m), event time follows the wall clock");
 
+  DemoArgs demo;
+  auto* demo_cmd = app.add_subcommand(
+      "demo", "The first run: a real serve on a fresh data directory, a simulated grocery day driven into it over HTTP "
+              "(the world answers its commands, simulated agents work its escalations), the handling measures; then "
+              "it keeps serving until Ctrl-C");
+  demo_cmd->add_option("--orders", demo.orders, "orders in the simulated day")->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10000000}));
+  demo_cmd->add_option("--seed", demo.seed, "random seed of the simulated world");
+  demo_cmd->add_option("--platform", demo.platform, "grocery | errand | mall | mixed")->check(CLI::IsMember({"grocery", "errand", "mall", "mixed"}));
+  demo_cmd->add_option("--data", demo.data, "data directory of the server (emptied first when an earlier demo made it)");
+  demo_cmd->add_option("--listen", demo.listen, "ADDRESS:PORT the server listens on (port 0: any free port)");
+  demo_cmd->add_flag("--exit", demo.exit, "stop the server after the measures instead of serving until Ctrl-C");
+  demo_cmd->add_option("--events-out", demo.events_out, "write every event line sent to the server, in order (NDJSON)");
+  demo_cmd->add_option("--incidents-out", demo.incidents_out, "write the server's incidents at the end (NDJSON)");
+  demo_cmd->add_option("--report", demo.report, "write the server's handling measures at the end (GET /v1/kpis, JSON)");
+  demo_cmd->add_option("--batch-span-ms", demo.batch_span_ms, "event time one POST /v1/events covers at most")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3600000}));
+
+  LoadgenArgs loadgen;
+  auto* loadgen_cmd = app.add_subcommand("loadgen", "HTTP ingest load: POST an NDJSON file to a running serve, report events/s and latencies");
+  loadgen_cmd->add_option("--url", loadgen.url, "the server, http://HOST:PORT")->required();
+  loadgen_cmd->add_option("--token", loadgen.token, "a token with the ingest role (or admin)");
+  loadgen_cmd->add_option("--token-file", loadgen.token_file, "read the token from this file (e.g. DATA/admin.token)");
+  loadgen_cmd->add_option("--input", loadgen.input, "NDJSON events (e.g. from `orderguard simulate`)")->required();
+  loadgen_cmd->add_option("--batch", loadgen.batch, "lines per POST /v1/events")->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  loadgen_cmd->add_option("--connections", loadgen.connections, "keep-alive connections")->check(CLI::Range(std::size_t{1}, std::size_t{256}));
+  loadgen_cmd->add_option("--pipeline", loadgen.pipeline, "requests in flight per connection")->check(CLI::Range(std::size_t{1}, std::size_t{64}));
+  loadgen_cmd->add_flag("--latency", loadgen.latency, "follow GET /v1/stream and measure event-to-incident latency");
+  loadgen_cmd->add_option("--rate", loadgen.rate, "offer this many events per second (0: as fast as the server answers)")
+      ->check(CLI::NonNegativeNumber);
+  loadgen_cmd->add_option("--out-of-orderness-ms", loadgen.out_of_orderness_ms, "the server's max_out_of_orderness (default 10 s)");
+  loadgen_cmd->add_option("--json", loadgen.json, "also write the figures as JSON here");
+
   TokensArgs tokens;
   auto* tokens_cmd = app.add_subcommand("tokens", "Manage API tokens (each carries one role)");
   tokens_cmd->require_subcommand(1);
@@ -126,6 +158,8 @@ int main(int argc, char** argv) {
   if (simulate_cmd->parsed()) return run_simulate(simulate);
   if (evaluate_cmd->parsed()) return run_evaluate(evaluate);
   if (serve_cmd->parsed()) return run_serve(serve);
+  if (demo_cmd->parsed()) return run_demo(demo);
+  if (loadgen_cmd->parsed()) return run_loadgen(loadgen);
   if (tokens_create->parsed()) return run_tokens_create(tokens);
   if (tokens_list->parsed()) return run_tokens_list(tokens);
   if (tokens_revoke->parsed()) return run_tokens_revoke(tokens);

@@ -391,17 +391,18 @@ Incident* EngineCore::raise(Raise request) {
   if (log.find_open(key_of(incident)) != nullptr) return nullptr;
   incident.priority = priority_of(incident);
   Incident& added = log.add(std::move(incident));
-  to_start_.push_back(added.index);
+  const std::uint32_t index = added.index;
+  to_start_.push_back(index);
   if (request.order != UINT32_MAX) {
-    extras(request.order).incidents.push_back(added.index);
+    extras(request.order).incidents.push_back(index);
     if (added.user != kNoSymbol) {
       auto& times = users_[added.user].incident_times;
       if (times.size() >= 64) times.erase(times.begin());
       times.push_back(added.detected_at);
     }
-    count_for_hotspot(added);
+    count_for_hotspot(added);  // may raise a hotspot: `added` may have moved after it
   }
-  return &log.at(added.index);
+  return &log.at(index);
 }
 
 int EngineCore::priority_of(const Incident& incident) const {
@@ -478,10 +479,12 @@ void EngineCore::count_for_hotspot(const Incident& incident) {
     for (const std::uint32_t index : in_window) {
       if (!log.at(index).evidence.empty()) request.evidence.push_back(log.at(index).evidence.front());
     }
+    // Raising adds to the log, which may move every incident: `incident` is not read after it.
+    const Symbol zone = incident.zone, community = incident.community;
     if (Incident* hotspot = raise(std::move(request))) {
       for (const std::uint32_t index : in_window) hotspot->linked.push_back(log.at(index).id);
-      hotspot->zone = incident.zone;
-      hotspot->community = incident.community;
+      hotspot->zone = zone;
+      hotspot->community = community;
       window.raised_at = end;
     }
     return;

@@ -38,8 +38,8 @@ Closing closing_for(people::Skill skill) {
 
 class Loop {
  public:
-  Loop(const ClosedLoopConfig& config, Engine& engine, sim::LineSink* events_out)
-      : config_(config), engine_(engine), events_out_(events_out), parser_(engine.interner()),
+  Loop(const ClosedLoopConfig& config, EngineLink& link, sim::LineSink* events_out)
+      : config_(config), link_(link), events_out_(events_out), parser_(link.interner()),
         world_(sim::derive_seed(config.sim.seed, 0x776f726c64ULL), config.world),
         agent_seed_(sim::derive_seed(config.sim.seed, 0x6167656e7473ULL)) {}
 
@@ -80,6 +80,7 @@ class Loop {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
     if (!parser_.parse(line, stream_event_)) {
       ++stats_.bad_lines;
+      link_.unparsed_line(line);
       return;
     }
     ++stats_.stream_events;
@@ -87,31 +88,20 @@ class Loop {
     now_ = std::max(now_, stream_event_.ts);
     stream_end_ = std::max(stream_end_, stream_event_.ts);
     observe(stream_event_);
-    count(engine_.ingest(stream_event_));
+    count(link_.ingest(stream_event_, line));
     pump();
   }
 
-  // End of the stream: answers and agents go on for the tail, then the engine finishes.
-  void finish() {
+  // End of the stream: answers and agents go on for the tail. Returns the time reached.
+  TimeMs finish() {
     // Deadlines up to the horizon fire while someone is still there to answer.
     const TimeMs horizon = stream_end_ + config_.tail;
-    clock_to(horizon + engine_.config().max_out_of_orderness_ms);
+    clock_to(horizon + link_.out_of_orderness());
     while (!queue_.empty()) {
       queue_.pop();
       ++stats_.dropped_after_tail;
     }
-    engine_.finish(now_);
-    stats_.commands_unanswered_at_end = engine_.commands().size() - command_cursor_;
-    stats_.commands = engine_.commands().size();
-    stats_.escalations = engine_.escalations().size();
-    stats_.agent_refusals = engine_.agent_refusals().size();
-    stats_.end = engine_.max_event_time();
-    for (const std::uint32_t index : engine_.escalations()) {
-      const Incident& incident = engine_.incidents().at(index);
-      const people::Case* held = engine_.desk().find_case(incident.id);
-      const std::string cause = held == nullptr ? "(unknown)" : held->escalated.cause;
-      ++stats_.escalation_causes[fmt::format("{} {}", incident_type_name(incident.type), cause)];
-    }
+    return now_;
   }
 
   ClosedLoopStats& stats() { return stats_; }
@@ -123,7 +113,7 @@ class Loop {
     TimeMs when = 0;   // agents: when the person acts
     std::uint64_t seq = 0;
     Kind kind = Kind::kWorld;
-    std::uint32_t incident = 0;
+    std::uint32_t incident = 0;  // agents: the position in escalated_
     std::string json;  // kWorld: the answer as an NDJSON line
   };
   struct Later {
@@ -148,7 +138,7 @@ class Loop {
     if (next_tick_ == kAbsent) next_tick_ = t;
     while (next_tick_ <= t) {
       run_queue_until(next_tick_);
-      engine_.advance_watermark(next_tick_);
+      link_.advance_watermark(next_tick_);
       now_ = std::max(now_, next_tick_);
       pump();
       next_tick_ += kTickMs;
@@ -162,7 +152,7 @@ class Loop {
       Item item = queue_.top();
       queue_.pop();
       // The clock reaches the item: as in serve, time moves the watermark without an event.
-      engine_.advance_watermark(item.ts);
+      link_.advance_watermark(item.ts);
       now_ = std::max(now_, item.ts);
       pump();  // deadlines the clock fired
       switch (item.kind) {
@@ -177,20 +167,19 @@ class Loop {
   void ingest_world(const Item& item) {
     std::string_view line(item.json);
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (!parser_.parse(line, engine_.staging_event())) {
+    if (!parser_.parse(line, link_.staging_event())) {
       ++stats_.world_bad;
       return;
     }
     ++stats_.world_events;
-    observe(engine_.staging_event());
-    count(engine_.ingest_staged());
+    observe(link_.staging_event());
+    count(link_.ingest_staged(line));
   }
 
   // New commands go to the world; new escalations get a person.
   void pump() {
-    const auto& commands = engine_.commands();
-    for (; command_cursor_ < commands.size(); ++command_cursor_) {
-      const Command& c = commands[command_cursor_];
+    while (const Command* next = link_.next_command()) {
+      const Command& c = *next;
       sim::Command command;
       command.id = c.id;
       command.name = c.name;
@@ -218,15 +207,15 @@ class Loop {
         push(std::move(item));
       }
     }
-    const auto& escalations = engine_.escalations();
-    for (; escalation_cursor_ < escalations.size(); ++escalation_cursor_) {
-      const std::uint32_t index = escalations[escalation_cursor_];
-      const Incident& incident = engine_.incidents().at(index);
+    while (const EscalationView* next = link_.next_escalation()) {
+      const auto position = static_cast<std::uint32_t>(escalated_.size());
+      escalated_.push_back(*next);
+      const EscalationView& incident = escalated_.back();
       sim::Rng rng = incident_rng(incident, 1);
       const AgentBehaviour& b = config_.agents;
       const bool high = incident.severity == Severity::kHigh;
       const DurationMs delay = high ? rng.range(b.ack_high_min, b.ack_high_max) : rng.range(b.ack_other_min, b.ack_other_max);
-      push_agent(Kind::kAck, index, std::max(incident.escalated_at, now_) + delay);
+      push_agent(Kind::kAck, position, std::max(incident.escalated_at, now_) + delay);
     }
   }
 
@@ -234,7 +223,7 @@ class Loop {
   // substitutions the customer accepted. Forgotten when the order completes or is cancelled.
   void observe(const Event& e) {
     if (e.order_id == kNoSymbol) return;
-    const Interner& interner = engine_.interner();
+    const Interner& interner = link_.interner();
     const std::string_view order = interner.view(e.order_id);
     switch (e.type) {
       case EventType::kOrderCreated: {
@@ -258,38 +247,38 @@ class Loop {
     }
   }
 
-  sim::Rng incident_rng(const Incident& incident, std::uint64_t purpose) const {
-    return sim::Rng(sim::derive_seed(agent_seed_, hash_combine(hash64(incident.id), purpose)));
+  sim::Rng incident_rng(const EscalationView& incident, std::uint64_t purpose) const {
+    return sim::Rng(sim::derive_seed(agent_seed_, hash_combine(hash64(incident.incident_id), purpose)));
   }
 
   // A person acts on a case at `item.when`: the one holding it then. The item was queued a
   // reorder bound later, so the engine has applied everything up to `when` (the watermark is
   // there) and the agent's event, stamped just past the watermark, is never late.
   void act(const Item& item) {
-    const Incident& incident = engine_.incidents().at(item.incident);
-    const people::Case* held = engine_.desk().find_case(incident.id);
-    if (incident.is_closed() || held == nullptr || held->is_closed()) return;
-    const TimeMs ts = std::max(item.when, engine_.watermark() + 1);
-    std::string agent = held->assignee;
+    const EscalationView& incident = escalated_[item.incident];
+    const CaseView held = link_.case_of(incident);
+    if (!held.open) return;
+    const TimeMs ts = std::max(item.when, link_.watermark() + 1);
+    std::string agent = held.assignee;
     // The desk sends an unhandled case up to a supervisor when its SLA deadline passes, at its
     // next call: the one this event makes. Then the supervisor is the one who acts.
-    if (!held->first_handled_at && !held->sla_breached && held->sla_deadline_ms < ts && !is_supervisor(agent)) {
+    if (!held.first_handled && !held.sla_breached && held.sla_deadline < ts && !is_supervisor(agent)) {
       agent = supervisor_for_breach();
     }
     if (agent.empty()) {
       ++stats_.agent_retries;
       Item again = item;
       again.when = item.when + config_.agents.retry;
-      again.ts = again.when + engine_.config().max_out_of_orderness_ms;
+      again.ts = again.when + link_.out_of_orderness();
       push(std::move(again));
       return;
     }
-    const std::string incident_id = incident.id;
+    const std::string incident_id = incident.incident_id;
     Event& e = agent_event(item.kind == Kind::kAck ? "ack" : "close", incident_id, ts);
     e.agent.agent_id = agent;
     e.agent.incident_id = incident_id;
     if (item.kind == Kind::kAck) {
-      const bool acknowledged = held->acknowledged_at.has_value() && held->assignee == agent;
+      const bool acknowledged = held.acknowledged && held.assignee == agent;
       if (!acknowledged) {
         e.type = EventType::kAgentAck;
         ingest_agent(e);
@@ -313,7 +302,7 @@ class Loop {
   void push_agent(Kind kind, std::uint32_t incident, TimeMs when) {
     Item item;
     item.when = when;
-    item.ts = when + engine_.config().max_out_of_orderness_ms;
+    item.ts = when + link_.out_of_orderness();
     item.kind = kind;
     item.incident = incident;
     push(std::move(item));
@@ -329,7 +318,7 @@ class Loop {
     std::string best;
     int best_free = 0;
     for (const std::string& id : supervisors_) {  // in id order
-      const int free = engine_.desk().free_capacity(id);
+      const int free = link_.free_capacity(id);
       if (best.empty() || free > best_free) {
         best = id;
         best_free = free;
@@ -348,7 +337,7 @@ class Loop {
 
   void ingest_agent(const Event& e) {
     ++stats_.agent_events;
-    count(engine_.ingest(e));
+    count(link_.ingest(e, {}));
   }
 
   void join(const std::string& id, std::uint8_t skills, bool supervisor, TimeMs at) {
@@ -366,7 +355,7 @@ class Loop {
   }
 
   const ClosedLoopConfig& config_;
-  Engine& engine_;
+  EngineLink& link_;
   sim::LineSink* events_out_;
   EventParser parser_;
   sim::CommandResponder world_;
@@ -378,8 +367,7 @@ class Loop {
   std::priority_queue<Item, std::vector<Item>, Later> queue_;
   std::uint64_t seq_ = 0;
   std::uint64_t agent_serial_ = 0;
-  std::size_t command_cursor_ = 0;
-  std::size_t escalation_cursor_ = 0;
+  std::vector<EscalationView> escalated_;  // in the order the agents learnt of them
   static constexpr DurationMs kTickMs = 5 * kSecondMs;
   TimeMs now_ = kAbsent;
   TimeMs next_tick_ = kAbsent;
@@ -389,15 +377,71 @@ class Loop {
 
 }  // namespace
 
-ClosedLoopStats run_closed_loop(const ClosedLoopConfig& config, Engine& engine, sim::LineSink* events_out,
+ClosedLoopStats run_closed_loop(const ClosedLoopConfig& config, EngineLink& link, sim::LineSink* events_out,
                                 sim::LineSink* truth) {
-  Loop loop(config, engine, events_out);
+  Loop loop(config, link, events_out);
   loop.join_agents();
   sim::LineSink stream([&loop](std::string_view line) { loop.on_stream_line(line); });
   loop.stats().sim = sim::simulate(config.sim, stream, truth);
-  loop.finish();
+  loop.stats().end = loop.finish();
   return loop.stats();
 }
+
+ClosedLoopStats run_closed_loop(const ClosedLoopConfig& config, Engine& engine, sim::LineSink* events_out,
+                                sim::LineSink* truth) {
+  InProcessLink link(engine);
+  ClosedLoopStats stats = run_closed_loop(config, link, events_out, truth);
+  engine.finish(stats.end);
+  stats.commands_unanswered_at_end = engine.commands().size() - link.commands_taken();
+  stats.commands = engine.commands().size();
+  stats.escalations = engine.escalations().size();
+  stats.agent_refusals = engine.agent_refusals().size();
+  stats.end = engine.max_event_time();
+  for (const std::uint32_t index : engine.escalations()) {
+    const Incident& incident = engine.incidents().at(index);
+    const people::Case* held = engine.desk().find_case(incident.id);
+    const std::string cause = held == nullptr ? "(unknown)" : held->escalated.cause;
+    ++stats.escalation_causes[fmt::format("{} {}", incident_type_name(incident.type), cause)];
+  }
+  return stats;
+}
+
+// ---- the in-process link ----------------------------------------------------------------
+
+const Command* InProcessLink::next_command() {
+  const auto& commands = engine_.commands();
+  if (command_cursor_ >= commands.size()) return nullptr;
+  return &commands[command_cursor_++];
+}
+
+const EscalationView* InProcessLink::next_escalation() {
+  const auto& escalations = engine_.escalations();
+  if (escalation_cursor_ >= escalations.size()) return nullptr;
+  const Incident& incident = engine_.incidents().at(escalations[escalation_cursor_++]);
+  escalation_.incident_id = incident.id;
+  escalation_.index = incident.index;
+  escalation_.type = incident.type;
+  escalation_.about_type = incident.about_type;
+  escalation_.severity = incident.severity;
+  escalation_.escalated_at = incident.escalated_at;
+  return &escalation_;
+}
+
+CaseView InProcessLink::case_of(const EscalationView& escalation) {
+  CaseView view;
+  const Incident& incident = engine_.incidents().at(escalation.index);
+  const people::Case* held = engine_.desk().find_case(incident.id);
+  if (incident.is_closed() || held == nullptr || held->is_closed()) return view;
+  view.open = true;
+  view.assignee = held->assignee;
+  view.acknowledged = held->acknowledged_at.has_value();
+  view.first_handled = held->first_handled_at.has_value();
+  view.sla_breached = held->sla_breached;
+  view.sla_deadline = held->sla_deadline_ms;
+  return view;
+}
+
+int InProcessLink::free_capacity(const std::string& agent_id) { return engine_.desk().free_capacity(agent_id); }
 
 std::string summary_line(const ClosedLoopStats& s) {
   return fmt::format(

@@ -12,6 +12,10 @@
 // the engine sends it. Same configuration and seed: byte-identical results (no clock, no threads,
 // every random draw seeded from the run's seed and the command or incident id).
 //
+// The loop reaches the engine through an EngineLink (loop/engine_link.h): in this process for
+// `simulate --closed-loop`, over HTTP to a running `serve` for `orderguard demo` (src/client),
+// where the world and the agents react to what the server's event stream tells them.
+//
 // Owns: the loop, the agent roster and the agents' behaviour. Depends on: sim, engine, replay.
 #pragma once
 
@@ -20,6 +24,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "loop/engine_link.h"
 #include "sim/simulator.h"
 #include "sim/world.h"
 
@@ -87,6 +92,12 @@ struct ClosedLoopStats {
 // as `simulate` without the loop: world answers and agent events are not written), the truth to
 // `truth` when given.
 ClosedLoopStats run_closed_loop(const ClosedLoopConfig& config, Engine& engine, sim::LineSink* events_out,
+                                sim::LineSink* truth);
+
+// The same day through any link. Only the loop's own counts are filled in (stream, answers,
+// agent events, retries, drops); `end` is the time the loop reached (the tail's end). The
+// engine is not finished: in serve it goes on.
+ClosedLoopStats run_closed_loop(const ClosedLoopConfig& config, EngineLink& link, sim::LineSink* events_out,
                                 sim::LineSink* truth);
 
 // One line: orders, events, commands, answers, escalations, agent events and refusals.

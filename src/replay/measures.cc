@@ -189,29 +189,42 @@ std::string measures_json(const HandlingMeasures& m) {
   return out;
 }
 
-std::string measures_table(const HandlingMeasures& m) {
+MeasuresSummary summarize(const HandlingMeasures& m) {
+  MeasuresSummary summary;
+  summary.incidents = m.overall.incidents;
+  summary.auto_handling_rate = m.overall.auto_handling_rate();
+  summary.manual_rate = m.overall.manual_rate();
+  summary.mean_handling_ms = m.overall.mean_handling_ms();
+  if (const auto p90 = m.overall.p90_handling_ms()) summary.p90_handling_ms = static_cast<double>(*p90);
+  summary.loss_rate = m.loss_rate();
+  summary.precision = m.overall.precision();
+  for (std::size_t s = 0; s < kSeverityCount; ++s) summary.sla_attainment[s] = m.overall.sla_attainment(static_cast<Severity>(s));
+  return summary;
+}
+
+std::string measures_table(const HandlingMeasures& m) { return measures_table(summarize(m)); }
+
+std::string measures_table(const MeasuresSummary& m) {
   const auto minutes = [](std::optional<double> ms) { return ms ? fmt::format("{:.1f} min", *ms / 60000.0) : "-"; };
   const auto verdict = [](std::optional<double> value, double goal, bool at_least) -> std::string {
     if (!value) return "";
     return (at_least ? *value >= goal : *value <= goal) ? "met" : "NOT met";
   };
+  const auto sla = [&](Severity severity) { return m.sla_attainment[static_cast<std::size_t>(severity)]; };
   std::string out = fmt::format("{:<30} {:>12} {:>12}  {}\n", "measure", "value", "target", "");
   const auto row = [&](std::string_view name, std::string value, std::string goal, std::string met) {
     out += fmt::format("{:<30} {:>12} {:>12}  {}\n", name, value, goal, met);
   };
-  row("incidents", std::to_string(m.overall.incidents), "", "");
-  row("auto-handling rate", percent(m.overall.auto_handling_rate()), ">= 85%", verdict(m.overall.auto_handling_rate(), kTargetAutoRate, true));
-  row("manual intervention rate", percent(m.overall.manual_rate()), "<= 5%", verdict(m.overall.manual_rate(), kTargetManualRate, false));
-  row("mean handling time", minutes(m.overall.mean_handling_ms()), "<= 15 min",
-      verdict(m.overall.mean_handling_ms(), kTargetMeanHandlingMs, false));
-  const auto p90 = m.overall.p90_handling_ms();
-  row("p90 handling time", minutes(p90 ? std::optional<double>(static_cast<double>(*p90)) : std::nullopt), "", "");
-  row("loss rate", m.loss_rate() ? fmt::format("{:.3f}%", *m.loss_rate() * 100) : "-", "<= 0.3%", verdict(m.loss_rate(), kTargetLossRate, false));
-  row("high: first action <= 1 min", percent(m.overall.sla_attainment(Severity::kHigh)), "100%",
-      verdict(m.overall.sla_attainment(Severity::kHigh), kTargetHighSla, true));
-  row("medium: first action <= 5 min", percent(m.overall.sla_attainment(Severity::kMedium)), "", "");
-  row("low: first action <= 30 min", percent(m.overall.sla_attainment(Severity::kLow)), "", "");
-  row("precision (people's review)", percent(m.overall.precision()), "", "");
+  row("incidents", std::to_string(m.incidents), "", "");
+  row("auto-handling rate", percent(m.auto_handling_rate), ">= 85%", verdict(m.auto_handling_rate, kTargetAutoRate, true));
+  row("manual intervention rate", percent(m.manual_rate), "<= 5%", verdict(m.manual_rate, kTargetManualRate, false));
+  row("mean handling time", minutes(m.mean_handling_ms), "<= 15 min", verdict(m.mean_handling_ms, kTargetMeanHandlingMs, false));
+  row("p90 handling time", minutes(m.p90_handling_ms), "", "");
+  row("loss rate", m.loss_rate ? fmt::format("{:.3f}%", *m.loss_rate * 100) : "-", "<= 0.3%", verdict(m.loss_rate, kTargetLossRate, false));
+  row("high: first action <= 1 min", percent(sla(Severity::kHigh)), "100%", verdict(sla(Severity::kHigh), kTargetHighSla, true));
+  row("medium: first action <= 5 min", percent(sla(Severity::kMedium)), "", "");
+  row("low: first action <= 30 min", percent(sla(Severity::kLow)), "", "");
+  row("precision (people's review)", percent(m.precision), "", "");
   return out;
 }
 

@@ -56,7 +56,17 @@ HandlingMeasures measure_handling(const Engine& engine, TimeMs end);
 // The measures as a JSON object (no trailing newline), with the targets and whether each is met.
 std::string measures_json(const HandlingMeasures& measures);
 
+// The figures the table shows: from the measures, or read back from their JSON (the demo
+// reads them from GET /v1/kpis).
+struct MeasuresSummary {
+  std::uint64_t incidents = 0;
+  std::optional<double> auto_handling_rate, manual_rate, mean_handling_ms, p90_handling_ms, loss_rate, precision;
+  std::array<std::optional<double>, kSeverityCount> sla_attainment{};
+};
+MeasuresSummary summarize(const HandlingMeasures& measures);
+
 // The table `simulate --closed-loop` prints: each measure, its value and the seed target.
 std::string measures_table(const HandlingMeasures& measures);
+std::string measures_table(const MeasuresSummary& summary);
 
 }  // namespace og

@@ -1,5 +1,7 @@
 #include "server/service.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include <fmt/format.h>
@@ -242,6 +244,7 @@ std::size_t Service::queued_bytes() const {
 
 void Service::start() {
   thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "og-engine");  // shows in top -H, perf, /proc/PID/task
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       // Rows derived by the last round go to the store at once when nothing else is coming.
@@ -461,6 +464,7 @@ void Service::run_once() {
   // 4. What changed: to listeners now, to the store with the next commit.
   std::vector<Change> changes;
   collect_changes(changes, pending_outbox_, pending_incidents_);
+  if (store_error.empty() && !records.empty()) changes.push_back(Change{Change::Kind::kSync, std::to_string(records.back().seq), {}});
   maybe_snapshot();
   if (chain_ && chain_->tail_seq() >= last_checkpoint_ + options_.checkpoint_every_links) checkpoint();
   std::lock_guard lock(mutex_);

@@ -100,9 +100,11 @@ struct RulesResult {
   std::vector<ConfigChange> changes;  // what it changes from the running configuration
 };
 
-// A change the API's stream and the outbox care about.
+// A change the API's stream and the outbox care about. kSync closes the changes of a group
+// that wrote journal records: id is the last record's seq, so a client that was answered
+// with that seq knows it has seen everything its request caused (read-your-writes).
 struct Change {
-  enum class Kind : std::uint8_t { kIncident, kCommand };
+  enum class Kind : std::uint8_t { kIncident, kCommand, kSync };
   Kind kind = Kind::kIncident;
   std::string id;
   std::string json;

@@ -236,6 +236,18 @@ Result<void> Store::exec(const char* sql) const {
 Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem> outbox,
                            std::span<const IncidentRow> incidents, std::span<const AuditRow> audit) {
   Statements& s = *statements_;
+  // Derived rows alone need no fsync of their own: recovery derives them again, and the next
+  // journal commit's fsync covers them (the WAL is written in order). A sequential client
+  // then waits for one fsync per request, not two.
+  const bool derived_only = records.empty();
+  if (derived_only) (void)exec("PRAGMA synchronous=NORMAL");
+  struct Restore {
+    const Store& store;
+    bool active;
+    ~Restore() {
+      if (active) (void)store.exec("PRAGMA synchronous=FULL");
+    }
+  } restore{*this, derived_only};
   if (s.begin.reset().step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "journal: begin"));
   const auto fail = [&](std::string_view what) {
     std::string message = sqlite_error(db_, what);
