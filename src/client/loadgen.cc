@@ -206,14 +206,23 @@ LoadgenReport run_loadgen(const LoadgenOptions& options, std::string_view input)
       simdjson::dom::parser parser;
       std::uint64_t accepted = 0, duplicates = 0, late = 0, rejected = 0, failed = 0;
       std::string error;
+      std::size_t held = SIZE_MAX;  // a batch taken but not due yet (--rate)
       for (;;) {
         while (in_flight.size() < options.pipeline) {
-          const std::size_t i = next.fetch_add(1);
+          const std::size_t i = held != SIZE_MAX ? held : next.fetch_add(1);
+          held = SIZE_MAX;
           if (i >= batches.size()) break;
           Batch& batch = batches[i];
           if (options.rate > 0) {
-            const double due_s = static_cast<double>(i * options.batch) / options.rate;
-            std::this_thread::sleep_until(started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(due_s)));
+            const auto due = started + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(static_cast<double>(i * options.batch) / options.rate));
+            // An answer on its way is read first, so that its time is when it came, not when
+            // this connection next looked.
+            if (!in_flight.empty() && Clock::now() < due) {
+              held = i;
+              break;
+            }
+            std::this_thread::sleep_until(due);
           }
           batch.sent = Clock::now();
           std::string send_error;
