@@ -74,7 +74,7 @@ int run_serve(const ServeArgs& args);
 // `orderguard demo` (src/cli/demo_command.cc): a real serve, the closed-loop day driven into it
 // over HTTP (src/client/http_link), the measures the server computed.
 struct DemoArgs {
-  std::uint64_t orders = 50000;
+  std::uint64_t orders = 20000;
   std::uint64_t seed = 1;
   std::string platform = "grocery";
   std::string data = "orderguard-demo-data";  // emptied first when a previous demo made it

@@ -85,7 +85,12 @@ struct Signals {
 
   void block() {
     sigemptyset(&set);
-    for (int s : {SIGINT, SIGTERM, SIGCHLD, SIGUSR1}) sigaddset(&set, s);
+    for (int s : {SIGINT, SIGTERM, SIGCHLD, SIGUSR1}) {
+      // A shell starts background jobs with SIGINT ignored, and an ignored signal never
+      // reaches sigwait: the default disposition is restored (the mask keeps it from acting).
+      ::signal(s, SIG_DFL);
+      sigaddset(&set, s);
+    }
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
   }
   void start() {
