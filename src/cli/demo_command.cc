@@ -342,6 +342,10 @@ int run_demo(const DemoArgs& args) {
     stop_server();
     return kExitFailure;
   }
+  // The dashboard (web/, when built) is served by the same server: watch the day live.
+  const bool dashboard = (*link)->client().get("/").status == 200;
+  const std::string dashboard_url = url + "/#token=" + token;
+  if (dashboard) spdlog::info("orderguard demo: the dashboard, signed in: {}", dashboard_url);
 
   loop::ClosedLoopConfig config;
   config.sim = sim_config;
@@ -410,11 +414,13 @@ int run_demo(const DemoArgs& args) {
     return exit_code;
   }
 
-  fmt::print("\nThe server keeps running at {} with everything the day left behind (Ctrl-C stops it). Try:\n"
+  fmt::print("\nThe server keeps running at {} with everything the day left behind (Ctrl-C stops it).\n", url);
+  if (dashboard) fmt::print("The dashboard, signed in as admin: {}\n", dashboard_url);
+  fmt::print("The API:\n"
              "  curl -H \"Authorization: Bearer $(cat {})\" {}/v1/kpis\n"
              "  curl -H \"Authorization: Bearer $(cat {})\" '{}/v1/incidents?status=escalated&limit=5'\n"
              "  curl -N -H \"Authorization: Bearer $(cat {})\" {}/v1/stream\n",
-             url, token_file, url, token_file, url, token_file, url);
+             token_file, url, token_file, url, token_file, url);
   std::fflush(stdout);
   link->reset();
   {
