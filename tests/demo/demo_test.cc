@@ -4,8 +4,13 @@
 // events the demo sent gives (incidents and measures, byte for byte), and that the loop was
 // closed through the server: world answers to the server's own command ids, agents acting on
 // the server's escalations. No figure is asserted beyond sanity; nothing waits on a clock.
+// Also `orderguard loadgen` against a real serve.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,6 +149,63 @@ TEST_F(DemoTest, RefusesADataDirectoryItDidNotMake) {
   EXPECT_EQ(run.exit_code, 2) << run.output;
   EXPECT_NE(run.output.find("holds something the demo did not make"), std::string::npos) << run.output;
   EXPECT_TRUE(fs::exists(dir_ / "precious.txt"));
+}
+
+// `orderguard loadgen` against a real serve: every line answered, incidents followed on the
+// stream. Only that it works; its figures are for `make bench-http`, never asserted.
+TEST_F(DemoTest, LoadgenSendsEveryEventAndFollowsTheStream) {
+  const fs::path events = dir_ / "events.ndjson";
+  ASSERT_EQ(run_cli("simulate --orders 300 --seed 2 --out " + events.string()).exit_code, 0);
+  // serve writes its port into a FIFO once it listens: reading it waits for exactly that.
+  const fs::path port_fifo = dir_ / "port.fifo";
+  ASSERT_EQ(::mkfifo(port_fifo.c_str(), 0600), 0);
+  const fs::path data = dir_ / "data";
+  const pid_t serve = ::fork();
+  ASSERT_GE(serve, 0);
+  if (serve == 0) {
+    const std::string log = (dir_ / "serve.log").string();
+    std::freopen(log.c_str(), "w", stderr);
+    ::execl(OG_BINARY, "orderguard", "serve", "--data", data.c_str(), "--listen", "127.0.0.1:0", "--port-file", port_fifo.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Held open for writing too, so that neither opening nor reading sees an end of file; the
+  // wait is bounded only for a server that dies before it listens.
+  const int fifo = ::open(port_fifo.c_str(), O_RDWR);
+  ASSERT_GE(fifo, 0);
+  std::string port;
+  for (int tries = 0; tries < 1200 && port.find('\n') == std::string::npos; ++tries) {
+    pollfd ready{fifo, POLLIN, 0};
+    if (::poll(&ready, 1, 100) == 1) {
+      char buffer[32];
+      const ssize_t got = ::read(fifo, buffer, sizeof buffer);
+      if (got > 0) port.append(buffer, static_cast<std::size_t>(got));
+    } else if (int status = 0; ::waitpid(serve, &status, WNOHANG) == serve) {
+      break;  // it ended without listening
+    }
+  }
+  ::close(fifo);
+  if (!port.empty()) port.pop_back();
+  ASSERT_FALSE(port.empty()) << read_file(dir_ / "serve.log");
+  const CommandResult load = run_cli("loadgen --url http://127.0.0.1:" + port + " --token-file " + (data / "admin.token").string() +
+                                     " --input " + events.string() + " --batch 200 --connections 3 --pipeline 2 --latency --json " +
+                                     (dir_ / "load.json").string());
+  ::kill(serve, SIGTERM);
+  int status = 0;
+  ::waitpid(serve, &status, 0);
+  ASSERT_EQ(load.exit_code, 0) << load.output;
+  EXPECT_NE(load.output.find("durable ingest: "), std::string::npos) << load.output;
+  const std::string json = read_file(dir_ / "load.json");
+  const auto number = [&](const std::string& key) {
+    const std::size_t at = json.find("\"" + key + "\":");
+    return at == std::string::npos ? -1.0 : std::stod(json.substr(at + key.size() + 3));
+  };
+  const double lines = number("lines");
+  EXPECT_GT(lines, 1000);
+  EXPECT_EQ(number("accepted") + number("duplicates") + number("rejected"), lines) << json;
+  EXPECT_EQ(number("failed_batches"), 0) << json;
+  EXPECT_GT(number("incidents_seen"), 0) << json;
+  EXPECT_NE(json.find("\"incident_from_release\":{\"count\":"), std::string::npos) << json;
 }
 
 }  // namespace
