@@ -38,13 +38,13 @@ std::string checkpoint_message(std::uint64_t seq, const std::string& hash) {
   return message;
 }
 
+}  // namespace
+
 std::string hex(std::string_view bytes) {
   std::string out;
   for (const unsigned char c : bytes) out += fmt::format("{:02x}", c);
   return out;
 }
-
-}  // namespace
 
 std::string genesis_hash() { return std::string(kHashBytes, '\0'); }
 

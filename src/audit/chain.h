@@ -66,4 +66,7 @@ VerifyReport verify(const store::Store& store, const std::optional<std::string>&
 // The genesis link's prev_hash: 32 zero bytes.
 std::string genesis_hash();
 
+// Bytes as lowercase hex: how hashes, keys and signatures are shown and exported.
+std::string hex(std::string_view bytes);
+
 }  // namespace og::audit

@@ -11,12 +11,6 @@
 namespace og::cli {
 namespace {
 
-std::string hex(std::string_view bytes) {
-  std::string out;
-  for (const unsigned char c : bytes) out += fmt::format("{:02x}", c);
-  return out;
-}
-
 std::optional<std::string> unhex(std::string_view text) {
   if (text.size() % 2 != 0) return std::nullopt;
   std::string out;
@@ -66,7 +60,7 @@ int run_audit_checkpoints(const AuditArgs& args) {
   }
   for (const store::Checkpoint& checkpoint : *checkpoints) {
     fmt::print("{{\"seq\":{},\"hash\":\"{}\",\"signature\":\"{}\",\"public_key\":\"{}\",\"at\":\"{}\"}}\n", checkpoint.seq,
-               hex(checkpoint.hash), hex(checkpoint.signature), hex(checkpoint.public_key), format_utc_ms(checkpoint.at));
+               audit::hex(checkpoint.hash), audit::hex(checkpoint.signature), audit::hex(checkpoint.public_key), format_utc_ms(checkpoint.at));
   }
   return kExitOk;
 }

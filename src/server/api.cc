@@ -934,9 +934,7 @@ Reply Api::Impl::audit_status(bool verify_now) {
   JsonWriter writer(out);
   writer.begin_object().field("links", static_cast<std::int64_t>(reader->audit_count()));
   if (const auto tail = reader->audit_tail()) {
-    std::string hex;
-    for (const unsigned char c : tail->second) hex += fmt::format("{:02x}", c);
-    writer.field("last_seq", static_cast<std::int64_t>(tail->first)).field("last_hash", hex);
+    writer.field("last_seq", static_cast<std::int64_t>(tail->first)).field("last_hash", audit::hex(tail->second));
   }
   if (auto checkpoints = reader->checkpoints(); checkpoints && !checkpoints->empty()) {
     writer.field("last_checkpoint", static_cast<std::int64_t>(checkpoints->back().seq));
