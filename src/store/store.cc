@@ -4,6 +4,7 @@
 
 #include "store/keyring.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -285,8 +286,9 @@ Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem
   Statements& s = *statements_;
   // Derived rows alone need no fsync of their own: recovery derives them again, and the next
   // journal commit's fsync covers them (the WAL is written in order). A sequential client
-  // then waits for one fsync per request, not two.
-  const bool derived_only = records.empty();
+  // then waits for one fsync per request, not two. An unmasking's link is no such row: it is
+  // not in the journal, and the clear data is shown only once it is on disk.
+  const bool derived_only = records.empty() && std::none_of(audit.begin(), audit.end(), [](const AuditRow& row) { return row.kind == "unmask"; });
   if (derived_only) (void)exec("PRAGMA synchronous=NORMAL");
   struct Restore {
     const Store& store;
