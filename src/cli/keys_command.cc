@@ -40,7 +40,7 @@ int run_keys_rotate(const KeysArgs& args) {
   }
   auto current = store::load_master_key(**store, args.data, args.master_key_file);
   if (!current) {
-    spdlog::error("orderguard keys rotate: {}", current.error());
+    spdlog::error("orderguard keys rotate: data directory {}: {}", args.data, current.error());
     return kExitUsage;
   }
   store::Result<store::MasterKey> next = tl::unexpected(fmt::format(

@@ -151,7 +151,7 @@ Result<MasterKey> load_master_key(const Store& store, const std::string& data_di
   auto keys = store.data_keys();
   if (!keys) return tl::unexpected(keys.error());
   if (!keys->empty()) {
-    return tl::unexpected("data directory " + data_dir + " is encrypted with master key " + keys->back().master_id +
+    return tl::unexpected("it is encrypted with master key " + keys->back().master_id +
                           ", and none was given: pass --master-key-file PATH or set " + kMasterKeyEnv);
   }
   return create_master_key_file(local);
