@@ -68,8 +68,19 @@ struct ServeArgs {
   std::string quiet_after = "2s";     // event time follows the wall clock after this long without events
   std::string port_file;              // write the bound port here (for --listen ...:0)
   std::string web;                    // the dashboard's files; empty: the source tree's web/dist when built
+  std::string master_key_file;        // the master key (hex); empty: ORDERGUARD_MASTER_KEY, else DIR/master.key
 };
 int run_serve(const ServeArgs& args);
+
+// `orderguard keys new|rotate` (src/cli/keys_command.cc, the key ring is src/store/keyring).
+struct KeysArgs {
+  std::string data = "orderguard-data";
+  std::string master_key_file;      // the current master key; empty: ORDERGUARD_MASTER_KEY, else DIR/master.key
+  std::string new_master_key_file;  // the new one; empty: ORDERGUARD_NEW_MASTER_KEY
+  std::string out;                  // keys new: where to write the key
+};
+int run_keys_new(const KeysArgs& args);
+int run_keys_rotate(const KeysArgs& args);
 
 // `orderguard demo` (src/cli/demo_command.cc): a real serve, the closed-loop day driven into it
 // over HTTP (src/client/http_link), the measures the server computed.

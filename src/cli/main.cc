@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--web", serve.web, "serve the dashboard from this directory (default: the built web/dist of the source tree)");
   serve_cmd->add_option("--quiet-after", serve.quiet_after,
                         "when no event has come for this long (e.g. 2s, 5m), event time follows the wall clock");
+  serve_cmd->add_option("--master-key-file", serve.master_key_file,
+                        "the master key that wraps the data keys (64 hex digits); default: $ORDERGUARD_MASTER_KEY, else DATA/master.key "
+                        "(created at the first start; production keeps it elsewhere)");
 
   DemoArgs demo;
   auto* demo_cmd = app.add_subcommand(
@@ -131,6 +134,20 @@ int main(int argc, char** argv) {
   auto* audit_checkpoints = audit_cmd->add_subcommand("checkpoints", "Print the signed checkpoints (NDJSON), to keep elsewhere");
   for (auto* command : {audit_verify, audit_checkpoints}) command->add_option("--data", audit.data, "data directory");
 
+  KeysArgs keys;
+  auto* keys_cmd = app.add_subcommand("keys", "Encryption at rest: master keys and their rotation");
+  keys_cmd->require_subcommand(1);
+  auto* keys_new = keys_cmd->add_subcommand("new", "Write a new random master key (hex, mode 0600) to a file that must not exist");
+  keys_new->add_option("--out", keys.out, "the key file to create")->required();
+  auto* keys_rotate = keys_cmd->add_subcommand(
+      "rotate", "Re-wrap every data key of a data directory under a new master key (one transaction) and start a fresh data key; "
+                "stop serve first");
+  keys_rotate->add_option("--data", keys.data, "data directory");
+  keys_rotate->add_option("--master-key-file", keys.master_key_file,
+                          "the current master key; default: $ORDERGUARD_MASTER_KEY, else DATA/master.key");
+  keys_rotate->add_option("--new-master-key-file", keys.new_master_key_file,
+                          "the new master key (see `keys new`); default: $ORDERGUARD_NEW_MASTER_KEY");
+
   ValidateArgs validate;
   auto* validate_cmd = app.add_subcommand("validate", "Check a draft order before it is placed (前置验证): prints the findings as JSON");
   validate_cmd->add_option("--events", validate.events, "NDJSON events (catalog, stock, zones, orders ...) to check against, or -")
@@ -166,5 +183,7 @@ int main(int argc, char** argv) {
   if (audit_verify->parsed()) return run_audit_verify(audit);
   if (audit_checkpoints->parsed()) return run_audit_checkpoints(audit);
   if (validate_cmd->parsed()) return run_validate(validate);
+  if (keys_new->parsed()) return run_keys_new(keys);
+  if (keys_rotate->parsed()) return run_keys_rotate(keys);
   return kExitUsage;
 }

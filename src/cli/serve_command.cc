@@ -89,11 +89,23 @@ int run_serve(const ServeArgs& args) {
   outbox_options.file = args.outbox_file;
   outbox_options.webhook = args.webhook;
   options.sinks = server::outbox_sinks(outbox_options);
+  options.master_key_file = args.master_key_file;
 
   auto service = server::Service::open(options, clock);
   if (!service) {
     spdlog::error("orderguard serve: {}", service.error());
     return kExitUsage;
+  }
+  const server::KeyInfo& keys = (*service)->key_info();
+  spdlog::info("orderguard serve: customer data encrypted at rest: master key {} from {}, data key {}", keys.master_key_id,
+               keys.master_key_source, keys.data_key);
+  if (keys.master_key_created) {
+    spdlog::warn("orderguard serve: first start: created the master key {}; in production keep it elsewhere (--master-key-file "
+                 "or ORDERGUARD_MASTER_KEY) and remove it from the data directory",
+                 keys.master_key_source);
+  }
+  if (keys.sealed_clear_records > 0) {
+    spdlog::info("orderguard serve: sealed {} journal record(s) an older version had written in clear", keys.sealed_clear_records);
   }
   auto outbox = server::Outbox::open(args.data, outbox_options, clock);
   if (!outbox) {

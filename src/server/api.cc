@@ -278,6 +278,7 @@ struct Api::Impl {
   asio::awaitable<Reply> get_incident(std::string id);
   asio::awaitable<Reply> incident_action(std::string id, std::string_view action, const Request& request, Identity who);
   asio::awaitable<Reply> get_order(std::string id);
+  asio::awaitable<Reply> unmask_order(std::string id, const Request& request, const Identity& who);
   asio::awaitable<Reply> get_rules();
   asio::awaitable<Reply> put_rules(const Request& request);
   asio::awaitable<Reply> post_agent(const Request& request);
@@ -415,6 +416,11 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
       co_return audit_status(true);
     }
     co_return error(404, "not_found", "audit: GET /v1/audit or POST /v1/audit/verify");
+  }
+  if (n == 4 && parts[1] == "orders" && parts[3] == "unmask") {
+    if (verb != http::verb::post) co_return method_not_allowed("POST");
+    if (auto denied = need(Role::kSupervisor)) co_return std::move(*denied);
+    co_return co_await unmask_order(std::string(parts[2]), request, who);
   }
   if (n == 3 && parts[1] == "orders") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
@@ -748,12 +754,21 @@ asio::awaitable<Reply> Api::Impl::incident_action(std::string id, std::string_vi
 
 asio::awaitable<Reply> Api::Impl::get_order(std::string id) {
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-  auto work = [id](const Engine& engine) {
+  auto work = [id, &service = service](const Engine& engine) {
     const std::optional<OrderView> order = engine.order_view(id);
     if (!order) return error(404, "not_found", "no event of order " + id + " has been seen");
+    // Masked for every role (decision 44): the clear values only through POST .../unmask.
+    const auto customer = service.customer(id);
+    if (!customer) return error(503, "store_unavailable", customer.error());
     std::string out;
     JsonWriter writer(out);
     writer.begin_object().field("order_id", id);
+    if (!customer->empty()) {
+      writer.key("customer").begin_object().field("masked", true);
+      if (customer->phone) writer.field("phone", mask_phone(customer->phone->phone));
+      if (customer->address) writer.field("address", mask_address(order->community));
+      writer.end_object();
+    }
     if (!order->user.empty()) writer.field("user_id", order->user);
     if (!order->zone.empty()) writer.field("zone", order->zone);
     if (!order->community.empty()) writer.field("community", order->community);
@@ -805,6 +820,45 @@ asio::awaitable<Reply> Api::Impl::get_order(std::string id) {
     return json(std::move(out));
   };
   co_return co_await read_engine(service, std::move(work));
+}
+
+// POST /v1/orders/{id}/unmask {"reason"}: the clear customer data, for a supervisor or an
+// admin, once an audit link says who asked, for which order, which fields and why.
+asio::awaitable<Reply> Api::Impl::unmask_order(std::string id, const Request& request, const Identity& who) {
+  auto body = Body::parse(request.body().empty() ? std::string("{}") : request.body());
+  if (!body) co_return error(400, "bad_body", body.error());
+  for (const std::string& key : body->keys()) {
+    if (key != "reason") co_return error(400, "unknown_field", "`" + key + "` is not a field of unmask; it takes reason");
+  }
+  const auto reason = body->string("reason");
+  if (!reason || reason->find_first_not_of(" \t\r\n") == std::string::npos) {
+    co_return error(400, "bad_body", "reason: required: say why the clear data is needed (it is written to the audit chain)");
+  }
+  if (reason->size() > 1000) co_return error(400, "bad_body", "reason: at most 1000 bytes");
+  std::string actor = who.agent_id.empty() ? who.token_id : who.agent_id;
+  auto work = [this, id, actor = std::move(actor), reason = *reason](auto done) mutable {
+    service.unmask(std::move(id), std::move(actor), std::move(reason), std::move(done));
+  };
+  UnmaskResult result = co_await on_engine<UnmaskResult>(std::move(work));
+  switch (result.outcome) {
+    case UnmaskResult::Outcome::kNotFound: co_return error(404, "not_found", result.error);
+    case UnmaskResult::Outcome::kUnavailable: co_return error(503, "store_unavailable", result.error);
+    case UnmaskResult::Outcome::kShown: break;
+  }
+  std::string out;
+  JsonWriter writer(out);
+  writer.begin_object().field("order_id", id).key("customer").begin_object().field("masked", false);
+  if (result.data.phone) writer.field("phone", result.data.phone->phone);
+  if (const auto& address = result.data.address) {
+    writer.key("address").begin_object();
+    if (!address->text.empty()) writer.field("text", address->text);
+    if (!address->building.empty()) writer.field("building", address->building);
+    if (!address->unit.empty()) writer.field("unit", address->unit);
+    if (!address->room.empty()) writer.field("room", address->room);
+    writer.end_object();
+  }
+  writer.end_object().end_object();
+  co_return json(std::move(out));
 }
 
 // ---- rules ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include <fmt/format.h>
+#include <sodium.h>
 #include <variant>
 
 #include "core/hash.h"
@@ -37,7 +38,13 @@ struct Service::Job {
   struct Read {
     std::function<void(const Engine&)> fn;
   };
-  std::variant<Ingest, Act, Rules, Read> work;
+  struct Unmask {
+    std::string order_id;
+    std::string actor;
+    std::string reason;
+    std::function<void(UnmaskResult)> done;
+  };
+  std::variant<Ingest, Act, Rules, Read, Unmask> work;
 };
 
 namespace {
@@ -74,6 +81,7 @@ store::Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, co
   if (!opened) return tl::unexpected(opened.error());
   service->store_ = std::move(*opened);
   service->store_->set_sinks(service->options_.sinks);
+  if (auto keys = service->open_keys(); !keys) return tl::unexpected(keys.error());
   if (service->options_.audit) {
     auto signer = audit::Signer::load_or_create(service->options_.data_dir);
     if (!signer) return tl::unexpected(signer.error());
@@ -87,6 +95,19 @@ store::Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, co
   service->stats_ = service->live_;
   service->ready_ = true;
   return service;
+}
+
+store::Result<void> Service::open_keys() {
+  auto master = store::load_master_key(*store_, options_.data_dir, options_.master_key_file);
+  if (!master) return tl::unexpected("data directory " + options_.data_dir + ": " + master.error());
+  auto keys = store::KeyRing::open(*store_, *master, clock_.now_ms());
+  if (!keys) return tl::unexpected("data directory " + options_.data_dir + ": " + keys.error());
+  store_->attach_keys(*keys);
+  key_info_ = KeyInfo{master->id(), master->source, master->created, (*keys)->current_id(), 0};
+  auto sealed = store_->seal_clear_records();
+  if (!sealed) return tl::unexpected("data directory " + options_.data_dir + ": " + sealed.error());
+  key_info_.sealed_clear_records = *sealed;
+  return {};
 }
 
 store::Result<void> Service::recover() {
@@ -149,7 +170,8 @@ void Service::apply(const store::Record& record, IngestResult* result) {
       for_each_line(record.body, [&](std::size_t line_number, std::string_view line) {
         ++live_.events;
         if (result) ++result->lines;
-        auto parsed = parser_->parse(line, engine_->staging_event());
+        Event& staged = engine_->staging_event();
+        auto parsed = parser_->parse(line, staged);
         if (!parsed) {
           ++live_.rejected;
           if (result) {
@@ -158,8 +180,19 @@ void Service::apply(const store::Record& record, IngestResult* result) {
           }
           return;
         }
+        // What ingest_staged() takes away: the customer data's type, subject and time.
+        const EventType type = staged.type;
+        const TimeMs ts = staged.ts;
+        const Symbol subject = type == EventType::kUserProfile ? staged.user_id : staged.order_id;
         const IngestOutcome outcome = engine_->ingest_staged();
         if (outcome == IngestOutcome::kDuplicate) ++live_.duplicates;
+        if (outcome != IngestOutcome::kDuplicate && CustomerExtractor::carries(type)) {
+          if (auto json = extractor_.read(type, line)) {
+            const std::string_view id = engine_->interner().view(subject);
+            pending_customers_.push_back(store::CustomerRow{
+                type == EventType::kUserProfile ? phone_subject(id) : address_subject(id), ts, std::move(*json)});
+          }
+        }
         if (!result) return;
         switch (outcome) {
           case IngestOutcome::kDuplicate: ++result->duplicates; break;
@@ -214,6 +247,38 @@ void Service::replace_rules(std::string toml, std::function<void(RulesResult)> d
 }
 
 void Service::read(std::function<void(const Engine&)> fn) { enqueue(Job{Job::Read{std::move(fn)}}); }
+
+void Service::unmask(std::string order_id, std::string actor, std::string reason, std::function<void(UnmaskResult)> done) {
+  enqueue(Job{Job::Unmask{std::move(order_id), std::move(actor), std::move(reason), std::move(done)}});
+}
+
+store::Result<std::optional<CustomerFields>> Service::vault_read(const std::string& subject) const {
+  // Rows not committed yet are newer than the store's, unless an older event time came late.
+  const store::CustomerRow* newest = nullptr;
+  for (const store::CustomerRow& row : pending_customers_) {
+    if (row.subject == subject && (newest == nullptr || row.ts >= newest->ts)) newest = &row;
+  }
+  auto stored = store_->customer(subject);
+  if (!stored) return tl::unexpected(stored.error());
+  const std::string* json = newest != nullptr && (!*stored || newest->ts >= (*stored)->ts) ? &newest->json
+                            : *stored                                                   ? &(*stored)->json
+                                                                                        : nullptr;
+  if (json == nullptr) return std::nullopt;
+  return parse_customer_json(*json);
+}
+
+store::Result<CustomerData> Service::customer(std::string_view order_id) const {
+  CustomerData data;
+  auto address = vault_read(address_subject(order_id));
+  if (!address) return tl::unexpected(address.error());
+  data.address = std::move(*address);
+  if (const std::optional<OrderView> order = engine_->order_view(order_id); order && !order->user.empty()) {
+    auto phone = vault_read(phone_subject(order->user));
+    if (!phone) return tl::unexpected(phone.error());
+    data.phone = std::move(*phone);
+  }
+  return data;
+}
 
 std::uint64_t Service::subscribe(std::function<void(const std::vector<Change>&)> listener) {
   std::lock_guard lock(mutex_);
@@ -280,6 +345,8 @@ void Service::stop() {
             work.done(ActionResult{false, "the service is stopping: send it again", true, {}});
           } else if constexpr (std::is_same_v<Work, Job::Rules>) {
             work.done(RulesResult{false, "the service is stopping: send it again", {}});
+          } else if constexpr (std::is_same_v<Work, Job::Unmask>) {
+            work.done(UnmaskResult{UnmaskResult::Outcome::kUnavailable, "the service is stopping: send it again", {}});
           }
         },
         job.work);
@@ -291,18 +358,19 @@ void Service::stop() {
 }
 
 bool Service::has_derived() const {
-  return !pending_outbox_.empty() || !pending_incidents_.empty() || !pending_audit_.empty();
+  return !pending_outbox_.empty() || !pending_incidents_.empty() || !pending_audit_.empty() || !pending_customers_.empty();
 }
 
 store::Result<void> Service::commit(std::span<store::Record> records) {
   std::vector<store::AuditRow> links = chain_ ? chain_->link(pending_audit_, *store_) : std::vector<store::AuditRow>{};
-  auto written = store_->append(records, pending_outbox_, pending_incidents_, links);
+  auto written = store_->append(records, pending_outbox_, pending_incidents_, links, pending_customers_);
   if (!written) return written;  // the derived rows wait for the next transaction
   if (chain_) chain_->commit(links);
   if (!pending_outbox_.empty() && on_outbox_) on_outbox_();
   pending_outbox_.clear();
   pending_incidents_.clear();
   pending_audit_.clear();
+  pending_customers_.clear();
   return {};
 }
 
@@ -344,6 +412,7 @@ void Service::run_once() {
   std::vector<store::Record> records;
   std::vector<std::size_t> record_of(jobs.size(), SIZE_MAX);
   std::vector<RulesResult> rules_results(jobs.size());
+  std::vector<UnmaskResult> unmask_results(jobs.size());
   const std::uint64_t first_seq = store_->last_seq() + 1;
   const TimeMs now = clock_.now_ms();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -371,6 +440,8 @@ void Service::run_once() {
       rules_results[i].changes = diff_rules(engine_->config(), *config);
       record_of[i] = records.size();
       records.push_back(store::Record{0, store::RecordKind::kRules, now, std::move(rules->toml)});
+    } else if (auto* unmask = std::get_if<Job::Unmask>(&job.work)) {
+      unmask_results[i] = prepare_unmask(unmask->order_id, unmask->actor, unmask->reason, now);
     }
   }
   const bool quiet_move = maybe_move_clock(records);
@@ -440,6 +511,12 @@ void Service::run_once() {
               result.error = store_error;
             }
             work.done(std::move(result));
+          } else if constexpr (std::is_same_v<Work, Job::Unmask>) {
+            UnmaskResult result = std::move(unmask_results[i]);
+            if (result.outcome == UnmaskResult::Outcome::kShown && !store_error.empty()) {
+              result = UnmaskResult{UnmaskResult::Outcome::kUnavailable, store_error, {}};
+            }
+            work.done(std::move(result));
           } else {
             work.fn(*engine_);
           }
@@ -472,6 +549,30 @@ void Service::run_once() {
   if (!changes.empty()) {
     for (auto& [id, listener] : listeners_) listener(changes);
   }
+}
+
+UnmaskResult Service::prepare_unmask(const std::string& order_id, const std::string& actor, const std::string& reason,
+                                    TimeMs now) {
+  using Outcome = UnmaskResult::Outcome;
+  if (!chain_) return {Outcome::kUnavailable, "this server keeps no audit chain, and every unmasking is written to it", {}};
+  if (!engine_->order_view(order_id)) return {Outcome::kNotFound, "no event of order " + order_id + " has been seen", {}};
+  auto data = customer(order_id);
+  if (!data) return {Outcome::kUnavailable, data.error(), {}};
+  if (data->empty()) return {Outcome::kNotFound, "order " + order_id + " has no address or phone on record", {}};
+  // The link names what was shown and why, never the values.
+  std::string body;
+  JsonWriter json(body);
+  json.begin_object().key("fields").begin_array();
+  if (data->address) json.string("address");
+  if (data->phone) json.string("phone");
+  json.end_array().field("reason", reason).end_object();
+  unsigned char nonce[8];
+  randombytes_buf(nonce, sizeof nonce);
+  const TimeMs at = engine_->watermark() == kAbsent ? now : engine_->watermark();
+  pending_audit_.push_back(store::AuditRow{0, at, "unmask", order_id, order_id, actor,
+                                           "unmask:" + audit::hex(std::string_view(reinterpret_cast<const char*>(nonce), sizeof nonce)),
+                                           std::move(body), {}, {}});
+  return {Outcome::kShown, {}, std::move(*data)};
 }
 
 void Service::collect_changes(std::vector<Change>& changes, std::vector<store::OutboxItem>& outbox,

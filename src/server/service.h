@@ -9,8 +9,12 @@
 // by the wall time that has passed since the newest event arrived, and that move is itself a
 // journal record, so a replay makes the same move at the same place.
 //
+// Customer data (docs/privacy.md) stays out of the engine: phones and addresses of accepted
+// events go to the store's vault, sealed, as rows derived from the journal like incidents.
+//
 // Owns: the engine thread, the journal order, recovery, snapshots, the change feed (incidents
-// that changed, commands emitted). Depends on: engine, replay (JSON forms), store.
+// that changed, commands emitted), the customer vault's rows, unmasking. Depends on: engine,
+// replay (JSON forms), store (and its key ring), audit.
 #pragma once
 
 #include <atomic>
@@ -30,6 +34,8 @@
 #include "core/time.h"
 #include "engine/engine.h"
 #include "audit/chain.h"
+#include "server/customer_data.h"
+#include "store/keyring.h"
 #include "store/store.h"
 
 namespace og {
@@ -72,6 +78,32 @@ struct ServiceOptions {
   std::vector<std::string> sinks;    // outbox sinks: "file", "webhook"
   bool audit = true;                 // keep the audit chain (src/audit)
   std::uint64_t checkpoint_every_links = 1000;  // a signed checkpoint at least this often
+  // The master key (store/keyring): this file; "" = ORDERGUARD_MASTER_KEY, else DIR/master.key
+  // (created at the first start).
+  std::string master_key_file;
+};
+
+// Encryption at rest as this start found it, for the operator's log.
+struct KeyInfo {
+  std::string master_key_id;
+  std::string master_key_source;
+  bool master_key_created = false;  // DIR/master.key was created now: production keeps it elsewhere
+  std::uint32_t data_key = 0;
+  std::uint64_t sealed_clear_records = 0;  // journal records of an older build sealed at this start
+};
+
+// A customer's data behind an order: the order's address and its user's phone.
+struct CustomerData {
+  std::optional<CustomerFields> address;
+  std::optional<CustomerFields> phone;
+  bool empty() const { return !address && !phone; }
+};
+
+struct UnmaskResult {
+  enum class Outcome : std::uint8_t { kShown, kNotFound, kUnavailable };
+  Outcome outcome = Outcome::kUnavailable;
+  std::string error;
+  CustomerData data;
 };
 
 // What POST /v1/events answers.
@@ -147,6 +179,11 @@ class Service {
   void replace_rules(std::string toml, std::function<void(RulesResult)> done);
   // A read of the engine, between groups.
   void read(std::function<void(const Engine&)> fn);
+  // The clear customer data of an order, answered only once an audit link (kind `unmask`,
+  // the actor, the fields shown and the reason; never the values) is durable.
+  void unmask(std::string order_id, std::string actor, std::string reason, std::function<void(UnmaskResult)> done);
+  // The customer data of an order as the vault holds it. Engine thread only: inside read().
+  store::Result<CustomerData> customer(std::string_view order_id) const;
 
   // Listeners of changes, called on the engine thread after each group (keep them short).
   std::uint64_t subscribe(std::function<void(const std::vector<Change>&)> listener);
@@ -161,11 +198,16 @@ class Service {
   std::size_t queued() const;
   std::size_t queued_bytes() const;  // request bodies waiting for the engine thread
   const std::string& data_dir() const { return options_.data_dir; }
+  const KeyInfo& key_info() const { return key_info_; }
 
  private:
   struct Job;
   Service(ServiceOptions options, const WallClock& clock);
+  store::Result<void> open_keys();
   store::Result<void> recover();
+  store::Result<std::optional<CustomerFields>> vault_read(const std::string& subject) const;
+  // Looks the data up and queues its audit link; the caller answers once the link is durable.
+  UnmaskResult prepare_unmask(const std::string& order_id, const std::string& actor, const std::string& reason, TimeMs now);
   void apply(const store::Record& record, IngestResult* result);
   void collect_changes(std::vector<Change>& changes, std::vector<store::OutboxItem>& outbox,
                        std::vector<store::IncidentRow>& incidents);
@@ -191,6 +233,9 @@ class Service {
   std::vector<store::OutboxItem> pending_outbox_;   // derived rows riding on the next commit
   std::vector<store::IncidentRow> pending_incidents_;
   std::vector<store::AuditRow> pending_audit_;
+  std::vector<store::CustomerRow> pending_customers_;
+  CustomerExtractor extractor_;
+  KeyInfo key_info_;
   std::unique_ptr<audit::Chain> chain_;
   std::optional<audit::Signer> signer_;
   std::uint64_t last_checkpoint_ = 0;

@@ -74,7 +74,7 @@ std::optional<Identity> TokenCheck::identify(std::string_view secret) {
   if (const auto it = cache_.find(key); it != cache_.end() && it->second.until > now) return it->second.identity;
   std::optional<Identity> identity;
   if (const auto stored = store_->token(hash)) {
-    if (const auto role = role_from_name(stored->role)) identity = Identity{*role, stored->agent_id};
+    if (const auto role = role_from_name(stored->role)) identity = Identity{*role, stored->agent_id, stored->id};
   }
   if (cache_.size() > 10'000) cache_.clear();  // wrong tokens must not grow it without bound
   cache_[key] = Entry{identity, now + std::chrono::seconds(5)};

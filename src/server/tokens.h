@@ -39,6 +39,7 @@ store::Result<NewToken> create_token(store::Store& store, Role role, std::string
 struct Identity {
   Role role = Role::kViewer;
   std::string agent_id;  // "" when not bound to an agent
+  std::string token_id;  // the token's public id ("tok-…"), for the audit chain
 };
 
 // Checks bearer tokens against the store, remembering answers for a few seconds (a revoked

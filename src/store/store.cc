@@ -2,19 +2,24 @@
 
 #include <sqlite3.h>
 
+#include "store/keyring.h"
+
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
 namespace og::store {
 namespace {
 
-// Schema version 1. A later version migrates forward from the number in `settings`.
+// Schema version 2. A later version migrates forward from the number in `settings`.
+// Version 2: journal.key_id (0: the body is in clear), data_keys, customers.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS journal(
   seq INTEGER PRIMARY KEY,
   kind INTEGER NOT NULL,
   at INTEGER NOT NULL,
-  body BLOB NOT NULL);
+  body BLOB NOT NULL,
+  key_id INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS snapshots(
   seq INTEGER PRIMARY KEY,
   bytes BLOB NOT NULL);
@@ -66,11 +71,36 @@ CREATE TABLE IF NOT EXISTS tokens(
   created_at INTEGER NOT NULL,
   revoked INTEGER NOT NULL DEFAULT 0,
   agent_id TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS data_keys(
+  id INTEGER PRIMARY KEY,
+  master_id TEXT NOT NULL,
+  wrapped BLOB NOT NULL,
+  created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS customers(
+  subject TEXT PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  key_id INTEGER NOT NULL,
+  sealed BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS settings(
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL);
 INSERT OR IGNORE INTO settings(key, value) VALUES('schema_version', '1');
 )sql";
+
+// Version 1 to 2: the journal learns which data key sealed a body.
+constexpr const char* kMigrateTo2 = R"sql(
+ALTER TABLE journal ADD COLUMN key_id INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// What a sealed journal body is bound to: moving it to another seq or kind fails to open.
+std::string journal_binding(std::uint64_t seq, RecordKind kind) {
+  std::string bound = "orderguard-journal-v1";
+  for (int shift = 0; shift < 64; shift += 8) bound.push_back(static_cast<char>((seq >> shift) & 0xff));
+  bound.push_back(static_cast<char>(kind));
+  return bound;
+}
+
+std::string customer_binding(std::string_view subject) { return "orderguard-customer-v1:" + std::string(subject); }
 
 std::string sqlite_error(sqlite3* db, std::string_view what) {
   return std::string(what) + ": " + sqlite3_errmsg(db);
@@ -136,7 +166,7 @@ struct Finish {
 
 struct Store::Statements {
   explicit Statements(sqlite3* db)
-      : append(db, "INSERT INTO journal(seq, kind, at, body) VALUES(?, ?, ?, ?)"),
+      : append(db, "INSERT INTO journal(seq, kind, at, body, key_id) VALUES(?, ?, ?, ?, ?)"),
         last_seq(db, "SELECT COALESCE(MAX(seq), 0) FROM journal"),
         outbox_add(db, "INSERT OR IGNORE INTO outbox(id, seq, json) VALUES(?, ?, ?)"),
         delivery_add(db, "INSERT OR IGNORE INTO delivery(sink, seq, id) VALUES(?, ?, ?)"),
@@ -169,6 +199,10 @@ struct Store::Statements {
         audit_count(db, "SELECT COUNT(*) FROM audit"),
         checkpoint_add(db, "INSERT OR REPLACE INTO audit_checkpoints(seq, hash, signature, public_key, at) VALUES(?, ?, ?, ?, ?)"),
         checkpoint_list(db, "SELECT seq, hash, signature, public_key, at FROM audit_checkpoints ORDER BY seq"),
+        customer_put(db,
+                     "INSERT INTO customers(subject, ts, key_id, sealed) VALUES(?, ?, ?, ?) ON CONFLICT(subject) DO UPDATE "
+                     "SET ts = excluded.ts, key_id = excluded.key_id, sealed = excluded.sealed WHERE excluded.ts >= customers.ts"),
+        customer_get(db, "SELECT ts, key_id, sealed FROM customers WHERE subject = ?"),
         setting_get(db, "SELECT value FROM settings WHERE key = ?"),
         setting_put(db, "INSERT OR REPLACE INTO settings(key, value) VALUES(?, ?)"),
         begin(db, "BEGIN IMMEDIATE"),
@@ -177,7 +211,7 @@ struct Store::Statements {
   Statement append, last_seq, outbox_add, delivery_add, pending, delivered, failed, outbox_count, undelivered,
       incident_put, incident_get, incident_count, snapshot_put, snapshot_trim, snapshot_latest, token_add,
       token_role, token_list, token_revoke, audit_add, audit_has, audit_tail, audit_count, checkpoint_add, checkpoint_list,
-      setting_get, setting_put, begin, commit, rollback;
+      customer_put, customer_get, setting_get, setting_put, begin, commit, rollback;
   std::uint64_t next_seq = 1;
   std::uint64_t next_outbox_seq = 1;
 };
@@ -197,11 +231,23 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
   sqlite3_busy_timeout(db, 10000);
   // WAL: readers do not block the writer. FULL: a commit is on disk when it returns, which is
   // what an acknowledgement promises.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=OFF"}) {
+  // temp_store=MEMORY: sorts and temporary tables never spill customer data into temp files.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=OFF",
+                             "PRAGMA temp_store=MEMORY"}) {
     if (auto ok = store->exec(pragma); !ok) return tl::unexpected("store " + path + ": " + ok.error());
   }
   if (auto ok = store->exec(kSchema); !ok) {
     return tl::unexpected("store " + path + ": " + ok.error() + " (is it an OrderGuard data directory?)");
+  }
+  {
+    Statement has_key_id(db, "SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'key_id'");
+    if (has_key_id.step() == SQLITE_ROW && has_key_id.integer(0) == 0) {
+      has_key_id.finish();
+      if (auto ok = store->exec(kMigrateTo2); !ok) return tl::unexpected("store " + path + ": migrating to schema 2: " + ok.error());
+    }
+  }
+  if (auto ok = store->exec("UPDATE settings SET value = '2' WHERE key = 'schema_version' AND value = '1'"); !ok) {
+    return tl::unexpected("store " + path + ": " + ok.error());
   }
   try {
     store->statements_ = std::make_unique<Statements>(db);
@@ -234,12 +280,15 @@ Result<void> Store::exec(const char* sql) const {
 }
 
 Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem> outbox,
-                           std::span<const IncidentRow> incidents, std::span<const AuditRow> audit) {
+                           std::span<const IncidentRow> incidents, std::span<const AuditRow> audit,
+                           std::span<const CustomerRow> customers) {
+  if (!customers.empty() && !keys_) return tl::unexpected(std::string("customers: the vault is written only sealed; no key ring is attached"));
   Statements& s = *statements_;
   // Derived rows alone need no fsync of their own: recovery derives them again, and the next
   // journal commit's fsync covers them (the WAL is written in order). A sequential client
-  // then waits for one fsync per request, not two.
-  const bool derived_only = records.empty();
+  // then waits for one fsync per request, not two. An unmasking's link is no such row: it is
+  // not in the journal, and the clear data is shown only once it is on disk.
+  const bool derived_only = records.empty() && std::none_of(audit.begin(), audit.end(), [](const AuditRow& row) { return row.kind == "unmask"; });
   if (derived_only) (void)exec("PRAGMA synchronous=NORMAL");
   struct Restore {
     const Store& store;
@@ -255,10 +304,17 @@ Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem
     return tl::unexpected(message);
   };
   std::uint64_t seq = s.next_seq;
+  std::string sealed;
   for (Record& record : records) {
     record.seq = seq++;
     s.append.reset().bind(1, static_cast<std::int64_t>(record.seq)).bind(2, static_cast<std::int64_t>(record.kind));
-    s.append.bind(3, record.at).bind_blob(4, record.body);
+    s.append.bind(3, record.at);
+    if (keys_) {
+      sealed = keys_->seal(record.body, journal_binding(record.seq, record.kind));
+      s.append.bind_blob(4, sealed).bind(5, keys_->current_id());
+    } else {
+      s.append.bind_blob(4, record.body).bind(5, std::int64_t{0});
+    }
     if (s.append.step() != SQLITE_DONE) return fail("journal: append");
   }
   std::uint64_t outbox_seq = s.next_outbox_seq;
@@ -283,6 +339,11 @@ Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem
     s.audit_add.bind_blob(9, row.prev_hash).bind_blob(10, row.hash);
     if (s.audit_add.step() != SQLITE_DONE) return fail("audit: append");
   }
+  for (const CustomerRow& row : customers) {
+    sealed = keys_->seal(row.json, customer_binding(row.subject));
+    s.customer_put.reset().bind(1, row.subject).bind(2, row.ts).bind(3, keys_->current_id()).bind_blob(4, sealed);
+    if (s.customer_put.step() != SQLITE_DONE) return fail("customers: write");
+  }
   if (s.commit.reset().step() != SQLITE_DONE) return fail("journal: commit");
   s.next_seq = seq;
   s.next_outbox_seq = outbox_seq;
@@ -297,7 +358,7 @@ std::uint64_t Store::last_seq() const {
 
 Result<void> Store::read_journal(std::uint64_t after, const std::function<bool(Record&&)>& visit) const {
   // A statement of its own: the visitor may use the store (the shared one would be reset).
-  Statement read(db_, "SELECT seq, kind, at, body FROM journal WHERE seq > ? ORDER BY seq");
+  Statement read(db_, "SELECT seq, kind, at, body, key_id FROM journal WHERE seq > ? ORDER BY seq");
   read.bind(1, static_cast<std::int64_t>(after));
   for (;;) {
     const int rc = read.step();
@@ -308,6 +369,13 @@ Result<void> Store::read_journal(std::uint64_t after, const std::function<bool(R
     record.kind = static_cast<RecordKind>(read.integer(1));
     record.at = read.integer(2);
     record.body = read.text(3);
+    if (const auto key_id = static_cast<std::uint32_t>(read.integer(4)); key_id != 0) {
+      const std::string where = "journal record " + std::to_string(record.seq);
+      if (!keys_) return tl::unexpected(where + " is encrypted and no master key was given");
+      auto opened = keys_->open(key_id, record.body, journal_binding(record.seq, record.kind));
+      if (!opened) return tl::unexpected(where + ": " + opened.error());
+      record.body = std::move(*opened);
+    }
     if (!visit(std::move(record))) return {};
   }
 }
@@ -508,6 +576,94 @@ Result<bool> Store::revoke_token(std::string_view id) {
   Finish finish{statement};
   if (statement.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "tokens: revoke"));
   return sqlite3_changes(db_) > 0;
+}
+
+Result<std::uint64_t> Store::seal_clear_records() {
+  if (!keys_) return tl::unexpected(std::string("journal: sealing needs a key ring"));
+  Statements& s = *statements_;
+  Statement read(db_, "SELECT seq, kind, body FROM journal WHERE key_id = 0 ORDER BY seq");
+  if (read.step() == SQLITE_DONE) return 0;  // the usual case: nothing in clear, no transaction
+  read.finish();
+  // secure_delete: the pages that held the clear bodies are overwritten, not just freed.
+  if (auto ok = exec("PRAGMA secure_delete=ON"); !ok) return tl::unexpected(ok.error());
+  if (s.begin.reset().step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "journal: begin"));
+  Statement update(db_, "UPDATE journal SET body = ?, key_id = ? WHERE seq = ?");
+  std::uint64_t count = 0;
+  for (int rc = read.step();; rc = read.step()) {
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) {
+      std::string message = sqlite_error(db_, "journal: read");
+      read.finish();
+      s.rollback.reset().step();
+      return tl::unexpected(message);
+    }
+    const auto seq = static_cast<std::uint64_t>(read.integer(0));
+    const std::string sealed = keys_->seal(read.text(2), journal_binding(seq, static_cast<RecordKind>(read.integer(1))));
+    update.reset().bind_blob(1, sealed).bind(2, keys_->current_id()).bind(3, static_cast<std::int64_t>(seq));
+    if (update.step() != SQLITE_DONE) {
+      std::string message = sqlite_error(db_, "journal: seal");
+      read.finish();
+      s.rollback.reset().step();
+      return tl::unexpected(message);
+    }
+    ++count;
+  }
+  read.finish();
+  if (s.commit.reset().step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "journal: commit"));
+  (void)exec("PRAGMA secure_delete=OFF");
+  // The WAL still holds the clear pages' old images: checkpoint them and empty it.
+  if (auto ok = exec("PRAGMA wal_checkpoint(TRUNCATE)"); !ok) return tl::unexpected(ok.error());
+  return count;
+}
+
+Result<std::vector<DataKeyRow>> Store::data_keys() const {
+  Statement read(db_, "SELECT id, master_id, wrapped, created_at FROM data_keys ORDER BY id");
+  std::vector<DataKeyRow> out;
+  for (;;) {
+    const int rc = read.step();
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "data keys: read"));
+    out.push_back(DataKeyRow{static_cast<std::uint32_t>(read.integer(0)), read.text(1), read.text(2), read.integer(3)});
+  }
+}
+
+Result<void> Store::write_data_keys(std::span<const DataKeyRow> rewrapped, const DataKeyRow& added, bool wipe) {
+  Statements& s = *statements_;
+  if (wipe) {
+    if (auto ok = exec("PRAGMA secure_delete=ON"); !ok) return tl::unexpected(ok.error());
+  }
+  if (s.begin.reset().step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "data keys: begin"));
+  const auto fail = [&](std::string_view what) {
+    std::string message = sqlite_error(db_, what);
+    s.rollback.reset().step();
+    return tl::unexpected(message);
+  };
+  Statement update(db_, "UPDATE data_keys SET master_id = ?, wrapped = ? WHERE id = ?");
+  for (const DataKeyRow& row : rewrapped) {
+    update.reset().bind(1, row.master_id).bind_blob(2, row.wrapped).bind(3, static_cast<std::int64_t>(row.id));
+    if (update.step() != SQLITE_DONE || sqlite3_changes(db_) != 1) return fail("data keys: re-wrap");
+  }
+  Statement insert(db_, "INSERT INTO data_keys(id, master_id, wrapped, created_at) VALUES(?, ?, ?, ?)");
+  insert.bind(1, static_cast<std::int64_t>(added.id)).bind(2, added.master_id).bind_blob(3, added.wrapped).bind(4, added.created_at);
+  if (insert.step() != SQLITE_DONE) return fail("data keys: add");
+  if (s.commit.reset().step() != SQLITE_DONE) return fail("data keys: commit");
+  if (wipe) {
+    (void)exec("PRAGMA secure_delete=OFF");
+    if (auto ok = exec("PRAGMA wal_checkpoint(TRUNCATE)"); !ok) return tl::unexpected(ok.error());
+  }
+  return {};
+}
+
+Result<std::optional<CustomerRow>> Store::customer(std::string_view subject) const {
+  Statement& statement = statements_->customer_get.reset().bind(1, subject);
+  Finish finish{statement};
+  const int rc = statement.step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "customers: read"));
+  if (!keys_) return tl::unexpected(std::string("customers: the vault is encrypted and no master key was given"));
+  auto opened = keys_->open(static_cast<std::uint32_t>(statement.integer(1)), statement.text(2), customer_binding(subject));
+  if (!opened) return tl::unexpected("customers: " + std::string(subject) + ": " + opened.error());
+  return CustomerRow{std::string(subject), statement.integer(0), std::move(*opened)};
 }
 
 std::optional<std::string> Store::setting(std::string_view key) const {

@@ -1,6 +1,13 @@
 // store/store: the embedded store of `orderguard serve` (SQLite, WAL), one file per data
 // directory: the journal of everything the engine was given, engine snapshots, the outbox of
-// commands on their way out, the incidents as they last looked, and the API tokens.
+// commands on their way out, the incidents as they last looked, the API tokens, and the
+// customer vault (phones and addresses).
+//
+// Encryption at rest (store/keyring): once a KeyRing is attached, journal bodies and vault
+// rows are written sealed with its current data key, their seq and kind (or subject) bound as
+// associated data, and opened again transparently on reading. The vault is never written in
+// clear; a journal record written without a key ring (tests, older directories) is read as it
+// is, and sealed in place by seal_clear_records().
 //
 // Durability: the journal is written with synchronous=FULL, one transaction per group of
 // requests (group commit), before anything is acknowledged. Everything else is derived from
@@ -91,6 +98,24 @@ struct Checkpoint {
   TimeMs at = 0;             // wall time it was made
 };
 
+// A data key wrapped under a master key (store/keyring): only the keyring reads `wrapped`.
+struct DataKeyRow {
+  std::uint32_t id = 0;
+  std::string master_id;  // the fingerprint of the master key that wrapped it
+  std::string wrapped;    // nonce + ciphertext + tag
+  TimeMs created_at = 0;
+};
+
+// A customer's data in the vault, by subject ("order:O1" for an address, "user:U7" for a
+// phone): `json` is the clear form in memory; the table holds it sealed, bound to the subject.
+struct CustomerRow {
+  std::string subject;
+  TimeMs ts = 0;     // event time of the event it came from: an older one never replaces it
+  std::string json;
+};
+
+class KeyRing;
+
 struct TokenRow {
   std::string id;         // the public half ("tok-…"): shown in lists, used to revoke
   std::string role;
@@ -118,7 +143,8 @@ class Store {
   // One durable transaction: the records (their seq are assigned and written back) plus the
   // derived rows gathered since the last call. Returns once it is on disk.
   Result<void> append(std::span<Record> records, std::span<const OutboxItem> outbox,
-                      std::span<const IncidentRow> incidents, std::span<const AuditRow> audit = {});
+                      std::span<const IncidentRow> incidents, std::span<const AuditRow> audit = {},
+                      std::span<const CustomerRow> customers = {});
   std::uint64_t last_seq() const;
   // Every record with seq > after, in order. The callback may stop the walk by returning false.
   Result<void> read_journal(std::uint64_t after, const std::function<bool(Record&&)>& visit) const;
@@ -162,6 +188,20 @@ class Store {
   Result<std::vector<TokenRow>> tokens() const;
   Result<bool> revoke_token(std::string_view id);
 
+  // ---- encryption at rest (store/keyring) --------------------------------------------
+  // From here on journal bodies and vault rows are sealed and opened with `keys`.
+  void attach_keys(std::shared_ptr<const KeyRing> keys) { keys_ = std::move(keys); }
+  // Seals journal records written in clear (before encryption at rest), in one transaction,
+  // wiping the clear pages; returns how many. Needs attached keys.
+  Result<std::uint64_t> seal_clear_records();
+  Result<std::vector<DataKeyRow>> data_keys() const;
+  // In one transaction: replaces the wrapping of `rewrapped` (by id) and adds `added`; with
+  // `wipe`, the old wrappings are overwritten on disk and the WAL truncated (a rotation).
+  Result<void> write_data_keys(std::span<const DataKeyRow> rewrapped, const DataKeyRow& added, bool wipe);
+
+  // ---- customer vault ----------------------------------------------------------------
+  Result<std::optional<CustomerRow>> customer(std::string_view subject) const;
+
   // ---- small settings ----------------------------------------------------------------
   std::optional<std::string> setting(std::string_view key) const;
   Result<void> set_setting(std::string_view key, std::string_view value);
@@ -172,6 +212,7 @@ class Store {
   sqlite3* db_;
   std::string path_;
   std::vector<std::string> sinks_;
+  std::shared_ptr<const KeyRing> keys_;
   struct Statements;
   std::unique_ptr<Statements> statements_;
 };

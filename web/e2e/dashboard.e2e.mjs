@@ -294,6 +294,7 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     assert.ok(!text.includes(PHONE), 'the full phone is not shown');
     assert.equal(await viewer.locator('[data-action]').count(), 0, 'no action buttons');
     assert.equal(await viewer.getByTestId('actions').count(), 0);
+    assert.equal(await viewer.getByTestId('action-unmask').count(), 0, 'unmasking is offered to supervisors only');
     // Times are in the viewer's own zone (London here, Shanghai for the agent).
     assert.ok((await viewer.getByTestId('who').locator('..').innerText()).includes('Europe/London'));
     await shot(viewer, '06-viewer-incident');

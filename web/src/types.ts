@@ -114,6 +114,14 @@ export interface OrderView {
   promise_at?: string;
   state: string;
   timeline: TimelineEntry[];
+  // Masked for every role (docs/privacy.md): 138****1234, the address down to its community.
+  customer?: { masked: true; phone?: string; address?: string };
+}
+
+// POST /v1/orders/{id}/unmask (supervisor and admin, with a reason; written to the audit chain).
+export interface UnmaskedCustomer {
+  order_id: string;
+  customer: { masked: false; phone?: string; address?: { text?: string; building?: string; unit?: string; room?: string } };
 }
 
 export interface Agent {

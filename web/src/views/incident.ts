@@ -6,7 +6,7 @@ import { clear, field, h, select } from '../dom';
 import { formatDuration, formatMoney, formatTime, isActive, maskText } from '../format';
 import { lang, nameOf, t, type MessageKey } from '../i18n';
 import { can, session } from '../session';
-import type { Agent, Command, DeskAction, IncidentDetail, OrderView, TimelineEntry, TrailEntry } from '../types';
+import type { Agent, Command, DeskAction, IncidentDetail, OrderView, TimelineEntry, TrailEntry, UnmaskedCustomer } from '../types';
 import { boardHref } from './board';
 import { errorBox, errorText, refreshSla, section, severityChip, slaCell, statusChip, subjectText, typeLabel } from './common';
 
@@ -87,6 +87,7 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
   let notice = '';
   let openForm = '';
   let generation = 0;
+  let unmasked: UnmaskedCustomer['customer'] | null = null;  // shown once asked for; never kept beyond this page
 
   const page = h('div', { class: 'page incident-page', 'data-testid': 'incident-page' }, h('p', { class: 'muted' }, t('incident.loading')));
   clear(root, page);
@@ -212,6 +213,33 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
     return panel;
   }
 
+  // Supervisors and admins may see the clear customer data, one order at a time, with a reason.
+  function unmaskControl(): HTMLElement | null {
+    const orderId = detail?.incident.order_id;
+    if (!orderId || !order?.customer || unmasked || !can(me.role, 'supervise')) return null;
+    if (openForm !== 'unmask') {
+      return h('button', { type: 'button', 'data-testid': 'action-unmask', onclick: () => { openForm = 'unmask'; draw(); } }, t('customer.unmask'));
+    }
+    const reason = h('textarea', { name: 'reason', rows: 2, maxlength: 1000, 'data-testid': 'unmask-reason' }) as HTMLTextAreaElement;
+    const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'action-error' });
+    const el = h('form', { class: 'action-form', 'data-form': 'unmask' }, field(t('customer.reason'), reason), error,
+      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'submit-unmask' }, t('customer.unmask')),
+        h('button', { type: 'button', onclick: () => { openForm = ''; draw(); } }, t('common.close'))));
+    el.addEventListener('submit', (event) => {
+      event.preventDefault();
+      if (!reason.value.trim()) {
+        error.textContent = t('action.required', { field: t('customer.reason') });
+        reason.focus();
+        return;
+      }
+      post<UnmaskedCustomer>(`/v1/orders/${encodeURIComponent(orderId)}/unmask`, { reason: reason.value.trim() })
+        .then((answer) => { unmasked = answer.customer; openForm = ''; draw(); })
+        .catch((failure) => { error.textContent = errorText(failure); });
+    });
+    queueMicrotask(() => reason.focus());
+    return el;
+  }
+
   function draw() {
     if (!detail) return;
     const incident = detail.incident;
@@ -242,6 +270,8 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
         [t('incident.amount'), order?.amount !== undefined ? formatMoney(order.amount) : null],
         [t('incident.state'), order ? nameOf('milestone', order.state) : null],
         [t('incident.promise'), order?.promise_at ? formatTime(order.promise_at) : null],
+        [t('customer.phone'), unmasked?.phone ?? order?.customer?.phone],
+        [t('customer.address'), unmasked?.address ? [unmasked.address.text, unmasked.address.building, unmasked.address.unit, unmasked.address.room].filter(Boolean).join(' · ') : order?.customer?.address],
         [t('col.detected'), formatTime(incident.detected_at)],
         [t('incident.escalated_at'), incident.escalated_at ? formatTime(incident.escalated_at) : null],
         [t('incident.resolved_at'), incident.resolved_at ? formatTime(incident.resolved_at) : null],
@@ -339,7 +369,7 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
       page,
       header,
       h('div', { class: 'incident-grid' },
-        h('div', { class: 'col' }, actionsPanel(), caseCard, facts, evidence),
+        h('div', { class: 'col' }, actionsPanel(), caseCard, facts, unmaskControl(), unmasked ? h('p', { class: 'notice', 'data-testid': 'unmask-notice' }, t('customer.unmasked')) : null, evidence),
         h('div', { class: 'col' }, timeline, playbook, comments, similar, others, trailCard)),
     );
     if (focused) (page.querySelector(`[data-testid="${focused}"]`) as HTMLElement | null)?.focus();
