@@ -31,8 +31,7 @@
 #include "replay/output.h"
 #include "replay/replay.h"
 #include "../sim/sim_test_util.h"
-
-extern char** environ;
+#include "serve_process.h"
 
 namespace og::server {
 namespace {
@@ -40,100 +39,15 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+using testing::admin_token;
+using testing::call;
+using testing::make_request;
+using testing::ServeProcess;
 
-// A serve process; its stderr is read until it says where it listens.
-class ServeProcess {
- public:
-  explicit ServeProcess(const std::filesystem::path& dir) {
-    int pipe_fds[2];
-    EXPECT_EQ(::pipe(pipe_fds), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-    const std::string data = (dir / "data").string();
-    const std::string outbox = (dir / "commands.ndjson").string();
-    std::vector<std::string> args{OG_BINARY, "serve", "--data", data, "--listen", "127.0.0.1:0", "--outbox-file", outbox,
-                                  // Restarts must not let the wall clock move event time.
-                                  "--quiet-after", "24h", "--snapshot-every", "7"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, OG_BINARY, &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[1]);
-    stderr_ = pipe_fds[0];
-    std::string seen;
-    char buffer[512];
-    for (;;) {
-      const ssize_t got = ::read(stderr_, buffer, sizeof buffer);
-      if (got <= 0) break;
-      seen.append(buffer, static_cast<std::size_t>(got));
-      const std::size_t at = seen.find("listening on http://127.0.0.1:");
-      const std::size_t end = at == std::string::npos ? at : seen.find('\n', at);
-      if (end != std::string::npos) {
-        port_ = static_cast<std::uint16_t>(std::stoi(seen.substr(at + 30, end - at - 30)));
-        break;
-      }
-    }
-    log_ = seen;
-    EXPECT_NE(port_, 0) << seen;
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) kill_hard();
-    if (stderr_ >= 0) ::close(stderr_);
-  }
-  void kill_hard() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  int stop() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-  std::uint16_t port() const { return port_; }
-  const std::string& log() const { return log_; }
-
- private:
-  pid_t pid_ = -1;
-  int stderr_ = -1;
-  std::uint16_t port_ = 0;
-  std::string log_;
-};
-
-std::string admin_token(const std::filesystem::path& dir) {
-  std::ifstream in(dir / "data" / "admin.token");
-  std::string token;
-  in >> token;
-  return token;
-}
-
-http::request<http::string_body> make_request(http::verb verb, const std::string& target, const std::string& token,
-                                              std::string body) {
-  http::request<http::string_body> request{verb, target, 11};
-  request.set(http::field::host, "127.0.0.1");
-  request.set(http::field::authorization, "Bearer " + token);
-  request.body() = std::move(body);
-  request.prepare_payload();
-  return request;
-}
-
-std::pair<unsigned, std::string> call(std::uint16_t port, http::verb verb, const std::string& target,
-                                      const std::string& token, std::string body = {}) {
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  auto request = make_request(verb, target, token, std::move(body));
-  http::write(stream, request);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(256 << 20);
-  http::read(stream, buffer, parser);
-  return {parser.get().result_int(), parser.get().body()};
+std::vector<std::string> serve_flags(const std::filesystem::path& dir) {
+  return {"--outbox-file", (dir / "commands.ndjson").string(),
+          // Restarts must not let the wall clock move event time.
+          "--quiet-after", "24h", "--snapshot-every", "7"};
 }
 
 // Every incident the server holds, one JSON object per line, in id order.
@@ -182,7 +96,7 @@ TEST(CrashTest, KilledAtRandomPointsItLosesNothingAcknowledgedAndRepeatsNoComman
   std::mt19937 random(20261121);
   std::size_t next = 0;  // the first batch not yet acknowledged
   int kills = 0;
-  auto server = std::make_unique<ServeProcess>(dir);
+  auto server = std::make_unique<ServeProcess>(dir, serve_flags(dir));
   const std::string token = admin_token(dir);
   ASSERT_FALSE(token.empty()) << server->log();
   while (next < batches.size()) {
@@ -199,7 +113,7 @@ TEST(CrashTest, KilledAtRandomPointsItLosesNothingAcknowledgedAndRepeatsNoComman
       }
       server->kill_hard();
       ++kills;
-      server = std::make_unique<ServeProcess>(dir);
+      server = std::make_unique<ServeProcess>(dir, serve_flags(dir));
       continue;  // not acknowledged to us: send it again
     }
     const auto [status, body] = call(server->port(), http::verb::post, "/v1/events", token, batches[next]);
