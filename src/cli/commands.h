@@ -64,6 +64,7 @@ struct ServeArgs {
   std::size_t max_batch_lines = 100000;
   std::size_t max_page = 500;
   std::size_t max_connections = 1024;
+  std::size_t max_memory_mb = 2048;   // the memory cap (server/overload.h, docs/serve.md "Overload")
   std::uint64_t snapshot_every = 2000;  // journal records between snapshots
   std::string quiet_after = "2s";     // event time follows the wall clock after this long without events
   std::string port_file;              // write the bound port here (for --listen ...:0)

@@ -1,5 +1,6 @@
 // cli/serve_command: `orderguard serve` and `orderguard tokens`: flags to options, the
 // threads started and stopped in order. The service itself is src/server.
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "server/api.h"
 #include "server/http.h"
 #include "server/outbox.h"
+#include "server/overload.h"
 #include "server/service.h"
 #include "server/static_files.h"
 #include "server/tokens.h"
@@ -58,6 +60,10 @@ void bootstrap_admin_token(store::Store& store, const std::string& data_dir, Tim
 }  // namespace
 
 int run_serve(const ServeArgs& args) {
+  // Request bodies (large strings) come from mmap and go back to the system when freed: with
+  // glibc's sliding threshold they would stay in the heap, and resident memory would not fall
+  // after a burst (docs/serve.md "Overload").
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
   server::SystemClock clock;
   std::string address;
   std::uint16_t port = 0;
@@ -65,8 +71,12 @@ int run_serve(const ServeArgs& args) {
     spdlog::error("orderguard serve: --listen {}: give ADDRESS:PORT, e.g. 127.0.0.1:8080", args.listen);
     return kExitUsage;
   }
+  const server::OverloadLimits overload_limits = server::OverloadLimits::for_cap(args.max_memory_mb << 20);
   server::ServiceOptions options;
   options.data_dir = args.data;
+  // A journal transaction takes at most a quarter of the body budget: applying a group costs a
+  // multiple of its size for a moment (server/overload.h).
+  options.max_group_bytes = std::max<std::size_t>(overload_limits.body_budget_bytes / 4, 1 << 20);
   options.snapshot_every_records = args.snapshot_every;
   const auto quiet = parse_duration_ms(args.quiet_after);
   if (!quiet || *quiet <= 0) {
@@ -130,15 +140,19 @@ int run_serve(const ServeArgs& args) {
   sink.start();
 
   boost::asio::io_context io(1);
+  server::Service& engine_service = **service;
+  server::Overload overload(overload_limits, [&engine_service] { return engine_service.drain_bytes_per_s(); });
   server::ApiLimits api_limits;
   api_limits.max_batch_lines = args.max_batch_lines;
   api_limits.max_page = args.max_page;
+  api_limits.max_queued_bytes = overload_limits.body_budget_bytes;
   auto reader = store::Store::open(args.data);
   if (!reader) {
     spdlog::error("orderguard serve: {}", reader.error());
     return kExitFailure;
   }
   server::Api api(**service, tokens, api_limits, std::move(*reader));
+  api.watch_memory(overload);
   // The dashboard (web/), at / when its files are there.
   if (const auto web = args.web.empty() ? server::StaticFiles::built_in_root() : std::optional<std::string>(args.web)) {
     auto files = server::StaticFiles::open(*web);
@@ -154,7 +168,14 @@ int run_serve(const ServeArgs& args) {
   server::HttpLimits http_limits;
   http_limits.max_body_bytes = args.max_body_bytes;
   http_limits.max_connections = args.max_connections;
-  server::HttpServer http(io, [&api](server::Request& request) { return api.handle(request); }, http_limits);
+  if (args.max_body_bytes > overload_limits.body_budget_bytes) {
+    spdlog::warn("orderguard serve: --max-body-bytes {} is above the body budget of --max-memory ({} bytes): such a body "
+                 "is taken only when no other is held",
+                 args.max_body_bytes, overload_limits.body_budget_bytes);
+  }
+  server::BodyGate gate{[&api](const auto& header, std::size_t bytes) { return api.hold_body(header, bytes); },
+                        [&overload](std::size_t bytes) { overload.release(bytes); }};
+  server::HttpServer http(io, [&api](server::Request& request) { return api.handle(request); }, http_limits, gate);
   std::uint16_t bound = 0;
   try {
     bound = http.listen(address, port);
@@ -163,6 +184,8 @@ int run_serve(const ServeArgs& args) {
     return kExitFailure;
   }
   if (!args.port_file.empty()) std::ofstream(args.port_file) << bound << "\n";
+  spdlog::info("orderguard serve: memory cap {} MiB (request bodies held: {} MiB; ingest refused above {} MiB resident)",
+               args.max_memory_mb, overload_limits.body_budget_bytes >> 20, overload_limits.high_water_bytes >> 20);
   spdlog::info("orderguard serve: listening on http://{}:{}", address, bound);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -71,6 +71,7 @@ const people::PeopleDesk& Engine::desk() const { return core_->desk; }
 const std::vector<people::Action>& Engine::desk_actions() const { return core_->desk_actions; }
 std::int64_t Engine::gmv() const { return core_->gmv; }
 std::uint64_t Engine::notifications_suppressed() const { return core_->notifications_suppressed; }
+const std::array<std::uint64_t, kRateCapCount>& Engine::rate_capped() const { return core_->rate_caps.capped(); }
 
 // ---------------------------------------------------------------------------------------------
 // Arrival, dedupe, reorder buffer, timers

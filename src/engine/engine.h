@@ -12,6 +12,7 @@
 // log. Depends on: events, rules. Not thread-safe: one engine per thread of control.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -136,6 +137,8 @@ class Engine {
   // Amounts of orders paid (or cash on delivery): the base of the loss rate.
   std::int64_t gmv() const;
   std::uint64_t notifications_suppressed() const;
+  // Commands the rate caps held back, by RateCapKind (their incidents went to people).
+  const std::array<std::uint64_t, kRateCapCount>& rate_capped() const;
   const RulesConfig& config() const;
   std::size_t order_count() const;
   // nullopt when no event of the order has been seen.

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <span>
 #include <stdexcept>
@@ -25,6 +26,7 @@
 #include "engine/timer_wheel.h"
 #include "handling/command.h"
 #include "handling/notify.h"
+#include "handling/rate_caps.h"
 #include "people/people.h"
 #include "events/event.h"
 #include "rules/config.h"
@@ -350,6 +352,7 @@ class EngineCore {
   people::PeopleDesk desk;
   std::int64_t gmv = 0;
   std::uint64_t notifications_suppressed = 0;
+  RateCaps rate_caps;  // what the caps let through lately, and what they held back
   RulesConfig config;
   IncidentLog log{interner};
   EngineCounters counters;
@@ -436,9 +439,10 @@ class EngineCore {
   bool condition_holds(const PlaybookRun& run, const Step& step, Condition condition) const;
   std::int64_t step_amount(const PlaybookRun& run, const Step& step) const;
   DurationMs step_timeout(const PlaybookRun& run, const Step& step) const;
-  bool emit_step_commands(PlaybookRun& run, const Step& step, TimeMs at);  // false: the step cannot act
+  // false: the step cannot act. A command over its rate cap is not sent: `capped` names the cap.
+  bool emit_step_commands(PlaybookRun& run, const Step& step, TimeMs at, std::optional<RateCapHit>& capped);
   Command& new_command(const PlaybookRun& run, const Step& step, std::string_view target, TimeMs at);
-  bool notify(PlaybookRun& run, const Step& step, TimeMs at);
+  bool notify(PlaybookRun& run, const Step& step, TimeMs at, std::optional<RateCapHit>& capped);
   std::vector<std::string> substitutes_for(const PlaybookRun& run, std::size_t count) const;
   std::string best_rider_for(std::uint32_t o) const;
   const PickupPoint* nearest_pickup_point(std::uint32_t o) const;

@@ -176,11 +176,18 @@ void EngineCore::attempt_step(PlaybookRun& run, TimeMs at) {
         escalate(incident, at, "repeat_customer");
         return;
       }
-      if (!emit_step_commands(run, step, at)) {
+      std::optional<RateCapHit> capped;
+      if (!emit_step_commands(run, step, at, capped)) {
         // The step cannot act (no rider, no substitute, an amount nobody can work out): a
         // failure, with no retry, since nothing would change.
         run.attempt = static_cast<std::uint16_t>(step.attempts);
         attempt_failed(run, at, kNoSymbol);
+        return;
+      }
+      if (capped) {
+        // Over a rate cap (an incident storm): a person decides instead (decisions #49).
+        incident.rate_capped = static_cast<std::uint8_t>(static_cast<std::size_t>(capped->kind) + 1);
+        escalate(incident, at, capped->cause);
         return;
       }
       break;
@@ -578,19 +585,22 @@ Command& EngineCore::new_command(const PlaybookRun& run, const Step& step, std::
   return command;
 }
 
-bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs at) {
+bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs at, std::optional<RateCapHit>& capped) {
   Incident& incident = log.at(run.incident);
   const OrderState* s = run.order == UINT32_MAX ? nullptr : &orders_[run.order];
   const auto view = [&](Symbol symbol) { return std::string(interner.view(symbol)); };
   switch (step.action) {
     case StepAction::kNotify:
-      notify(run, step, at);  // a notification the limits hold back is not a failure
+      notify(run, step, at, capped);  // a notification the limits hold back is not a failure
       return true;
     case StepAction::kRefundIssue:
     case StepAction::kCouponIssue: {
       const std::int64_t amount = step_amount(run, step);
       if (amount == kAbsent) return false;
       if (amount <= 0) return true;  // nothing owed
+      const RateCapKind cap = step.action == StepAction::kRefundIssue ? RateCapKind::kRefund : RateCapKind::kCoupon;
+      capped = rate_caps.admit({&cap, 1}, kNoSymbol, amount, at, run.config->policies.rate_caps, step_action_name(step.action));
+      if (capped) return true;
       Command& command = new_command(run, step, {}, at);
       command.amount = amount;
       command.reference = run.reference;
@@ -682,15 +692,16 @@ bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs a
   }
 }
 
-bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at) {
+bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at, std::optional<RateCapHit>& capped) {
   Incident& incident = log.at(run.incident);
   const OrderState* s = run.order == UINT32_MAX ? nullptr : &orders_[run.order];
   const auto view = [&](Symbol symbol) { return std::string(interner.view(symbol)); };
   const auto it = run.config->templates.find(step.template_name);
   if (it == run.config->templates.end()) return false;  // the loader checks this; a safety net
   std::string recipient;
+  Symbol user_id = kNoSymbol;
   if (step.to == "customer") {
-    const Symbol user_id = s != nullptr && s->user != kNoSymbol ? s->user : incident.user;
+    user_id = s != nullptr && s->user != kNoSymbol ? s->user : incident.user;
     recipient = user_id != kNoSymbol ? view(user_id) : view(incident.order);
     if (user_id != kNoSymbol) {
       const UserState* u = users_.find(user_id);
@@ -742,11 +753,22 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at) {
   }
   content = hash_combine(content, hash64(interner.view(incident.order)));
   const std::int64_t limit = step.to == "customer" ? run.config->policies.notify_max_per_hour : INT64_MAX;
-  const NotifyVerdict verdict = notify_limiter_.admit(hash64(step.to + ":" + recipient), content, at, limit);
+  const std::uint64_t recipient_key = hash64(step.to + ":" + recipient);
+  const NotifyVerdict verdict = notify_limiter_.check(recipient_key, content, at, limit);
   if (verdict != NotifyVerdict::kSend) {
     ++notifications_suppressed;
     return false;
   }
+  // Text messages and calls to customers cost money and patience: they have rate caps, in-app
+  // notifications do not (decisions #50).
+  if (step.to == "customer" && (step.channel == "sms" || step.channel == "phone")) {
+    const bool sms = step.channel == "sms";
+    const std::array<RateCapKind, 2> caps = sms ? std::array{RateCapKind::kSms, RateCapKind::kSmsPerUser}
+                                                : std::array{RateCapKind::kPhone, RateCapKind::kPhonePerUser};
+    capped = rate_caps.admit(caps, user_id, 0, at, run.config->policies.rate_caps, sms ? "notify sms" : "notify phone");
+    if (capped) return false;
+  }
+  notify_limiter_.record(recipient_key, content, at);
   Command& command = new_command(run, step, step.channel, at);
   command.to = step.to;
   command.channel = step.channel;

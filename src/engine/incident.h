@@ -53,6 +53,8 @@ struct Incident {
   std::string assignee;              // the agent holding it (status assigned)
   std::int64_t loss = 0;             // money paid out or given up because of it (分)
   bool false_positive = false;       // a person marked it not a real exception
+  // A rate cap held back one of its commands (RateCapKind + 1; 0: none): it went to a person.
+  std::uint8_t rate_capped = 0;
   std::vector<std::string> evidence;    // event ids
   std::vector<std::string> actions;     // commands emitted (handling)
   std::vector<std::string> linked;      // COMMUNITY_HOTSPOT: ids of the incidents it groups

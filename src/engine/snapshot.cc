@@ -139,6 +139,7 @@ OG_DESCRIBE(Incident) {
      v.about_type, sym(v.zone), sym(v.community), sym(v.user), sym(v.rider), v.refund_id, v.order_amount, v.vip);
   ar(v.detected_at, v.watch_deadline_ms, v.status, v.resolution, v.resolved_at, v.retracted_at, v.first_action_at,
      v.escalated_at, v.assignee, v.loss, v.false_positive, v.evidence, v.actions, v.linked);
+  // rate_capped: in the "rate caps" section at the end (EngineCore::save).
   if constexpr (!kWriting<Ar>) ar.check(v.type != IncidentType::kCount, "an incident of no type");
 }
 
@@ -171,6 +172,10 @@ OG_DESCRIBE(Step) {
      v.on_failure);
 }
 
+OG_DESCRIBE(RateCap) { ar(v.count, v.amount, v.window_ms); }
+
+// rate_caps: in the "rate caps" section at the end (EngineCore::save), which a snapshot from
+// before them does not have.
 OG_DESCRIBE(Policies) {
   ar(v.lateness_coupons, v.damage_refund_percent, v.refund_auto_cap, v.coupon_honour_cap, v.notify_max_per_hour,
      v.rider_max_load, v.substitute_max_price_ratio, v.substitute_offer_count, v.repeat_incidents, v.repeat_window_ms,
@@ -206,7 +211,7 @@ static_assert(sizeof(Incident) == 288, "Incident changed: update describe(Incide
 static_assert(sizeof(Command) == 624, "Command changed: update describe(Command) in engine/snapshot.cc");
 static_assert(sizeof(RulesConfig) == 480, "RulesConfig changed: update describe(RulesConfig) in engine/snapshot.cc");
 static_assert(sizeof(Step) == 328, "Step changed: update describe(Step) in engine/snapshot.cc");
-static_assert(sizeof(Policies) == 104, "Policies changed: update describe(Policies) in engine/snapshot.cc");
+static_assert(sizeof(Policies) == 248, "Policies changed: update describe(Policies) in engine/snapshot.cc");
 static_assert(sizeof(EngineCounters) == 64, "EngineCounters changed: update describe(EngineCounters)");
 static_assert(sizeof(people::Case) == 432, "people::Case changed: update people/people_serial.h");
 static_assert(sizeof(people::Action) == 200, "people::Action changed: update people/people_serial.h");
@@ -456,16 +461,26 @@ void EngineCore::save(serial::Writer& w) const {
   w(to_start_, commands, escalations, refusals, desk_actions);
   desk.save(w);
   notify_limiter_.save(w);
+  // Rate caps, added at the end of format 1: every playbook version's caps, then the windows.
+  for (const auto& version : versions) w(version->policies.rate_caps);
+  rate_caps.save(w);
+  std::vector<std::pair<std::uint32_t, std::uint8_t>> held;  // incidents a cap sent to people
+  for (const Incident& incident : log.all()) {
+    if (incident.rate_capped != 0) held.emplace_back(incident.index, incident.rate_capped);
+  }
+  w(held);
 }
 
 std::unique_ptr<EngineCore> EngineCore::load(serial::Reader& r) {
   r.section("configuration");
   std::vector<std::shared_ptr<const HandlingConfig>> versions(r.count());
   r.check(!versions.empty(), "no playbook configuration");
+  std::vector<HandlingConfig*> editable;  // until the rate caps section fills in their caps
   for (auto& version : versions) {
-    HandlingConfig handling;
-    r(handling);
-    version = std::make_shared<const HandlingConfig>(std::move(handling));
+    auto handling = std::make_shared<HandlingConfig>();
+    r(*handling);
+    editable.push_back(handling.get());
+    version = std::move(handling);
   }
   RulesConfig rules;
   r(rules);
@@ -609,6 +624,25 @@ std::unique_ptr<EngineCore> EngineCore::load(serial::Reader& r) {
   c.desk.load(r);
   r.section("notification limits");
   c.notify_limiter_.load(r);
+  r.section("rate caps");
+  if (r.at_end()) {
+    // A snapshot from before rate caps: their defaults, with nothing sent yet.
+    for (HandlingConfig* version : editable) version->policies.rate_caps = default_handling()->policies.rate_caps;
+  } else {
+    for (HandlingConfig* version : editable) {
+      r(version->policies.rate_caps);
+      for (const RateCap& cap : version->policies.rate_caps) {
+        r.check(cap.count >= 0 && cap.amount >= 0 && cap.window_ms >= 0, "a negative rate cap");
+      }
+    }
+    c.rate_caps.load(r);
+    std::vector<std::pair<std::uint32_t, std::uint8_t>> held;
+    r(held);
+    for (const auto& [index, kind] : held) {
+      r.check(index < c.log.all().size() && kind >= 1 && kind <= kRateCapCount, "an unknown incident held by a rate cap");
+      c.log.at(index).rate_capped = kind;
+    }
+  }
   r.section("end");
   r.check(r.at_end(), "bytes after the end");
 

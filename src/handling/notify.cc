@@ -53,14 +53,23 @@ std::string_view notify_verdict_name(NotifyVerdict verdict) {
 }
 
 NotifyVerdict NotifyLimiter::admit(std::uint64_t recipient, std::uint64_t content, TimeMs at, std::int64_t max_per_hour) {
+  const NotifyVerdict verdict = check(recipient, content, at, max_per_hour);
+  if (verdict == NotifyVerdict::kSend) record(recipient, content, at);
+  return verdict;
+}
+
+NotifyVerdict NotifyLimiter::check(std::uint64_t recipient, std::uint64_t content, TimeMs at, std::int64_t max_per_hour) {
   if (contents_.contains(content)) return NotifyVerdict::kDuplicate;
   std::deque<TimeMs>& times = sent_[recipient];
   // The hour that ends at `at` is (at - 1h, at].
   while (!times.empty() && times.front() <= at - kHourMs) times.pop_front();
   if (static_cast<std::int64_t>(times.size()) >= max_per_hour) return NotifyVerdict::kOverHourlyLimit;
-  times.push_back(at);
-  contents_.insert(content);
   return NotifyVerdict::kSend;
+}
+
+void NotifyLimiter::record(std::uint64_t recipient, std::uint64_t content, TimeMs at) {
+  sent_[recipient].push_back(at);
+  contents_.insert(content);
 }
 
 std::size_t NotifyLimiter::memory_bytes() const {

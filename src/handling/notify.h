@@ -35,6 +35,10 @@ class NotifyLimiter {
   // `recipient` identifies who receives it (a customer, a rider ...), `content` what it says
   // (template, channel, the order and the rendered text). Counts it when it may go out.
   NotifyVerdict admit(std::uint64_t recipient, std::uint64_t content, TimeMs at, std::int64_t max_per_hour);
+  // admit() in two halves, for a caller with another limit to ask in between: the verdict
+  // (it forgets times outside the hour), then counting a notification that went out.
+  NotifyVerdict check(std::uint64_t recipient, std::uint64_t content, TimeMs at, std::int64_t max_per_hour);
+  void record(std::uint64_t recipient, std::uint64_t content, TimeMs at);
   std::size_t memory_bytes() const;
   // Snapshots (docs/snapshots.md): what was sent, in key order; load() replaces it.
   void save(serial::Writer& w) const;

@@ -136,6 +136,10 @@ HandlingMeasures measure_handling(const Engine& engine, TimeMs end) {
   }
   measures.gmv = engine.gmv();
   measures.notifications_suppressed = engine.notifications_suppressed();
+  for (std::size_t kind = 0; kind < kRateCapCount; ++kind) {
+    const std::uint64_t held = engine.rate_capped()[kind];
+    if (held > 0) measures.rate_capped[std::string(rate_cap_name(static_cast<RateCapKind>(kind)))] = held;
+  }
   measures.agent_refusals = engine.agent_refusals().size();
   return measures;
 }
@@ -174,6 +178,12 @@ std::string measures_json(const HandlingMeasures& m) {
   for (const auto& [name, count] : m.commands) json.field(name, static_cast<std::int64_t>(count));
   json.end_object();
   json.field("notifications_suppressed", static_cast<std::int64_t>(m.notifications_suppressed));
+  // Written only after a storm, so that a normal day's report stays as it was.
+  if (!m.rate_capped.empty()) {
+    json.key("rate_capped").begin_object();
+    for (const auto& [name, count] : m.rate_capped) json.field(name, static_cast<std::int64_t>(count));
+    json.end_object();
+  }
   json.field("agent_refusals", static_cast<std::int64_t>(m.agent_refusals));
   for (const auto& [name, groups] : {std::pair<std::string_view, const std::map<std::string, MeasureGroup>*>{"by_type", &m.by_type},
                                      {"by_zone", &m.by_zone},

@@ -45,6 +45,7 @@ struct HandlingMeasures {
   std::int64_t loss_refunds = 0, loss_coupons = 0, loss_honoured = 0;
   std::map<std::string, std::uint64_t> commands;  // by command name
   std::uint64_t notifications_suppressed = 0;
+  std::map<std::string, std::uint64_t> rate_capped;  // commands held back, by cap (only caps that held one)
   std::uint64_t agent_refusals = 0;
   std::optional<double> loss_rate() const;
 };

@@ -48,6 +48,7 @@ void append_incident_json(std::string& out, const Incident& incident, const Inte
   if (incident.escalated_at != kAbsent) json.key("escalated_at").time_utc(incident.escalated_at);
   if (!incident.assignee.empty()) json.field("assignee", incident.assignee);
   if (incident.false_positive) json.field("false_positive", true);
+  if (incident.rate_capped != 0) json.field("rate_cap", rate_cap_name(static_cast<RateCapKind>(incident.rate_capped - 1)));
   if (incident.loss != 0) json.field("loss", incident.loss);
   json.key("evidence").begin_array();
   for (const auto& id : incident.evidence) json.string(id);

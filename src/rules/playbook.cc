@@ -325,6 +325,55 @@ tl::expected<Playbook, std::string> read_playbook(const Reader& reader, const to
   return playbook;
 }
 
+constexpr std::array<std::string_view, kRateCapCount> kRateCapNames = {"refund", "coupon", "sms", "phone", "sms_per_user",
+                                                                       "phone_per_user"};
+
+bool caps_money(RateCapKind kind) { return kind == RateCapKind::kRefund || kind == RateCapKind::kCoupon; }
+
+// [policy.rate_caps]: refund = { count = 2000, amount = 20000000, window = "1h" } ... A cap
+// given replaces the default cap of that kind whole.
+tl::expected<void, std::string> read_rate_caps(const Reader& reader, const toml::node& node,
+                                               std::array<RateCap, kRateCapCount>& caps) {
+  const auto* table = node.as_table();
+  if (table == nullptr) return reader.fail(node, "policy.rate_caps", "must be a table of caps by kind ({})", list_of(kRateCapNames));
+  for (const auto& [name_key, entry] : *table) {
+    const toml::node& cap_node = entry;  // a structured binding cannot be captured (clang 14)
+    const std::string key = "policy.rate_caps." + std::string(name_key.str());
+    const auto kind = index_of(kRateCapNames, name_key.str());
+    if (!kind) return reader.fail(cap_node, key, "unknown rate cap; allowed: {}", list_of(kRateCapNames));
+    const auto* fields = cap_node.as_table();
+    if (fields == nullptr) return reader.fail(cap_node, key, "must be a table like {{ count = 100, window = \"1h\" }}");
+    const bool money = caps_money(static_cast<RateCapKind>(*kind));
+    RateCap cap;
+    bool has_count = false;
+    for (const auto& [field_key, value] : *fields) {
+      const toml::node& field = value;
+      const std::string name(field_key.str());
+      const std::string full = key + "." + name;
+      if (name == "count") {
+        auto count = reader.integer(field, full, 1, 1'000'000);
+        if (!count) return tl::unexpected(count.error());
+        cap.count = *count;
+        has_count = true;
+      } else if (name == "amount" && money) {
+        auto amount = reader.integer(field, full, 1, 1'000'000'000'000);
+        if (!amount) return tl::unexpected(amount.error());
+        cap.amount = *amount;
+      } else if (name == "window") {
+        auto window = reader.duration(field, full);
+        if (!window) return tl::unexpected(window.error());
+        if (*window < kMinuteMs) return reader.fail(field, full, "must be at least 1m");
+        cap.window_ms = *window;
+      } else {
+        return reader.fail(field, full, "unknown key; a rate cap has {}", money ? "count, amount and window" : "count and window");
+      }
+    }
+    if (!has_count) return reader.fail(cap_node, key, "needs `count` (commands allowed in the window)");
+    caps[*kind] = cap;
+  }
+  return {};
+}
+
 tl::expected<void, std::string> read_policies(const Reader& reader, const toml::table& table, Policies& policies) {
   for (const auto& [name_key, entry] : table) {
     const toml::node& node = entry;  // a structured binding cannot be captured (clang 14)
@@ -377,11 +426,13 @@ tl::expected<void, std::string> read_policies(const Reader& reader, const toml::
       policies.repeat_window_ms = *value;
     } else if (name == "remediation_failures") {
       ok = set_int(policies.remediation_failures, 1, 100);
+    } else if (name == "rate_caps") {
+      ok = read_rate_caps(reader, node, policies.rate_caps);
     } else {
       return reader.fail(node, key,
                          "unknown policy; allowed: lateness_coupons, damage_refund_percent, refund_auto_cap, "
                          "coupon_honour_cap, notify_max_per_hour, rider_max_load, substitute_max_price_ratio, "
-                         "substitute_offer_count, repeat_incidents, repeat_window, remediation_failures");
+                         "substitute_offer_count, repeat_incidents, repeat_window, remediation_failures, rate_caps");
     }
     if (!ok) return ok;
   }
@@ -428,6 +479,7 @@ std::string target_toml(const StepTarget& target, const Playbook& playbook) {
 }  // namespace
 
 std::string_view step_action_name(StepAction action) { return kActionNames[static_cast<std::size_t>(action)]; }
+std::string_view rate_cap_name(RateCapKind kind) { return kRateCapNames[static_cast<std::size_t>(kind)]; }
 
 std::optional<StepAction> step_action_from_name(std::string_view name) {
   const auto index = index_of(kActionNames, name);
@@ -570,6 +622,14 @@ std::string policies_to_toml(const Policies& policies) {
                      policies.rider_max_load, policies.substitute_max_price_ratio, policies.substitute_offer_count);
   out += fmt::format("repeat_incidents = {}\nrepeat_window = {}\nremediation_failures = {}\n", policies.repeat_incidents,
                      quote(format_duration(policies.repeat_window_ms)), policies.remediation_failures);
+  out += "\n[policy.rate_caps]\n";
+  for (std::size_t kind = 0; kind < kRateCapCount; ++kind) {
+    const RateCap& cap = policies.rate_caps[kind];
+    if (cap.count == 0) continue;
+    out += fmt::format("{} = {{ count = {}", kRateCapNames[kind], cap.count);
+    if (cap.amount != 0) out += fmt::format(", amount = {}", cap.amount);
+    out += fmt::format(", window = {} }}\n", quote(format_duration(cap.window_ms)));
+  }
   return out;
 }
 

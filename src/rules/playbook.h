@@ -148,6 +148,29 @@ struct LatenessTier {
   friend bool operator==(const LatenessTier&, const LatenessTier&) = default;
 };
 
+// Rate caps (docs/handling.md "Rate caps", decisions #48-#52): how many commands of a kind the
+// playbooks may send in a sliding window of event time, so that an incident storm cannot send
+// thousands of refunds or text messages. A command over its cap is not sent; the incident
+// goes to a person instead.
+enum class RateCapKind : std::uint8_t {
+  kRefund,        // refund.issue, over all incidents: count and amount
+  kCoupon,        // coupon.issue, over all incidents: count and amount
+  kSms,           // notify to customers by SMS, over all customers
+  kPhone,         // notify to customers by phone, over all customers
+  kSmsPerUser,    // notify by SMS to one customer
+  kPhonePerUser,  // notify by phone to one customer
+  kCount,
+};
+inline constexpr std::size_t kRateCapCount = static_cast<std::size_t>(RateCapKind::kCount);
+std::string_view rate_cap_name(RateCapKind kind);  // its key under [policy.rate_caps]
+
+struct RateCap {
+  std::int64_t count = 0;   // commands in the window (0, only in code: no cap)
+  std::int64_t amount = 0;  // money in the window (分); 0: no amount cap (money caps only)
+  DurationMs window_ms = kHourMs;
+  friend bool operator==(const RateCap&, const RateCap&) = default;
+};
+
 struct Policies {
   std::vector<LatenessTier> lateness_coupons = {{5 * kMinuteMs, 300}, {15 * kMinuteMs, 500}, {30 * kMinuteMs, 1000}};
   std::int64_t damage_refund_percent = 100;
@@ -160,6 +183,8 @@ struct Policies {
   std::int64_t repeat_incidents = 3;     // incidents of one user ...
   DurationMs repeat_window_ms = 7 * 24 * kHourMs;  // ... within this: a repeat customer
   std::int64_t remediation_failures = 2;  // failed steps on one order before a person takes over
+  // By RateCapKind; the defaults (config/playbooks.toml) only bite on a storm.
+  std::array<RateCap, kRateCapCount> rate_caps{};
   friend bool operator==(const Policies&, const Policies&) = default;
 };
 

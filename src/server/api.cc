@@ -26,6 +26,7 @@
 #include "replay/measures.h"
 #include "replay/output.h"
 #include "rules/config.h"
+#include "server/overload.h"
 #include "server/static_files.h"
 #include "validate/validate.h"
 
@@ -267,6 +268,10 @@ struct Api::Impl {
                              "store_errors", "escalations"}) {
       state_gauges.emplace(name, &gauges.Add({{"name", name}}));
     }
+    auto& capped = prometheus::BuildGauge().Name("orderguard_rate_capped").Help("Commands a rate cap held back (their incidents went to people), by cap").Register(*registry);
+    for (std::size_t kind = 0; kind < kRateCapCount; ++kind) {
+      rate_capped_gauges[kind] = &capped.Add({{"cap", std::string(rate_cap_name(static_cast<RateCapKind>(kind)))}});
+    }
   }
 
   asio::awaitable<Reply> route(Request& request, const Target& target);
@@ -303,6 +308,9 @@ struct Api::Impl {
   std::mutex reader_mutex;
   std::unique_ptr<store::Store> reader;
   std::shared_ptr<const StaticFiles> files;
+  Overload* overload = nullptr;
+  std::map<std::string, prometheus::Gauge*> overload_gauges;
+  std::array<prometheus::Gauge*, kRateCapCount> rate_capped_gauges{};
 };
 
 Api::Api(Service& service, TokenCheck& tokens, ApiLimits limits, std::unique_ptr<store::Store> reader)
@@ -310,6 +318,38 @@ Api::Api(Service& service, TokenCheck& tokens, ApiLimits limits, std::unique_ptr
 Api::~Api() = default;
 
 void Api::serve_files(std::shared_ptr<const StaticFiles> files) { impl_->files = std::move(files); }
+
+namespace {
+
+Response too_busy(const Refusal& refusal) {
+  Response busy = error_response(429, "overloaded", refusal.message);
+  busy.set(http::field::retry_after, std::to_string(refusal.retry_after_s));
+  return busy;
+}
+
+}  // namespace
+
+void Api::watch_memory(Overload& overload) {
+  impl_->overload = &overload;
+  auto& gauges = prometheus::BuildGauge().Name("orderguard_overload").Help("Memory cap, request bodies held and ingest refused (docs/serve.md)").Register(*impl_->registry);
+  for (const char* name : {"memory_cap_bytes", "memory_high_water_bytes", "resident_bytes", "body_budget_bytes",
+                           "body_bytes_held", "body_bytes_held_max", "ingest_refused_bodies", "ingest_refused_memory"}) {
+    impl_->overload_gauges.emplace(name, &gauges.Add({{"name", name}}));
+  }
+}
+
+std::optional<Response> Api::hold_body(const http::request_header<>& header, std::size_t bytes) {
+  Overload* overload = impl_->overload;
+  if (overload == nullptr) return std::nullopt;
+  const std::string_view target = header.target();
+  const bool ingest = header.method() == http::verb::post && target.starts_with("/v1/events") &&
+                      (target.size() == 10 || target[10] == '?');
+  if (ingest) {
+    if (auto refused = overload->memory_refusal()) return too_busy(*refused);
+  }
+  if (auto refused = overload->hold(bytes, !ingest)) return too_busy(*refused);
+  return std::nullopt;
+}
 
 asio::awaitable<Reply> Api::handle(Request& request) {
   const Target target = parse_target(request.target());
@@ -366,6 +406,11 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
   };
   if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz")) {
     if (parts[0] == "readyz" && !service.ready()) co_return error(503, "not_ready", "recovering the journal");
+    if (parts[0] == "readyz" && overload != nullptr && overload->memory_high()) {
+      Reply busy = error(503, "overloaded", "resident memory is above the high-water mark of --max-memory: ingest is refused, reads go on");
+      busy.response.set(http::field::retry_after, "5");
+      co_return busy;
+    }
     co_return json("{\"status\":\"ok\"}");
   }
   if (parts.size() == 1 && parts[0] == "metrics") co_return co_await metrics();
@@ -498,7 +543,7 @@ asio::awaitable<Reply> Api::Impl::post_events(Request& request) {
   }
   if (service.queued() > 0 && service.queued_bytes() + body.size() > limits.max_queued_bytes) {
     Reply busy = error(429, "overloaded", "the engine has too much waiting; send this again after Retry-After seconds");
-    busy.response.set(http::field::retry_after, "1");
+    busy.response.set(http::field::retry_after, std::to_string(retry_after_seconds(service.queued_bytes() + body.size(), service.drain_bytes_per_s())));
     co_return busy;
   }
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
@@ -1051,6 +1096,7 @@ asio::awaitable<Reply> Api::Impl::kpis() {
 asio::awaitable<Reply> Api::Impl::metrics() {
   struct Numbers {
     double open = 0, incidents = 0, orders = 0, commands = 0, watermark = 0, memory = 0, escalations = 0;
+    std::array<std::uint64_t, kRateCapCount> rate_capped{};
   };
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
   auto work = [this](auto done) {
@@ -1058,7 +1104,8 @@ asio::awaitable<Reply> Api::Impl::metrics() {
       done(Numbers{static_cast<double>(engine.incidents().open_count()), static_cast<double>(engine.incidents().all().size()),
                    static_cast<double>(engine.order_count()), static_cast<double>(engine.commands().size()),
                    static_cast<double>(engine.watermark() == kAbsent ? 0 : engine.watermark()),
-                   static_cast<double>(engine.memory_usage().total()), static_cast<double>(engine.escalations().size())});
+                   static_cast<double>(engine.memory_usage().total()), static_cast<double>(engine.escalations().size()),
+                   engine.rate_capped()});
     });
   };
   const Numbers numbers = co_await on_engine<Numbers>(std::move(work));
@@ -1076,6 +1123,19 @@ asio::awaitable<Reply> Api::Impl::metrics() {
   state_gauges["queued_jobs"]->Set(static_cast<double>(service.queued()));
   state_gauges["last_commit_ms"]->Set(stats.last_commit_ms);
   state_gauges["store_errors"]->Set(static_cast<double>(stats.store_errors));
+  for (std::size_t kind = 0; kind < kRateCapCount; ++kind) {
+    rate_capped_gauges[kind]->Set(static_cast<double>(numbers.rate_capped[kind]));
+  }
+  if (overload != nullptr) {
+    overload_gauges["memory_cap_bytes"]->Set(static_cast<double>(overload->limits().max_memory_bytes));
+    overload_gauges["memory_high_water_bytes"]->Set(static_cast<double>(overload->limits().high_water_bytes));
+    overload_gauges["resident_bytes"]->Set(static_cast<double>(overload->rss_bytes()));
+    overload_gauges["body_budget_bytes"]->Set(static_cast<double>(overload->limits().body_budget_bytes));
+    overload_gauges["body_bytes_held"]->Set(static_cast<double>(overload->held_bytes()));
+    overload_gauges["body_bytes_held_max"]->Set(static_cast<double>(overload->held_bytes_max()));
+    overload_gauges["ingest_refused_bodies"]->Set(static_cast<double>(overload->refused(OverloadReason::kBodies)));
+    overload_gauges["ingest_refused_memory"]->Set(static_cast<double>(overload->refused(OverloadReason::kMemory)));
+  }
   Response response{http::status::ok, 11};
   response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   response.body() = prometheus::TextSerializer().Serialize(registry->Collect());

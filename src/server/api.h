@@ -16,6 +16,7 @@
 namespace og::server {
 
 class StaticFiles;
+class Overload;
 
 struct ApiLimits {
   std::size_t max_batch_lines = 100'000;  // lines in one POST /v1/events
@@ -38,6 +39,13 @@ class Api {
 
   // Serves the dashboard's files (GET, paths outside /v1) when set; otherwise those are 404.
   void serve_files(std::shared_ptr<const StaticFiles> files);
+
+  // The memory brakes of server/overload.h (set before serving): /readyz and /metrics report
+  // them, and hold_body() is the transport's BodyGate::hold: ingest is refused (429, with
+  // Retry-After) over the body budget or above the memory high-water mark; other bodies are
+  // held and counted, never refused.
+  void watch_memory(Overload& overload);
+  std::optional<Response> hold_body(const boost::beast::http::request_header<>& header, std::size_t bytes);
 
  private:
   struct Impl;

@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -41,8 +42,57 @@ Response error_response(unsigned status, std::string_view code, std::string_view
 }
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(asio::io_context& io_context, Handler request_handler, HttpLimits http_limits)
-      : io(io_context), acceptor(io_context), handler(std::move(request_handler)), limits(http_limits) {}
+  Impl(asio::io_context& io_context, Handler request_handler, HttpLimits http_limits, BodyGate body_gate)
+      : io(io_context), acceptor(io_context), handler(std::move(request_handler)), limits(http_limits), gate(std::move(body_gate)) {}
+
+  // Body bytes a request holds (BodyGate), given back when it is answered or dropped.
+  struct Held {
+    const BodyGate& gate;
+    std::size_t bytes = 0;
+    ~Held() {
+      if (bytes > 0 && gate.release) gate.release(bytes);
+    }
+  };
+
+  // Reads a refused body whose length was declared and drops it, 16 KiB at a time.
+  static asio::awaitable<bool> drop_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                         http::request_parser<http::string_body>& parser) {
+    http::request_parser<http::buffer_body> sink{std::move(parser)};
+    char chunk[16 << 10];
+    while (!sink.is_done()) {
+      sink.get().body().data = chunk;
+      sink.get().body().size = sizeof chunk;
+      auto [ec, n] = co_await http::async_read(stream, buffer, sink, kTuple);
+      if (ec == http::error::need_buffer) continue;
+      if (ec) co_return false;
+    }
+    co_return true;
+  }
+
+  // Reads a chunked body, holding it as it grows; on a refusal, drops the rest.
+  asio::awaitable<std::optional<Response>> read_chunked(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                        http::request_parser<http::string_body>& parser, Held& held,
+                                                        beast::error_code& ec) {
+    std::optional<Response> refused;
+    while (!parser.is_done()) {
+      std::size_t n = 0;
+      std::tie(ec, n) = co_await http::async_read_some(stream, buffer, parser, kTuple);
+      if (ec) co_return refused;
+      std::string& body = parser.get().body();
+      if (refused) {
+        body.clear();
+      } else if (body.size() > held.bytes) {
+        refused = gate.hold(parser.get(), body.size() - held.bytes);
+        if (refused) {
+          body.clear();
+          body.shrink_to_fit();
+        } else {
+          held.bytes = body.size();
+        }
+      }
+    }
+    co_return refused;
+  }
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
@@ -109,12 +159,34 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         co_await write(stream, too_big, false);
         break;
       }
-      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      const bool expects_continue = beast::iequals(parser.get()[http::field::expect], "100-continue");
+      Held held{gate};
+      if (gate.hold && length && *length > 0) {
+        if (auto refused = gate.hold(parser.get(), static_cast<std::size_t>(*length))) {
+          const bool keep = parser.get().keep_alive() && !expects_continue;
+          // Waiting for 100-continue, the client has not sent the body: answer and close.
+          if (!expects_continue && !co_await drop_body(stream, buffer, parser)) break;
+          if (!co_await write(stream, *refused, keep) || !keep) break;
+          continue;
+        }
+        held.bytes = static_cast<std::size_t>(*length);
+      }
+      if (expects_continue) {
         http::response<http::empty_body> proceed{http::status::continue_, 11};
         auto [ec, n] = co_await http::async_write(stream, proceed, kTuple);
         if (ec) break;
       }
-      auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kTuple);
+      beast::error_code body_ec;
+      if (gate.hold && !length && !parser.is_done()) {
+        if (auto refused = co_await read_chunked(stream, buffer, parser, held, body_ec); refused && !body_ec) {
+          const bool keep = parser.get().keep_alive();
+          if (!co_await write(stream, *refused, keep) || !keep) break;
+          continue;
+        }
+      } else {
+        std::size_t body_bytes = 0;
+        std::tie(body_ec, body_bytes) = co_await http::async_read(stream, buffer, parser, kTuple);
+      }
       if (body_ec) {
         if (body_ec == http::error::body_limit) {
           Response too_big = error_response(413, "body_too_large",
@@ -157,11 +229,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   tcp::acceptor acceptor;
   Handler handler;
   HttpLimits limits;
+  BodyGate gate;
   std::atomic<std::size_t> open_connections = 0;
 };
 
-HttpServer::HttpServer(asio::io_context& io, Handler handler, HttpLimits limits)
-    : impl_(std::make_shared<Impl>(io, std::move(handler), limits)) {}
+HttpServer::HttpServer(asio::io_context& io, Handler handler, HttpLimits limits, BodyGate gate)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), limits, std::move(gate))) {}
 
 HttpServer::~HttpServer() { close(); }
 

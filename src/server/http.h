@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -42,13 +43,24 @@ struct Reply {
 
 using Handler = std::function<boost::asio::awaitable<Reply>(Request&)>;
 
+// Request bodies held in memory, asked for before they are read (optional). `hold` gets the
+// headers and the bytes about to be held (the declared length; for a chunked body, each
+// growth as it arrives) and answers a refusal to send instead, or nothing. A refused body is
+// read and dropped in small pieces, so the connection stays usable (unless the client waits
+// for 100-continue: then the refusal goes at once and the connection closes). Every byte
+// held is given back with `release` once the request is answered.
+struct BodyGate {
+  std::function<std::optional<Response>(const boost::beast::http::request_header<>& header, std::size_t bytes)> hold;
+  std::function<void(std::size_t bytes)> release;
+};
+
 // The error body every endpoint uses: {"error":{"code":"...","message":"..."}}.
 Response error_response(unsigned status, std::string_view code, std::string_view message);
 Response json_response(unsigned status, std::string body);
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& io, Handler handler, HttpLimits limits);
+  HttpServer(boost::asio::io_context& io, Handler handler, HttpLimits limits, BodyGate gate = {});
   ~HttpServer();
   // Binds and starts accepting. Port 0 picks a free port; returns the bound port.
   std::uint16_t listen(const std::string& address, std::uint16_t port);

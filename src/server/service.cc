@@ -394,10 +394,11 @@ bool Service::maybe_move_clock(std::vector<store::Record>& records) {
 }
 
 void Service::run_once() {
+  const auto round_started = std::chrono::steady_clock::now();
   std::vector<Job> jobs;
+  std::size_t bytes = 0;  // request bodies taken in this round
   {
     std::lock_guard lock(mutex_);
-    std::size_t bytes = 0;
     while (!jobs_.empty() && bytes < options_.max_group_bytes) {
       if (auto* ingest = std::get_if<Job::Ingest>(&jobs_.front().work)) {
         bytes += ingest->body.size();
@@ -544,6 +545,16 @@ void Service::run_once() {
   if (store_error.empty() && !records.empty()) changes.push_back(Change{Change::Kind::kSync, std::to_string(records.back().seq), {}});
   maybe_snapshot();
   if (chain_ && chain_->tail_seq() >= last_checkpoint_ + options_.checkpoint_every_links) checkpoint();
+  if (bytes > 0) {
+    // How fast bodies drain (journal, apply, publish), smoothed over the last rounds: the
+    // base of Retry-After (server/overload.h).
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - round_started).count();
+    if (seconds > 0) {
+      const double rate = static_cast<double>(bytes) / seconds;
+      const double before = drain_bytes_per_s_.load();
+      drain_bytes_per_s_ = before > 0 ? 0.7 * before + 0.3 * rate : rate;
+    }
+  }
   std::lock_guard lock(mutex_);
   stats_ = live_;
   if (!changes.empty()) {

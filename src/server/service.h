@@ -197,6 +197,8 @@ class Service {
   bool ready() const { return ready_; }
   std::size_t queued() const;
   std::size_t queued_bytes() const;  // request bodies waiting for the engine thread
+  // Request body bytes the engine thread drains per second of its work lately (0: none yet).
+  double drain_bytes_per_s() const { return drain_bytes_per_s_; }
   const std::string& data_dir() const { return options_.data_dir; }
   const KeyInfo& key_info() const { return key_info_; }
 
@@ -252,6 +254,7 @@ class Service {
   bool stopping_ = false;
   std::thread thread_;
   std::atomic<bool> ready_ = false;
+  std::atomic<double> drain_bytes_per_s_ = 0;
   ServiceStats live_;   // the engine thread's
   ServiceStats stats_;  // a copy for other threads, under mutex_
   std::unordered_map<std::uint64_t, std::function<void(const std::vector<Change>&)>> listeners_;

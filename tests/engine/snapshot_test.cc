@@ -132,6 +132,7 @@ struct StreamSpec {
   bool world = true;
   bool agents = true;
   bool change_config = false;
+  bool tight_caps = false;  // rate caps that bite (policy.rate_caps): their windows are state
 };
 
 class Recorder {
@@ -202,6 +203,17 @@ class Recorder {
       for (Playbook& playbook : handling.playbooks) {
         if (!playbook.steps.empty()) playbook.steps.front().delay_ms += 20 * kMinuteMs;
       }
+      config.handling = std::make_shared<const HandlingConfig>(std::move(handling));
+    }
+    if (spec.tight_caps) {
+      HandlingConfig handling = *config.handling;
+      auto& caps = handling.policies.rate_caps;
+      caps[static_cast<std::size_t>(RateCapKind::kRefund)] = RateCap{4, 20'000, 30 * kMinuteMs};
+      caps[static_cast<std::size_t>(RateCapKind::kCoupon)] = RateCap{2, 0, 30 * kMinuteMs};
+      caps[static_cast<std::size_t>(RateCapKind::kSms)] = RateCap{2, 0, kHourMs};
+      caps[static_cast<std::size_t>(RateCapKind::kPhone)] = RateCap{1, 0, kHourMs};
+      caps[static_cast<std::size_t>(RateCapKind::kSmsPerUser)] = RateCap{1, 0, 24 * kHourMs};
+      caps[static_cast<std::size_t>(RateCapKind::kPhonePerUser)] = RateCap{1, 0, 24 * kHourMs};
       config.handling = std::make_shared<const HandlingConfig>(std::move(handling));
     }
     return config;
@@ -473,6 +485,11 @@ void check_stream(const StreamSpec& spec) {
       EXPECT_GT(engine.desk_actions().size(), 10u);
       EXPECT_FALSE(engine.agent_refusals().empty());
     }
+    if (spec.tight_caps) {
+      const auto& capped = engine.rate_capped();
+      EXPECT_GT(capped[static_cast<std::size_t>(RateCapKind::kRefund)], 0u);
+      EXPECT_GT(capped[static_cast<std::size_t>(RateCapKind::kCoupon)], 0u);
+    }
     std::cout << fmt::format("{} ops, {} incidents, {} commands, {} escalations, {} desk actions, {} refusals; "
                              "final snapshot {} bytes\n",
                              script.ops.size(), engine.incidents().all().size(), engine.commands().size(),
@@ -492,6 +509,11 @@ TEST(EngineSnapshot, MixedPlatformsWithAConfigChangeMidDay) {
 
 TEST(EngineSnapshot, MallHandlingWithoutPeople) {
   check_stream(StreamSpec{.platform = sim::Platform::kMall, .orders = 200, .seed = 3, .agents = false});
+}
+
+// The rate caps' windows and counts are state: a storm cut anywhere holds back the same commands.
+TEST(EngineSnapshot, RateCapsThatBiteSplitAnywhere) {
+  check_stream(StreamSpec{.platform = sim::Platform::kGrocery, .orders = 400, .seed = 5, .tight_caps = true});
 }
 
 TEST(EngineSnapshot, DetectionOnly) {

@@ -119,6 +119,7 @@ class ServeProcess {
     return status;
   }
   std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& log() const { return log_; }
 
  private:
@@ -155,6 +156,14 @@ inline std::pair<unsigned, std::string> call(std::uint16_t port, http::verb verb
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The admin token serve wrote at the first start of `data_dir`.
+inline std::string admin_token(const std::filesystem::path& data_dir) {
+  std::ifstream in(data_dir / "admin.token");
+  std::string token;
+  in >> token;
+  return token;
 }
 
 }  // namespace og::server::test_support

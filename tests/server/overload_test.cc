@@ -1,0 +1,304 @@
+// Overload of the real binary (docs/serve.md "Overload"): `orderguard serve --max-memory 256`
+// is measured with a short calibration run, then offered about three times what it drained,
+// from many connections on loopback, for a fixed number of batches. It must refuse some with
+// 429 and a Retry-After, never answer 5xx, keep answering reads, stay under its memory cap
+// (VmHWM), and in the end hold every event of every batch it acknowledged: the client sends a
+// refused batch again once its Retry-After has passed, so everything gets in.
+// Prints the figures of the README's HTTP section.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "core/time.h"
+#include "events/parser.h"
+#include "server/overload.h"
+#include "../sim/sim_test_util.h"
+#include "serve_process.h"
+
+namespace og::server {
+namespace {
+
+using test_support::admin_token;
+using test_support::ServeProcess;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxMemoryMb = 256;
+constexpr std::size_t kConnections = 24;
+
+struct Answer {
+  unsigned status = 0;
+  std::string body;
+  std::string retry_after;
+};
+
+// One keep-alive connection.
+class Connection {
+ public:
+  Connection(std::uint16_t port, std::string token) : stream_(io_), token_(std::move(token)) {
+    stream_.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  Answer send(http::verb verb, const std::string& target, std::string body = {}) {
+    auto request = test_support::make_request(verb, target, token_, std::move(body));
+    http::write(stream_, request);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    http::read(stream_, buffer_, parser);
+    return Answer{parser.get().result_int(), parser.get().body(), std::string(parser.get()[http::field::retry_after])};
+  }
+
+ private:
+  asio::io_context io_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::string token_;
+};
+
+// {"accepted":N,...}: the answer's first field.
+std::int64_t accepted_of(const std::string& body) {
+  constexpr std::string_view kKey = "{\"accepted\":";
+  if (!body.starts_with(kKey)) return -1;
+  return std::stoll(body.substr(kKey.size()));
+}
+
+// Batches handed out on a schedule (the offered rate) and again after a refusal's Retry-After.
+class Schedule {
+ public:
+  Schedule(std::size_t batches, Clock::duration every) : total_(batches) {
+    const Clock::time_point start = Clock::now();
+    for (std::size_t i = 0; i < batches; ++i) due_.push_back({start + every * static_cast<int>(i), i});
+  }
+  // The next batch once it is due; nullopt when every batch was acknowledged.
+  std::optional<std::size_t> next() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (acknowledged_ == total_) return std::nullopt;
+      if (!due_.empty()) {
+        const auto first = std::min_element(due_.begin(), due_.end());
+        if (first->first <= Clock::now()) {
+          const std::size_t batch = first->second;
+          due_.erase(first);
+          return batch;
+        }
+        // The offered rate and Retry-After are times by definition: the load generator keeps them.
+        wake_.wait_until(lock, first->first);
+      } else {
+        wake_.wait(lock);
+      }
+    }
+  }
+  void acknowledged() {
+    std::lock_guard lock(mutex_);
+    ++acknowledged_;
+    wake_.notify_all();
+  }
+  void refused(std::size_t batch, std::chrono::seconds retry_after) {
+    std::lock_guard lock(mutex_);
+    due_.push_back({Clock::now() + retry_after, batch});
+    wake_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::pair<Clock::time_point, std::size_t>> due_;
+  const std::size_t total_;
+  std::size_t acknowledged_ = 0;
+};
+
+TEST(OverloadLimits, BodiesOverTheBudgetAndMemoryOverTheMarkAreRefused) {
+  const OverloadLimits shares = OverloadLimits::for_cap(std::size_t{256} << 20);
+  EXPECT_EQ(shares.body_budget_bytes, std::size_t{16} << 20);
+  EXPECT_EQ(shares.high_water_bytes, std::size_t{160} << 20);
+  double drain = 0;
+  Overload overload(OverloadLimits{std::size_t{64} << 20, 1000, std::size_t{1} << 40}, [&drain] { return drain; });
+  EXPECT_FALSE(overload.hold(5000));  // alone, a body larger than the budget is taken
+  const auto refused = overload.hold(10);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->retry_after_s, 1U);  // no drain rate known yet
+  EXPECT_FALSE(overload.hold(10, true));  // not ingest: held and counted, never refused
+  overload.release(5010);
+  EXPECT_FALSE(overload.hold(600));
+  EXPECT_FALSE(overload.hold(400));  // exactly the budget
+  drain = 100;  // bytes per second: 1400 bytes wait for 14 s
+  EXPECT_EQ(overload.hold(400)->retry_after_s, 14U);
+  drain = 1;
+  EXPECT_EQ(overload.hold(400)->retry_after_s, 60U);  // clamped
+  EXPECT_EQ(overload.refused(OverloadReason::kBodies), 3U);
+  EXPECT_FALSE(overload.memory_refusal());  // far below a 1 TiB mark
+  EXPECT_EQ(overload.held_bytes_max(), 5010U);
+  // A mark below what this process already holds: ingest refused, for at least 5 s.
+  Overload full(OverloadLimits{std::size_t{2} << 20, 1000, 1 << 20}, [] { return 0.0; });
+  EXPECT_TRUE(full.memory_high());
+  const auto memory = full.memory_refusal();
+  ASSERT_TRUE(memory);
+  EXPECT_EQ(memory->reason, OverloadReason::kMemory);
+  EXPECT_EQ(memory->retry_after_s, 5U);
+  EXPECT_GT(resident_bytes(), std::size_t{1} << 20);
+  EXPECT_GE(peak_resident_bytes(), resident_bytes() / 2);
+}
+
+TEST(OverloadTest, ThreeTimesCapacityIsRefusedWithRetryAfterLosesNothingAcknowledgedAndStaysUnderTheCap) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("og-overload-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+
+  // A simulated day in batches of about 1 MiB; no noise, so every line is one new event.
+  auto config = sim::testing::config_for(12000, 9, sim::Platform::kGrocery);
+  config.noise_rate = 0;
+  const auto day = sim::testing::run_sim(config);
+  std::vector<std::string> batches;
+  std::vector<std::size_t> lines_in;
+  std::string batch;
+  std::size_t count = 0;
+  for_each_line(day.events, [&](std::size_t, std::string_view line) {
+    batch.append(line).push_back('\n');
+    ++count;
+    if (batch.size() >= (1 << 20)) {
+      batches.push_back(std::exchange(batch, {}));
+      lines_in.push_back(std::exchange(count, 0));
+    }
+  });
+  ASSERT_GT(batches.size(), 40U);
+  batches.resize(40);  // a fixed amount of work
+  lines_in.resize(40);
+  std::size_t total_lines = 0;
+  std::size_t total_bytes = 0;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    total_lines += lines_in[i];
+    total_bytes += batches[i].size();
+  }
+
+  const std::string data = (dir / "data").string();
+  ServeProcess server({"--data", data, "--listen", "127.0.0.1:0", "--max-memory", std::to_string(kMaxMemoryMb), "--quiet-after", "24h"});
+  const std::string token = admin_token(dir / "data");
+
+  // Calibration: the first 6 batches, one at a time on one connection: what the server drains.
+  constexpr std::size_t kCalibration = 6;
+  std::int64_t accepted_total = 0;
+  const auto calibration_start = Clock::now();
+  {
+    Connection connection(server.port(), token);
+    for (std::size_t i = 0; i < kCalibration; ++i) {
+      const Answer answer = connection.send(http::verb::post, "/v1/events", batches[i]);
+      ASSERT_EQ(answer.status, 200U) << answer.body;
+      accepted_total += accepted_of(answer.body);
+    }
+  }
+  const double calibration_s = std::chrono::duration<double>(Clock::now() - calibration_start).count();
+  const std::size_t calibrated_rss = peak_resident_bytes(server.pid());
+  std::size_t calibration_bytes = 0;
+  for (std::size_t i = 0; i < kCalibration; ++i) calibration_bytes += batches[i].size();
+  const double capacity_bytes_per_s = static_cast<double>(calibration_bytes) / calibration_s;
+  const double capacity_batches_per_s = static_cast<double>(kCalibration) / calibration_s;
+
+  // The storm: the other batches offered at 3x that, from many connections.
+  const std::size_t storm = batches.size() - kCalibration;
+  const auto every = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / (3 * capacity_batches_per_s)));
+  Schedule schedule(storm, every);
+  std::atomic<std::size_t> posts = 0, refused = 0, refused_without_retry_after = 0, errors_5xx = 0, other = 0;
+  std::atomic<std::int64_t> accepted_storm = 0;
+  std::atomic<bool> storming = true;
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  const auto storm_start = Clock::now();
+  std::vector<std::thread> senders;
+  for (std::size_t c = 0; c < kConnections; ++c) {
+    senders.emplace_back([&] {
+      try {
+        Connection connection(server.port(), token);
+        while (const auto next = schedule.next()) {
+          ++posts;
+          const Answer answer = connection.send(http::verb::post, "/v1/events", batches[kCalibration + *next]);
+          if (answer.status == 200) {
+            accepted_storm += accepted_of(answer.body);
+            schedule.acknowledged();
+          } else if (answer.status == 429) {
+            ++refused;
+            int seconds = 0;
+            if (answer.retry_after.empty() || (seconds = std::stoi(answer.retry_after)) < 1) ++refused_without_retry_after;
+            schedule.refused(*next, std::chrono::seconds(std::max(seconds, 1)));
+          } else {
+            ++(answer.status >= 500 ? errors_5xx : other);
+            std::lock_guard lock(failures_mutex);
+            failures.push_back(std::to_string(answer.status) + " " + answer.body);
+            schedule.refused(*next, std::chrono::seconds(1));
+          }
+        }
+      } catch (const std::exception& error) {
+        std::lock_guard lock(failures_mutex);
+        failures.push_back(std::string("client: ") + error.what());
+      }
+    });
+  }
+  // Reads go on during the storm.
+  std::size_t reads = 0, reads_ok = 0;
+  {
+    Connection reader(server.port(), token);
+    while (storming) {
+      const Answer answer = reader.send(http::verb::get, "/v1/incidents?limit=5");
+      ++reads;
+      reads_ok += answer.status == 200;
+      if (reads >= 20) break;  // enough reads to show they are answered; the storm goes on
+    }
+  }
+  for (std::thread& sender : senders) sender.join();
+  storming = false;
+  const double storm_s = std::chrono::duration<double>(Clock::now() - storm_start).count();
+
+  // Afterwards: the server holds every event it acknowledged (each batch was acknowledged once).
+  const auto [metrics_status, metrics] = test_support::call(server.port(), http::verb::get, "/metrics", token);
+  EXPECT_NE(metrics.find("orderguard_overload{name=\"ingest_refused_bodies\"} " + std::to_string(refused.load()) + "\n"),
+            std::string::npos) << metrics;
+  const std::size_t peak_rss = peak_resident_bytes(server.pid());
+  {
+    std::lock_guard lock(failures_mutex);
+    EXPECT_TRUE(failures.empty()) << failures.front();
+  }
+  EXPECT_EQ(errors_5xx.load(), 0U);
+  EXPECT_EQ(other.load(), 0U);
+  EXPECT_GT(refused.load(), 0U) << "3x the capacity was offered and nothing was refused";
+  EXPECT_EQ(refused_without_retry_after.load(), 0U);
+  EXPECT_EQ(accepted_total + accepted_storm.load(), static_cast<std::int64_t>(total_lines));
+  EXPECT_EQ(reads, reads_ok);
+  EXPECT_GT(reads, 0U);
+  // The orders the engine knows are the orders of the batches sent (all of them, acknowledged).
+  std::set<std::string> sent_orders;
+  for (const std::string& text : batches) {
+    for_each_line(text, [&](std::size_t, std::string_view line) {
+      if (const auto at = line.find("\"order_id\":\""); at != std::string_view::npos) {
+        sent_orders.emplace(line.substr(at + 12, line.find('"', at + 12) - at - 12));
+      }
+    });
+  }
+  EXPECT_NE(metrics.find("orderguard_state{name=\"orders\"} " + std::to_string(sent_orders.size()) + "\n"), std::string::npos)
+      << sent_orders.size() << " orders sent\n" << metrics;
+  EXPECT_GT(peak_rss, 0U);
+  EXPECT_LT(peak_rss, kMaxMemoryMb << 20) << "VmHWM " << (peak_rss >> 20) << " MiB over the cap of " << kMaxMemoryMb << " MiB";
+
+  const double offered_bytes_per_s = 3 * capacity_bytes_per_s;
+  std::printf("overload: --max-memory %zu MiB; capacity %.1f MiB/s (%.0f events/s, calibration %zu x %.1f MiB); offered "
+              "%.1f MiB/s from %zu connections; %zu of %zu POSTs refused 429 (%.0f%%), all retried after Retry-After; "
+              "%zu events in %.1f s; peak RSS %.1f MiB (%.1f MiB after calibration); %zu reads answered during the storm\n",
+              kMaxMemoryMb, capacity_bytes_per_s / (1 << 20),
+              capacity_bytes_per_s * static_cast<double>(total_lines) / static_cast<double>(total_bytes), kCalibration,
+              static_cast<double>(calibration_bytes) / kCalibration / (1 << 20), offered_bytes_per_s / (1 << 20),
+              kConnections, refused.load(), posts.load(), 100.0 * static_cast<double>(refused) / static_cast<double>(posts),
+              total_lines, storm_s, static_cast<double>(peak_rss) / (1 << 20), static_cast<double>(calibrated_rss) / (1 << 20), reads_ok);
+  EXPECT_EQ(server.stop(), 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace og::server
