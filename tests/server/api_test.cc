@@ -172,6 +172,80 @@ TEST_F(ApiTest, TokensAndRoles) {
   EXPECT_NE(forbidden.body.find("needs the role admin"), std::string::npos) << forbidden.body;
 }
 
+// The whole matrix: every endpoint under /v1, every role and no token. A role too weak is
+// refused by the role check itself (403 naming the role needed), before anything is read or
+// done; a strong enough role gets past it (whatever the endpoint then answers: 200, 400, 404
+// or an object-level 403 of an agent bound to another agent, never the role refusal), and
+// nothing a refused call carried reaches the journal.
+TEST_F(ApiTest, EveryEndpointByEveryRole) {
+  enum class Who { kAnyRole, kIngestOnly, kViewer, kAgent, kSupervisor, kAdmin };
+  struct Endpoint {
+    http::verb verb;
+    std::string target;
+    std::string body;
+    Who who;
+  };
+  const std::string incident = "/v1/incidents/inc-0000000000000000";
+  const std::vector<Endpoint> endpoints = {
+      {http::verb::post, "/v1/events", kOrder, Who::kIngestOnly},
+      {http::verb::post, "/v1/validate", R"({"order":{}})", Who::kAnyRole},
+      {http::verb::get, "/v1/incidents", "", Who::kViewer},
+      {http::verb::get, incident, "", Who::kViewer},
+      {http::verb::post, incident + "/ack", R"({"agent_id":"A1"})", Who::kAgent},
+      {http::verb::post, incident + "/resolve", R"({"agent_id":"A1","note":"x"})", Who::kAgent},
+      {http::verb::post, incident + "/escalate", R"({"agent_id":"A1","reason":"x"})", Who::kAgent},
+      {http::verb::post, incident + "/reassign", R"({"agent_id":"A1","to":"A2"})", Who::kAgent},
+      {http::verb::post, incident + "/comment", R"({"agent_id":"A1","text":"x"})", Who::kAgent},
+      {http::verb::get, "/v1/orders/O1", "", Who::kViewer},
+      {http::verb::get, "/v1/orders/O1/trail", "", Who::kViewer},
+      {http::verb::post, "/v1/orders/O1/unmask", R"({"reason":"a customer's call"})", Who::kSupervisor},
+      {http::verb::get, "/v1/stream", "", Who::kViewer},
+      {http::verb::get, "/v1/rules", "", Who::kAdmin},
+      {http::verb::put, "/v1/rules", "not = [toml", Who::kAdmin},
+      {http::verb::get, "/v1/agents", "", Who::kViewer},
+      {http::verb::post, "/v1/agents", R"({"agent_id":"A9","capacity":1})", Who::kSupervisor},
+      {http::verb::post, "/v1/agents/A9/duty", R"({"on_duty":true})", Who::kSupervisor},
+      {http::verb::get, "/v1/agents/A1/queue", "", Who::kAgent},
+      {http::verb::get, "/v1/kpis", "", Who::kViewer},
+      {http::verb::get, "/v1/audit", "", Who::kSupervisor},
+      {http::verb::post, "/v1/audit/verify", "", Who::kSupervisor},
+      {http::verb::get, "/v1/me", "", Who::kAnyRole},
+  };
+  const auto allowed = [](Who who, Role role) {
+    switch (who) {
+      case Who::kAnyRole: return true;
+      case Who::kIngestOnly: return role == Role::kIngest || role == Role::kAdmin;  // admin may do anything
+      case Who::kViewer: return role >= Role::kViewer;
+      case Who::kAgent: return role >= Role::kAgent;
+      case Who::kSupervisor: return role >= Role::kSupervisor;
+      case Who::kAdmin: return role == Role::kAdmin;
+    }
+    return false;
+  };
+  const std::vector<Role> roles = {Role::kIngest, Role::kViewer, Role::kAgent, Role::kSupervisor, Role::kAdmin};
+  for (const Endpoint& endpoint : endpoints) {
+    const std::string what = std::string(http::to_string(endpoint.verb)) + " " + endpoint.target;
+    const Answer anonymous = call(endpoint.verb, endpoint.target, endpoint.body, std::nullopt);
+    EXPECT_EQ(anonymous.status, 401U) << what;
+    EXPECT_NE(anonymous.body.find("\"code\":\"unauthorized\""), std::string::npos) << what << ": " << anonymous.body;
+    for (const Role role : roles) {
+      const bool may = allowed(endpoint.who, role);
+      // A permitted stream never ends: its refusals are all this test reads of it.
+      if (may && endpoint.target == "/v1/stream") continue;
+      const std::uint64_t records_before = service_->stats().records;
+      const Answer answer = call(endpoint.verb, endpoint.target, endpoint.body, role);
+      const std::string at = what + " as " + std::string(role_name(role)) + ": " + std::to_string(answer.status) + " " + answer.body;
+      const bool role_refused = answer.status == 403U && answer.body.find("needs the role") != std::string::npos;
+      EXPECT_NE(answer.status, 401U) << at;
+      EXPECT_EQ(role_refused, !may) << at;
+      if (!may) {
+        EXPECT_EQ(answer.status, 403U) << at;
+        EXPECT_EQ(service_->stats().records, records_before) << at << ": a refused call reached the journal";
+      }
+    }
+  }
+}
+
 TEST_F(ApiTest, EventsAnswerPerLineAfterTheyAreStored) {
   const Answer ok = post("/v1/events", std::string(kOrder) + "\n{\"id\":\"x\",\"type\":\"order.created\"}\n", Role::kIngest);
   EXPECT_EQ(ok.status, 200U);
