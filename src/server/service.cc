@@ -82,6 +82,11 @@ store::Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, co
   service->store_ = std::move(*opened);
   service->store_->set_sinks(service->options_.sinks);
   if (auto keys = service->open_keys(); !keys) return tl::unexpected(keys.error());
+  // The engine thread appends; WAL checkpoints are the checkpoint thread's (wal_written()).
+  if (auto off = service->store_->set_auto_checkpoint(false); !off) return tl::unexpected(off.error());
+  auto checkpointing = store::Store::open(service->options_.data_dir);
+  if (!checkpointing) return tl::unexpected(checkpointing.error());
+  service->checkpoint_store_ = std::move(*checkpointing);
   if (service->options_.audit) {
     auto signer = audit::Signer::load_or_create(service->options_.data_dir);
     if (!signer) return tl::unexpected(signer.error());
@@ -294,7 +299,9 @@ void Service::unsubscribe(std::uint64_t id) {
 
 ServiceStats Service::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  ServiceStats stats = stats_;
+  stats.wal_checkpoints = wal_checkpoints_;
+  return stats;
 }
 
 std::size_t Service::queued() const {
@@ -322,6 +329,34 @@ void Service::start() {
       lock.lock();
     }
   });
+  checkpointer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "og-checkpoint");
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      checkpoint_wake_.wait(lock, [this] { return stopping_ || checkpoint_due_; });
+      if (stopping_) break;
+      checkpoint_due_ = false;
+      lock.unlock();
+      if (auto done = checkpoint_store_->checkpoint_wal(); done && done->copied > 0) ++wal_checkpoints_;
+      lock.lock();
+    }
+  });
+}
+
+void Service::wal_written() {
+  const std::uint64_t frames = store_->wal_frames();
+  live_.wal_frames = frames;
+  if (frames < options_.wal_checkpoint_frames) return;
+  if (checkpointer_.joinable() && frames < options_.wal_max_frames) {
+    {
+      std::lock_guard lock(mutex_);
+      checkpoint_due_ = true;
+    }
+    checkpoint_wake_.notify_one();
+    return;
+  }
+  // No checkpoint thread, or it has not kept up: here, as SQLite's autocheckpoint would.
+  if (auto done = store_->checkpoint_wal(); done && done->copied > 0) ++wal_checkpoints_;
 }
 
 void Service::stop() {
@@ -331,7 +366,9 @@ void Service::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  checkpoint_wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
   // Work that never ran is answered, so no caller waits for ever.
   for (Job& job : jobs_) {
     std::visit(
@@ -364,8 +401,20 @@ bool Service::has_derived() const {
 store::Result<void> Service::commit(std::span<store::Record> records) {
   std::vector<store::AuditRow> links = chain_ ? chain_->link(pending_audit_, *store_) : std::vector<store::AuditRow>{};
   auto written = store_->append(records, pending_outbox_, pending_incidents_, links, pending_customers_);
+  if (!written && chain_ && !chain_->checks_store()) {
+    // Linked without asking the store: should a change have been linked before after all,
+    // its key is refused; linked again against the store, the write goes through.
+    chain_->check_store(true);
+    links = chain_->link(pending_audit_, *store_);
+    written = store_->append(records, pending_outbox_, pending_incidents_, links, pending_customers_);
+  }
   if (!written) return written;  // the derived rows wait for the next transaction
-  if (chain_) chain_->commit(links);
+  if (chain_) {
+    chain_->commit(links);
+    // What a recovery derived again is written now; every change from here on is new.
+    chain_->check_store(false);
+  }
+  wal_written();
   if (!pending_outbox_.empty() && on_outbox_) on_outbox_();
   pending_outbox_.clear();
   pending_incidents_.clear();
@@ -414,7 +463,6 @@ void Service::run_once() {
   std::vector<std::size_t> record_of(jobs.size(), SIZE_MAX);
   std::vector<RulesResult> rules_results(jobs.size());
   std::vector<UnmaskResult> unmask_results(jobs.size());
-  const std::uint64_t first_seq = store_->last_seq() + 1;
   const TimeMs now = clock_.now_ms();
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     Job& job = jobs[i];
@@ -427,7 +475,8 @@ void Service::run_once() {
       // any event the engine has no now, and the wall clock's is used.
       const TimeMs watermark = engine_->watermark();
       const TimeMs at = watermark != kAbsent ? watermark + 1 : now;
-      std::string line = "{\"id\":\"act-" + std::to_string(first_seq + records.size()) + "\",\"ts\":\"" + format_utc_ms(at) + "\",";
+      const std::uint64_t seq = store_->last_seq() + 1 + records.size();
+      std::string line = "{\"id\":\"act-" + std::to_string(seq) + "\",\"ts\":\"" + format_utc_ms(at) + "\",";
       line.append(act->event_json, 1);  // the caller's object without its "{"
       record_of[i] = records.size();
       records.push_back(store::Record{0, store::RecordKind::kEvents, now, std::move(line)});

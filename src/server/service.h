@@ -76,6 +76,11 @@ struct ServiceOptions {
   std::uint64_t snapshot_every_records = 2000;  // journal records between snapshots (0: never)
   std::size_t max_group_bytes = 64 << 20;  // bodies committed in one transaction at most
   std::vector<std::string> sinks;    // outbox sinks: "file", "webhook"
+  // WAL checkpoints (the journal's new pages copied into the database file) run on a thread
+  // of their own once the WAL holds this many pages; past wal_max_frames (the checkpoint
+  // thread not keeping up, or none: run_once() driven by hand) the engine thread runs one.
+  std::uint64_t wal_checkpoint_frames = 1000;
+  std::uint64_t wal_max_frames = 16000;
   bool audit = true;                 // keep the audit chain (src/audit)
   std::uint64_t checkpoint_every_links = 1000;  // a signed checkpoint at least this often
   // The master key (store/keyring): this file; "" = ORDERGUARD_MASTER_KEY, else DIR/master.key
@@ -155,6 +160,8 @@ struct ServiceStats {
   std::uint64_t store_errors = 0;
   std::uint64_t commands = 0;
   double last_commit_ms = 0;
+  std::uint64_t wal_frames = 0;       // pages in the WAL after the last commit
+  std::uint64_t wal_checkpoints = 0;  // checkpoints that copied pages, on either thread
 };
 
 class Service {
@@ -220,6 +227,7 @@ class Service {
   // audit links). On failure the derived rows wait for the next one.
   store::Result<void> commit(std::span<store::Record> records);
   void checkpoint();
+  void wal_written();  // after a commit: a WAL checkpoint once the WAL has grown
   void enqueue(Job job);
 
   ServiceOptions options_;
@@ -253,6 +261,11 @@ class Service {
   std::size_t queued_bytes_ = 0;
   bool stopping_ = false;
   std::thread thread_;
+  std::unique_ptr<store::Store> checkpoint_store_;  // the checkpoint thread's own connection
+  std::thread checkpointer_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_due_ = false;  // under mutex_
+  std::atomic<std::uint64_t> wal_checkpoints_ = 0;
   std::atomic<bool> ready_ = false;
   std::atomic<double> drain_bytes_per_s_ = 0;
   ServiceStats live_;   // the engine thread's

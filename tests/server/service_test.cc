@@ -145,6 +145,30 @@ TEST_F(ServiceTest, ARestartGivesTheStateOfOneUninterruptedRun) {
   }
 }
 
+TEST_F(ServiceTest, WithoutItsCheckpointThreadTheEngineThreadKeepsTheWalBounded) {
+  // run_once() by hand: no checkpoint thread, so the engine thread checkpoints past the bound.
+  ServiceOptions options;
+  options.data_dir = dir_.string();
+  options.wal_checkpoint_frames = 50;
+  options.wal_max_frames = 200;
+  auto service = Service::open(options, clock_);
+  ASSERT_TRUE(service) << service.error();
+  const std::string padding(4000, ' ');
+  std::uint64_t most = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string line = kOrder;
+    line.replace(line.find("\"e1\""), 4, "\"e" + std::to_string(i) + "\"");
+    line.replace(line.find("\"O1\""), 4, "\"O" + std::to_string(i) + "\"");
+    ASSERT_TRUE(ingest(**service, line + padding + "\n").store_error.empty());
+    most = std::max(most, (*service)->stats().wal_frames);
+  }
+  EXPECT_GT((*service)->stats().wal_checkpoints, 0U);
+  EXPECT_LT(most, 400U);  // the bound, plus one commit
+  service->reset();
+  auto again = open();
+  EXPECT_EQ(again->stats().recovered_records, 300U);
+}
+
 TEST_F(ServiceTest, RulesChangeLiveWithoutLosingOpenTimers) {
   auto service = open();
   ingest(*service, std::string(kOrder) + "\n");
