@@ -211,6 +211,14 @@ class Service {
 
  private:
   struct Job;
+  struct Round;
+  class JournalWriter;
+  struct Derived {  // rows derived from the engine, written with a journal transaction
+    std::vector<store::OutboxItem> outbox;
+    std::vector<store::IncidentRow> incidents;
+    std::vector<store::AuditRow> audit;
+    std::vector<store::CustomerRow> customers;
+  };
   Service(ServiceOptions options, const WallClock& clock);
   store::Result<void> open_keys();
   store::Result<void> recover();
@@ -226,6 +234,12 @@ class Service {
   // One durable transaction: `records` and every derived row waiting (outbox, incidents,
   // audit links). On failure the derived rows wait for the next one.
   store::Result<void> commit(std::span<store::Record> records);
+  // The transaction alone: the store and the audit chain, nothing else of the service, so
+  // og-journal can run it while the engine thread applies the round before.
+  store::Result<void> write(std::span<store::Record> records, const Derived& derived);
+  // After write(), on the engine thread: failed, the rows wait for the next one.
+  void written_back(const store::Result<void>& written, Derived derived);
+  void apply_round();  // applies and answers journaled_, publishes what changed
   void checkpoint();
   void wal_written();  // after a commit: a WAL checkpoint once the WAL has grown
   void enqueue(Job job);
@@ -254,6 +268,11 @@ class Service {
   TimeMs newest_event_ts_ = kAbsent;   // the engine's max event time at the last look
   TimeMs newest_event_wall_ = 0;       // the wall time it was first seen
   std::uint64_t records_since_snapshot_ = 0;
+  std::uint64_t applied_seq_ = 0;      // the last journal record applied
+  // The round journaled last, not applied yet: with more work waiting, it is applied while
+  // the next round's journal write runs on og-journal (acknowledged only once durable).
+  std::unique_ptr<Round> journaled_;
+  std::unique_ptr<JournalWriter> writer_;  // started by start()
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
