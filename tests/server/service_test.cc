@@ -24,6 +24,32 @@ constexpr TimeMs kWallStart = 1'800'000'000'000;  // any wall time: event time f
 const char* const kOrder =
     R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"O1","user_id":"U1","kind":"grocery","community":"清河小区","address":{"text":"清河小区3号楼2单元501","building":"3","unit":"2","room":"501","lat":40.03,"lng":116.33},"items":[{"sku":"tomato-500g","name":"西红柿 500g","qty":2,"unit_price":590,"category":"vegetable"}],"amount":1180})";
 
+// A simulated grocery day of 400 orders cut into batches, and what one uninterrupted run over
+// the same lines, in the same batches, through one engine gives.
+struct BatchedDay {
+  std::vector<std::string> batches;
+  std::string incidents;  // as incidents_ndjson writes them
+  std::string commands;
+};
+
+BatchedDay batched_day(std::uint64_t seed, std::size_t lines_per_batch) {
+  const auto day = sim::testing::run_sim(sim::testing::config_for(400, seed, sim::Platform::kGrocery));
+  BatchedDay out;
+  std::string batch;
+  std::size_t lines = 0;
+  for_each_line(day.events, [&](std::size_t, std::string_view line) {
+    batch.append(line).push_back('\n');
+    if (++lines % lines_per_batch == 0) out.batches.push_back(std::exchange(batch, {}));
+  });
+  if (!batch.empty()) out.batches.push_back(batch);
+  Engine reference{RulesConfig{}};
+  ReplayRunner runner(reference, nullptr);
+  for (const std::string& body : out.batches) runner.feed_buffer(body);
+  out.incidents = incidents_ndjson(reference, reference.interner());
+  out.commands = commands_ndjson(reference);
+  return out;
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -113,19 +139,8 @@ TEST_F(ServiceTest, WhileSourcesAreBusyTheWallClockDoesNotMoveEventTime) {
 }
 
 TEST_F(ServiceTest, ARestartGivesTheStateOfOneUninterruptedRun) {
-  const auto day = sim::testing::run_sim(sim::testing::config_for(400, 11, sim::Platform::kGrocery));
-  // The uninterrupted run: the same lines, in the same batches, through one engine.
-  Engine reference{RulesConfig{}};
-  ReplayRunner runner(reference, nullptr);
-  std::vector<std::string> batches;
-  std::string batch;
-  std::size_t lines = 0;
-  for_each_line(day.events, [&](std::size_t, std::string_view line) {
-    batch.append(line).push_back('\n');
-    if (++lines % 700 == 0) batches.push_back(std::exchange(batch, {}));
-  });
-  if (!batch.empty()) batches.push_back(batch);
-  for (const std::string& body : batches) runner.feed_buffer(body);
+  const BatchedDay day = batched_day(11, 700);
+  const std::vector<std::string>& batches = day.batches;
 
   // The service, restarted after every third batch: from the journal alone, and from a
   // snapshot every second record plus the journal's tail.
@@ -141,9 +156,9 @@ TEST_F(ServiceTest, ARestartGivesTheStateOfOneUninterruptedRun) {
         EXPECT_EQ(service->stats().recovered_from_snapshot > 0, snapshot_every > 0);
       }
     }
-    EXPECT_EQ(incidents(*service), incidents_ndjson(reference, reference.interner()));
-    EXPECT_EQ(commands(*service), commands_ndjson(reference));
-    EXPECT_FALSE(commands(*service).empty());
+    EXPECT_EQ(incidents(*service), day.incidents);
+    EXPECT_EQ(commands(*service), day.commands);
+    EXPECT_FALSE(day.commands.empty());
   }
 }
 
@@ -172,19 +187,8 @@ TEST_F(ServiceTest, WithoutItsCheckpointThreadTheEngineThreadKeepsTheWalBounded)
 }
 
 TEST_F(ServiceTest, OnItsThreadARoundIsAppliedWhileTheNextIsJournaledAndARestartGivesTheSameState) {
-  const auto day = sim::testing::run_sim(sim::testing::config_for(400, 12, sim::Platform::kGrocery));
-  Engine reference{RulesConfig{}};
-  ReplayRunner runner(reference, nullptr);
-  std::vector<std::string> batches;
-  std::string batch;
-  std::size_t lines = 0;
-  for_each_line(day.events, [&](std::size_t, std::string_view line) {
-    batch.append(line).push_back('\n');
-    if (++lines % 500 == 0) batches.push_back(std::exchange(batch, {}));
-  });
-  if (!batch.empty()) batches.push_back(batch);
-  for (const std::string& body : batches) runner.feed_buffer(body);
-  const std::string expected_incidents = incidents_ndjson(reference, reference.interner());
+  const BatchedDay day = batched_day(12, 500);
+  const std::vector<std::string>& batches = day.batches;
 
   for (const std::uint64_t snapshot_every : {std::uint64_t{0}, std::uint64_t{3}}) {
     std::filesystem::remove_all(dir_);
@@ -224,13 +228,13 @@ TEST_F(ServiceTest, OnItsThreadARoundIsAppliedWhileTheNextIsJournaledAndARestart
       EXPECT_TRUE(results[i].store_error.empty()) << results[i].store_error;
       EXPECT_EQ(results[i].seq, i + 1);  // answered in journal order, each durable
     }
-    EXPECT_EQ(seen, expected_incidents);
+    EXPECT_EQ(seen, day.incidents);
     EXPECT_EQ((*service)->stats().records, batches.size());
     service->reset();
     auto again = open({}, snapshot_every);
     EXPECT_EQ(again->stats().recovered_from_snapshot > 0, snapshot_every > 0);
-    EXPECT_EQ(incidents(*again), expected_incidents);
-    EXPECT_EQ(commands(*again), commands_ndjson(reference));
+    EXPECT_EQ(incidents(*again), day.incidents);
+    EXPECT_EQ(commands(*again), day.commands);
   }
 }
 
