@@ -4,6 +4,8 @@
 // applied, then answered; a restart loads the newest snapshot and replays the journal's tail,
 // which gives the state of one uninterrupted run because the engine is a pure function of the
 // journal. Reads run on the same thread, between groups, so they see a consistent engine.
+// Under load the transaction of one group is written on og-journal while the engine thread
+// applies the group before it (already durable); WAL checkpoints run on og-checkpoint.
 //
 // The wall clock enters here and only here: when sources are quiet, event time is moved on
 // by the wall time that has passed since the newest event arrived, and that move is itself a
@@ -12,9 +14,9 @@
 // Customer data (docs/privacy.md) stays out of the engine: phones and addresses of accepted
 // events go to the store's vault, sealed, as rows derived from the journal like incidents.
 //
-// Owns: the engine thread, the journal order, recovery, snapshots, the change feed (incidents
-// that changed, commands emitted), the customer vault's rows, unmasking. Depends on: engine,
-// replay (JSON forms), store (and its key ring), audit.
+// Owns: the engine, journal and checkpoint threads, the journal order, recovery, snapshots,
+// the change feed (incidents that changed, commands emitted), the customer vault's rows,
+// unmasking. Depends on: engine, replay (JSON forms), store (and its key ring), audit.
 #pragma once
 
 #include <atomic>
