@@ -119,7 +119,7 @@ std::vector<store::AuditRow> Chain::link(std::vector<store::AuditRow> rows, cons
   std::uint64_t seq = tail_seq_;
   std::string prev = tail_hash_;
   for (store::AuditRow& row : rows) {
-    if (store.audit_has(row.key)) continue;
+    if (check_store_ && store.audit_has(row.key)) continue;
     row.seq = ++seq;
     row.prev_hash = prev;
     row.hash = link_hash(row);

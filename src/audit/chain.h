@@ -46,9 +46,16 @@ class Chain {
   std::uint64_t tail_seq() const { return tail_seq_; }
   const std::string& tail_hash() const { return tail_hash_; }
 
+  // Whether link() asks the store for each key (on by default). Only changes derived again by
+  // a recovery can already be there; a writer that derives each change once turns the
+  // lookups off once those are written, and turns them on again to retry a failed write.
+  void check_store(bool on) { check_store_ = on; }
+  bool checks_store() const { return check_store_; }
+
  private:
   std::uint64_t tail_seq_ = 0;
   std::string tail_hash_;
+  bool check_store_ = true;
 };
 
 struct VerifyReport {

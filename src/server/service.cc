@@ -47,6 +47,66 @@ struct Service::Job {
   std::variant<Ingest, Act, Rules, Read, Unmask> work;
 };
 
+// A round: the jobs taken from the queue at once, their journal records (one transaction),
+// then applied and answered.
+struct Service::Round {
+  std::vector<Job> jobs;
+  std::vector<store::Record> records;
+  std::vector<std::size_t> record_of;  // each job's record (SIZE_MAX: none)
+  std::vector<RulesResult> rules_results;
+  std::vector<UnmaskResult> unmask_results;
+  bool quiet_move = false;  // the last record moves event time by the wall clock
+  bool events_only = true;  // POST /v1/events alone: may be applied beside the next journal write
+  TimeMs now = 0;
+  std::string store_error;  // not written: every job is answered with it
+};
+
+// og-journal: runs one journal write at a time for the engine thread, which waits for it.
+class Service::JournalWriter {
+ public:
+  JournalWriter()
+      : thread_([this] {
+          pthread_setname_np(pthread_self(), "og-journal");
+          std::unique_lock lock(mutex_);
+          for (;;) {
+            wake_.wait(lock, [this] { return stopping_ || task_ != nullptr; });
+            if (task_ == nullptr) return;
+            lock.unlock();
+            (*task_)();
+            lock.lock();
+            task_ = nullptr;
+            wake_.notify_all();
+          }
+        }) {}
+  ~JournalWriter() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+  // Starts `task` on og-journal; it must outlive wait().
+  void run(const std::function<void()>& task) {
+    std::lock_guard lock(mutex_);
+    task_ = &task;
+    wake_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [this] { return task_ == nullptr; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  const std::function<void()>* task_ = nullptr;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once the rest is ready
+};
+
 namespace {
 
 // The configuration a TOML text gives, or the error that says what to change.
@@ -82,6 +142,11 @@ store::Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, co
   service->store_ = std::move(*opened);
   service->store_->set_sinks(service->options_.sinks);
   if (auto keys = service->open_keys(); !keys) return tl::unexpected(keys.error());
+  // The engine thread appends; WAL checkpoints are the checkpoint thread's (wal_written()).
+  if (auto off = service->store_->set_auto_checkpoint(false); !off) return tl::unexpected(off.error());
+  auto checkpointing = store::Store::open(service->options_.data_dir);
+  if (!checkpointing) return tl::unexpected(checkpointing.error());
+  service->checkpoint_store_ = std::move(*checkpointing);
   if (service->options_.audit) {
     auto signer = audit::Signer::load_or_create(service->options_.data_dir);
     if (!signer) return tl::unexpected(signer.error());
@@ -165,6 +230,7 @@ store::Result<void> Service::recover() {
 }
 
 void Service::apply(const store::Record& record, IngestResult* result) {
+  applied_seq_ = record.seq;
   switch (record.kind) {
     case store::RecordKind::kEvents:
       for_each_line(record.body, [&](std::size_t line_number, std::string_view line) {
@@ -294,7 +360,9 @@ void Service::unsubscribe(std::uint64_t id) {
 
 ServiceStats Service::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  ServiceStats stats = stats_;
+  stats.wal_checkpoints = wal_checkpoints_;
+  return stats;
 }
 
 std::size_t Service::queued() const {
@@ -308,12 +376,14 @@ std::size_t Service::queued_bytes() const {
 }
 
 void Service::start() {
+  writer_ = std::make_unique<JournalWriter>();
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "og-engine");  // shows in top -H, perf, /proc/PID/task
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-      // Rows derived by the last round go to the store at once when nothing else is coming.
-      const bool derived_waiting = has_derived();
+      // Rows derived by the last round go to the store at once when nothing else is coming,
+      // and a journaled round is applied at once.
+      const bool derived_waiting = has_derived() || journaled_ != nullptr;
       wake_.wait_for(lock, std::chrono::milliseconds(derived_waiting ? 0 : options_.tick_ms),
                      [this] { return stopping_ || !jobs_.empty(); });
       if (stopping_) break;
@@ -322,6 +392,34 @@ void Service::start() {
       lock.lock();
     }
   });
+  checkpointer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "og-checkpoint");
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      checkpoint_wake_.wait(lock, [this] { return stopping_ || checkpoint_due_; });
+      if (stopping_) break;
+      checkpoint_due_ = false;
+      lock.unlock();
+      if (auto done = checkpoint_store_->checkpoint_wal(); done && done->copied > 0) ++wal_checkpoints_;
+      lock.lock();
+    }
+  });
+}
+
+void Service::wal_written() {
+  const std::uint64_t frames = store_->wal_frames();
+  live_.wal_frames = frames;
+  if (frames < options_.wal_checkpoint_frames) return;
+  if (checkpointer_.joinable() && frames < options_.wal_max_frames) {
+    {
+      std::lock_guard lock(mutex_);
+      checkpoint_due_ = true;
+    }
+    checkpoint_wake_.notify_one();
+    return;
+  }
+  // No checkpoint thread, or it has not kept up: here, as SQLite's autocheckpoint would.
+  if (auto done = store_->checkpoint_wal(); done && done->copied > 0) ++wal_checkpoints_;
 }
 
 void Service::stop() {
@@ -331,8 +429,13 @@ void Service::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  checkpoint_wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  // Work that never ran is answered, so no caller waits for ever.
+  if (checkpointer_.joinable()) checkpointer_.join();
+  // A round already journaled is applied and answered; work that never ran is answered too,
+  // so no caller waits for ever.
+  if (journaled_) apply_round();
+  writer_.reset();
   for (Job& job : jobs_) {
     std::visit(
         [](auto& work) {
@@ -362,16 +465,46 @@ bool Service::has_derived() const {
 }
 
 store::Result<void> Service::commit(std::span<store::Record> records) {
-  std::vector<store::AuditRow> links = chain_ ? chain_->link(pending_audit_, *store_) : std::vector<store::AuditRow>{};
-  auto written = store_->append(records, pending_outbox_, pending_incidents_, links, pending_customers_);
-  if (!written) return written;  // the derived rows wait for the next transaction
-  if (chain_) chain_->commit(links);
-  if (!pending_outbox_.empty() && on_outbox_) on_outbox_();
-  pending_outbox_.clear();
-  pending_incidents_.clear();
-  pending_audit_.clear();
-  pending_customers_.clear();
-  return {};
+  Derived derived{std::exchange(pending_outbox_, {}), std::exchange(pending_incidents_, {}), std::exchange(pending_audit_, {}),
+                  std::exchange(pending_customers_, {})};
+  auto written = write(records, derived);
+  written_back(written, std::move(derived));
+  return written;
+}
+
+store::Result<void> Service::write(std::span<store::Record> records, const Derived& derived) {
+  std::vector<store::AuditRow> links = chain_ ? chain_->link(derived.audit, *store_) : std::vector<store::AuditRow>{};
+  auto written = store_->append(records, derived.outbox, derived.incidents, links, derived.customers);
+  if (!written && chain_ && !chain_->checks_store()) {
+    // Linked without asking the store: should a change have been linked before after all,
+    // its key is refused; linked again against the store, the write goes through.
+    chain_->check_store(true);
+    links = chain_->link(derived.audit, *store_);
+    written = store_->append(records, derived.outbox, derived.incidents, links, derived.customers);
+  }
+  if (written && chain_) {
+    chain_->commit(links);
+    // What a recovery derived again is written now; every change from here on is new.
+    chain_->check_store(false);
+  }
+  return written;
+}
+
+void Service::written_back(const store::Result<void>& written, Derived derived) {
+  if (!written) {
+    // The derived rows wait for the next transaction, ahead of those derived since.
+    const auto put_back = [](auto& rows, auto& pending) {
+      rows.insert(rows.end(), std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.end()));
+      pending = std::move(rows);
+    };
+    put_back(derived.outbox, pending_outbox_);
+    put_back(derived.incidents, pending_incidents_);
+    put_back(derived.audit, pending_audit_);
+    put_back(derived.customers, pending_customers_);
+    return;
+  }
+  wal_written();
+  if (!derived.outbox.empty() && on_outbox_) on_outbox_();
 }
 
 void Service::checkpoint() {
@@ -395,31 +528,39 @@ bool Service::maybe_move_clock(std::vector<store::Record>& records) {
 
 void Service::run_once() {
   const auto round_started = std::chrono::steady_clock::now();
-  std::vector<Job> jobs;
+  auto round = std::make_unique<Round>();
+  std::vector<Job>& jobs = round->jobs;
   std::size_t bytes = 0;  // request bodies taken in this round
+  // Actions, rule changes and unmasking are placed against the engine as it is, and reads
+  // (some read the store) never run beside a journal write: only event batches overlap one.
+  bool needs_engine = false;
   {
     std::lock_guard lock(mutex_);
     while (!jobs_.empty() && bytes < options_.max_group_bytes) {
       if (auto* ingest = std::get_if<Job::Ingest>(&jobs_.front().work)) {
         bytes += ingest->body.size();
         queued_bytes_ -= ingest->body.size();
+      } else {
+        needs_engine = true;
       }
       jobs.push_back(std::move(jobs_.front()));
       jobs_.pop_front();
     }
   }
+  round->events_only = !needs_engine;
+  if (journaled_ && (needs_engine || !journaled_->events_only)) apply_round();
 
   // 1. What goes into the journal, in queue order, each job knowing its record.
-  std::vector<store::Record> records;
-  std::vector<std::size_t> record_of(jobs.size(), SIZE_MAX);
-  std::vector<RulesResult> rules_results(jobs.size());
-  std::vector<UnmaskResult> unmask_results(jobs.size());
-  const std::uint64_t first_seq = store_->last_seq() + 1;
+  std::vector<store::Record>& records = round->records;
+  round->record_of.assign(jobs.size(), SIZE_MAX);
+  round->rules_results.resize(jobs.size());
+  round->unmask_results.resize(jobs.size());
   const TimeMs now = clock_.now_ms();
+  round->now = now;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     Job& job = jobs[i];
     if (auto* ingest = std::get_if<Job::Ingest>(&job.work)) {
-      record_of[i] = records.size();
+      round->record_of[i] = records.size();
       records.push_back(store::Record{0, store::RecordKind::kEvents, now, std::move(ingest->body)});
     } else if (auto* act = std::get_if<Job::Act>(&job.work)) {
       // A person acts at the engine's now: just past the watermark, which then moves past
@@ -427,31 +568,44 @@ void Service::run_once() {
       // any event the engine has no now, and the wall clock's is used.
       const TimeMs watermark = engine_->watermark();
       const TimeMs at = watermark != kAbsent ? watermark + 1 : now;
-      std::string line = "{\"id\":\"act-" + std::to_string(first_seq + records.size()) + "\",\"ts\":\"" + format_utc_ms(at) + "\",";
+      const std::uint64_t seq = store_->last_seq() + 1 + records.size();
+      std::string line = "{\"id\":\"act-" + std::to_string(seq) + "\",\"ts\":\"" + format_utc_ms(at) + "\",";
       line.append(act->event_json, 1);  // the caller's object without its "{"
-      record_of[i] = records.size();
+      round->record_of[i] = records.size();
       records.push_back(store::Record{0, store::RecordKind::kEvents, now, std::move(line)});
       records.push_back(store::Record{0, store::RecordKind::kClock, at + engine_->config().max_out_of_orderness_ms + 1, {}});
     } else if (auto* rules = std::get_if<Job::Rules>(&job.work)) {
       auto config = rules_from(rules->toml, "PUT /v1/rules");
       if (!config) {
-        rules_results[i] = RulesResult{false, config.error(), {}};
+        round->rules_results[i] = RulesResult{false, config.error(), {}};
         continue;
       }
-      rules_results[i].changes = diff_rules(engine_->config(), *config);
-      record_of[i] = records.size();
+      round->rules_results[i].changes = diff_rules(engine_->config(), *config);
+      round->record_of[i] = records.size();
       records.push_back(store::Record{0, store::RecordKind::kRules, now, std::move(rules->toml)});
     } else if (auto* unmask = std::get_if<Job::Unmask>(&job.work)) {
-      unmask_results[i] = prepare_unmask(unmask->order_id, unmask->actor, unmask->reason, now);
+      round->unmask_results[i] = prepare_unmask(unmask->order_id, unmask->actor, unmask->reason, now);
     }
   }
-  const bool quiet_move = maybe_move_clock(records);
+  // Quiet time is judged on an engine that has applied everything journaled.
+  round->quiet_move = !journaled_ && maybe_move_clock(records);
 
-  // 2. Durable before anything is applied or answered.
-  std::string store_error;
+  // 2. Durable before anything is applied or answered. The round journaled before this one
+  // is applied and answered meanwhile, on this thread, while og-journal writes this one.
   if (!records.empty() || has_derived()) {
     const auto started = std::chrono::steady_clock::now();
-    auto written = commit(records);
+    Derived derived{std::exchange(pending_outbox_, {}), std::exchange(pending_incidents_, {}), std::exchange(pending_audit_, {}),
+                    std::exchange(pending_customers_, {})};
+    store::Result<void> written;
+    if (journaled_ && writer_) {
+      const std::function<void()> write_round = [&] { written = write(records, derived); };
+      writer_->run(write_round);
+      apply_round();
+      writer_->wait();
+    } else {
+      written = write(records, derived);
+    }
+    written_back(written, std::move(derived));
     const double commit_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     live_.last_commit_ms = commit_ms;
     if (written) {
@@ -459,16 +613,47 @@ void Service::run_once() {
       live_.records += records.size();
     } else {
       ++live_.store_errors;
-      store_error = "the store could not write (" + written.error() + "); nothing of this request was stored: send it again";
+      round->store_error = "the store could not write (" + written.error() + "); nothing of this request was stored: send it again";
     }
     std::lock_guard lock(mutex_);
     stats_ = live_;  // what an answer's reader may look at next
   }
+  if (journaled_) apply_round();  // nothing was written: nothing to overlap
+  journaled_ = std::move(round);
 
-  // 3. Applied in journal order; every job answered.
+  // 3. Applied and answered now, unless more work is already waiting: then while its journal
+  // write runs (the next round).
+  bool more = false;
+  if (writer_) {
+    std::lock_guard lock(mutex_);
+    more = !jobs_.empty();
+  }
+  if (!more || !journaled_->events_only) apply_round();
+  maybe_snapshot();
+  if (chain_ && chain_->tail_seq() >= last_checkpoint_ + options_.checkpoint_every_links) checkpoint();
+  if (bytes > 0) {
+    // How fast bodies drain (journal, apply, publish), smoothed over the last rounds: the
+    // base of Retry-After (server/overload.h). Under load a round's time is its journal
+    // write beside the apply of the round before it: what the pipeline drains.
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - round_started).count();
+    if (seconds > 0) {
+      const double rate = static_cast<double>(bytes) / seconds;
+      const double before = drain_bytes_per_s_.load();
+      drain_bytes_per_s_ = before > 0 ? 0.7 * before + 0.3 * rate : rate;
+    }
+  }
+}
+
+void Service::apply_round() {
+  const std::unique_ptr<Round> round = std::move(journaled_);
+  std::vector<Job>& jobs = round->jobs;
+  const std::vector<store::Record>& records = round->records;
+  const std::string& store_error = round->store_error;
+  // Applied in journal order; every job answered.
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     Job& job = jobs[i];
-    const store::Record* record = record_of[i] == SIZE_MAX || !store_error.empty() ? nullptr : &records[record_of[i]];
+    const std::size_t at = round->record_of[i];
+    const store::Record* record = at == SIZE_MAX || !store_error.empty() ? nullptr : &records[at];
     std::visit(
         [&](auto& work) {
           using Work = std::decay_t<decltype(work)>;
@@ -490,7 +675,7 @@ void Service::run_once() {
               const std::size_t refusals = engine_->agent_refusals().size();
               IngestResult parsed;
               apply(*record, &parsed);
-              apply(records[record_of[i] + 1], nullptr);  // its clock record: event time reaches it
+              apply(records[at + 1], nullptr);  // its clock record: event time reaches it
               if (!parsed.errors.empty()) {
                 result.error = parsed.errors.front();
               } else if (engine_->agent_refusals().size() > refusals) {
@@ -504,7 +689,7 @@ void Service::run_once() {
             }
             work.done(std::move(result));
           } else if constexpr (std::is_same_v<Work, Job::Rules>) {
-            RulesResult result = std::move(rules_results[i]);
+            RulesResult result = std::move(round->rules_results[i]);
             if (record != nullptr) {
               apply(*record, nullptr);
               result.applied = true;
@@ -513,7 +698,7 @@ void Service::run_once() {
             }
             work.done(std::move(result));
           } else if constexpr (std::is_same_v<Work, Job::Unmask>) {
-            UnmaskResult result = std::move(unmask_results[i]);
+            UnmaskResult result = std::move(round->unmask_results[i]);
             if (result.outcome == UnmaskResult::Outcome::kShown && !store_error.empty()) {
               result = UnmaskResult{UnmaskResult::Outcome::kUnavailable, store_error, {}};
             }
@@ -526,7 +711,7 @@ void Service::run_once() {
   }
   if (store_error.empty()) {
     // The quiet-time move, if any, is the last record; an action's own move was applied with it.
-    if (!records.empty() && records.back().kind == store::RecordKind::kClock && quiet_move) {
+    if (!records.empty() && records.back().kind == store::RecordKind::kClock && round->quiet_move) {
       apply(records.back(), nullptr);
       ++live_.clock_moves;
     }
@@ -536,25 +721,13 @@ void Service::run_once() {
   // Event time's newest, and when it was first seen on the wall clock.
   if (engine_->max_event_time() != newest_event_ts_) {
     newest_event_ts_ = engine_->max_event_time();
-    newest_event_wall_ = now;
+    newest_event_wall_ = round->now;
   }
 
-  // 4. What changed: to listeners now, to the store with the next commit.
+  // What changed: to listeners now, to the store with the next commit.
   std::vector<Change> changes;
   collect_changes(changes, pending_outbox_, pending_incidents_);
   if (store_error.empty() && !records.empty()) changes.push_back(Change{Change::Kind::kSync, std::to_string(records.back().seq), {}});
-  maybe_snapshot();
-  if (chain_ && chain_->tail_seq() >= last_checkpoint_ + options_.checkpoint_every_links) checkpoint();
-  if (bytes > 0) {
-    // How fast bodies drain (journal, apply, publish), smoothed over the last rounds: the
-    // base of Retry-After (server/overload.h).
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - round_started).count();
-    if (seconds > 0) {
-      const double rate = static_cast<double>(bytes) / seconds;
-      const double before = drain_bytes_per_s_.load();
-      drain_bytes_per_s_ = before > 0 ? 0.7 * before + 0.3 * rate : rate;
-    }
-  }
   std::lock_guard lock(mutex_);
   stats_ = live_;
   if (!changes.empty()) {
@@ -659,7 +832,7 @@ void Service::maybe_snapshot() {
   // The derived rows of everything up to here go first, so the snapshot never runs ahead of them.
   if (has_derived() && !commit({})) return;
   const std::string bytes = engine_->snapshot();
-  if (store_->save_snapshot(store_->last_seq(), bytes)) {
+  if (store_->save_snapshot(applied_seq_, bytes)) {
     records_since_snapshot_ = 0;
     ++live_.snapshots;
   }

@@ -4,6 +4,8 @@
 // applied, then answered; a restart loads the newest snapshot and replays the journal's tail,
 // which gives the state of one uninterrupted run because the engine is a pure function of the
 // journal. Reads run on the same thread, between groups, so they see a consistent engine.
+// Under load the transaction of one group is written on og-journal while the engine thread
+// applies the group before it (already durable); WAL checkpoints run on og-checkpoint.
 //
 // The wall clock enters here and only here: when sources are quiet, event time is moved on
 // by the wall time that has passed since the newest event arrived, and that move is itself a
@@ -12,9 +14,9 @@
 // Customer data (docs/privacy.md) stays out of the engine: phones and addresses of accepted
 // events go to the store's vault, sealed, as rows derived from the journal like incidents.
 //
-// Owns: the engine thread, the journal order, recovery, snapshots, the change feed (incidents
-// that changed, commands emitted), the customer vault's rows, unmasking. Depends on: engine,
-// replay (JSON forms), store (and its key ring), audit.
+// Owns: the engine, journal and checkpoint threads, the journal order, recovery, snapshots,
+// the change feed (incidents that changed, commands emitted), the customer vault's rows,
+// unmasking. Depends on: engine, replay (JSON forms), store (and its key ring), audit.
 #pragma once
 
 #include <atomic>
@@ -76,6 +78,11 @@ struct ServiceOptions {
   std::uint64_t snapshot_every_records = 2000;  // journal records between snapshots (0: never)
   std::size_t max_group_bytes = 64 << 20;  // bodies committed in one transaction at most
   std::vector<std::string> sinks;    // outbox sinks: "file", "webhook"
+  // WAL checkpoints (the journal's new pages copied into the database file) run on a thread
+  // of their own once the WAL holds this many pages; past wal_max_frames (the checkpoint
+  // thread not keeping up, or none: run_once() driven by hand) the engine thread runs one.
+  std::uint64_t wal_checkpoint_frames = 1000;
+  std::uint64_t wal_max_frames = 16000;
   bool audit = true;                 // keep the audit chain (src/audit)
   std::uint64_t checkpoint_every_links = 1000;  // a signed checkpoint at least this often
   // The master key (store/keyring): this file; "" = ORDERGUARD_MASTER_KEY, else DIR/master.key
@@ -155,6 +162,8 @@ struct ServiceStats {
   std::uint64_t store_errors = 0;
   std::uint64_t commands = 0;
   double last_commit_ms = 0;
+  std::uint64_t wal_frames = 0;       // pages in the WAL after the last commit
+  std::uint64_t wal_checkpoints = 0;  // checkpoints that copied pages, on either thread
 };
 
 class Service {
@@ -204,6 +213,14 @@ class Service {
 
  private:
   struct Job;
+  struct Round;
+  class JournalWriter;
+  struct Derived {  // rows derived from the engine, written with a journal transaction
+    std::vector<store::OutboxItem> outbox;
+    std::vector<store::IncidentRow> incidents;
+    std::vector<store::AuditRow> audit;
+    std::vector<store::CustomerRow> customers;
+  };
   Service(ServiceOptions options, const WallClock& clock);
   store::Result<void> open_keys();
   store::Result<void> recover();
@@ -219,7 +236,14 @@ class Service {
   // One durable transaction: `records` and every derived row waiting (outbox, incidents,
   // audit links). On failure the derived rows wait for the next one.
   store::Result<void> commit(std::span<store::Record> records);
+  // The transaction alone: the store and the audit chain, nothing else of the service, so
+  // og-journal can run it while the engine thread applies the round before.
+  store::Result<void> write(std::span<store::Record> records, const Derived& derived);
+  // After write(), on the engine thread: failed, the rows wait for the next one.
+  void written_back(const store::Result<void>& written, Derived derived);
+  void apply_round();  // applies and answers journaled_, publishes what changed
   void checkpoint();
+  void wal_written();  // after a commit: a WAL checkpoint once the WAL has grown
   void enqueue(Job job);
 
   ServiceOptions options_;
@@ -246,6 +270,11 @@ class Service {
   TimeMs newest_event_ts_ = kAbsent;   // the engine's max event time at the last look
   TimeMs newest_event_wall_ = 0;       // the wall time it was first seen
   std::uint64_t records_since_snapshot_ = 0;
+  std::uint64_t applied_seq_ = 0;      // the last journal record applied
+  // The round journaled last, not applied yet: with more work waiting, it is applied while
+  // the next round's journal write runs on og-journal (acknowledged only once durable).
+  std::unique_ptr<Round> journaled_;
+  std::unique_ptr<JournalWriter> writer_;  // started by start()
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -253,6 +282,11 @@ class Service {
   std::size_t queued_bytes_ = 0;
   bool stopping_ = false;
   std::thread thread_;
+  std::unique_ptr<store::Store> checkpoint_store_;  // the checkpoint thread's own connection
+  std::thread checkpointer_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_due_ = false;  // under mutex_
+  std::atomic<std::uint64_t> wal_checkpoints_ = 0;
   std::atomic<bool> ready_ = false;
   std::atomic<double> drain_bytes_per_s_ = 0;
   ServiceStats live_;   // the engine thread's

@@ -680,4 +680,29 @@ Result<void> Store::set_setting(std::string_view key, std::string_view value) {
   return {};
 }
 
+Result<void> Store::set_auto_checkpoint(bool on) {
+  if (on) {
+    if (sqlite3_wal_autocheckpoint(db_, 1000) != SQLITE_OK) return tl::unexpected(sqlite_error(db_, "wal: autocheckpoint"));
+    return {};
+  }
+  // The hook replaces the autocheckpoint (itself a WAL hook): it only counts.
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int frames) {
+        static_cast<Store*>(self)->wal_frames_ = static_cast<std::uint64_t>(frames);
+        return SQLITE_OK;
+      },
+      this);
+  return {};
+}
+
+Result<Store::WalCheckpoint> Store::checkpoint_wal() {
+  int frames = 0;
+  int copied = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+  if (rc == SQLITE_BUSY) return WalCheckpoint{};  // another connection is checkpointing
+  if (rc != SQLITE_OK) return tl::unexpected(sqlite_error(db_, "wal: checkpoint"));
+  return WalCheckpoint{static_cast<std::uint64_t>(std::max(frames, 0)), static_cast<std::uint64_t>(std::max(copied, 0))};
+}
+
 }  // namespace og::store

@@ -206,6 +206,22 @@ class Store {
   std::optional<std::string> setting(std::string_view key) const;
   Result<void> set_setting(std::string_view key, std::string_view value);
 
+  // ---- WAL checkpoints ---------------------------------------------------------------
+  // By default a commit that leaves the WAL over 1,000 pages copies it into the database
+  // (SQLite's autocheckpoint), in the committing thread. A writer that leaves checkpoints
+  // to another connection turns that off; wal_frames() then says how long the WAL has grown.
+  Result<void> set_auto_checkpoint(bool on);
+  // Frames in the WAL after this connection's last commit (0 before its first).
+  std::uint64_t wal_frames() const { return wal_frames_; }
+  struct WalCheckpoint {
+    std::uint64_t frames = 0;  // in the WAL when it ran
+    std::uint64_t copied = 0;  // of them now in the database; all of them: the next commit restarts the WAL
+  };
+  // A passive checkpoint: copies what it can without blocking a writer or a reader, with
+  // synchronous=FULL (the WAL is synced before, the database after). Safe from a connection
+  // of its own on another thread while the writer commits.
+  Result<WalCheckpoint> checkpoint_wal();
+
  private:
   explicit Store(sqlite3* db, std::string path);
   Result<void> exec(const char* sql) const;
@@ -213,6 +229,7 @@ class Store {
   std::string path_;
   std::vector<std::string> sinks_;
   std::shared_ptr<const KeyRing> keys_;
+  std::uint64_t wal_frames_ = 0;
   struct Statements;
   std::unique_ptr<Statements> statements_;
 };

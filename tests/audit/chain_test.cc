@@ -77,6 +77,24 @@ TEST_F(ChainTest, LinksAlreadyThereAreNotLinkedAgain) {
   EXPECT_EQ(linked[0].seq, 11U);
 }
 
+TEST_F(ChainTest, WithoutStoreLookupsALinkAlreadyThereIsRefusedByTheStoreAndTheRetryWithThemSkipsIt) {
+  // The service turns the lookups off outside recovery and retries a refused write with them on.
+  Chain chain(*store_);
+  chain.check_store(false);
+  std::vector<store::AuditRow> rows{{0, 1, "incident", "inc-3", "", "", "incident:3", "{}", {}, {}},
+                                    {0, 2, "command", "cmd-1", "", "", "command:cmd-1", "{}", {}, {}}};
+  auto linked = chain.link(rows, *store_);
+  ASSERT_EQ(linked.size(), 2U);
+  EXPECT_FALSE(store_->append({}, {}, {}, linked));  // the key is unique
+  chain.check_store(true);
+  linked = chain.link(rows, *store_);
+  ASSERT_EQ(linked.size(), 1U);
+  ASSERT_TRUE(store_->append({}, {}, {}, linked));
+  chain.commit(linked);
+  EXPECT_TRUE(verify(*store_, signer_->public_key()).ok()) << problems();
+  EXPECT_EQ(chain.tail_seq(), 11U);
+}
+
 TEST_F(ChainTest, AnEditedLinkIsFound) {
   tamper("UPDATE audit SET body = '{\"n\":99}' WHERE seq = 4");
   EXPECT_NE(problems().find("link 4 (incident inc-4): its content was changed"), std::string::npos) << problems();

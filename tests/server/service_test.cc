@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 
 #include "audit/chain.h"
 #include "events/parser.h"
@@ -21,6 +23,32 @@ constexpr TimeMs kWallStart = 1'800'000'000'000;  // any wall time: event time f
 
 const char* const kOrder =
     R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"O1","user_id":"U1","kind":"grocery","community":"清河小区","address":{"text":"清河小区3号楼2单元501","building":"3","unit":"2","room":"501","lat":40.03,"lng":116.33},"items":[{"sku":"tomato-500g","name":"西红柿 500g","qty":2,"unit_price":590,"category":"vegetable"}],"amount":1180})";
+
+// A simulated grocery day of 400 orders cut into batches, and what one uninterrupted run over
+// the same lines, in the same batches, through one engine gives.
+struct BatchedDay {
+  std::vector<std::string> batches;
+  std::string incidents;  // as incidents_ndjson writes them
+  std::string commands;
+};
+
+BatchedDay batched_day(std::uint64_t seed, std::size_t lines_per_batch) {
+  const auto day = sim::testing::run_sim(sim::testing::config_for(400, seed, sim::Platform::kGrocery));
+  BatchedDay out;
+  std::string batch;
+  std::size_t lines = 0;
+  for_each_line(day.events, [&](std::size_t, std::string_view line) {
+    batch.append(line).push_back('\n');
+    if (++lines % lines_per_batch == 0) out.batches.push_back(std::exchange(batch, {}));
+  });
+  if (!batch.empty()) out.batches.push_back(batch);
+  Engine reference{RulesConfig{}};
+  ReplayRunner runner(reference, nullptr);
+  for (const std::string& body : out.batches) runner.feed_buffer(body);
+  out.incidents = incidents_ndjson(reference, reference.interner());
+  out.commands = commands_ndjson(reference);
+  return out;
+}
 
 class ServiceTest : public ::testing::Test {
  protected:
@@ -111,19 +139,8 @@ TEST_F(ServiceTest, WhileSourcesAreBusyTheWallClockDoesNotMoveEventTime) {
 }
 
 TEST_F(ServiceTest, ARestartGivesTheStateOfOneUninterruptedRun) {
-  const auto day = sim::testing::run_sim(sim::testing::config_for(400, 11, sim::Platform::kGrocery));
-  // The uninterrupted run: the same lines, in the same batches, through one engine.
-  Engine reference{RulesConfig{}};
-  ReplayRunner runner(reference, nullptr);
-  std::vector<std::string> batches;
-  std::string batch;
-  std::size_t lines = 0;
-  for_each_line(day.events, [&](std::size_t, std::string_view line) {
-    batch.append(line).push_back('\n');
-    if (++lines % 700 == 0) batches.push_back(std::exchange(batch, {}));
-  });
-  if (!batch.empty()) batches.push_back(batch);
-  for (const std::string& body : batches) runner.feed_buffer(body);
+  const BatchedDay day = batched_day(11, 700);
+  const std::vector<std::string>& batches = day.batches;
 
   // The service, restarted after every third batch: from the journal alone, and from a
   // snapshot every second record plus the journal's tail.
@@ -139,9 +156,85 @@ TEST_F(ServiceTest, ARestartGivesTheStateOfOneUninterruptedRun) {
         EXPECT_EQ(service->stats().recovered_from_snapshot > 0, snapshot_every > 0);
       }
     }
-    EXPECT_EQ(incidents(*service), incidents_ndjson(reference, reference.interner()));
-    EXPECT_EQ(commands(*service), commands_ndjson(reference));
-    EXPECT_FALSE(commands(*service).empty());
+    EXPECT_EQ(incidents(*service), day.incidents);
+    EXPECT_EQ(commands(*service), day.commands);
+    EXPECT_FALSE(day.commands.empty());
+  }
+}
+
+TEST_F(ServiceTest, WithoutItsCheckpointThreadTheEngineThreadKeepsTheWalBounded) {
+  // run_once() by hand: no checkpoint thread, so the engine thread checkpoints past the bound.
+  ServiceOptions options;
+  options.data_dir = dir_.string();
+  options.wal_checkpoint_frames = 50;
+  options.wal_max_frames = 200;
+  auto service = Service::open(options, clock_);
+  ASSERT_TRUE(service) << service.error();
+  const std::string padding(4000, ' ');
+  std::uint64_t most = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string line = kOrder;
+    line.replace(line.find("\"e1\""), 4, "\"e" + std::to_string(i) + "\"");
+    line.replace(line.find("\"O1\""), 4, "\"O" + std::to_string(i) + "\"");
+    ASSERT_TRUE(ingest(**service, line + padding + "\n").store_error.empty());
+    most = std::max(most, (*service)->stats().wal_frames);
+  }
+  EXPECT_GT((*service)->stats().wal_checkpoints, 0U);
+  EXPECT_LT(most, 400U);  // the bound, plus one commit
+  service->reset();
+  auto again = open();
+  EXPECT_EQ(again->stats().recovered_records, 300U);
+}
+
+TEST_F(ServiceTest, OnItsThreadARoundIsAppliedWhileTheNextIsJournaledAndARestartGivesTheSameState) {
+  const BatchedDay day = batched_day(12, 500);
+  const std::vector<std::string>& batches = day.batches;
+
+  for (const std::uint64_t snapshot_every : {std::uint64_t{0}, std::uint64_t{3}}) {
+    std::filesystem::remove_all(dir_);
+    ServiceOptions options;
+    options.data_dir = dir_.string();
+    options.snapshot_every_records = snapshot_every;
+    options.max_group_bytes = 1;  // one request per round: every round but the last finds more waiting
+    auto service = Service::open(options, clock_);
+    ASSERT_TRUE(service) << service.error();
+    // All queued before the thread starts, so the pipeline runs whatever the machine's speed.
+    std::mutex mutex;
+    std::condition_variable answered;
+    std::vector<IngestResult> results(batches.size());
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      (*service)->ingest(batches[i], [&, i](IngestResult result) {
+        std::lock_guard lock(mutex);
+        results[i] = std::move(result);
+        ++count;
+        answered.notify_all();
+      });
+    }
+    std::string seen;
+    bool read = false;
+    (*service)->read([&](const Engine& engine) {
+      std::lock_guard lock(mutex);
+      seen = incidents_ndjson(engine, engine.interner());
+      read = true;
+      answered.notify_all();
+    });
+    (*service)->start();
+    {
+      std::unique_lock lock(mutex);
+      answered.wait(lock, [&] { return count == batches.size() && read; });
+    }
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      EXPECT_TRUE(results[i].store_error.empty()) << results[i].store_error;
+      EXPECT_EQ(results[i].seq, i + 1);  // answered in journal order, each durable
+    }
+    EXPECT_EQ(seen, day.incidents);
+    EXPECT_EQ((*service)->stats().records, batches.size());
+    service->reset();
+    auto again = open({}, snapshot_every);
+    EXPECT_EQ(again->stats().recovered_from_snapshot > 0, snapshot_every > 0);
+    EXPECT_EQ(incidents(*again), day.incidents);
+    EXPECT_EQ(commands(*again), day.commands);
   }
 }
 

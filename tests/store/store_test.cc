@@ -171,6 +171,33 @@ TEST_F(StoreTest, ASecondConnectionSeesNewCommits) {
   EXPECT_EQ(due->size(), 2U);
 }
 
+TEST_F(StoreTest, AWriterLeavesWalCheckpointsToASecondConnection) {
+  auto writer = open();
+  auto checkpointer = open();
+  ASSERT_TRUE(writer->set_auto_checkpoint(false));
+  const std::string body(64 << 10, 'x');
+  for (int i = 0; i < 40; ++i) {
+    std::vector<Record> records{{0, RecordKind::kEvents, i, body}};
+    ASSERT_TRUE(writer->append(records, {}, {}));
+  }
+  const std::uint64_t grown = writer->wal_frames();
+  EXPECT_GT(grown, 600U);  // 2.5 MiB of bodies, never copied by the writer
+  auto done = checkpointer->checkpoint_wal();
+  ASSERT_TRUE(done) << done.error();
+  EXPECT_EQ(done->frames, grown);
+  EXPECT_EQ(done->copied, grown);
+  // Everything copied: the next commit starts the WAL again from its beginning.
+  std::vector<Record> one{{0, RecordKind::kEvents, 99, "{}"}};
+  ASSERT_TRUE(writer->append(one, {}, {}));
+  EXPECT_LT(writer->wal_frames(), 10U);
+  writer.reset();
+  checkpointer.reset();
+  const auto records = read_all(*open());
+  ASSERT_EQ(records.size(), 41U);
+  EXPECT_EQ(records[39].body, body);
+  EXPECT_EQ(records[40].seq, 41U);
+}
+
 TEST_F(StoreTest, AFileThatIsNotADatabaseIsRefusedWithAClearError) {
   std::filesystem::create_directories(dir_);
   std::ofstream(dir_ / "orderguard.db") << "this is not sqlite, just some text that is long enough to be read as a header....";
