@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--max-connections", serve.max_connections, "most open connections");
   serve_cmd->add_option("--max-memory", serve.max_memory_mb,
                         "memory cap in MB: request bodies held get 1/16 of it; above 5/8 resident, ingest is refused (429)")
-      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 30));
+      ->check(CLI::Range(std::size_t{8}, std::size_t{1} << 30));
   serve_cmd->add_option("--snapshot-every", serve.snapshot_every, "journal records between engine snapshots (0: never)");
   serve_cmd->add_option("--port-file", serve.port_file, "write the bound port to this file");
   serve_cmd->add_option("--web", serve.web, "serve the dashboard from this directory (default: the built web/dist of the source tree)");

@@ -300,5 +300,39 @@ TEST(OverloadTest, ThreeTimesCapacityIsRefusedWithRetryAfterLosesNothingAcknowle
   std::filesystem::remove_all(dir);
 }
 
+// The resident-memory brake of the real binary: with a cap so small that the process at rest
+// is already above its high-water mark (5/8 of 8 MiB: 5 MiB, against about 10 MiB resident), ingest
+// is refused with 429, a Retry-After and a message saying why; readiness says overloaded; the
+// process stays alive and reads go on; nothing of the refused batch is stored.
+TEST(OverloadTest, ResidentMemoryAboveTheMarkRefusesIngestButNotReads) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("og-overload-memory-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string data = (dir / "data").string();
+  ServeProcess server({"--data", data, "--listen", "127.0.0.1:0", "--max-memory", "8", "--quiet-after", "24h"});
+  const std::string token = admin_token(dir / "data");
+  ASSERT_FALSE(token.empty()) << server.log();
+  Connection connection(server.port(), token);
+
+  const Answer ready = connection.send(http::verb::get, "/readyz");
+  EXPECT_EQ(ready.status, 503U) << ready.body;
+  EXPECT_NE(ready.body.find("overloaded"), std::string::npos) << ready.body;
+  const std::string order =
+      R"({"id":"m1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"M1","user_id":"U1","amount":100})"
+      "\n";
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const Answer refused = connection.send(http::verb::post, "/v1/events", order);
+    EXPECT_EQ(refused.status, 429U) << refused.body;
+    EXPECT_FALSE(refused.retry_after.empty());
+    EXPECT_GE(std::stoi(refused.retry_after.empty() ? "0" : refused.retry_after), 1);
+    EXPECT_NE(refused.body.find("resident memory"), std::string::npos) << refused.body;
+  }
+  EXPECT_EQ(connection.send(http::verb::get, "/v1/kpis").status, 200U);
+  EXPECT_EQ(connection.send(http::verb::get, "/v1/incidents").status, 200U);
+  EXPECT_EQ(connection.send(http::verb::get, "/v1/orders/M1").status, 404U);  // nothing of it stored
+  EXPECT_EQ(connection.send(http::verb::get, "/healthz").status, 200U);
+  EXPECT_EQ(server.stop(), 0) << server.log();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace og::server
