@@ -31,7 +31,15 @@ void append_utc_ms(std::string& out, TimeMs time_ms);
 tl::expected<DurationMs, std::string> parse_duration_ms(std::string_view text);
 std::string format_duration(DurationMs duration_ms);
 
-// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
+// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm). In the
+// header so that the parser's hot path inlines it.
+constexpr std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400);
+  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
 
 }  // namespace og

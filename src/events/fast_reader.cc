@@ -37,16 +37,6 @@ unsigned days_in_month(unsigned year, unsigned month) {
   return month == 2 && is_leap(year) ? 29 : kDays[month - 1];
 }
 
-// core/time's days_from_civil, here so that it inlines.
-constexpr std::int64_t days_from_civil_inline(std::int64_t year, unsigned month, unsigned day) {
-  year -= month <= 2 ? 1 : 0;
-  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const auto year_of_era = static_cast<unsigned>(year - era * 400);
-  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
-}
-
 // The date and time of day of `YYYY-MM-DDTHH:MM:SS`, digits and separators checked.
 struct DayTime {
   unsigned year, month, day, hour, minute, second;
@@ -135,7 +125,7 @@ bool read_usual_time(std::string_view text, TimeMs& out) {
       dt.minute > 59 || dt.second > 59) {
     return false;
   }
-  const std::int64_t seconds = days_from_civil_inline(dt.year, dt.month, dt.day) * 86400 + dt.hour * 3600 +
+  const std::int64_t seconds = days_from_civil(dt.year, dt.month, dt.day) * 86400 + dt.hour * 3600 +
                                dt.minute * 60 + dt.second - offset_minutes * 60;
   out = seconds * 1000 + millis;
   return true;
