@@ -180,20 +180,7 @@ class Loop {
   void pump() {
     while (const Command* next = link_.next_command()) {
       const Command& c = *next;
-      sim::Command command;
-      command.id = c.id;
-      command.name = c.name;
-      command.order_id = c.order_id;
-      command.at = std::max(c.at, now_);  // the receiver sees it when the engine sends it
-      command.amount = c.amount;
-      command.qty = c.qty;
-      command.sku = c.sku;
-      command.substitute_sku = c.substitute_sku;
-      command.rider_id = c.rider_id;
-      command.channel = c.channel;
-      command.template_name = c.template_name;
-      command.to = c.to;
-      command.reason = c.reason;
+      sim::Command command = world_command(c, now_);
       if (c.name == "picking.redo") {
         if (const auto it = order_items_.find(c.order_id); it != order_items_.end()) command.items = it->second;
       }
@@ -458,6 +445,24 @@ std::string escalation_causes_table(const ClosedLoopStats& stats) {
   std::string out = "escalations by type and cause:\n";
   for (const auto& [cause, count] : causes) out += fmt::format("  {:>6}  {}\n", count, cause);
   return out;
+}
+
+sim::Command world_command(const Command& c, TimeMs now) {
+  sim::Command command;
+  command.id = c.id;
+  command.name = c.name;
+  command.order_id = c.order_id;
+  command.at = std::max(c.at, now);
+  command.amount = c.amount;
+  command.qty = c.qty;
+  command.sku = c.sku;
+  command.substitute_sku = c.substitute_sku;
+  command.rider_id = c.rider_id;
+  command.channel = c.channel;
+  command.template_name = c.template_name;
+  command.to = c.to;
+  command.reason = c.reason;
+  return command;
 }
 
 }  // namespace og::loop

@@ -106,4 +106,8 @@ std::string summary_line(const ClosedLoopStats& stats);
 // The escalation causes, most frequent first, one "  count  TYPE cause" line each.
 std::string escalation_causes_table(const ClosedLoopStats& stats);
 
+// An engine command as the simulated world receives it, at `now`: a receiver sees a command
+// when the engine sends it, not at its event time (which lags by the reorder bound).
+sim::Command world_command(const Command& command, TimeMs now);
+
 }  // namespace og::loop

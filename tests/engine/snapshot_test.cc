@@ -20,6 +20,7 @@
 #include "core/hash.h"
 #include "engine/engine.h"
 #include "events/parser.h"
+#include "loop/closed_loop.h"
 #include "people/people.h"
 #include "replay/output.h"
 #include "sim/simulator.h"
@@ -355,22 +356,7 @@ class Recorder {
     const auto& commands = engine_.commands();
     for (; command_cursor_ < commands.size(); ++command_cursor_) {
       if (!spec_.world) continue;
-      const Command& c = commands[command_cursor_];
-      sim::Command command;
-      command.id = c.id;
-      command.name = c.name;
-      command.order_id = c.order_id;
-      command.at = std::max(c.at, now_);
-      command.amount = c.amount;
-      command.qty = c.qty;
-      command.sku = c.sku;
-      command.substitute_sku = c.substitute_sku;
-      command.rider_id = c.rider_id;
-      command.channel = c.channel;
-      command.template_name = c.template_name;
-      command.to = c.to;
-      command.reason = c.reason;
-      for (sim::WorldEvent& answer : world_.respond(command)) {
+      for (sim::WorldEvent& answer : world_.respond(loop::world_command(commands[command_cursor_], now_))) {
         std::string text = std::move(answer.json);
         if (!text.empty() && text.back() == '\n') text.pop_back();
         push(Item{answer.ts, 0, 0, std::move(text), 0, 0});
