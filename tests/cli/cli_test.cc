@@ -9,34 +9,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "../run_cli.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_cli(const std::string& arguments) {
-  const std::string command = std::string(OG_BINARY) + " " + arguments + " 2>&1";
-  CommandResult result;
-  std::FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer{};
-  std::size_t got = 0;
-  while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), got);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+using og::test_cli::CommandResult;
+using og::test_cli::read_file;
+using og::test_cli::run_cli;
 
 class CliTest : public ::testing::Test {
  protected:
