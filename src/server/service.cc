@@ -61,21 +61,29 @@ struct Service::Round {
   std::string store_error;  // not written: every job is answered with it
 };
 
-// og-journal: runs one journal write at a time for the engine thread, which waits for it.
+// og-journal: runs the journal writes, one at a time, for the engine thread. Every write goes
+// here, so that sealing, SQLite and the fsync never take the engine thread's CPU: it applies
+// the round before meanwhile, or waits, or (rows derived alone) goes back to its queue.
 class Service::JournalWriter {
  public:
-  JournalWriter()
-      : thread_([this] {
+  // `finished` runs on og-journal after each task (no lock of the writer held).
+  explicit JournalWriter(std::function<void()> finished)
+      : finished_(std::move(finished)), thread_([this] {
           pthread_setname_np(pthread_self(), "og-journal");
           std::unique_lock lock(mutex_);
           for (;;) {
-            wake_.wait(lock, [this] { return stopping_ || task_ != nullptr; });
-            if (task_ == nullptr) return;
+            wake_.wait(lock, [this] { return stopping_ || task_; });
+            if (!task_) return;
             lock.unlock();
-            (*task_)();
+            task_();
             lock.lock();
             task_ = nullptr;
             wake_.notify_all();
+            if (finished_) {
+              lock.unlock();
+              finished_();
+              lock.lock();
+            }
           }
         }) {}
   ~JournalWriter() {
@@ -88,21 +96,23 @@ class Service::JournalWriter {
   }
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
-  // Starts `task` on og-journal; it must outlive wait().
-  void run(const std::function<void()>& task) {
+  // Starts `task` on og-journal; what it refers to must outlive wait(). One task at a time:
+  // the caller waits for the one before.
+  void run(std::function<void()> task) {
     std::lock_guard lock(mutex_);
-    task_ = &task;
+    task_ = std::move(task);
     wake_.notify_all();
   }
   void wait() {
     std::unique_lock lock(mutex_);
-    wake_.wait(lock, [this] { return task_ == nullptr; });
+    wake_.wait(lock, [this] { return !task_; });
   }
 
  private:
   std::mutex mutex_;
   std::condition_variable wake_;
-  const std::function<void()>* task_ = nullptr;
+  std::function<void()> task_;
+  std::function<void()> finished_;
   bool stopping_ = false;
   std::thread thread_;  // last: started once the rest is ready
 };
@@ -376,16 +386,24 @@ std::size_t Service::queued_bytes() const {
 }
 
 void Service::start() {
-  writer_ = std::make_unique<JournalWriter>();
+  writer_ = std::make_unique<JournalWriter>([this] {
+    {
+      std::lock_guard lock(mutex_);
+      write_done_ = true;
+    }
+    wake_.notify_all();
+  });
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "og-engine");  // shows in top -H, perf, /proc/PID/task
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       // Rows derived by the last round go to the store at once when nothing else is coming,
-      // and a journaled round is applied at once.
+      // and a journaled round is applied at once; a write of derived rows alone is taken
+      // back once og-journal is done with it.
       const bool derived_waiting = has_derived() || journaled_ != nullptr;
       wake_.wait_for(lock, std::chrono::milliseconds(derived_waiting ? 0 : options_.tick_ms),
-                     [this] { return stopping_ || !jobs_.empty(); });
+                     [this] { return stopping_ || !jobs_.empty() || (write_done_ && derived_write_ != nullptr); });
+      write_done_ = false;
       if (stopping_) break;
       lock.unlock();
       run_once();
@@ -432,6 +450,7 @@ void Service::stop() {
   checkpoint_wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (checkpointer_.joinable()) checkpointer_.join();
+  finish_derived_write();
   // A round already journaled is applied and answered; work that never ran is answered too,
   // so no caller waits for ever.
   if (journaled_) apply_round();
@@ -465,11 +484,38 @@ bool Service::has_derived() const {
 }
 
 store::Result<void> Service::commit(std::span<store::Record> records) {
-  Derived derived{std::exchange(pending_outbox_, {}), std::exchange(pending_incidents_, {}), std::exchange(pending_audit_, {}),
-                  std::exchange(pending_customers_, {})};
-  auto written = write(records, derived);
+  finish_derived_write();
+  Derived derived = take_derived();
+  store::Result<void> written;
+  if (writer_) {
+    writer_->run([&] { written = write(records, derived); });
+    writer_->wait();
+  } else {
+    written = write(records, derived);
+  }
   written_back(written, std::move(derived));
   return written;
+}
+
+Service::Derived Service::take_derived() {
+  return Derived{std::exchange(pending_outbox_, {}), std::exchange(pending_incidents_, {}), std::exchange(pending_audit_, {}),
+                 std::exchange(pending_customers_, {})};
+}
+
+void Service::finish_derived_write() {
+  if (!derived_write_) return;
+  writer_->wait();
+  const std::unique_ptr<DerivedWrite> done = std::move(derived_write_);
+  if (done->written) {
+    ++live_.groups;
+  } else {
+    ++live_.store_errors;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    stats_ = live_;  // before the outbox listener hears of it
+  }
+  written_back(done->written, std::move(done->derived));
 }
 
 store::Result<void> Service::write(std::span<store::Record> records, const Derived& derived) {
@@ -527,6 +573,7 @@ bool Service::maybe_move_clock(std::vector<store::Record>& records) {
 }
 
 void Service::run_once() {
+  finish_derived_write();  // the store is this thread's again
   const auto round_started = std::chrono::steady_clock::now();
   auto round = std::make_unique<Round>();
   std::vector<Job>& jobs = round->jobs;
@@ -589,18 +636,28 @@ void Service::run_once() {
   }
   // Quiet time is judged on an engine that has applied everything journaled.
   round->quiet_move = !journaled_ && maybe_move_clock(records);
+  if (writer_ && jobs.empty() && records.empty() && !journaled_) {
+    // Nothing to journal, apply or answer: the engine is as the last round left it. Rows it
+    // derived are written on og-journal while this thread goes back to its queue; the next
+    // round takes the write back (finish_derived_write) before it touches the store.
+    if (has_derived()) {
+      derived_write_ = std::make_unique<DerivedWrite>(DerivedWrite{take_derived(), {}});
+      writer_->run([this, alone = derived_write_.get()] { alone->written = write({}, alone->derived); });
+    } else if (chain_ && chain_->tail_seq() >= last_checkpoint_ + options_.checkpoint_every_links) {
+      checkpoint();
+    }
+    return;
+  }
 
   // 2. Durable before anything is applied or answered. The round journaled before this one
   // is applied and answered meanwhile, on this thread, while og-journal writes this one.
   if (!records.empty() || has_derived()) {
     const auto started = std::chrono::steady_clock::now();
-    Derived derived{std::exchange(pending_outbox_, {}), std::exchange(pending_incidents_, {}), std::exchange(pending_audit_, {}),
-                    std::exchange(pending_customers_, {})};
+    Derived derived = take_derived();
     store::Result<void> written;
-    if (journaled_ && writer_) {
-      const std::function<void()> write_round = [&] { written = write(records, derived); };
-      writer_->run(write_round);
-      apply_round();
+    if (writer_) {
+      writer_->run([&] { written = write(records, derived); });
+      if (journaled_) apply_round();
       writer_->wait();
     } else {
       written = write(records, derived);

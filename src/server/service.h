@@ -4,8 +4,9 @@
 // applied, then answered; a restart loads the newest snapshot and replays the journal's tail,
 // which gives the state of one uninterrupted run because the engine is a pure function of the
 // journal. Reads run on the same thread, between groups, so they see a consistent engine.
-// Under load the transaction of one group is written on og-journal while the engine thread
-// applies the group before it (already durable); WAL checkpoints run on og-checkpoint.
+// Every transaction is written on og-journal: under load while the engine thread applies the
+// group before it (already durable); derived rows alone while it goes back to its queue. WAL
+// checkpoints run on og-checkpoint.
 //
 // The wall clock enters here and only here: when sources are quiet, event time is moved on
 // by the wall time that has passed since the newest event arrived, and that move is itself a
@@ -221,6 +222,10 @@ class Service {
     std::vector<store::AuditRow> audit;
     std::vector<store::CustomerRow> customers;
   };
+  struct DerivedWrite {  // derived rows alone, being written on og-journal
+    Derived derived;
+    store::Result<void> written;
+  };
   Service(ServiceOptions options, const WallClock& clock);
   store::Result<void> open_keys();
   store::Result<void> recover();
@@ -233,6 +238,9 @@ class Service {
   bool maybe_move_clock(std::vector<store::Record>& records);  // true: a quiet-time move was added
   void maybe_snapshot();
   bool has_derived() const;
+  Derived take_derived();  // the rows waiting, for one transaction
+  // Waits for a write of derived rows alone started by the last round, and takes it back.
+  void finish_derived_write();
   // One durable transaction: `records` and every derived row waiting (outbox, incidents,
   // audit links). On failure the derived rows wait for the next one.
   store::Result<void> commit(std::span<store::Record> records);
@@ -274,7 +282,8 @@ class Service {
   // The round journaled last, not applied yet: with more work waiting, it is applied while
   // the next round's journal write runs on og-journal (acknowledged only once durable).
   std::unique_ptr<Round> journaled_;
-  std::unique_ptr<JournalWriter> writer_;  // started by start()
+  std::unique_ptr<JournalWriter> writer_;  // started by start(): every journal write runs there
+  std::unique_ptr<DerivedWrite> derived_write_;  // started, not taken back yet
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -286,6 +295,7 @@ class Service {
   std::thread checkpointer_;
   std::condition_variable checkpoint_wake_;
   bool checkpoint_due_ = false;  // under mutex_
+  bool write_done_ = false;      // under mutex_: og-journal finished a write
   std::atomic<std::uint64_t> wal_checkpoints_ = 0;
   std::atomic<bool> ready_ = false;
   std::atomic<double> drain_bytes_per_s_ = 0;

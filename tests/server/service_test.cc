@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -236,6 +238,62 @@ TEST_F(ServiceTest, OnItsThreadARoundIsAppliedWhileTheNextIsJournaledAndARestart
     EXPECT_EQ(incidents(*again), day.incidents);
     EXPECT_EQ(commands(*again), day.commands);
   }
+}
+
+TEST_F(ServiceTest, OnItsThreadRowsDerivedAloneAreWrittenOnTheJournalThreadAndTakenBackAtOnce) {
+  // One batch: its round is journaled and applied, then the commands and incidents it derived
+  // are written alone on og-journal while the engine thread waits for work. The engine thread
+  // idles for an hour between ticks here, so only og-journal's word that the write is done
+  // can bring the outbox listener's call.
+  const BatchedDay day = batched_day(5, 1'000'000);
+  ASSERT_EQ(day.batches.size(), 1U);
+  ServiceOptions options;
+  options.data_dir = dir_.string();
+  options.snapshot_every_records = 0;
+  options.tick_ms = 3'600'000;
+  auto service = Service::open(options, clock_);
+  ASSERT_TRUE(service) << service.error();
+  std::mutex mutex;
+  std::condition_variable signal;
+  bool answered = false, delivered = false;
+  (*service)->set_outbox_listener([&] {
+    std::lock_guard lock(mutex);
+    delivered = true;
+    signal.notify_all();
+  });
+  (*service)->ingest(day.batches.front(), [&](IngestResult result) {
+    EXPECT_TRUE(result.store_error.empty()) << result.store_error;
+    std::lock_guard lock(mutex);
+    answered = true;
+    signal.notify_all();
+  });
+  (*service)->start();
+  {
+    std::unique_lock lock(mutex);
+    // A guard against a hang, not a timing: the happy path never waits for it.
+    EXPECT_TRUE(signal.wait_for(lock, std::chrono::minutes(2), [&] { return answered && delivered; }));
+  }
+  const std::size_t command_count = static_cast<std::size_t>(std::count(day.commands.begin(), day.commands.end(), '\n'));
+  ASSERT_GT(command_count, 0U);
+  {
+    // What the listener heard of is in the store: read from a connection of its own.
+    auto store = store::Store::open(dir_.string());
+    ASSERT_TRUE(store) << store.error();
+    EXPECT_EQ((*store)->outbox_count(), command_count);
+    EXPECT_EQ((*store)->incident_count(), static_cast<std::uint64_t>(std::count(day.incidents.begin(), day.incidents.end(), '\n')));
+  }
+  const ServiceStats stats = (*service)->stats();
+  EXPECT_EQ(stats.records, 1U);
+  EXPECT_EQ(stats.groups, 2U);  // the batch's transaction, then the derived rows' alone
+  EXPECT_EQ(stats.store_errors, 0U);
+  service->reset();
+  auto again = open();
+  EXPECT_EQ(incidents(*again), day.incidents);
+  EXPECT_EQ(commands(*again), day.commands);
+  again.reset();
+  auto store = store::Store::open(dir_.string());
+  ASSERT_TRUE(store);
+  EXPECT_EQ((*store)->outbox_count(), command_count);  // a restart creates no command twice
 }
 
 TEST_F(ServiceTest, RulesChangeLiveWithoutLosingOpenTimers) {
