@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -182,6 +183,19 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           const bool keep = parser.get().keep_alive();
           if (!co_await write(stream, *refused, keep) || !keep) break;
           continue;
+        }
+      } else if (length && *length > 0 && !parser.is_done()) {
+        // A declared length: read straight into the body (the parser reserved it), not
+        // through `buffer` and the parser's copy of every byte. What the header read took
+        // past the header is the body's start; bytes beyond it (a pipelined request) stay.
+        std::string& body = parser.get().body();
+        const std::size_t size = static_cast<std::size_t>(*length);
+        body.resize(size);
+        const std::size_t have = asio::buffer_copy(asio::buffer(body.data(), size), buffer.data());
+        buffer.consume(have);
+        if (have < size) {
+          std::size_t body_bytes = 0;
+          std::tie(body_ec, body_bytes) = co_await asio::async_read(stream, asio::buffer(body.data() + have, size - have), kTuple);
         }
       } else {
         std::size_t body_bytes = 0;

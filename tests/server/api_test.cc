@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -465,6 +467,47 @@ TEST_F(ApiTest, KeepAliveServesManyRequestsOnOneConnection) {
     http::read(stream, buffer, response);
     EXPECT_EQ(response.result_int(), 200U);
     EXPECT_TRUE(response.keep_alive());
+  }
+}
+
+TEST_F(ApiTest, PipelinedBatchesOnOneConnectionAreReadWholeAndAnsweredInOrder) {
+  // Three POSTs in one write, then a fourth whose body comes in two writes: a body with a
+  // declared length is read straight into place, and what follows it on the connection (the
+  // next request, the rest of the body) is neither lost nor taken as the body.
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(30));
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  const auto request_bytes = [&](const std::string& body) {
+    http::request<http::string_body> request{http::verb::post, "/v1/events", 11};
+    request.set(http::field::host, "127.0.0.1");
+    request.set(http::field::authorization, "Bearer " + tokens_[Role::kIngest]);
+    request.body() = body;
+    request.prepare_payload();
+    std::ostringstream out;
+    out << request;
+    return out.str();
+  };
+  std::string bodies[4];
+  for (int i = 0; i < 4; ++i) {
+    for (int line = 0; line <= i; ++line) {
+      bodies[i] += "{\"id\":\"p" + std::to_string(i) + "-" + std::to_string(line) +
+                   "\",\"type\":\"rider.location\",\"ts\":\"2026-11-21T10:00:00+08:00\",\"order_id\":\"O9\",\"rider_id\":\"R1\",\"lat\":40.0,\"lng\":116.3}\n";
+    }
+  }
+  asio::write(stream.socket(), asio::buffer(request_bytes(bodies[0]) + request_bytes(bodies[1]) + request_bytes(bodies[2])));
+  const std::string last = request_bytes(bodies[3]);
+  const std::size_t cut = last.size() - bodies[3].size() / 2;
+  asio::write(stream.socket(), asio::buffer(last.substr(0, cut)));
+  beast::flat_buffer buffer;
+  for (int i = 0; i < 4; ++i) {
+    if (i == 3) asio::write(stream.socket(), asio::buffer(last.substr(cut)));
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    EXPECT_EQ(response.result_int(), 200U) << response.body();
+    EXPECT_NE(response.body().find("\"accepted\":" + std::to_string(i + 1) + ","), std::string::npos) << response.body();
+    EXPECT_NE(response.body().find("\"rejected\":0"), std::string::npos) << response.body();
+    EXPECT_NE(response.body().find("\"seq\":" + std::to_string(i + 1)), std::string::npos) << response.body();
   }
 }
 
