@@ -29,14 +29,18 @@ std::string to_hex(const unsigned char* bytes, std::size_t size) {
   return out;
 }
 
+// Writes nonce, ciphertext and tag to `out` (kNonceBytes + plain.size() + kTagBytes bytes).
+void seal_to(const SecretKey& key, std::string_view plain, std::string_view associated, unsigned char* out) {
+  randombytes_buf(out, kNonceBytes);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out + kNonceBytes, &written, reinterpret_cast<const unsigned char*>(plain.data()),
+                                             plain.size(), reinterpret_cast<const unsigned char*>(associated.data()),
+                                             associated.size(), nullptr, out, key.data());
+}
+
 std::string seal_with(const SecretKey& key, std::string_view plain, std::string_view associated) {
   std::string out(kNonceBytes + plain.size() + kTagBytes, '\0');
-  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
-  randombytes_buf(nonce, kNonceBytes);
-  unsigned long long written = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceBytes, &written, reinterpret_cast<const unsigned char*>(plain.data()),
-                                             plain.size(), reinterpret_cast<const unsigned char*>(associated.data()),
-                                             associated.size(), nullptr, nonce, key.data());
+  seal_to(key, plain, associated, reinterpret_cast<unsigned char*>(out.data()));
   return out;
 }
 
@@ -179,6 +183,14 @@ Result<std::shared_ptr<const KeyRing>> KeyRing::open(Store& store, const MasterK
 
 std::string KeyRing::seal(std::string_view plain, std::string_view associated) const {
   return seal_with(keys_.at(current_), plain, associated);
+}
+
+std::span<const unsigned char> KeyRing::seal_into(std::vector<unsigned char>& out, std::string_view plain,
+                                                 std::string_view associated) const {
+  const std::size_t size = kNonceBytes + plain.size() + kTagBytes;
+  if (out.size() < size) out.resize(size);
+  seal_to(keys_.at(current_), plain, associated, out.data());
+  return {out.data(), size};
 }
 
 Result<std::string> KeyRing::open(std::uint32_t key_id, std::string_view sealed, std::string_view associated) const {

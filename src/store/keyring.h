@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/store.h"
 
@@ -72,6 +74,9 @@ class KeyRing {
   const std::string& master_id() const { return master_id_; }
   // nonce (24 bytes) + ciphertext + tag (16 bytes), under the current data key.
   std::string seal(std::string_view plain, std::string_view associated) const;
+  // The same, into `out`, grown when too small and never shrunk: a writer that seals one
+  // record after another reuses one buffer rather than allocating and zeroing each time.
+  std::span<const unsigned char> seal_into(std::vector<unsigned char>& out, std::string_view plain, std::string_view associated) const;
   // The plaintext, or an error when the data key is unknown or the bytes or their
   // associated data were altered.
   Result<std::string> open(std::uint32_t key_id, std::string_view sealed, std::string_view associated) const;

@@ -214,6 +214,7 @@ struct Store::Statements {
       customer_put, customer_get, setting_get, setting_put, begin, commit, rollback;
   std::uint64_t next_seq = 1;
   std::uint64_t next_outbox_seq = 1;
+  std::vector<unsigned char> sealed;  // append()'s sealing buffer, reused
 };
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
@@ -304,14 +305,19 @@ Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem
     return tl::unexpected(message);
   };
   std::uint64_t seq = s.next_seq;
-  std::string sealed;
+  std::vector<unsigned char>& sealed = s.sealed;
+  struct Trim {  // a buffer kept between calls, unless a large body grew it
+    std::vector<unsigned char>& buffer;
+    ~Trim() {
+      if (buffer.capacity() > (4U << 20)) buffer = {};
+    }
+  } trim{sealed};
   for (Record& record : records) {
     record.seq = seq++;
     s.append.reset().bind(1, static_cast<std::int64_t>(record.seq)).bind(2, static_cast<std::int64_t>(record.kind));
     s.append.bind(3, record.at);
     if (keys_) {
-      sealed = keys_->seal(record.body, journal_binding(record.seq, record.kind));
-      s.append.bind_blob(4, sealed).bind(5, keys_->current_id());
+      s.append.bind_blob(4, keys_->seal_into(sealed, record.body, journal_binding(record.seq, record.kind))).bind(5, keys_->current_id());
     } else {
       s.append.bind_blob(4, record.body).bind(5, std::int64_t{0});
     }
@@ -340,8 +346,8 @@ Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem
     if (s.audit_add.step() != SQLITE_DONE) return fail("audit: append");
   }
   for (const CustomerRow& row : customers) {
-    sealed = keys_->seal(row.json, customer_binding(row.subject));
-    s.customer_put.reset().bind(1, row.subject).bind(2, row.ts).bind(3, keys_->current_id()).bind_blob(4, sealed);
+    const auto bytes = keys_->seal_into(sealed, row.json, customer_binding(row.subject));
+    s.customer_put.reset().bind(1, row.subject).bind(2, row.ts).bind(3, keys_->current_id()).bind_blob(4, bytes);
     if (s.customer_put.step() != SQLITE_DONE) return fail("customers: write");
   }
   if (s.commit.reset().step() != SQLITE_DONE) return fail("journal: commit");
