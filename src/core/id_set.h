@@ -1,9 +1,8 @@
 // core/id_set: remembers 64-bit ids (hashes of event ids) for dedupe, with bounded memory.
-// Two generations of open-addressing sets: lookups check both; when the current generation
-// holds half the bound, the older one is dropped and a new one starts. So the most recent
-// `max_ids / 2` ids are always remembered, and at most `max_ids` ever are (16 to 32 bytes
-// each). Snapshots write both generations (core/serial). Depends on: core/serial. Not
-// thread-safe.
+// Two generations of sets: lookups check both; when the current generation holds half the
+// bound, the older one is dropped and a new one starts. So the most recent `max_ids / 2` ids
+// are always remembered, and at most `max_ids` ever are (9 to 12 bytes each: see Table).
+// Snapshots write both generations (core/serial). Depends on: core/serial. Not thread-safe.
 #pragma once
 
 #include <algorithm>
@@ -47,34 +46,34 @@ class IdSet {
   }
 
  private:
+  // An ordered linear-probing table (Amble and Knuth): an id's home slot is its position
+  // scaled to the capacity (ids are uniform hashes), so home order is id order, and each run
+  // of occupied slots is kept sorted by shifting it on insert. A lookup stops at the first
+  // larger id, so a miss (the usual case for dedupe) costs what a hit costs in plain linear
+  // probing; that lets the table run at 70-87.5% load instead of 37-75% with doubling.
+  // Runs never wrap: a tail past the last home slot takes the overflow, and its last slot is
+  // always empty, so every scan ends. The whole table is in increasing id order, which is also
+  // the snapshot's order.
   class Table {
    public:
     bool contains(std::uint64_t id) const {
-      if (slots_.empty()) return false;
-      for (std::size_t index = id & mask(); slots_[index] != 0; index = (index + 1) & mask()) {
-        if (slots_[index] == id) return true;
-      }
-      return false;
+      if (size_ == 0) return false;
+      std::size_t index = home(id);
+      while (slots_[index] != 0 && slots_[index] < id) ++index;
+      return slots_[index] == id;
     }
     void add(std::uint64_t id) {
-      if ((size_ + 1) * 4 > slots_.size() * 3) grow();
-      std::size_t index = id & mask();
-      while (slots_[index] != 0) index = (index + 1) & mask();
-      slots_[index] = id;
+      if (size_ + 1 > capacity_ / 8 * 7 || capacity_ == 0) grow(size_ + 1);
+      while (!place(id)) grow(capacity_ + capacity_ / 4);
       ++size_;
     }
     std::size_t size() const { return size_; }
     std::size_t memory_bytes() const { return slots_.capacity() * sizeof(std::uint64_t); }
     void save(serial::Writer& w) const {
-      std::vector<std::uint64_t> ids;
-      ids.reserve(size_);
-      for (const std::uint64_t id : slots_) {
-        if (id != 0) ids.push_back(id);
-      }
-      std::sort(ids.begin(), ids.end());
-      w.varint(ids.size());
+      w.varint(size_);
       std::uint64_t previous = 0;
-      for (const std::uint64_t id : ids) {
+      for (const std::uint64_t id : slots_) {
+        if (id == 0) continue;
         w.varint(id - previous);
         previous = id;
       }
@@ -93,18 +92,53 @@ class IdSet {
     }
 
    private:
-    std::size_t mask() const { return slots_.size() - 1; }
-    void grow() {
-      std::vector<std::uint64_t> old(slots_.empty() ? 1024 : slots_.size() * 2, 0);
-      old.swap(slots_);
-      for (const std::uint64_t id : old) {
-        if (id == 0) continue;
-        std::size_t index = id & mask();
-        while (slots_[index] != 0) index = (index + 1) & mask();
-        slots_[index] = id;
+    static constexpr std::size_t kTail = 256;  // slots past the last home slot
+    std::size_t home(std::uint64_t id) const {
+      __extension__ using Wide = unsigned __int128;  // the high half of a 64x64 product
+      return static_cast<std::size_t>((static_cast<Wide>(id) * capacity_) >> 64);
+    }
+    // false: the run would go past the tail (the id is not placed).
+    bool place(std::uint64_t id) {
+      std::size_t index = home(id);
+      while (slots_[index] != 0 && slots_[index] < id) ++index;
+      std::size_t empty = index;
+      while (empty + 1 < slots_.size() && slots_[empty] != 0) ++empty;
+      if (empty + 1 == slots_.size()) return false;  // the last slot stays empty: it ends every scan
+      std::copy_backward(slots_.begin() + static_cast<std::ptrdiff_t>(index), slots_.begin() + static_cast<std::ptrdiff_t>(empty),
+                         slots_.begin() + static_cast<std::ptrdiff_t>(empty) + 1);
+      slots_[index] = id;
+      return true;
+    }
+    // To at least `at_least` ids at 70% load, growing by a quarter at a time; the old table
+    // is in id order, so each id goes to its home or just past the previous one.
+    void grow(std::size_t at_least) {
+      std::size_t capacity = std::max<std::size_t>({1024, capacity_ + capacity_ / 4, at_least / 7 * 10});
+      for (;;) {
+        std::vector<std::uint64_t> fresh(capacity + kTail, 0);
+        const std::size_t saved_capacity = capacity_;
+        capacity_ = capacity;
+        std::size_t next = 0;  // the first slot still free
+        bool fits = true;
+        for (const std::uint64_t id : slots_) {
+          if (id == 0) continue;
+          const std::size_t index = std::max(home(id), next);
+          if (index + 1 >= fresh.size()) {
+            fits = false;
+            break;
+          }
+          fresh[index] = id;
+          next = index + 1;
+        }
+        if (fits) {
+          slots_.swap(fresh);
+          return;
+        }
+        capacity_ = saved_capacity;
+        capacity += capacity / 4;
       }
     }
     std::vector<std::uint64_t> slots_;
+    std::size_t capacity_ = 0;  // home slots; slots_ holds kTail more
     std::size_t size_ = 0;
   };
 
