@@ -46,15 +46,15 @@ std::optional<OrderView> Engine::order_view(std::string_view order_id) const {
   if (o == UINT32_MAX) return std::nullopt;
   const OrderState& s = core_->orders_view()[o];
   const auto view = [&](Symbol value) { return std::string(core_->interner.view(value)); };
-  OrderView out{view(s.user), view(s.zone), view(s.community), view(s.rider), s.amount, s.vip, {}, s.promise_at};
+  OrderView out{view(s.user), view(s.zone), view(s.community), view(s.rider), s.amount, s.vip, {}, s.promise_at()};
   const std::pair<std::string_view, TimeMs> milestones[] = {
-      {"created", s.created_at},           {"paid", s.paid_at},
-      {"payment_failed", s.payment_failed_at}, {"stock_reserved", s.reserved_at},
-      {"picking_started", s.pick_started_at}, {"picking_completed", s.pick_completed_at},
-      {"rider_assigned", s.rider_assigned_at}, {"rider_cancelled", s.rider_cancelled_at},
-      {"picked_up", s.picked_up_at},       {"delivered", s.delivered_at},
-      {"completed", s.completed_at},       {"stock_released", s.released_at},
-      {"cancelled", s.cancelled_at},
+      {"created", s.created_at()},           {"paid", s.paid_at()},
+      {"payment_failed", s.payment_failed_at()}, {"stock_reserved", s.reserved_at()},
+      {"picking_started", s.pick_started_at()}, {"picking_completed", s.pick_completed_at()},
+      {"rider_assigned", s.rider_assigned_at()}, {"rider_cancelled", s.rider_cancelled_at()},
+      {"picked_up", s.picked_up_at()},       {"delivered", s.delivered_at()},
+      {"completed", s.completed_at()},       {"stock_released", s.released_at()},
+      {"cancelled", s.cancelled_at()},
   };
   for (const auto& milestone : milestones) {
     if (milestone.second != kAbsent) out.milestones.push_back(milestone);

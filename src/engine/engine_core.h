@@ -34,52 +34,60 @@
 namespace og {
 
 // Event ids kept for evidence, stored once in an append-only arena of 1 MiB blocks (no
-// growth slack, nothing moves). A slot that is rewritten (the event that started the current
-// stage, the stall clock's last restart) reuses its bytes when the new id fits, so rewriting
-// does not grow the arena. Ids are at most 128 bytes (the parser's limit).
+// growth slack, nothing moves), each as a length byte and its bytes, so a reference is one
+// 4-byte position. A slot that is rewritten (the event that started the current stage, the
+// stall clock's last restart) reuses its bytes when the new id fits, so rewriting does not
+// grow the arena. Ids are at most 128 bytes (the parser's limit).
 struct EventRef {
-  std::uint32_t offset = 0;  // block << kBlockBits | position in the block
-  std::uint32_t length = 0;  // 0: none
+  std::uint32_t at = 0;  // block << kBlockBits | position of the length byte; 0: none
 };
 
 class IdArena {
  public:
   EventRef add(std::string_view id) {
-    if (id.size() > kBlockBytes - used_ || blocks_.empty()) {
+    if (id.size() > kMaxId) throw std::length_error("evidence ids: an id over 255 bytes");
+    if (1 + id.size() > kBlockBytes - used_ || blocks_.empty()) {
       if (blocks_.size() >= (std::size_t{1} << (32 - kBlockBits))) throw std::length_error("evidence ids: 4 GiB");
       if (!blocks_.empty()) filled_.push_back(static_cast<std::uint32_t>(used_));
       blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockBytes));
       used_ = 0;
+      if (blocks_.size() == 1) blocks_[0][used_++] = 0;  // position 0 is "none"
     }
-    const EventRef ref{static_cast<std::uint32_t>(((blocks_.size() - 1) << kBlockBits) | used_),
-                       static_cast<std::uint32_t>(id.size())};
-    std::memcpy(blocks_.back().get() + used_, id.data(), id.size());
-    used_ += id.size();
+    const EventRef ref{static_cast<std::uint32_t>(((blocks_.size() - 1) << kBlockBits) | used_)};
+    char* bytes = blocks_.back().get() + used_;
+    bytes[0] = static_cast<char>(id.size());
+    std::memcpy(bytes + 1, id.data(), id.size());
+    used_ += 1 + id.size();
     return ref;
   }
   void set(EventRef& ref, std::string_view id) {
-    if (ref.length != 0 && id.size() <= ref.length) {
-      std::memcpy(at(ref), id.data(), id.size());
-      ref.length = static_cast<std::uint32_t>(id.size());
-      return;
+    if (ref.at != 0) {
+      char* bytes = at(ref);
+      if (id.size() != 0 && id.size() <= static_cast<unsigned char>(bytes[0])) {
+        bytes[0] = static_cast<char>(id.size());
+        std::memcpy(bytes + 1, id.data(), id.size());
+        return;
+      }
     }
     ref = add(id);
   }
   std::string_view view(EventRef ref) const {
-    if (ref.length == 0) return {};
-    return std::string_view(blocks_[ref.offset >> kBlockBits].get() + (ref.offset & (kBlockBytes - 1)), ref.length);
+    if (ref.at == 0) return {};
+    const char* bytes = blocks_[ref.at >> kBlockBits].get() + (ref.at & (kBlockBytes - 1));
+    return std::string_view(bytes + 1, static_cast<unsigned char>(bytes[0]));
   }
   std::size_t memory_bytes() const { return blocks_.size() * kBlockBytes; }
 
   // Snapshots (engine/snapshot.cc): the bytes in use, block by block, so refs stay valid.
   void save(serial::Writer& w) const;
   void load(serial::Reader& r);
-  bool holds(EventRef ref) const;  // the ref points at bytes in use (or is none)
+  bool holds(EventRef ref) const;  // the ref points at an id in the bytes in use (or is none)
 
  private:
   static constexpr std::size_t kBlockBits = 20;
   static constexpr std::size_t kBlockBytes = std::size_t{1} << kBlockBits;
-  char* at(EventRef ref) { return blocks_[ref.offset >> kBlockBits].get() + (ref.offset & (kBlockBytes - 1)); }
+  static constexpr std::size_t kMaxId = 255;
+  char* at(EventRef ref) { return blocks_[ref.at >> kBlockBits].get() + (ref.at & (kBlockBytes - 1)); }
 
   std::vector<std::unique_ptr<char[]>> blocks_;
   std::vector<std::uint32_t> filled_;  // bytes used in each block but the last
@@ -173,40 +181,118 @@ struct OrderExtras {
 };
 
 
+// An order's times (milestones, stage and stall clocks), exact, in 4 bytes each instead of 8:
+// offsets from a base (the first time set), while every time lies within 2^31 ms (24 days)
+// of it; an order whose times spread wider keeps them all at full width beside it.
+enum class OrderTime : std::uint8_t {
+  kCreated,
+  kPaid,
+  kPaymentFailed,
+  kCancelled,
+  kCompleted,
+  kReserved,
+  kReleased,
+  kPickStarted,
+  kPickCompleted,
+  kRiderAssigned,
+  kRiderCancelled,
+  kPickedUp,
+  kDelivered,
+  kPromise,
+  kSlotStart,
+  kStallAnchor,
+  kLastPing,
+  kStageFired,  // kStageCount of them: see OrderState::stage_fired_start
+  kCount = kStageFired + kStageCount,
+};
+
+class OrderTimes {
+ public:
+  static constexpr std::size_t kCount = static_cast<std::size_t>(OrderTime::kCount);
+  OrderTimes() { offsets_.fill(kNone); }
+  OrderTimes(OrderTimes&&) noexcept = default;
+  OrderTimes& operator=(OrderTimes&&) noexcept = default;
+  OrderTimes(const OrderTimes& other) : base_(other.base_), offsets_(other.offsets_) {
+    if (other.wide_) wide_ = std::make_unique<std::array<TimeMs, kCount>>(*other.wide_);
+  }
+
+  TimeMs get(std::size_t i) const {
+    if (wide_) [[unlikely]] return (*wide_)[i];
+    return offsets_[i] == kNone ? kAbsent : base_ + offsets_[i];
+  }
+  void set(std::size_t i, TimeMs t) {
+    if (!wide_) [[likely]] {
+      if (t == kAbsent) {
+        offsets_[i] = kNone;
+        return;
+      }
+      if (base_ == kAbsent) base_ = t;
+      // Both within (-2^31, 2^31): the offset neither overflows nor equals kNone.
+      if (t > base_ - kReach && t < base_ + kReach) {
+        offsets_[i] = static_cast<std::int32_t>(t - base_);
+        return;
+      }
+      widen();
+    }
+    (*wide_)[i] = t;
+  }
+  bool wide() const { return wide_ != nullptr; }
+
+ private:
+  static constexpr std::int32_t kNone = INT32_MIN;
+  static constexpr TimeMs kReach = TimeMs{1} << 31;
+  void widen() {
+    auto wide = std::make_unique<std::array<TimeMs, kCount>>();
+    for (std::size_t i = 0; i < kCount; ++i) (*wide)[i] = get(i);
+    wide_ = std::move(wide);
+  }
+  TimeMs base_ = kAbsent;  // kAbsent: no time set yet (base_ - kReach cannot overflow otherwise)
+  std::array<std::int32_t, kCount> offsets_;
+  std::unique_ptr<std::array<TimeMs, kCount>> wide_;
+};
+
+#define OG_ORDER_TIME(name, which)                                                  \
+  TimeMs name() const { return times.get(static_cast<std::size_t>(OrderTime::which)); } \
+  void set_##name(TimeMs t) { times.set(static_cast<std::size_t>(OrderTime::which), t); }
+
 struct OrderState {
   Symbol order_id = kNoSymbol;
   Symbol user = kNoSymbol;
   Symbol zone = kNoSymbol;
   Symbol community = kNoSymbol;
   Symbol rider = kNoSymbol;
+  ItemRange items;
   std::uint64_t first_txn = 0;  // hashed
   std::int64_t amount = kAbsent;
+  std::uint64_t picked_hash = 0;  // canonical_hash of what picking.completed reported
 
-  // event time of each milestone; kAbsent when not seen
-  TimeMs created_at = kAbsent;
-  TimeMs paid_at = kAbsent;            // earliest payment.succeeded
-  TimeMs payment_failed_at = kAbsent;  // earliest payment.failed
-  TimeMs cancelled_at = kAbsent;
-  TimeMs completed_at = kAbsent;
-  TimeMs reserved_at = kAbsent;
-  TimeMs released_at = kAbsent;
-  TimeMs pick_started_at = kAbsent;
-  TimeMs pick_completed_at = kAbsent;
-  TimeMs rider_assigned_at = kAbsent;   // latest
-  TimeMs rider_cancelled_at = kAbsent;  // latest
-  TimeMs picked_up_at = kAbsent;
-  TimeMs delivered_at = kAbsent;
-  TimeMs promise_at = kAbsent;
-  TimeMs slot_start = kAbsent;
+  // Event time of each milestone; kAbsent when not seen.
+  OrderTimes times;
+  OG_ORDER_TIME(created_at, kCreated)
+  OG_ORDER_TIME(paid_at, kPaid)                      // earliest payment.succeeded
+  OG_ORDER_TIME(payment_failed_at, kPaymentFailed)  // earliest payment.failed
+  OG_ORDER_TIME(cancelled_at, kCancelled)
+  OG_ORDER_TIME(completed_at, kCompleted)
+  OG_ORDER_TIME(reserved_at, kReserved)
+  OG_ORDER_TIME(released_at, kReleased)
+  OG_ORDER_TIME(pick_started_at, kPickStarted)
+  OG_ORDER_TIME(pick_completed_at, kPickCompleted)
+  OG_ORDER_TIME(rider_assigned_at, kRiderAssigned)    // latest
+  OG_ORDER_TIME(rider_cancelled_at, kRiderCancelled)  // latest
+  OG_ORDER_TIME(picked_up_at, kPickedUp)
+  OG_ORDER_TIME(delivered_at, kDelivered)
+  OG_ORDER_TIME(promise_at, kPromise)
+  OG_ORDER_TIME(slot_start, kSlotStart)
+  OG_ORDER_TIME(stall_anchor_at, kStallAnchor)  // last restart of the stall clock, or when it stopped
+  OG_ORDER_TIME(last_ping_at, kLastPing)
   // For each fulfilment stage, the start whose deadline has already fired (kAbsent: none),
   // so a stage raises once per start. Starts themselves follow from the milestones above.
-  std::array<TimeMs, kStageCount> stage_fired_start{kAbsent, kAbsent, kAbsent, kAbsent, kAbsent};
-  TimeMs stall_anchor_at = kAbsent;  // last restart of the stall clock, or when it stopped
+  TimeMs stage_fired_start(std::size_t stage) const { return times.get(static_cast<std::size_t>(OrderTime::kStageFired) + stage); }
+  void set_stage_fired_start(std::size_t stage, TimeMs t) { times.set(static_cast<std::size_t>(OrderTime::kStageFired) + stage, t); }
 
   LatLng address_position;
   LatLng stall_anchor;
   LatLng last_ping;  // the latest rider.location, kept for a pickup that arrives after it
-  TimeMs last_ping_at = kAbsent;
 
   TimerId payment_timer;
   TimerId paid_no_order_timer;
@@ -221,32 +307,36 @@ struct OrderState {
   EventRef stage_event;
   EventRef stall_event;
 
-  ItemRange items;
-  std::uint64_t picked_hash = 0;  // canonical_hash of what picking.completed reported
-
   OrderKind kind = OrderKind::kGrocery;
   PaymentMethod payment_method = PaymentMethod::kOnline;
   SubstitutionPref substitution_pref = SubstitutionPref::kContact;
-  bool created = false;
-  bool vip = false;
-  bool has_extras = false;
-  bool address_present = false;
-  bool address_has_text = false;
-  bool address_has_building = false;
-  bool address_has_room = false;
-  bool address_has_position = false;
-  bool stall_running = false;
-  bool stall_awaits_first_location = false;
-  bool late_risk_raised = false;
-  bool current_rider_cancelled = false;  // the rider of rider_assigned_at cancelled
-  bool gmv_counted = false;              // its amount is in the GMV (paid, or cash on delivery)
   std::uint8_t payment_count = 0;  // distinct txn_ids, capped at kMaxPaymentsPerOrder
+  // Flags, one bit each (snapshot.cc packs them).
+  bool created : 1 = false;
+  bool vip : 1 = false;
+  bool has_extras : 1 = false;
+  bool address_present : 1 = false;
+  bool address_has_text : 1 = false;
+  bool address_has_building : 1 = false;
+  bool address_has_room : 1 = false;
+  bool address_has_position : 1 = false;
+  bool stall_running : 1 = false;
+  bool stall_awaits_first_location : 1 = false;
+  bool late_risk_raised : 1 = false;
+  bool current_rider_cancelled : 1 = false;  // the rider of rider_assigned_at cancelled
+  bool gmv_counted : 1 = false;              // its amount is in the GMV (paid, or cash on delivery)
 
   bool is_closed_at(TimeMs t) const {
-    return (cancelled_at != kAbsent && cancelled_at <= t) || (completed_at != kAbsent && completed_at <= t);
+    const TimeMs cancelled = cancelled_at();
+    const TimeMs completed = completed_at();
+    return (cancelled != kAbsent && cancelled <= t) || (completed != kAbsent && completed <= t);
   }
-  bool is_paid_at(TimeMs t) const { return paid_at != kAbsent && paid_at <= t; }
+  bool is_paid_at(TimeMs t) const {
+    const TimeMs paid = paid_at();
+    return paid != kAbsent && paid <= t;
+  }
 };
+#undef OG_ORDER_TIME
 
 struct UserState {
   std::vector<std::pair<TimeMs, Symbol>> user_cancellations;  // (ts, order)

@@ -330,8 +330,8 @@ bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condi
       return s != nullptr && run.paid != kAbsent && s->amount != kAbsent && run.paid > s->amount;
     case Condition::kUnderpaid:
       return s != nullptr && run.paid != kAbsent && s->amount != kAbsent && run.paid < s->amount;
-    case Condition::kBeforePickup: return s != nullptr && s->picked_up_at == kAbsent;
-    case Condition::kAfterPickup: return s != nullptr && s->picked_up_at != kAbsent;
+    case Condition::kBeforePickup: return s != nullptr && s->picked_up_at() == kAbsent;
+    case Condition::kAfterPickup: return s != nullptr && s->picked_up_at() != kAbsent;
     case Condition::kRefundWithinCap: {
       const std::int64_t amount = step_amount(run, step);
       return amount != kAbsent && amount <= policies.refund_auto_cap;
@@ -440,8 +440,8 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       return total;
     }
     case AmountRule::kLateness: {
-      if (s == nullptr || s->promise_at == kAbsent || s->delivered_at == kAbsent) return kAbsent;
-      const DurationMs late = s->delivered_at - s->promise_at;
+      if (s == nullptr || s->promise_at() == kAbsent || s->delivered_at() == kAbsent) return kAbsent;
+      const DurationMs late = s->delivered_at() - s->promise_at();
       std::int64_t amount = 0;
       for (const LatenessTier& tier : policies.lateness_coupons) {
         if (late >= tier.over_ms) amount = tier.amount;
@@ -555,9 +555,9 @@ std::vector<std::uint32_t> EngineCore::duplicate_unpaid_extras(Symbol user_id, s
   const OrderState& kept = orders_[newest];
   const auto items = canonical_items(items_of(newest));
   for (const auto& [created_at, other] : u->recent_orders) {
-    if (other == newest || created_at <= kept.created_at - config.duplicate_unpaid_window_ms || created_at > kept.created_at) continue;
+    if (other == newest || created_at <= kept.created_at() - config.duplicate_unpaid_window_ms || created_at > kept.created_at()) continue;
     const OrderState& candidate = orders_[other];
-    if (candidate.is_paid_at(kept.created_at) || candidate.cancelled_at != kAbsent) continue;
+    if (candidate.is_paid_at(kept.created_at()) || candidate.cancelled_at() != kAbsent) continue;
     if (canonical_items(items_of(other)) == items) out.push_back(other);
   }
   return out;
@@ -727,9 +727,9 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at, std::opti
   for (const auto& sku : substitutes) substitutes_text += (substitutes_text.empty() ? "" : "、") + sku;
   const PickupPoint* point = run.order == UINT32_MAX ? nullptr : nearest_pickup_point(run.order);
   std::string eta;
-  if (s != nullptr && s->last_ping_at != kAbsent && s->address_has_position) {
+  if (s != nullptr && s->last_ping_at() != kAbsent && s->address_has_position) {
     const double seconds = great_circle_m(s->last_ping, s->address_position) / config.late_risk_speed_mps * config.late_risk_factor;
-    eta = clock_beijing(s->last_ping_at + static_cast<TimeMs>(seconds * 1000));
+    eta = clock_beijing(s->last_ping_at() + static_cast<TimeMs>(seconds * 1000));
   }
   const std::int64_t amount = run.last_payout != kNoAmount ? run.last_payout : step_amount(run, step);
   const std::vector<std::pair<std::string_view, std::string>> values = {
@@ -890,7 +890,7 @@ void EngineCore::sync_desk() {
 void EngineCore::count_gmv(std::uint32_t o) {
   OrderState& s = orders_[o];
   if (s.gmv_counted || !s.created || s.amount == kAbsent) return;
-  if (s.paid_at == kAbsent && s.payment_method != PaymentMethod::kCod) return;
+  if (s.paid_at() == kAbsent && s.payment_method != PaymentMethod::kCod) return;
   s.gmv_counted = true;
   gmv += s.amount;
 }

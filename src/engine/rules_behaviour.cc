@@ -62,7 +62,7 @@ void EngineCore::check_duplicate_unpaid(std::uint32_t o, const Event& e) {
   for (const auto& [created_at, other] : u.recent_orders) {
     if (other == o || created_at <= t - window || created_at > t) continue;
     const OrderState& candidate = orders_[other];
-    if (candidate.is_paid_at(t) || (candidate.cancelled_at != kAbsent && candidate.cancelled_at <= t)) continue;
+    if (candidate.is_paid_at(t) || (candidate.cancelled_at() != kAbsent && candidate.cancelled_at() <= t)) continue;
     if (canonical_items(items_of(other)) == items) ++same;
   }
   std::erase_if(u.recent_orders, [&](const auto& entry) { return entry.first <= t - 2 * window; });

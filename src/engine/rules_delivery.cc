@@ -10,7 +10,7 @@ namespace og {
 namespace {
 
 bool rider_is_current(const OrderState& s) {
-  return s.rider_assigned_at != kAbsent && !s.current_rider_cancelled;
+  return s.rider_assigned_at() != kAbsent && !s.current_rider_cancelled;
 }
 
 bool seen(TimeMs t) { return t != kAbsent; }
@@ -28,27 +28,27 @@ std::uint32_t stuck_detail(Stage stage) { return stage == Stage::kAssign ? 0 : s
 // is known, and a stage that began with an earlier payment counts from the payment's ts.
 TimeMs EngineCore::stage_start(std::uint32_t o, Stage stage) const {
   const OrderState& s = orders_[o];
-  if (!s.created || seen(s.cancelled_at) || seen(s.completed_at)) return kAbsent;
-  if (seen(s.picked_up_at) || seen(s.delivered_at)) return kAbsent;
+  if (!s.created || seen(s.cancelled_at()) || seen(s.completed_at())) return kAbsent;
+  if (seen(s.picked_up_at()) || seen(s.delivered_at())) return kAbsent;
   if (config.stage_limit_ms(s.kind, stage) <= 0) return kAbsent;
-  const TimeMs pipeline_start = s.payment_method == PaymentMethod::kCod ? s.created_at : s.paid_at;
+  const TimeMs pipeline_start = s.payment_method == PaymentMethod::kCod ? s.created_at() : s.paid_at();
   switch (stage) {
     case Stage::kReserve:
-      return seen(s.reserved_at) || seen(s.pick_started_at) || seen(s.pick_completed_at) ? kAbsent : pipeline_start;
+      return seen(s.reserved_at()) || seen(s.pick_started_at()) || seen(s.pick_completed_at()) ? kAbsent : pipeline_start;
     case Stage::kPickStart: {
-      if (!seen(s.reserved_at) || seen(s.pick_started_at) || seen(s.pick_completed_at)) return kAbsent;
-      return seen(s.slot_start) ? std::max(s.reserved_at, s.slot_start - config.slot_lead_ms) : s.reserved_at;
+      if (!seen(s.reserved_at()) || seen(s.pick_started_at()) || seen(s.pick_completed_at())) return kAbsent;
+      return seen(s.slot_start()) ? std::max(s.reserved_at(), s.slot_start() - config.slot_lead_ms) : s.reserved_at();
     }
     case Stage::kPick:
-      return seen(s.pick_started_at) && !seen(s.pick_completed_at) ? s.pick_started_at : kAbsent;
+      return seen(s.pick_started_at()) && !seen(s.pick_completed_at()) ? s.pick_started_at() : kAbsent;
     case Stage::kAssign: {
       // Errands have no warehouse: assignment is due from payment (creation for cash on delivery).
-      const TimeMs from = s.kind == OrderKind::kErrand ? pipeline_start : s.pick_completed_at;
+      const TimeMs from = s.kind == OrderKind::kErrand ? pipeline_start : s.pick_completed_at();
       // After a rider cancelled, RIDER_CANCELLED watches for the next one (docs/decisions.md #8).
-      return seen(from) && !seen(s.rider_assigned_at) ? from : kAbsent;
+      return seen(from) && !seen(s.rider_assigned_at()) ? from : kAbsent;
     }
     case Stage::kPickup:
-      return rider_is_current(s) ? s.rider_assigned_at : kAbsent;
+      return rider_is_current(s) ? s.rider_assigned_at() : kAbsent;
     case Stage::kCount:
       break;
   }
@@ -71,7 +71,7 @@ void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
     if (stuck == nullptr || s.is_closed_at(e.ts)) continue;  // a closed order's events only feed STATE_INCONSISTENT
     // Stopped without its next event (the rider cancelled): an incident its deadline raised is
     // proved wrong when the stop came at or before that deadline. Otherwise the stage passed.
-    const bool stopped = stage == Stage::kPickup && s.current_rider_cancelled && !seen(s.picked_up_at) && !seen(s.delivered_at);
+    const bool stopped = stage == Stage::kPickup && s.current_rider_cancelled && !seen(s.picked_up_at()) && !seen(s.delivered_at());
     if (stopped) retract_if_disproved(o, stuck_type(stage), e, stuck_detail(stage));
     else clear(stuck, e);
   }
@@ -87,7 +87,7 @@ void EngineCore::arm_stage_timer(std::uint32_t o, TimeMs now, const std::array<T
   for (std::size_t index = 0; index < kStageCount; ++index) {
     const auto stage = static_cast<Stage>(index);
     const TimeMs start = starts[index];
-    if (start == kAbsent || s.stage_fired_start[index] == start) continue;
+    if (start == kAbsent || s.stage_fired_start(index) == start) continue;
     const TimeMs deadline = start + config.stage_limit_ms(s.kind, stage);
     if (earliest == kAbsent || deadline < earliest) {
       earliest = deadline;
@@ -102,8 +102,8 @@ void EngineCore::fire_stage(std::uint32_t o, Stage stage, TimeMs at) {
   OrderState& s = order(o);
   const TimeMs start = stage_start(o, stage);
   const auto index = static_cast<std::size_t>(stage);
-  if (start != kAbsent && s.stage_fired_start[index] != start) {
-    s.stage_fired_start[index] = start;
+  if (start != kAbsent && s.stage_fired_start(index) != start) {
+    s.set_stage_fired_start(index, start);
     const TimeMs deadline = start + config.stage_limit_ms(s.kind, stage);
     Raise request{.type = stuck_type(stage), .at = at, .order = o, .watch_deadline = deadline, .evidence = {event_id(s.stage_event)}};
     if (stage != Stage::kAssign) request.stage = stage;
@@ -114,18 +114,18 @@ void EngineCore::fire_stage(std::uint32_t o, Stage stage, TimeMs at) {
 
 void EngineCore::arm_delivery_late(std::uint32_t o, TimeMs now) {
   OrderState& s = order(o);
-  if (!s.created || s.promise_at == kAbsent || s.cancelled_at != kAbsent || s.completed_at != kAbsent) return;
-  if (s.payment_method == PaymentMethod::kOnline && s.paid_at == kAbsent) return;
+  if (!s.created || s.promise_at() == kAbsent || s.cancelled_at() != kAbsent || s.completed_at() != kAbsent) return;
+  if (s.payment_method == PaymentMethod::kOnline && s.paid_at() == kAbsent) return;
   if (timers_.is_live(s.delivery_late_timer)) return;
-  const TimeMs deadline = s.promise_at + config.delivery_late_grace_ms;
-  if (s.delivered_at != kAbsent && s.delivered_at <= deadline) return;
+  const TimeMs deadline = s.promise_at() + config.delivery_late_grace_ms;
+  if (s.delivered_at() != kAbsent && s.delivered_at() <= deadline) return;
   s.delivery_late_timer = schedule(deadline, now, o, TimerKind::kDeliveryLate);
 }
 
 void EngineCore::fire_delivery_late(std::uint32_t o, TimeMs at) {
   OrderState& s = order(o);
-  const TimeMs deadline = s.promise_at + config.delivery_late_grace_ms;
-  if ((s.delivered_at != kAbsent && s.delivered_at <= deadline) || s.is_closed_at(deadline)) return;
+  const TimeMs deadline = s.promise_at() + config.delivery_late_grace_ms;
+  if ((s.delivered_at() != kAbsent && s.delivered_at() <= deadline) || s.is_closed_at(deadline)) return;
   raise(Raise{.type = IncidentType::kDeliveryLate, .at = at, .order = o, .watch_deadline = deadline,
               .evidence = {event_id(s.created_event)}});
 }
@@ -141,9 +141,9 @@ void EngineCore::drop_fulfilment_watches(std::uint32_t o) {
 
 void EngineCore::check_state_consistency(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  const bool after_completion = s.completed_at != kAbsent && s.completed_at < e.ts;
+  const bool after_completion = s.completed_at() != kAbsent && s.completed_at() < e.ts;
   const bool moved_after_cancel = (e.type == EventType::kDeliveryPickedUp || e.type == EventType::kDeliveryDelivered) &&
-                                  s.cancelled_at != kAbsent && s.cancelled_at < e.ts;
+                                  s.cancelled_at() != kAbsent && s.cancelled_at() < e.ts;
   const bool picked_up_unpaid = e.type == EventType::kDeliveryPickedUp && s.created &&
                                 s.payment_method == PaymentMethod::kOnline && !s.is_paid_at(e.ts);
   if (after_completion || moved_after_cancel) {
@@ -158,10 +158,10 @@ void EngineCore::check_state_consistency(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_rider_assigned(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (e.ts == s.rider_assigned_at && e.rider_id == s.rider) return count_repeat();
+  if (e.ts == s.rider_assigned_at() && e.rider_id == s.rider) return count_repeat();
   check_state_consistency(o, e);
-  if (s.rider_assigned_at == kAbsent || e.ts >= s.rider_assigned_at) {
-    s.rider_assigned_at = e.ts;
+  if (s.rider_assigned_at() == kAbsent || e.ts >= s.rider_assigned_at()) {
+    s.set_rider_assigned_at(e.ts);
     s.rider = e.rider_id;
     s.current_rider_cancelled = false;
   }
@@ -174,15 +174,15 @@ void EngineCore::on_rider_assigned(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_rider_cancelled(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (s.rider_cancelled_at == kAbsent || e.ts > s.rider_cancelled_at) s.rider_cancelled_at = e.ts;
+  if (s.rider_cancelled_at() == kAbsent || e.ts > s.rider_cancelled_at()) s.set_rider_cancelled_at(e.ts);
   // Only the rider now assigned (or an unnamed one) stops the pickup stage; a late
   // cancellation by a rider already replaced does not.
-  const bool cancels_current = e.ts >= s.rider_assigned_at && (e.rider_id == s.rider || e.rider_id == kNoSymbol);
+  const bool cancels_current = e.ts >= s.rider_assigned_at() && (e.rider_id == s.rider || e.rider_id == kNoSymbol);
   if (cancels_current) s.current_rider_cancelled = true;
   Incident* incident = raise(Raise{.type = IncidentType::kRiderCancelled, .at = e.ts, .order = o, .evidence = {e.id}});
-  if (incident != nullptr && s.rider_assigned_at != kAbsent && s.rider_assigned_at > e.ts) {
+  if (incident != nullptr && s.rider_assigned_at() != kAbsent && s.rider_assigned_at() > e.ts) {
     // A late cancellation: another rider was already assigned after it.
-    log.resolve(*incident, Resolution::kSelf, s.rider_assigned_at);
+    log.resolve(*incident, Resolution::kSelf, s.rider_assigned_at());
   }
   count_rider_cancellation(o, e);
   refresh_stage(o, e);
@@ -190,23 +190,23 @@ void EngineCore::on_rider_cancelled(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_picked_up(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (e.ts == s.picked_up_at) return count_repeat();
+  if (e.ts == s.picked_up_at()) return count_repeat();
   check_state_consistency(o, e);
-  if (s.picked_up_at != kAbsent && s.picked_up_at <= e.ts) return;
-  s.picked_up_at = e.ts;
+  if (s.picked_up_at() != kAbsent && s.picked_up_at() <= e.ts) return;
+  s.set_picked_up_at(e.ts);
   refresh_stage(o, e);
-  if (s.cancelled_at == kAbsent && s.completed_at == kAbsent && s.delivered_at == kAbsent &&
+  if (s.cancelled_at() == kAbsent && s.completed_at() == kAbsent && s.delivered_at() == kAbsent &&
       order_kind_in(config.stall_order_kinds, s.kind)) {
     restart_stall_clock(o, e, false);
     // A pickup that arrives after the rider's pings: the latest of them is the first location
     // after pickup in event time, and restarts the clock (moving pings in between would each
     // have restarted it; the latest is where the last restart can be).
-    if (s.last_ping_at != kAbsent && s.last_ping_at >= e.ts) {
+    if (s.last_ping_at() != kAbsent && s.last_ping_at() >= e.ts) {
       s.stall_awaits_first_location = false;
       s.stall_anchor = s.last_ping;
-      s.stall_anchor_at = s.last_ping_at;
+      s.set_stall_anchor_at(s.last_ping_at());
       timers_.cancel(s.stall_timer);
-      s.stall_timer = schedule(s.last_ping_at + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
+      s.stall_timer = schedule(s.last_ping_at() + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
     }
   }
 }
@@ -215,7 +215,7 @@ void EngineCore::restart_stall_clock(std::uint32_t o, const Event& e, bool has_p
   OrderState& s = order(o);
   s.stall_running = true;
   s.stall_awaits_first_location = !has_position;
-  s.stall_anchor_at = e.ts;
+  s.set_stall_anchor_at(e.ts);
   if (has_position) s.stall_anchor = e.position;
   keep_id(s.stall_event, e);
   timers_.cancel(s.stall_timer);
@@ -225,8 +225,8 @@ void EngineCore::restart_stall_clock(std::uint32_t o, const Event& e, bool has_p
 void EngineCore::fire_stall(std::uint32_t o, TimeMs at) {
   OrderState& s = order(o);
   if (!s.stall_running) return;
-  const TimeMs deadline = s.stall_anchor_at + config.stall_timeout_ms;
-  if ((s.delivered_at != kAbsent && s.delivered_at <= deadline) || s.is_closed_at(deadline)) return;
+  const TimeMs deadline = s.stall_anchor_at() + config.stall_timeout_ms;
+  if ((s.delivered_at() != kAbsent && s.delivered_at() <= deadline) || s.is_closed_at(deadline)) return;
   raise(Raise{.type = IncidentType::kRiderStalled, .at = at, .order = o, .watch_deadline = deadline,
               .evidence = {event_id(s.stall_event)}});
 }
@@ -242,19 +242,19 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
       rider.position_at = e.ts;
     }
   }
-  if (s.last_ping_at == kAbsent || e.ts >= s.last_ping_at) {
-    s.last_ping_at = e.ts;
+  if (s.last_ping_at() == kAbsent || e.ts >= s.last_ping_at()) {
+    s.set_last_ping_at(e.ts);
     s.last_ping = e.position;
   }
-  const bool out_for_delivery = s.picked_up_at != kAbsent && s.picked_up_at <= e.ts &&
-                                !(s.delivered_at != kAbsent && s.delivered_at <= e.ts) && !s.is_closed_at(e.ts);
+  const bool out_for_delivery = s.picked_up_at() != kAbsent && s.picked_up_at() <= e.ts &&
+                                !(s.delivered_at() != kAbsent && s.delivered_at() <= e.ts) && !s.is_closed_at(e.ts);
   if (!out_for_delivery) return;
 
   if (!s.late_risk_raised && s.created && order_kind_in(config.late_risk_order_kinds, s.kind) &&
-      s.promise_at != kAbsent && e.ts < s.promise_at && s.address_has_position) {
+      s.promise_at() != kAbsent && e.ts < s.promise_at() && s.address_has_position) {
     const double travel_ms =
         great_circle_m(e.position, s.address_position) / config.late_risk_speed_mps * config.late_risk_factor * 1000.0;
-    if (static_cast<double>(e.ts) + travel_ms > static_cast<double>(s.promise_at)) {
+    if (static_cast<double>(e.ts) + travel_ms > static_cast<double>(s.promise_at())) {
       s.late_risk_raised = true;
       raise(Raise{.type = IncidentType::kDeliveryLateRisk, .at = e.ts, .order = o, .evidence = {e.id}});
     }
@@ -263,7 +263,7 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   if (!order_kind_in(config.stall_order_kinds, s.kind)) return;
   // Pings older than the last restart (or stop) say nothing new: that also makes a re-sent
   // ping harmless, so pings need no dedupe memory.
-  if (s.stall_anchor_at != kAbsent && e.ts < s.stall_anchor_at) return;
+  if (s.stall_anchor_at() != kAbsent && e.ts < s.stall_anchor_at()) return;
   bool restart = false;
   if (!s.stall_running) restart = true;  // stopped by a failed attempt: the next location starts it
   else restart = s.stall_awaits_first_location || great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
@@ -272,7 +272,7 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   // failed attempt, at the same spot, is not a move.
   const bool moved = s.stall_awaits_first_location || !s.stall_running ||
                      great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
-  const bool moved_from_anchor = s.stall_anchor_at == kAbsent || great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
+  const bool moved_from_anchor = s.stall_anchor_at() == kAbsent || great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
   if (moved && moved_from_anchor) clear(find_open_for_order(o, IncidentType::kRiderStalled), e);
   restart_stall_clock(o, e, true);
 }
@@ -281,23 +281,23 @@ void EngineCore::on_attempt_failed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   check_state_consistency(o, e);
   Incident* failed = raise(Raise{.type = IncidentType::kDeliveryFailed, .at = e.ts, .order = o, .evidence = {e.id}});
-  if (failed != nullptr && s.delivered_at != kAbsent && s.delivered_at > e.ts) {
-    log.resolve(*failed, Resolution::kSelf, s.delivered_at);  // a late failure: delivered after it
+  if (failed != nullptr && s.delivered_at() != kAbsent && s.delivered_at() > e.ts) {
+    log.resolve(*failed, Resolution::kSelf, s.delivered_at());  // a late failure: delivered after it
   }
   retract_if_disproved(o, IncidentType::kRiderStalled, e);
-  if (s.stall_running && e.ts >= s.stall_anchor_at) {
+  if (s.stall_running && e.ts >= s.stall_anchor_at()) {
     s.stall_running = false;
-    s.stall_anchor_at = e.ts;  // the next ping after the failure starts the clock again
+    s.set_stall_anchor_at(e.ts);  // the next ping after the failure starts the clock again
     timers_.cancel(s.stall_timer);
   }
 }
 
 void EngineCore::on_delivered(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (e.ts == s.delivered_at) return count_repeat();
+  if (e.ts == s.delivered_at()) return count_repeat();
   check_state_consistency(o, e);
-  if (s.delivered_at != kAbsent && s.delivered_at <= e.ts) return;
-  s.delivered_at = e.ts;
+  if (s.delivered_at() != kAbsent && s.delivered_at() <= e.ts) return;
+  s.set_delivered_at(e.ts);
   timers_.cancel(s.delivery_late_timer);
   timers_.cancel(s.stall_timer);
   s.stall_running = false;

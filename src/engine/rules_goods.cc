@@ -96,14 +96,14 @@ bool EngineCore::picking_matches_order(std::uint32_t o) const {
 
 void EngineCore::check_picking(std::uint32_t o, const Event& e, const std::vector<Item>& picked) {
   const OrderState& s = order(o);
-  if (!s.created || s.pick_completed_at == kAbsent) return;
-  const TimeMs at = std::max(s.created_at, s.pick_completed_at);
+  if (!s.created || s.pick_completed_at() == kAbsent) return;
+  const TimeMs at = std::max(s.created_at(), s.pick_completed_at());
   if (!picking_matches_order(o)) {
     raise(Raise{.type = IncidentType::kPickingMismatch, .at = at, .order = o, .evidence = {e.id}});
   }
-  if (s.promise_at == kAbsent) return;
+  if (s.promise_at() == kAbsent) return;
   for (const Item& item : picked) {
-    if (item.expires_at != kAbsent && item.expires_at < s.promise_at + config.min_shelf_life_ms) {
+    if (item.expires_at != kAbsent && item.expires_at < s.promise_at() + config.min_shelf_life_ms) {
       raise(Raise{.type = IncidentType::kExpiringProduct, .at = at, .order = o, .sku = item.sku, .evidence = {e.id}});
     }
   }
@@ -120,26 +120,26 @@ void EngineCore::on_stock_shortage(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_stock_reserved(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (e.ts == s.reserved_at) return count_repeat();
+  if (e.ts == s.reserved_at()) return count_repeat();
   check_state_consistency(o, e);
-  if (s.reserved_at == kAbsent || e.ts > s.reserved_at) s.reserved_at = e.ts;
+  if (s.reserved_at() == kAbsent || e.ts > s.reserved_at()) s.set_reserved_at(e.ts);
   refresh_stage(o, e);
   arm_stock_release(o, e.ts);  // a reservation that arrives after its cancellation
 }
 
 void EngineCore::on_picking_started(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (e.ts == s.pick_started_at) return count_repeat();
+  if (e.ts == s.pick_started_at()) return count_repeat();
   check_state_consistency(o, e);
-  if (s.pick_started_at == kAbsent || e.ts < s.pick_started_at) s.pick_started_at = e.ts;
+  if (s.pick_started_at() == kAbsent || e.ts < s.pick_started_at()) s.set_pick_started_at(e.ts);
   refresh_stage(o, e);
 }
 
 void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (s.pick_completed_at != kAbsent) return count_repeat();  // the first report of what was picked stands
+  if (s.pick_completed_at() != kAbsent) return count_repeat();  // the first report of what was picked stands
   check_state_consistency(o, e);
-  s.pick_completed_at = e.ts;
+  s.set_pick_completed_at(e.ts);
   s.picked_hash = canonical_hash(canonical_items(e.items));
   if (s.created) check_picking(o, e, e.items);
   else extras(o).picked_before_created = e.items;
@@ -149,7 +149,7 @@ void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
 void EngineCore::on_substitution_responded(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   // Only answers given before picking completed shape what should have been picked.
-  if (s.pick_completed_at != kAbsent && e.ts > s.pick_completed_at) return;
+  if (s.pick_completed_at() != kAbsent && e.ts > s.pick_completed_at()) return;
   auto& accepted = extras(o).accepted_substitutions;
   std::erase_if(accepted, [&](const auto& entry) { return entry.first == e.sku; });
   if (e.accepted && e.substitute_sku != kNoSymbol) accepted.emplace_back(e.sku, e.substitute_sku);

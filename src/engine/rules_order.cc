@@ -10,7 +10,7 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   if (s.created) return count_repeat();  // the first order.created wins; a re-sent one changes nothing
   s.created = true;
-  s.created_at = e.ts;
+  s.set_created_at(e.ts);
   keep_id(s.created_event, e);
   s.user = e.user_id;
   s.zone = e.zone;
@@ -18,8 +18,8 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   s.kind = e.kind;
   s.payment_method = e.payment_method;
   s.amount = e.amount;
-  s.promise_at = e.promise_at;
-  s.slot_start = e.slot_start;
+  s.set_promise_at(e.promise_at);
+  s.set_slot_start(e.slot_start);
   s.address_present = e.address.present;
   s.address_has_text = e.address.has_text;
   s.address_has_building = e.address.has_building;
@@ -110,13 +110,13 @@ void EngineCore::on_address_changed(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (s.cancelled_at != kAbsent && s.cancelled_at <= e.ts) return count_repeat();  // already cancelled
-  const bool first_cancellation = s.cancelled_at == kAbsent;
-  s.cancelled_at = e.ts;
+  if (s.cancelled_at() != kAbsent && s.cancelled_at() <= e.ts) return count_repeat();  // already cancelled
+  const bool first_cancellation = s.cancelled_at() == kAbsent;
+  s.set_cancelled_at(e.ts);
   keep_id(s.cancelled_event, e);
   // A late cancellation can make fulfilment already applied impossible: picked up or
   // delivered after it. Detected at the first such event, as in ts order.
-  raise_if_fulfilled_after(o, e, {s.picked_up_at, s.delivered_at});
+  raise_if_fulfilled_after(o, e, {s.picked_up_at(), s.delivered_at()});
   retract_if_disproved(o, IncidentType::kPaymentTimeout, e);
   retract_fulfilment_deadlines(o, e);
   drop_fulfilment_watches(o);
@@ -126,10 +126,10 @@ void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_order_completed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (s.completed_at != kAbsent && s.completed_at <= e.ts) return count_repeat();
-  s.completed_at = e.ts;
-  raise_if_fulfilled_after(o, e, {s.reserved_at, s.pick_started_at, s.pick_completed_at, s.rider_assigned_at,
-                                  s.picked_up_at, s.delivered_at});
+  if (s.completed_at() != kAbsent && s.completed_at() <= e.ts) return count_repeat();
+  s.set_completed_at(e.ts);
+  raise_if_fulfilled_after(o, e, {s.reserved_at(), s.pick_started_at(), s.pick_completed_at(), s.rider_assigned_at(),
+                                  s.picked_up_at(), s.delivered_at()});
   retract_fulfilment_deadlines(o, e);
   drop_fulfilment_watches(o);
 }

@@ -9,8 +9,8 @@ namespace og {
 void EngineCore::arm_payment_timeout(std::uint32_t o, TimeMs now) {
   OrderState& s = order(o);
   if (!s.created || s.payment_method != PaymentMethod::kOnline) return;
-  const TimeMs deadline = s.created_at + config.payment_timeout_ms;
-  if (s.is_paid_at(deadline) || (s.payment_failed_at != kAbsent && s.payment_failed_at <= deadline) ||
+  const TimeMs deadline = s.created_at() + config.payment_timeout_ms;
+  if (s.is_paid_at(deadline) || (s.payment_failed_at() != kAbsent && s.payment_failed_at() <= deadline) ||
       s.is_closed_at(deadline)) {
     return;
   }
@@ -20,8 +20,8 @@ void EngineCore::arm_payment_timeout(std::uint32_t o, TimeMs now) {
 
 void EngineCore::fire_payment_timeout(std::uint32_t o, TimeMs at) {
   OrderState& s = order(o);
-  const TimeMs deadline = s.created_at + config.payment_timeout_ms;
-  if (s.is_paid_at(deadline) || (s.payment_failed_at != kAbsent && s.payment_failed_at <= deadline) ||
+  const TimeMs deadline = s.created_at() + config.payment_timeout_ms;
+  if (s.is_paid_at(deadline) || (s.payment_failed_at() != kAbsent && s.payment_failed_at() <= deadline) ||
       s.is_closed_at(deadline)) {
     return;
   }
@@ -31,8 +31,8 @@ void EngineCore::fire_payment_timeout(std::uint32_t o, TimeMs at) {
 
 void EngineCore::fire_paid_no_order(std::uint32_t o, TimeMs at) {
   OrderState& s = order(o);
-  const TimeMs deadline = s.paid_at + config.paid_no_order_timeout_ms;
-  if (s.created && s.created_at <= deadline) return;
+  const TimeMs deadline = s.paid_at() + config.paid_no_order_timeout_ms;
+  if (s.created && s.created_at() <= deadline) return;
   raise(Raise{.type = IncidentType::kPaidNoOrder, .at = at, .order = o, .watch_deadline = deadline,
               .evidence = {event_id(s.paid_event)}});
 }
@@ -40,7 +40,7 @@ void EngineCore::fire_paid_no_order(std::uint32_t o, TimeMs at) {
 void EngineCore::check_amount_mismatch(std::uint32_t o, const PaymentRecord& payment, const Event& e) {
   OrderState& s = order(o);
   if (!s.created || s.amount == kAbsent || payment.amount == s.amount) return;
-  raise(Raise{.type = IncidentType::kPaymentAmountMismatch, .at = std::max(payment.at, s.created_at), .order = o,
+  raise(Raise{.type = IncidentType::kPaymentAmountMismatch, .at = std::max(payment.at, s.created_at()), .order = o,
               .evidence = {e.id}});
 }
 
@@ -64,11 +64,11 @@ void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
   if (!first) {
     // Known once both payments are: at the later of this one and the earliest other (paid_at
     // does not include this payment yet), which matters when this one arrives late.
-    raise(Raise{.type = IncidentType::kDuplicatePayment, .at = std::max(e.ts, s.paid_at), .order = o,
+    raise(Raise{.type = IncidentType::kDuplicatePayment, .at = std::max(e.ts, s.paid_at()), .order = o,
                 .evidence = {e.id}});
   }
-  if (s.paid_at == kAbsent || e.ts < s.paid_at) {
-    s.paid_at = e.ts;
+  if (s.paid_at() == kAbsent || e.ts < s.paid_at()) {
+    s.set_paid_at(e.ts);
     keep_id(s.paid_event, e);
   }
 
@@ -102,14 +102,14 @@ void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_payment_failed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (s.payment_failed_at == kAbsent || e.ts < s.payment_failed_at) s.payment_failed_at = e.ts;
+  if (s.payment_failed_at() == kAbsent || e.ts < s.payment_failed_at()) s.set_payment_failed_at(e.ts);
   retract_if_disproved(o, IncidentType::kPaymentTimeout, e);
   timers_.cancel(s.payment_timer);
   Incident* incident = raise(Raise{.type = IncidentType::kPaymentFailed, .at = e.ts, .order = o, .evidence = {e.id}});
-  if (incident != nullptr && s.paid_at != kAbsent && s.paid_at > e.ts) {
+  if (incident != nullptr && s.paid_at() != kAbsent && s.paid_at() > e.ts) {
     // The success that clears it was already applied (it arrived before this late failure).
     incident->evidence.push_back(event_id(s.paid_event));
-    log.resolve(*incident, Resolution::kSelf, s.paid_at);
+    log.resolve(*incident, Resolution::kSelf, s.paid_at());
   }
 }
 
@@ -193,24 +193,24 @@ void EngineCore::fire_refund_timeout(std::uint32_t o, std::uint32_t w, TimeMs at
 
 void EngineCore::arm_stock_release(std::uint32_t o, TimeMs now) {
   OrderState& s = order(o);
-  if (s.cancelled_at == kAbsent || s.reserved_at == kAbsent || s.reserved_at > s.cancelled_at) return;
-  if (s.released_at != kAbsent && s.released_at >= s.reserved_at) return;
+  if (s.cancelled_at() == kAbsent || s.reserved_at() == kAbsent || s.reserved_at() > s.cancelled_at()) return;
+  if (s.released_at() != kAbsent && s.released_at() >= s.reserved_at()) return;
   if (timers_.is_live(s.stock_release_timer)) return;
-  s.stock_release_timer = schedule(s.cancelled_at + config.stock_release_timeout_ms, now, o, TimerKind::kStockRelease);
+  s.stock_release_timer = schedule(s.cancelled_at() + config.stock_release_timeout_ms, now, o, TimerKind::kStockRelease);
 }
 
 void EngineCore::fire_stock_release(std::uint32_t o, TimeMs at) {
   OrderState& s = order(o);
-  const TimeMs deadline = s.cancelled_at + config.stock_release_timeout_ms;
-  if (s.released_at != kAbsent && s.released_at >= s.reserved_at && s.released_at <= deadline) return;
+  const TimeMs deadline = s.cancelled_at() + config.stock_release_timeout_ms;
+  if (s.released_at() != kAbsent && s.released_at() >= s.reserved_at() && s.released_at() <= deadline) return;
   raise(Raise{.type = IncidentType::kStockNotReleased, .at = at, .order = o, .watch_deadline = deadline,
               .evidence = {event_id(s.cancelled_event)}});
 }
 
 void EngineCore::on_stock_released(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
-  if (s.released_at == kAbsent || e.ts > s.released_at) s.released_at = e.ts;
-  if (s.reserved_at != kAbsent && e.ts >= s.reserved_at) timers_.cancel(s.stock_release_timer);
+  if (s.released_at() == kAbsent || e.ts > s.released_at()) s.set_released_at(e.ts);
+  if (s.reserved_at() != kAbsent && e.ts >= s.reserved_at()) timers_.cancel(s.stock_release_timer);
   if (Incident* incident = find_open_for_order(o, IncidentType::kStockNotReleased)) {
     clear(incident, e);
   } else {

@@ -59,7 +59,7 @@ OG_ENUM_MAX(PlaybookRun::Phase, kHold)
 
 OG_DESCRIBE(LatLng) { ar(v.lat, v.lng); }
 OG_DESCRIBE(TimerId) { ar(v.index, v.generation); }
-OG_DESCRIBE(EventRef) { ar(v.offset, v.length); }
+OG_DESCRIBE(EventRef) { ar(v.at); }
 OG_DESCRIBE(ItemRange) { ar(v.chunk, v.offset, v.count); }
 OG_DESCRIBE(Item) { ar(sym(v.sku), v.qty, v.unit_price, v.expires_at); }
 OG_DESCRIBE(OrderItem) { ar(sym(v.sku), v.qty, v.unit_price); }
@@ -96,19 +96,59 @@ OG_DESCRIBE(OrderExtras) {
      v.picked_before_created, v.paid_before_created, v.coupon_discount, v.remediation_failures);
 }
 
+// The order's times and flags, compact in memory (engine_core.h), go out as the plain fields
+// they were: one zigzag varint per time, one byte per flag.
+template <typename Ar, typename T>
+void order_times(Ar& ar, T& v, std::initializer_list<OrderTime> which) {
+  for (const OrderTime field : which) {
+    const auto i = static_cast<std::size_t>(field);
+    if constexpr (kWriting<Ar>) {
+      ar(v.times.get(i));
+    } else {
+      TimeMs t = kAbsent;
+      ar(t);
+      v.times.set(i, t);
+    }
+  }
+}
+
+#define OG_FLAGS(X)                                                                                                   \
+  X(created) X(vip) X(has_extras) X(address_present) X(address_has_text) X(address_has_building) X(address_has_room) \
+      X(address_has_position) X(stall_running) X(stall_awaits_first_location) X(late_risk_raised)                      \
+          X(current_rider_cancelled) X(gmv_counted)
+
 OG_DESCRIBE(OrderState) {
+  using enum OrderTime;
   ar(sym(v.order_id), sym(v.user), sym(v.zone), sym(v.community), sym(v.rider), v.first_txn, v.amount);
-  ar(v.created_at, v.paid_at, v.payment_failed_at, v.cancelled_at, v.completed_at, v.reserved_at, v.released_at,
-     v.pick_started_at, v.pick_completed_at, v.rider_assigned_at, v.rider_cancelled_at, v.picked_up_at, v.delivered_at,
-     v.promise_at, v.slot_start, v.stage_fired_start, v.stall_anchor_at);
-  ar(v.address_position, v.stall_anchor, v.last_ping, v.last_ping_at);
+  order_times(ar, v, {kCreated, kPaid, kPaymentFailed, kCancelled, kCompleted, kReserved, kReleased, kPickStarted,
+                      kPickCompleted, kRiderAssigned, kRiderCancelled, kPickedUp, kDelivered, kPromise, kSlotStart});
+  for (std::size_t stage = 0; stage < kStageCount; ++stage) {
+    order_times(ar, v, {static_cast<OrderTime>(static_cast<std::size_t>(kStageFired) + stage)});
+  }
+  order_times(ar, v, {kStallAnchor});
+  ar(v.address_position, v.stall_anchor, v.last_ping);
+  order_times(ar, v, {kLastPing});
   ar(v.payment_timer, v.paid_no_order_timer, v.delivery_late_timer, v.stock_release_timer, v.stage_timer,
      v.stall_timer);
   ar(v.created_event, v.paid_event, v.cancelled_event, v.stage_event, v.stall_event, v.items, v.picked_hash);
-  ar(v.kind, v.payment_method, v.substitution_pref, v.created, v.vip, v.has_extras, v.address_present,
-     v.address_has_text, v.address_has_building, v.address_has_room, v.address_has_position, v.stall_running,
-     v.stall_awaits_first_location, v.late_risk_raised, v.current_rider_cancelled, v.gmv_counted, v.payment_count);
+  ar(v.kind, v.payment_method, v.substitution_pref);
+  if constexpr (kWriting<Ar>) {
+#define OG_PUT_FLAG(name) ar(static_cast<bool>(v.name));
+    OG_FLAGS(OG_PUT_FLAG)
+#undef OG_PUT_FLAG
+  } else {
+#define OG_GET_FLAG(name) \
+  {                       \
+    bool flag = false;    \
+    ar(flag);             \
+    v.name = flag;        \
+  }
+    OG_FLAGS(OG_GET_FLAG)
+#undef OG_GET_FLAG
+  }
+  ar(v.payment_count);
 }
+#undef OG_FLAGS
 
 const auto kTimedSymbols = [](auto& a, auto& pair) { a(pair.first, sym(pair.second)); };
 
@@ -202,7 +242,7 @@ OG_DESCRIBE(RulesConfig) {
 // Add the field to its describe() above, then update the size here.
 static_assert(sizeof(EventFields) == 272, "EventFields changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(Event) == 616, "Event changed: update describe(Event) in engine/snapshot.cc");
-static_assert(sizeof(OrderState) == 392, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
+static_assert(sizeof(OrderState) == 288, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
 static_assert(sizeof(OrderExtras) == 160, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
 static_assert(sizeof(UserState) == 128, "UserState changed: update describe(UserState) in engine/snapshot.cc");
 static_assert(sizeof(RiderState) == 80, "RiderState changed: update describe(RiderState) in engine/snapshot.cc");
@@ -227,7 +267,7 @@ namespace {
 
 constexpr std::string_view kMagic = "OGSNAPSH";
 // Raised whenever the payload's layout changes; restore() reads only its own version.
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 constexpr std::size_t kHeaderBytes = 32;  // magic, version, reserved (0), payload length, hash
 
 void put_fixed(std::string& out, std::uint64_t value, int bytes) {
@@ -305,6 +345,7 @@ void IdArena::load(serial::Reader& r) {
   for (std::size_t b = 0; b < count; ++b) {
     const std::string_view bytes = r.bytes();
     r.check(bytes.size() <= kBlockBytes, "an evidence id block over 1 MiB");
+    r.check(b != 0 || !bytes.empty(), "an evidence id arena without its first byte");
     if (!blocks_.empty()) filled_.push_back(static_cast<std::uint32_t>(used_));
     blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockBytes));
     std::memcpy(blocks_.back().get(), bytes.data(), bytes.size());
@@ -313,12 +354,13 @@ void IdArena::load(serial::Reader& r) {
 }
 
 bool IdArena::holds(EventRef ref) const {
-  if (ref.length == 0) return true;
-  const std::size_t block = ref.offset >> kBlockBits;
-  const std::size_t position = ref.offset & (kBlockBytes - 1);
+  if (ref.at == 0) return true;
+  const std::size_t block = ref.at >> kBlockBits;
+  const std::size_t position = ref.at & (kBlockBytes - 1);
   if (block >= blocks_.size()) return false;
   const std::size_t used = block + 1 < blocks_.size() ? filled_[block] : used_;
-  return position <= used && ref.length <= used - position;
+  if (position >= used) return false;
+  return std::size_t{static_cast<unsigned char>(blocks_[block][position])} <= used - position - 1;
 }
 
 void ItemPool::save(serial::Writer& w) const {

@@ -49,9 +49,9 @@ struct EngineViews {
       UserOrderView order;
       order.order_id = std::string(core.interner.view(s.order_id));
       order.created_at = created_at;
-      order.paid_at = s.paid_at;
-      order.cancelled_at = s.cancelled_at;
-      order.completed_at = s.completed_at;
+      order.paid_at = s.paid_at();
+      order.cancelled_at = s.cancelled_at();
+      order.completed_at = s.completed_at();
       order.amount = s.amount;
       order.payment_method = s.payment_method;
       for (const SkuQty& line : canonical_items(core.items_of(index))) {

@@ -166,6 +166,29 @@ TEST_F(EngineTest, FinishFiresDeadlinesAtTheLastEventTime) {
   EXPECT_NE(find(IncidentType::kPaymentTimeout), nullptr);
 }
 
+// An order keeps its times as 32-bit offsets while they lie within 24 days of each other:
+// a promise two months out must still fire to the millisecond, also after a snapshot.
+TEST_F(EngineTest, TimesMonthsApartInOneOrderStayExact) {
+  send(created("e1", "O1", "2026-01-01T10:00:00Z", R"(,"promise_at":"2026-03-01T10:00:00.007Z")"));
+  send(paid("e2", "O1", "2026-01-01T10:01:00Z"));
+  const std::string snapshot = engine_.snapshot();
+  auto restored = Engine::restore(snapshot);
+  ASSERT_TRUE(restored) << restored.error();
+  EXPECT_EQ((*restored)->snapshot(), snapshot);
+  for (Engine* engine : {&engine_, restored->get()}) {
+    EventParser parser(engine->interner());
+    Event event;
+    ASSERT_TRUE(parser.parse(tick("t1", "2026-03-01T10:06:00Z"), event));
+    engine->ingest(event);
+    const Incident* late = nullptr;
+    for (const Incident& incident : engine->incidents().all()) {
+      if (incident.type == IncidentType::kDeliveryLate) late = &incident;
+    }
+    ASSERT_NE(late, nullptr);
+    EXPECT_EQ(format_utc_ms(late->detected_at), "2026-03-01T10:05:00.007Z");
+  }
+}
+
 TEST_F(EngineTest, IncidentIdsDependOnContentNotOnInterningOrder) {
   send(created("e1", "O1", "2026-11-21T10:00:00Z"));
   engine_.finish(*parse_rfc3339_ms("2026-11-21T11:00:00Z"));

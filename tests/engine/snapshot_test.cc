@@ -636,8 +636,10 @@ TEST_F(BadSnapshot, TruncatedAnywhere) {
 
 TEST_F(BadSnapshot, AnotherVersion) {
   std::string bytes = *bytes_;
-  bytes[8] = 2;
-  EXPECT_EQ(error_of(bytes), "snapshot: format version 2, this build reads version 1");
+  bytes[8] = 3;
+  EXPECT_EQ(error_of(bytes), "snapshot: format version 3, this build reads version 2");
+  bytes[8] = 1;  // before compact evidence ids (format 2)
+  EXPECT_EQ(error_of(bytes), "snapshot: format version 1, this build reads version 2");
 }
 
 TEST_F(BadSnapshot, TrailingBytes) {
