@@ -139,19 +139,35 @@ const OrderExtras* EngineCore::find_extras(std::uint32_t o) const {
   return it == extras_.end() ? nullptr : &it->second;
 }
 
+void ItemPool::put(Line& line, std::uint64_t position, const OrderItem& item) {
+  line.sku = item.sku;
+  line.qty = item.qty;
+  if (item.unit_price == kAbsent) {
+    line.price = kNoPrice;
+  } else if (item.unit_price > kWidePrice && item.unit_price <= INT32_MAX) {
+    line.price = static_cast<std::int32_t>(item.unit_price);
+  } else {
+    line.price = kWidePrice;
+    wide_prices_[position] = item.unit_price;
+  }
+}
+
 ItemRange ItemPool::add(const std::vector<Item>& items) {
   if (items.empty()) return {};
   if (used_ + items.size() > kChunkItems) {
     if (!chunks_.empty()) filled_.push_back(static_cast<std::uint16_t>(used_));
-    chunks_.push_back(std::make_unique<OrderItem[]>(kChunkItems));
+    chunks_.push_back(std::make_unique_for_overwrite<Line[]>(kChunkItems));
     used_ = 0;
   }
-  OrderItem* out = chunks_.back().get() + used_;
-  for (const Item& item : items) {
+  const std::uint64_t chunk = chunks_.size() - 1;
+  Line* out = chunks_.back().get();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Item& item = items[i];
     const auto qty = static_cast<std::uint64_t>(item.qty);
-    *out++ = OrderItem{item.sku, static_cast<std::uint32_t>(std::min<std::uint64_t>(qty, UINT32_MAX)), item.unit_price};
+    put(out[used_ + i], chunk << kChunkBits | (used_ + i),
+        OrderItem{item.sku, static_cast<std::uint32_t>(std::min<std::uint64_t>(qty, UINT32_MAX)), item.unit_price});
   }
-  const ItemRange range{static_cast<std::uint32_t>(chunks_.size() - 1), static_cast<std::uint16_t>(used_),
+  const ItemRange range{static_cast<std::uint32_t>(chunk), static_cast<std::uint16_t>(used_),
                         static_cast<std::uint16_t>(items.size())};
   used_ += items.size();
   return range;

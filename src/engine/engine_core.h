@@ -94,8 +94,7 @@ class IdArena {
   std::size_t used_ = 0;
 };
 
-// An ordered line: 16 bytes, kept in ItemPool, because ten of them per order dominate the
-// memory of an open order.
+// An ordered line, as the rules read it.
 struct OrderItem {
   Symbol sku = kNoSymbol;
   std::uint32_t qty = 0;  // saturates at 2^32 - 1
@@ -109,16 +108,79 @@ struct ItemRange {
 };
 
 // Append-only storage of every order's lines, in chunks that never move; one order's lines
-// are contiguous. Orders have at most kMaxItemsPerEvent lines (the parser's limit).
+// are contiguous. Orders have at most kMaxItemsPerEvent lines (the parser's limit). Ten lines
+// per order dominate the memory of an open order, so a line is kept in 12 bytes: its price
+// in 32 bits, and a price that does not fit (rare: 2^31 fen is over 21 million yuan) exactly
+// in a side table by the line's position.
 class ItemPool {
+  struct Line {
+    Symbol sku;
+    std::uint32_t qty;
+    std::int32_t price;  // kNoPrice: absent; kWidePrice: in wide_prices_
+  };
+  static constexpr std::int32_t kNoPrice = INT32_MIN;
+  static constexpr std::int32_t kWidePrice = INT32_MIN + 1;
+
  public:
-  static constexpr std::size_t kChunkItems = 4096;
+  static constexpr std::size_t kChunkBits = 12;
+  static constexpr std::size_t kChunkItems = std::size_t{1} << kChunkBits;
+
+  // An order's lines, read as OrderItem values.
+  class View {
+   public:
+    class iterator {
+     public:
+      using value_type = OrderItem;
+      using difference_type = std::ptrdiff_t;
+      iterator() = default;
+      iterator(const ItemPool* pool, const Line* line, std::uint64_t position) : pool_(pool), line_(line), position_(position) {}
+      OrderItem operator*() const {
+        const std::int64_t price = line_->price == kNoPrice     ? kAbsent
+                                   : line_->price == kWidePrice ? pool_->wide_prices_.at(position_)
+                                                                : std::int64_t{line_->price};
+        return OrderItem{line_->sku, line_->qty, price};
+      }
+      iterator& operator++() {
+        ++line_;
+        ++position_;
+        return *this;
+      }
+      iterator operator++(int) {
+        iterator before = *this;
+        ++*this;
+        return before;
+      }
+      bool operator==(const iterator& other) const { return line_ == other.line_; }
+
+     private:
+      const ItemPool* pool_ = nullptr;
+      const Line* line_ = nullptr;
+      std::uint64_t position_ = 0;  // chunk << kChunkBits | index in the chunk
+    };
+    View() = default;
+    View(const ItemPool* pool, ItemRange range) : pool_(pool), range_(range) {}
+    iterator begin() const {
+      if (range_.count == 0) return {};
+      return {pool_, pool_->chunks_[range_.chunk].get() + range_.offset, position()};
+    }
+    iterator end() const {
+      if (range_.count == 0) return {};
+      return {pool_, pool_->chunks_[range_.chunk].get() + range_.offset + range_.count, position() + range_.count};
+    }
+    std::size_t size() const { return range_.count; }
+    bool empty() const { return range_.count == 0; }
+
+   private:
+    std::uint64_t position() const { return std::uint64_t{range_.chunk} << kChunkBits | range_.offset; }
+    const ItemPool* pool_ = nullptr;
+    ItemRange range_;
+  };
+
   ItemRange add(const std::vector<Item>& items);
-  std::span<const OrderItem> view(ItemRange range) const {
-    if (range.count == 0) return {};
-    return {chunks_[range.chunk].get() + range.offset, range.count};
+  View view(ItemRange range) const { return View(this, range); }
+  std::size_t memory_bytes() const {
+    return chunks_.size() * kChunkItems * sizeof(Line) + wide_prices_.size() * (sizeof(std::int64_t) * 2 + 3 * sizeof(void*));
   }
-  std::size_t memory_bytes() const { return chunks_.size() * kChunkItems * sizeof(OrderItem); }
 
   // Snapshots (engine/snapshot.cc): the lines in use, chunk by chunk, so ranges stay valid.
   void save(serial::Writer& w) const;
@@ -126,9 +188,12 @@ class ItemPool {
   bool holds(ItemRange range) const;
 
  private:
-  std::vector<std::unique_ptr<OrderItem[]>> chunks_;
+  void put(Line& line, std::uint64_t position, const OrderItem& item);
+
+  std::vector<std::unique_ptr<Line[]>> chunks_;
   std::vector<std::uint16_t> filled_;  // lines used in each chunk but the last
   std::size_t used_ = kChunkItems;
+  std::unordered_map<std::uint64_t, std::int64_t> wide_prices_;  // by position
 };
 
 enum class TimerKind : std::uint8_t {
@@ -165,7 +230,7 @@ struct SkuQty {
 
 // Quantity per SKU, sorted by symbol: the canonical form two item lists are compared in.
 std::vector<SkuQty> canonical_items(const std::vector<Item>& items);
-std::vector<SkuQty> canonical_items(std::span<const OrderItem> items);
+std::vector<SkuQty> canonical_items(const ItemPool::View& items);
 std::uint64_t canonical_hash(const std::vector<SkuQty>& items);
 
 // What few orders need: kept beside the order, not in it.
@@ -512,7 +577,7 @@ class EngineCore {
   void keep_id(EventRef& slot, const Event& event) { ids_.set(slot, event.id); }
   OrderExtras& extras(std::uint32_t o);
   const OrderExtras* find_extras(std::uint32_t o) const;
-  std::span<const OrderItem> items_of(std::uint32_t o) const { return item_pool_.view(orders_[o].items); }
+  ItemPool::View items_of(std::uint32_t o) const { return item_pool_.view(orders_[o].items); }
 
   // --- handling (handling.cc)
   void start_playbooks();  // the incidents raised by the event or deadline just handled

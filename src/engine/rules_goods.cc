@@ -35,7 +35,7 @@ std::vector<SkuQty> canonical_items(const std::vector<Item>& items) {
   return quantities_by_sku(items, [](const Item& item) { return item.sku; });
 }
 
-std::vector<SkuQty> canonical_items(std::span<const OrderItem> items) {
+std::vector<SkuQty> canonical_items(const ItemPool::View& items) {
   return quantities_by_sku(items, [](const OrderItem& item) { return item.sku; });
 }
 

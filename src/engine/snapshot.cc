@@ -368,21 +368,27 @@ void ItemPool::save(serial::Writer& w) const {
   for (std::size_t c = 0; c < chunks_.size(); ++c) {
     const std::size_t used = c + 1 < chunks_.size() ? filled_[c] : used_;
     w.varint(used);
-    for (std::size_t i = 0; i < used; ++i) w(chunks_[c][i]);
+    const ItemRange all{static_cast<std::uint32_t>(c), 0, static_cast<std::uint16_t>(used)};
+    for (const OrderItem& item : view(all)) w(item);
   }
 }
 
 void ItemPool::load(serial::Reader& r) {
   chunks_.clear();
   filled_.clear();
+  wide_prices_.clear();
   used_ = kChunkItems;
   const std::size_t count = r.count();
   for (std::size_t c = 0; c < count; ++c) {
     const std::size_t used = r.count();
     r.check(used <= kChunkItems, "an item chunk over its size");
     if (!chunks_.empty()) filled_.push_back(static_cast<std::uint16_t>(used_));
-    chunks_.push_back(std::make_unique<OrderItem[]>(kChunkItems));
-    for (std::size_t i = 0; i < used; ++i) r(chunks_.back()[i]);
+    chunks_.push_back(std::make_unique_for_overwrite<Line[]>(kChunkItems));
+    for (std::size_t i = 0; i < used; ++i) {
+      OrderItem item;
+      r(item);
+      put(chunks_.back()[i], std::uint64_t{c} << kChunkBits | i, item);
+    }
     used_ = used;
   }
 }

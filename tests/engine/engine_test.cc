@@ -189,6 +189,27 @@ TEST_F(EngineTest, TimesMonthsApartInOneOrderStayExact) {
   }
 }
 
+// Order lines keep their price in 32 bits; one that does not fit is kept exactly beside them.
+TEST_F(EngineTest, LinePricesOver32BitsStayExact) {
+  const auto order = [](const std::string& id, const std::string& min_spend) {
+    return R"({"id":")" + id + R"(","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":")" + id +
+           R"(","user_id":"U1","items":[{"sku":"gold","qty":1,"unit_price":3000000001},{"sku":"bag","qty":1,"unit_price":2147483647}],"amount":3000000001,"coupon":{"code":"C","discount":1,"min_spend":)" +
+           min_spend + "}}";
+  };
+  send(order("O1", "5147483648"));  // the subtotal, exactly: 3000000001 + 2147483647
+  send(order("O2", "5147483649"));
+  send(tick("t1", "2026-11-21T10:01:00Z"));
+  std::vector<std::string> invalid;
+  for (const Incident& incident : engine_.incidents().all()) {
+    if (incident.type == IncidentType::kCouponInvalid) invalid.emplace_back(engine_.interner().view(incident.order));
+  }
+  EXPECT_EQ(invalid, std::vector<std::string>{"O2"});
+  const std::string snapshot = engine_.snapshot();
+  auto restored = Engine::restore(snapshot);
+  ASSERT_TRUE(restored) << restored.error();
+  EXPECT_EQ((*restored)->snapshot(), snapshot);
+}
+
 TEST_F(EngineTest, IncidentIdsDependOnContentNotOnInterningOrder) {
   send(created("e1", "O1", "2026-11-21T10:00:00Z"));
   engine_.finish(*parse_rfc3339_ms("2026-11-21T11:00:00Z"));
