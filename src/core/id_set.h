@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "core/serial.h"
@@ -20,13 +21,13 @@ class IdSet {
   // True when `id` was not remembered (and now is); false for a duplicate.
   bool insert(std::uint64_t id) {
     id |= 1;  // 0 marks an empty slot: ids are 63-bit hashes
-    if (older_.contains(id) || current_.contains(id)) return false;
+    if (older_.contains(id)) return false;
     if (current_.size() >= generation_limit_) {
+      if (current_.contains(id)) return false;
       older_ = std::move(current_);
       current_ = Table{};
     }
-    current_.add(id);
-    return true;
+    return current_.add(id);
   }
 
   std::size_t size() const { return older_.size() + current_.size(); }
@@ -62,10 +63,17 @@ class IdSet {
       while (slots_[index] != 0 && slots_[index] < id) ++index;
       return slots_[index] == id;
     }
-    void add(std::uint64_t id) {
+    // False when the id was there already.
+    bool add(std::uint64_t id) {
       if (size_ + 1 > capacity_ / 8 * 7 || capacity_ == 0) grow(size_ + 1);
-      while (!place(id)) grow(capacity_ + capacity_ / 4);
+      for (;;) {
+        const int placed = place(id);
+        if (placed == 0) return false;
+        if (placed == 1) break;
+        grow(capacity_ + capacity_ / 4);
+      }
       ++size_;
+      return true;
     }
     std::size_t size() const { return size_; }
     std::size_t memory_bytes() const { return slots_.capacity() * sizeof(std::uint64_t); }
@@ -87,7 +95,7 @@ class IdSet {
         r.check(delta != 0 && delta <= UINT64_MAX - id, "remembered ids out of order");
         id += delta;
         r.check((id & 1) != 0, "a remembered id that was never stored");
-        add(id);
+        add(id);  // in increasing order: never already there
       }
     }
 
@@ -97,17 +105,18 @@ class IdSet {
       __extension__ using Wide = unsigned __int128;  // the high half of a 64x64 product
       return static_cast<std::size_t>((static_cast<Wide>(id) * capacity_) >> 64);
     }
-    // false: the run would go past the tail (the id is not placed).
-    bool place(std::uint64_t id) {
+    // 1: placed; 0: already there; -1: the run would go past the tail (not placed).
+    int place(std::uint64_t id) {
+      std::uint64_t* const slots = slots_.data();
       std::size_t index = home(id);
-      while (slots_[index] != 0 && slots_[index] < id) ++index;
+      while (slots[index] != 0 && slots[index] < id) ++index;
+      if (slots[index] == id) return 0;
       std::size_t empty = index;
-      while (empty + 1 < slots_.size() && slots_[empty] != 0) ++empty;
-      if (empty + 1 == slots_.size()) return false;  // the last slot stays empty: it ends every scan
-      std::copy_backward(slots_.begin() + static_cast<std::ptrdiff_t>(index), slots_.begin() + static_cast<std::ptrdiff_t>(empty),
-                         slots_.begin() + static_cast<std::ptrdiff_t>(empty) + 1);
-      slots_[index] = id;
-      return true;
+      while (slots[empty] != 0) ++empty;
+      if (empty + 1 == slots_.size()) return -1;  // the last slot stays empty: it ends every scan
+      std::memmove(slots + index + 1, slots + index, (empty - index) * sizeof(std::uint64_t));
+      slots[index] = id;
+      return 1;
     }
     // To at least `at_least` ids at 70% load, growing by a quarter at a time; the old table
     // is in id order, so each id goes to its home or just past the previous one.
