@@ -83,7 +83,7 @@ EngineMemory EngineCore::memory_usage() const {
   // Hash-map nodes cost their value plus about two pointers and the bucket slot.
   constexpr std::size_t kNodeOverhead = 3 * sizeof(void*);
   EngineMemory memory;
-  memory.orders = orders_.capacity() * sizeof(OrderState) + order_by_symbol_.capacity() * sizeof(std::uint32_t);
+  memory.orders = orders_.memory_bytes() + order_by_symbol_.capacity() * sizeof(std::uint32_t);
   memory.order_items = item_pool_.memory_bytes();
   for (const auto& [order, extra] : extras_) {
     memory.order_extras += sizeof(OrderExtras) + kNodeOverhead + extra.more_payments.capacity() * sizeof(PaymentRecord) +

@@ -246,27 +246,29 @@ struct OrderExtras {
 };
 
 
-// An order's times (milestones, stage and stall clocks), exact, in 4 bytes each instead of 8:
-// offsets from a base (the first time set), while every time lies within 2^31 ms (24 days)
-// of it; an order whose times spread wider keeps them all at full width beside it.
+// An order's times (milestones, stage and stall clocks), exact. The common ones take 4 bytes
+// each: offsets from a base (the first time set) while within 2^31 ms (24 days) of it. The
+// rare ones (a failed payment, a release of stock, a rider's cancellation, a stage deadline
+// that fired), and a common one that lies further from the base, go to a block of full-width
+// times beside the order, allocated for the few orders that need it.
 enum class OrderTime : std::uint8_t {
   kCreated,
   kPaid,
-  kPaymentFailed,
   kCancelled,
   kCompleted,
   kReserved,
-  kReleased,
   kPickStarted,
   kPickCompleted,
   kRiderAssigned,
-  kRiderCancelled,
   kPickedUp,
   kDelivered,
   kPromise,
   kSlotStart,
   kStallAnchor,
   kLastPing,
+  kPaymentFailed,  // the first rare one
+  kReleased,
+  kRiderCancelled,
   kStageFired,  // kStageCount of them: see OrderState::stage_fired_start
   kCount = kStageFired + kStageCount,
 };
@@ -274,50 +276,60 @@ enum class OrderTime : std::uint8_t {
 class OrderTimes {
  public:
   static constexpr std::size_t kCount = static_cast<std::size_t>(OrderTime::kCount);
+  static constexpr std::size_t kCommon = static_cast<std::size_t>(OrderTime::kPaymentFailed);
   OrderTimes() { offsets_.fill(kNone); }
   OrderTimes(OrderTimes&&) noexcept = default;
   OrderTimes& operator=(OrderTimes&&) noexcept = default;
   OrderTimes(const OrderTimes& other) : base_(other.base_), offsets_(other.offsets_) {
-    if (other.wide_) wide_ = std::make_unique<std::array<TimeMs, kCount>>(*other.wide_);
+    if (other.block_) block_ = std::make_unique<Block>(*other.block_);
   }
 
   TimeMs get(std::size_t i) const {
-    if (wide_) [[unlikely]] return (*wide_)[i];
-    return offsets_[i] == kNone ? kAbsent : base_ + offsets_[i];
+    if (i >= kCommon) return block_ ? (*block_)[i] : kAbsent;
+    const std::int32_t offset = offsets_[i];
+    if (offset > kInBlock) [[likely]] return base_ + offset;
+    return offset == kNone ? kAbsent : (*block_)[i];
   }
   void set(std::size_t i, TimeMs t) {
-    if (!wide_) [[likely]] {
+    if (i < kCommon) {
       if (t == kAbsent) {
         offsets_[i] = kNone;
         return;
       }
       if (base_ == kAbsent) base_ = t;
-      // Both within (-2^31, 2^31): the offset neither overflows nor equals kNone.
-      if (t > base_ - kReach && t < base_ + kReach) {
-        offsets_[i] = static_cast<std::int32_t>(t - base_);
+      std::int64_t offset = 0;
+      if (!__builtin_sub_overflow(t, base_, &offset) && offset > kInBlock && offset <= INT32_MAX) [[likely]] {
+        offsets_[i] = static_cast<std::int32_t>(offset);
         return;
       }
-      widen();
+      offsets_[i] = kInBlock;
+    } else if (t == kAbsent && !block_) {
+      return;
     }
-    (*wide_)[i] = t;
+    if (!block_) {
+      block_ = std::make_unique<Block>();
+      block_->fill(kAbsent);
+    }
+    (*block_)[i] = t;
   }
-  bool wide() const { return wide_ != nullptr; }
+  bool has(std::size_t i) const {
+    if (i >= kCommon) return block_ && (*block_)[i] != kAbsent;
+    return offsets_[i] != kNone;
+  }
+  bool has_block() const { return block_ != nullptr; }
 
  private:
-  static constexpr std::int32_t kNone = INT32_MIN;
-  static constexpr TimeMs kReach = TimeMs{1} << 31;
-  void widen() {
-    auto wide = std::make_unique<std::array<TimeMs, kCount>>();
-    for (std::size_t i = 0; i < kCount; ++i) (*wide)[i] = get(i);
-    wide_ = std::move(wide);
-  }
-  TimeMs base_ = kAbsent;  // kAbsent: no time set yet (base_ - kReach cannot overflow otherwise)
-  std::array<std::int32_t, kCount> offsets_;
-  std::unique_ptr<std::array<TimeMs, kCount>> wide_;
+  using Block = std::array<TimeMs, kCount>;
+  static constexpr std::int32_t kNone = INT32_MIN;         // absent
+  static constexpr std::int32_t kInBlock = INT32_MIN + 1;  // in block_
+  TimeMs base_ = kAbsent;  // kAbsent: no common time set yet
+  std::array<std::int32_t, kCommon> offsets_;
+  std::unique_ptr<Block> block_;
 };
 
 #define OG_ORDER_TIME(name, which)                                                  \
   TimeMs name() const { return times.get(static_cast<std::size_t>(OrderTime::which)); } \
+  bool has_##name() const { return times.has(static_cast<std::size_t>(OrderTime::which)); } \
   void set_##name(TimeMs t) { times.set(static_cast<std::size_t>(OrderTime::which), t); }
 
 struct OrderState {
@@ -402,6 +414,28 @@ struct OrderState {
   }
 };
 #undef OG_ORDER_TIME
+
+// Every order's state, in chunks of 4096 that never move: a vector's doubling would hold up
+// to twice the orders' memory (and copy all of it) as the count crosses a power of two.
+class OrderStore {
+ public:
+  static constexpr std::size_t kChunkBits = 12;
+  static constexpr std::size_t kChunkOrders = std::size_t{1} << kChunkBits;
+  OrderState& operator[](std::size_t o) { return chunks_[o >> kChunkBits][o & (kChunkOrders - 1)]; }
+  const OrderState& operator[](std::size_t o) const { return chunks_[o >> kChunkBits][o & (kChunkOrders - 1)]; }
+  std::size_t size() const { return size_; }
+  OrderState& emplace_back() {
+    if (size_ == chunks_.size() * kChunkOrders) chunks_.push_back(std::make_unique<OrderState[]>(kChunkOrders));
+    return (*this)[size_++];
+  }
+  std::size_t memory_bytes() const {
+    return chunks_.size() * kChunkOrders * sizeof(OrderState) + chunks_.capacity() * sizeof(void*);
+  }
+
+ private:
+  std::vector<std::unique_ptr<OrderState[]>> chunks_;
+  std::size_t size_ = 0;
+};
 
 struct UserState {
   std::vector<std::pair<TimeMs, Symbol>> user_cancellations;  // (ts, order)
@@ -492,7 +526,7 @@ class EngineCore {
     if (order_id == kNoSymbol || order_id >= order_by_symbol_.size() || order_by_symbol_[order_id] == 0) return UINT32_MAX;
     return order_by_symbol_[order_id] - 1;
   }
-  const std::vector<OrderState>& orders_view() const { return orders_; }
+  const OrderStore& orders_view() const { return orders_; }
 
   // Snapshots (engine/snapshot.cc): save() writes everything; load() reads it into a new core
   // and checks every cross-reference (serial::Error when one does not hold).
@@ -695,7 +729,7 @@ class EngineCore {
   // a duplicate, however late it comes", within engine.dedupe_max_ids.
   IdSet seen_ids_;
 
-  std::vector<OrderState> orders_;
+  OrderStore orders_;
   std::vector<std::uint32_t> order_by_symbol_;  // Symbol -> order index + 1 (0: none)
   SymbolTable<UserState> users_;
   SymbolTable<RiderState> riders_;

@@ -242,7 +242,7 @@ OG_DESCRIBE(RulesConfig) {
 // Add the field to its describe() above, then update the size here.
 static_assert(sizeof(EventFields) == 272, "EventFields changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(Event) == 616, "Event changed: update describe(Event) in engine/snapshot.cc");
-static_assert(sizeof(OrderState) == 288, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
+static_assert(sizeof(OrderState) == 256, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
 static_assert(sizeof(OrderExtras) == 160, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
 static_assert(sizeof(UserState) == 128, "UserState changed: update describe(UserState) in engine/snapshot.cc");
 static_assert(sizeof(RiderState) == 80, "RiderState changed: update describe(RiderState) in engine/snapshot.cc");
@@ -486,7 +486,8 @@ void EngineCore::save(serial::Writer& w) const {
   ids_.save(w);
   item_pool_.save(w);
 
-  w(orders_);
+  w.varint(orders_.size());
+  for (std::size_t o = 0; o < orders_.size(); ++o) w(orders_[o]);
   w.varint(order_by_symbol_.size());
   put_map(w, extras_);
   const std::vector<Symbol> user_ids = users_.symbols();
@@ -598,7 +599,7 @@ std::unique_ptr<EngineCore> EngineCore::load(serial::Reader& r) {
   c.item_pool_.load(r);
 
   r.section("orders");
-  r(c.orders_);
+  for (std::size_t o = 0, n = r.count(); o < n; ++o) r(c.orders_.emplace_back());
   std::size_t by_symbol = 0;
   r(by_symbol);
   // order_index() grows the index to at most twice the largest order symbol.
