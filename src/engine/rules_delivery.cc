@@ -28,24 +28,24 @@ std::uint32_t stuck_detail(Stage stage) { return stage == Stage::kAssign ? 0 : s
 // is known, and a stage that began with an earlier payment counts from the payment's ts.
 TimeMs EngineCore::stage_start(std::uint32_t o, Stage stage) const {
   const OrderState& s = orders_[o];
-  if (!s.created || seen(s.cancelled_at()) || seen(s.completed_at())) return kAbsent;
-  if (seen(s.picked_up_at()) || seen(s.delivered_at())) return kAbsent;
+  if (!s.created || s.has_cancelled_at() || s.has_completed_at()) return kAbsent;
+  if (s.has_picked_up_at() || s.has_delivered_at()) return kAbsent;
   if (config.stage_limit_ms(s.kind, stage) <= 0) return kAbsent;
   const TimeMs pipeline_start = s.payment_method == PaymentMethod::kCod ? s.created_at() : s.paid_at();
   switch (stage) {
     case Stage::kReserve:
-      return seen(s.reserved_at()) || seen(s.pick_started_at()) || seen(s.pick_completed_at()) ? kAbsent : pipeline_start;
+      return s.has_reserved_at() || s.has_pick_started_at() || s.has_pick_completed_at() ? kAbsent : pipeline_start;
     case Stage::kPickStart: {
-      if (!seen(s.reserved_at()) || seen(s.pick_started_at()) || seen(s.pick_completed_at())) return kAbsent;
-      return seen(s.slot_start()) ? std::max(s.reserved_at(), s.slot_start() - config.slot_lead_ms) : s.reserved_at();
+      if (!s.has_reserved_at() || s.has_pick_started_at() || s.has_pick_completed_at()) return kAbsent;
+      return s.has_slot_start() ? std::max(s.reserved_at(), s.slot_start() - config.slot_lead_ms) : s.reserved_at();
     }
     case Stage::kPick:
-      return seen(s.pick_started_at()) && !seen(s.pick_completed_at()) ? s.pick_started_at() : kAbsent;
+      return s.has_pick_started_at() && !s.has_pick_completed_at() ? s.pick_started_at() : kAbsent;
     case Stage::kAssign: {
       // Errands have no warehouse: assignment is due from payment (creation for cash on delivery).
       const TimeMs from = s.kind == OrderKind::kErrand ? pipeline_start : s.pick_completed_at();
       // After a rider cancelled, RIDER_CANCELLED watches for the next one (docs/decisions.md #8).
-      return seen(from) && !seen(s.rider_assigned_at()) ? from : kAbsent;
+      return seen(from) && !s.has_rider_assigned_at() ? from : kAbsent;
     }
     case Stage::kPickup:
       return rider_is_current(s) ? s.rider_assigned_at() : kAbsent;
@@ -264,15 +264,19 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   // Pings older than the last restart (or stop) say nothing new: that also makes a re-sent
   // ping harmless, so pings need no dedupe memory.
   if (s.stall_anchor_at() != kAbsent && e.ts < s.stall_anchor_at()) return;
+  int far = -1;  // the distance from the anchor, worked out once when first needed
+  const auto far_from_anchor = [&] {
+    if (far < 0) far = great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m ? 1 : 0;
+    return far == 1;
+  };
   bool restart = false;
   if (!s.stall_running) restart = true;  // stopped by a failed attempt: the next location starts it
-  else restart = s.stall_awaits_first_location || great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
+  else restart = s.stall_awaits_first_location || far_from_anchor();
   if (!restart) return;
   // Clears only when the rider really moved: a clock restarted by the first ping after a
   // failed attempt, at the same spot, is not a move.
-  const bool moved = s.stall_awaits_first_location || !s.stall_running ||
-                     great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
-  const bool moved_from_anchor = s.stall_anchor_at() == kAbsent || great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m;
+  const bool moved = s.stall_awaits_first_location || !s.stall_running || far_from_anchor();
+  const bool moved_from_anchor = s.stall_anchor_at() == kAbsent || far_from_anchor();
   if (moved && moved_from_anchor) clear(find_open_for_order(o, IncidentType::kRiderStalled), e);
   restart_stall_clock(o, e, true);
 }
