@@ -242,6 +242,8 @@ struct OrderExtras {
   std::vector<Item> picked_before_created;     // picking.completed seen before order.created
   std::vector<PaymentRecord> paid_before_created;  // checked against the amount once the order is known
   std::int64_t coupon_discount = 0;
+  TimerId paid_no_order_timer;  // a payment before order.created
+  TimerId stock_release_timer;  // a cancellation after stock was reserved
   std::uint8_t remediation_failures = 0;  // playbook steps that failed on this order
 };
 
@@ -371,10 +373,8 @@ struct OrderState {
   LatLng stall_anchor;
   LatLng last_ping;  // the latest rider.location, kept for a pickup that arrives after it
 
-  TimerId payment_timer;
-  TimerId paid_no_order_timer;
+  TimerId payment_timer;  // (the rare paid_no_order and stock_release timers are in OrderExtras)
   TimerId delivery_late_timer;
-  TimerId stock_release_timer;
   TimerId stage_timer;
   TimerId stall_timer;
 

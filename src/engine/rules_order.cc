@@ -34,7 +34,7 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   if (e.has_substitution_pref) s.substitution_pref = e.substitution_pref;
   else if (profile != nullptr && profile->has_profile_pref) s.substitution_pref = profile->substitution_pref;
 
-  timers_.cancel(s.paid_no_order_timer);
+  if (const OrderExtras* extra = find_extras(o)) timers_.cancel(extra->paid_no_order_timer);
   clear(find_open_for_order(o, IncidentType::kPaidNoOrder), e);
   adopt_early_incidents(o);
   if (const OrderExtras* extra = find_extras(o)) {

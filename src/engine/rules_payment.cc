@@ -90,7 +90,7 @@ void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
     }
   }
   if (!s.created && first) {
-    s.paid_no_order_timer = schedule(e.ts + config.paid_no_order_timeout_ms, e.ts, o, TimerKind::kPaidNoOrder);
+    extras(o).paid_no_order_timer = schedule(e.ts + config.paid_no_order_timeout_ms, e.ts, o, TimerKind::kPaidNoOrder);
   }
   if (!s.created) extras(o).paid_before_created.push_back(payment);
   if (s.created) {
@@ -195,8 +195,8 @@ void EngineCore::arm_stock_release(std::uint32_t o, TimeMs now) {
   OrderState& s = order(o);
   if (s.cancelled_at() == kAbsent || s.reserved_at() == kAbsent || s.reserved_at() > s.cancelled_at()) return;
   if (s.released_at() != kAbsent && s.released_at() >= s.reserved_at()) return;
-  if (timers_.is_live(s.stock_release_timer)) return;
-  s.stock_release_timer = schedule(s.cancelled_at() + config.stock_release_timeout_ms, now, o, TimerKind::kStockRelease);
+  if (const OrderExtras* extra = find_extras(o); extra != nullptr && timers_.is_live(extra->stock_release_timer)) return;
+  extras(o).stock_release_timer = schedule(s.cancelled_at() + config.stock_release_timeout_ms, now, o, TimerKind::kStockRelease);
 }
 
 void EngineCore::fire_stock_release(std::uint32_t o, TimeMs at) {
@@ -210,7 +210,9 @@ void EngineCore::fire_stock_release(std::uint32_t o, TimeMs at) {
 void EngineCore::on_stock_released(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   if (s.released_at() == kAbsent || e.ts > s.released_at()) s.set_released_at(e.ts);
-  if (s.reserved_at() != kAbsent && e.ts >= s.reserved_at()) timers_.cancel(s.stock_release_timer);
+  if (s.reserved_at() != kAbsent && e.ts >= s.reserved_at()) {
+    if (const OrderExtras* extra = find_extras(o)) timers_.cancel(extra->stock_release_timer);
+  }
   if (Incident* incident = find_open_for_order(o, IncidentType::kStockNotReleased)) {
     clear(incident, e);
   } else {

@@ -93,7 +93,8 @@ OG_DESCRIBE(PaymentRecord) { ar(v.txn_id, v.at, v.amount); }
 OG_DESCRIBE(OrderExtras) {
   ar(v.more_payments, v.refunds,
      each(v.accepted_substitutions, [](auto& a, auto& pair) { a(sym(pair.first), sym(pair.second)); }), v.incidents,
-     v.picked_before_created, v.paid_before_created, v.coupon_discount, v.remediation_failures);
+     v.picked_before_created, v.paid_before_created, v.coupon_discount, v.paid_no_order_timer, v.stock_release_timer,
+     v.remediation_failures);
 }
 
 // The order's times and flags, compact in memory (engine_core.h), go out as the plain fields
@@ -128,8 +129,7 @@ OG_DESCRIBE(OrderState) {
   order_times(ar, v, {kStallAnchor});
   ar(v.address_position, v.stall_anchor, v.last_ping);
   order_times(ar, v, {kLastPing});
-  ar(v.payment_timer, v.paid_no_order_timer, v.delivery_late_timer, v.stock_release_timer, v.stage_timer,
-     v.stall_timer);
+  ar(v.payment_timer, v.delivery_late_timer, v.stage_timer, v.stall_timer);
   ar(v.created_event, v.paid_event, v.cancelled_event, v.stage_event, v.stall_event, v.items, v.picked_hash);
   ar(v.kind, v.payment_method, v.substitution_pref);
   if constexpr (kWriting<Ar>) {
@@ -242,8 +242,8 @@ OG_DESCRIBE(RulesConfig) {
 // Add the field to its describe() above, then update the size here.
 static_assert(sizeof(EventFields) == 272, "EventFields changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(Event) == 616, "Event changed: update describe(Event) in engine/snapshot.cc");
-static_assert(sizeof(OrderState) == 256, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
-static_assert(sizeof(OrderExtras) == 160, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
+static_assert(sizeof(OrderState) == 240, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
+static_assert(sizeof(OrderExtras) == 176, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
 static_assert(sizeof(UserState) == 128, "UserState changed: update describe(UserState) in engine/snapshot.cc");
 static_assert(sizeof(RiderState) == 80, "RiderState changed: update describe(RiderState) in engine/snapshot.cc");
 static_assert(sizeof(PlaybookRun) == 160, "PlaybookRun changed: update describe(PlaybookRun) in engine/snapshot.cc");
