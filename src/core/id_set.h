@@ -1,7 +1,7 @@
 // core/id_set: remembers 64-bit ids (hashes of event ids) for dedupe, with bounded memory.
 // Two generations of sets: lookups check both; when the current generation holds half the
 // bound, the older one is dropped and a new one starts. So the most recent `max_ids / 2` ids
-// are always remembered, and at most `max_ids` ever are (9 to 12 bytes each: see Table).
+// are always remembered, and at most `max_ids` ever are (9 to 12 bytes each in a large table: see Table).
 // Snapshots write both generations (core/serial). Depends on: core/serial. Not thread-safe.
 #pragma once
 
@@ -70,7 +70,7 @@ class IdSet {
         const int placed = place(id);
         if (placed == 0) return false;
         if (placed == 1) break;
-        grow(capacity_ + capacity_ / 4);
+        grow(step(capacity_));
       }
       ++size_;
       return true;
@@ -89,6 +89,9 @@ class IdSet {
     void load(serial::Reader& r) {
       *this = Table{};
       const std::size_t n = r.count();
+      // Sized for all of them first: in increasing order into a smaller table, the ids would
+      // pile up in one run at its start.
+      if (n > 0) grow(n);
       std::uint64_t id = 0;
       for (std::size_t i = 0; i < n; ++i) {
         const std::uint64_t delta = r.varint();
@@ -101,6 +104,11 @@ class IdSet {
 
    private:
     static constexpr std::size_t kTail = 256;  // slots past the last home slot
+    // Small tables double (rehashing them often costs more than their memory is worth);
+    // from 8 MiB on, a table grows by a quarter.
+    static std::size_t step(std::size_t capacity) {
+      return capacity < (std::size_t{1} << 20) ? 2 * capacity : capacity + capacity / 4;
+    }
     std::size_t home(std::uint64_t id) const {
       __extension__ using Wide = unsigned __int128;  // the high half of a 64x64 product
       return static_cast<std::size_t>((static_cast<Wide>(id) * capacity_) >> 64);
@@ -118,10 +126,10 @@ class IdSet {
       slots[index] = id;
       return 1;
     }
-    // To at least `at_least` ids at 70% load, growing by a quarter at a time; the old table
+    // To at least `at_least` ids at 70% load, one step() at a time; the old table
     // is in id order, so each id goes to its home or just past the previous one.
     void grow(std::size_t at_least) {
-      std::size_t capacity = std::max<std::size_t>({1024, capacity_ + capacity_ / 4, at_least / 7 * 10});
+      std::size_t capacity = std::max<std::size_t>({1024, step(capacity_), at_least / 7 * 10});
       for (;;) {
         std::vector<std::uint64_t> fresh(capacity + kTail, 0);
         const std::size_t saved_capacity = capacity_;
@@ -143,7 +151,7 @@ class IdSet {
           return;
         }
         capacity_ = saved_capacity;
-        capacity += capacity / 4;
+        capacity = step(capacity);
       }
     }
     std::vector<std::uint64_t> slots_;

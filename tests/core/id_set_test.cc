@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 namespace og {
 namespace {
 
@@ -24,6 +27,39 @@ TEST(IdSet, AlwaysRemembersTheNewestHalfOfTheBoundAndNeverMoreThanIt) {
   // The newest kMax / 2 are duplicates still; the very first ones have been forgotten.
   for (std::uint64_t id = 100000 - kMax; id < 2 + 100000; id += 2) EXPECT_FALSE(ids.insert(id * 0x9e3779b97f4a7c15ULL)) << id;
   EXPECT_TRUE(ids.insert(2 * 0x9e3779b97f4a7c15ULL));
+}
+
+// Past the size where tables stop doubling and grow by a quarter, and through a snapshot:
+// every id seen is a duplicate, every other one is new, and the bytes round-trip.
+TEST(IdSet, ManyRandomIdsThroughGrowthAndASnapshot) {
+  IdSet ids(50'000'000);
+  std::mt19937_64 random(7);
+  std::vector<std::uint64_t> seen(1'200'000);
+  for (std::uint64_t& id : seen) {
+    id = random() | 1;
+    ASSERT_TRUE(ids.insert(id));
+  }
+  EXPECT_EQ(ids.size(), seen.size());
+  EXPECT_LE(ids.memory_bytes(), seen.size() * 12);  // at least 2/3 full: 70-87.5% load, plus a tail
+  std::string bytes;
+  serial::Writer w(bytes);
+  ids.save(w);
+  IdSet restored(50'000'000);
+  serial::Reader r(bytes);
+  restored.load(r);
+  std::string again;
+  serial::Writer w2(again);
+  restored.save(w2);
+  EXPECT_EQ(again, bytes);
+  for (IdSet* set : {&ids, &restored}) {
+    for (const std::uint64_t id : seen) ASSERT_FALSE(set->insert(id));
+    std::mt19937_64 other(8);
+    for (int i = 0; i < 100'000; ++i) {
+      const std::uint64_t id = other() | 1;
+      ASSERT_TRUE(set->insert(id));
+      ASSERT_FALSE(set->insert(id));
+    }
+  }
 }
 
 }  // namespace
