@@ -39,6 +39,18 @@ Symbol Interner::find(std::string_view text) const {
   return slot.offset == kEmpty ? kNoSymbol : symbol_at(slot.offset);
 }
 
+void Interner::prefetch_stored(std::uint32_t hash) const {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t index = hash & mask, tries = 0; tries < 2; index = (index + 1) & mask, ++tries) {
+    const Slot& slot = slots_[index];
+    if (slot.offset == kEmpty) return;
+    if (slot.hash == hash) {
+      prefetch(at(slot.offset));
+      return;
+    }
+  }
+}
+
 Symbol Interner::intern(std::string_view text) {
   if (text.empty()) return kNoSymbol;
   const auto hash = static_cast<std::uint32_t>(hash64(text));

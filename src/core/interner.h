@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/prefetch.h"
 #include "core/hash.h"  // callers hashing strings for lookups use the same function
 
 namespace og {
@@ -33,6 +34,13 @@ class Interner {
   Symbol find(std::string_view text) const;
 
   std::string_view view(Symbol symbol) const { return stored(offsets_[symbol]); }
+
+  // Memory hints for a lookup a little later (callers reading ahead of the input, see
+  // replay/lookahead.h): they change nothing, so a hint for the wrong text only costs time.
+  // `hash` is static_cast<std::uint32_t>(hash64(text)). First the slot's cache line; then,
+  // once that has arrived, the stored string it points to (the first two slots only).
+  void prefetch_slot(std::uint32_t hash) const { prefetch(&slots_[hash & (slots_.size() - 1)]); }
+  void prefetch_stored(std::uint32_t hash) const;
   std::size_t size() const { return offsets_.size(); }
   std::size_t bytes_used() const;
 

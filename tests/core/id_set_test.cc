@@ -19,6 +19,18 @@ TEST(IdSet, RemembersWhatItSaw) {
   EXPECT_FALSE(ids.insert(43));
 }
 
+TEST(IdSet, APrefetchChangesNothing) {
+  IdSet ids(1000);
+  ids.prefetch(42);  // both generations still empty: a hint to nowhere, harmless
+  EXPECT_EQ(ids.size(), 0u);
+  EXPECT_TRUE(ids.insert(42));
+  ids.prefetch(42);
+  ids.prefetch(7);
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_FALSE(ids.insert(42));
+  EXPECT_TRUE(ids.insert(7));
+}
+
 TEST(IdSet, AlwaysRemembersTheNewestHalfOfTheBoundAndNeverMoreThanIt) {
   constexpr std::size_t kMax = 20000;
   IdSet ids(kMax);
