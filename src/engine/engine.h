@@ -110,6 +110,11 @@ class Engine {
   Event& staging_event();
   IngestOutcome ingest_staged();
 
+  // A memory hint for an event a few lines ahead of the one being ingested (replay/lookahead.h
+  // computes it from the raw line): it fetches what the dedupe check will read and changes
+  // nothing observable, so a wrong hint only costs time. `id_hash` is hash64 of the event id.
+  void prefetch_event_id(std::uint64_t id_hash) const;
+
   // Moves time forward without an event (a wall clock in serve mode, or clock.tick):
   // the watermark becomes at least `time_ms - max_out_of_orderness`.
   void advance_watermark(TimeMs time_ms);

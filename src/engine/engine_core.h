@@ -178,6 +178,14 @@ class ItemPool {
 
   ItemRange add(const std::vector<Item>& items);
   View view(ItemRange range) const { return View(this, range); }
+  // A memory hint (the engine's release loop reads a few events ahead): the range's lines.
+  void prefetch(ItemRange range) const {
+    if (range.count == 0) return;
+    const char* first = reinterpret_cast<const char*>(chunks_[range.chunk].get() + range.offset);
+    const std::size_t bytes = range.count * sizeof(Line);
+    for (std::size_t offset = 0; offset < bytes; offset += 64) og::prefetch(first + offset);
+    og::prefetch(first + bytes - 1);
+  }
   std::size_t memory_bytes() const {
     return chunks_.size() * kChunkItems * sizeof(Line) + wide_prices_.size() * (sizeof(std::int64_t) * 2 + 3 * sizeof(void*));
   }
@@ -518,6 +526,11 @@ class EngineCore {
   Event& staging_event();
   IngestOutcome ingest_staged();
   void advance_watermark(TimeMs time_ms);
+  // Memory hints (Engine::prefetch_event_id; release's look-ahead): they change nothing.
+  void prefetch_event_id(std::uint64_t id_hash) const { seen_ids_.prefetch(id_hash); }
+  void prefetch_order(Symbol order_id) const {
+    if (order_id < order_by_symbol_.size()) prefetch(&order_by_symbol_[order_id]);
+  }
   EngineMemory memory_usage() const;
   std::size_t order_count() const { return orders_.size(); }
   void finish(TimeMs until_ms);
@@ -566,6 +579,7 @@ class EngineCore {
   std::uint32_t take_slot();
   void buffer(Pending pending);
   bool next_before(TimeMs before_ms, Pending& next);  // pops the earliest buffered event with ts < before_ms
+  void prefetch_release_ahead() const;  // memory hints for the next events of the in-order lane
   // A new event for a fact already recorded (the same milestone, the same transaction): it
   // changes nothing, and is counted apart from duplicate ids.
   void count_repeat() { ++counters.events_repeated; }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "events/parser.h"
+#include "replay/lookahead.h"
 
 namespace og {
 
@@ -34,11 +35,13 @@ bool ReplayRunner::feed_line(std::uint64_t line_number, std::string_view line) {
 }
 
 bool ReplayRunner::feed_buffer(std::string_view ndjson) {
+  IngestLookahead ahead(engine_);
+  const auto visit = [this](std::uint64_t line_number, std::string_view line) { return feed_line(line_number, line); };
   bool keep_going = true;
   for_each_line(ndjson, [&](std::size_t line_number, std::string_view line) {
-    if (keep_going) keep_going = feed_line(line_number, line);
+    if (keep_going) keep_going = ahead.push(line_number, line, visit);
   });
-  return keep_going;
+  return keep_going && ahead.flush(visit);
 }
 
 bool ReplayRunner::feed_stream(std::FILE* input) {
@@ -50,6 +53,11 @@ bool ReplayRunner::feed_stream(std::FILE* input) {
   std::uint64_t line_number = 0;
   bool skipping_long_line = false;
   std::size_t long_line_bytes = 0;
+  // Lines whole inside the block go through the look-ahead; it is emptied before anything
+  // else is fed (a line put together across blocks, a line too long) and before the block is
+  // read over, so lines are still fed in order and their bytes stay valid until then.
+  IngestLookahead ahead(engine_);
+  const auto visit = [this](std::uint64_t number, std::string_view line) { return feed_line(number, line); };
   const auto report_long_line = [&]() {
     ++stats_.lines;
     ++stats_.bad_lines;
@@ -60,6 +68,7 @@ bool ReplayRunner::feed_stream(std::FILE* input) {
     return !strict_;
   };
   for (;;) {
+    if (!ahead.flush(visit)) return false;
     const std::size_t got = std::fread(block.data(), 1, block.size(), input);
     const bool at_end = got == 0;
     std::string_view chunk(block.data(), got);
@@ -70,7 +79,7 @@ bool ReplayRunner::feed_stream(std::FILE* input) {
         ++line_number;
         std::string_view line = chunk.substr(0, newline);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.find_first_not_of(" \t") != std::string_view::npos && !feed_line(line_number, line)) return false;
+        if (line.find_first_not_of(" \t") != std::string_view::npos && !ahead.push(line_number, line, visit)) return false;
         chunk.remove_prefix(newline + 1);
         continue;
       }
@@ -86,6 +95,7 @@ bool ReplayRunner::feed_stream(std::FILE* input) {
         }
       }
       if (newline == std::string_view::npos) break;
+      if (!ahead.flush(visit)) return false;
       ++line_number;
       if (skipping_long_line) {
         skipping_long_line = false;
