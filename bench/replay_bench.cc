@@ -135,6 +135,7 @@ void BM_MemoryPerOpenOrder(benchmark::State& state) {
     state.counters["timers"] = per_order(parts.timers);
     state.counters["people"] = per_order(parts.people);
     state.counters["dedupe"] = per_order(parts.dedupe);
+    state.counters["reorder_buffer"] = per_order(parts.reorder_buffer);
   }
 }
 BENCHMARK(BM_MemoryPerOpenOrder)->Arg(1000000)->Unit(benchmark::kSecond)->Iterations(1);

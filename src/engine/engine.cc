@@ -83,6 +83,11 @@ EngineCore::EngineCore(RulesConfig config_in)
 EngineMemory EngineCore::memory_usage() const {
   // Hash-map nodes cost their value plus about two pointers and the bucket slot.
   constexpr std::size_t kNodeOverhead = 3 * sizeof(void*);
+  // A heap block costs its bytes plus the allocator's header and rounding, about 16 bytes.
+  constexpr std::size_t kBlockOverhead = 16;
+  const auto block = [](const auto& vector) {
+    return vector.capacity() == 0 ? 0 : vector.capacity() * sizeof(vector[0]) + kBlockOverhead;
+  };
   EngineMemory memory;
   memory.orders = orders_.memory_bytes() + order_by_symbol_.capacity() * sizeof(std::uint32_t);
   memory.order_items = item_pool_.memory_bytes();
@@ -99,10 +104,17 @@ EngineMemory EngineCore::memory_usage() const {
   memory.timers = timers_.memory_bytes();
   memory.people = users_.memory_bytes() + riders_.memory_bytes();
   for (const UserState& user : users_.records()) {
-    memory.people += user.user_cancellations.capacity() * 16 +
-                     user.recent_orders.capacity() * 16 + user.amounts.capacity() * 8 + user.incident_times.capacity() * 8;
+    memory.people += block(user.user_cancellations) + block(user.recent_orders) + block(user.amounts) + block(user.incident_times);
   }
-  for (const RiderState& rider : riders_.records()) memory.people += rider.cancellations.capacity() * 16;
+  for (const RiderState& rider : riders_.records()) memory.people += block(rider.cancellations);
+  memory.reorder_buffer = pending_events_.capacity() * sizeof(Event) + block(free_slots_) + block(spare_items_) +
+                          (in_order_.size() + out_of_order_.size()) * sizeof(Pending);
+  for (std::size_t slot = 0; slot < pending_events_.size(); ++slot) {
+    const Event& event = pending_events_[slot];
+    memory.reorder_buffer += block(event.items) + block(event.tags) + block(event.pickup_points) + block(event.channels) +
+                             (event.id.capacity() > 15 ? event.id.capacity() + 1 + kBlockOverhead : 0);
+  }
+  for (const std::vector<Item>& items : spare_items_) memory.reorder_buffer += block(items);
   for (const Incident& incident : log.all()) memory.incidents += sizeof(Incident) + incident.id.capacity();
   return memory;
 }
@@ -190,8 +202,26 @@ std::uint32_t EngineCore::take_slot() {
   return static_cast<std::uint32_t>(pending_events_.size() - 1);
 }
 
+// Inline: it runs once per event, on the hot path.
+[[gnu::always_inline]] inline void EngineCore::free_slot(std::uint32_t slot, Event& event) {
+  std::vector<Item>& items = event.items;
+  if (items.capacity() != 0) {
+    items.clear();
+    spare_items_.emplace_back(std::move(items));  // leaves `items` without storage
+  }
+  free_slots_.push_back(slot);
+}
+
 Event& EngineCore::staging_event() {
-  if (staging_slot_ == kNoSlot) staging_slot_ = take_slot();
+  if (staging_slot_ == kNoSlot) {
+    staging_slot_ = take_slot();
+    Event& event = pending_events_[staging_slot_];
+    if (event.items.capacity() == 0 && !spare_items_.empty()) {
+      event.items.swap(spare_items_.back());
+      spare_items_.pop_back();
+    }
+    return event;
+  }
   return pending_events_[staging_slot_];
 }
 
@@ -203,20 +233,21 @@ IngestOutcome EngineCore::ingest(const Event& event) {
 IngestOutcome EngineCore::ingest_staged() {
   const std::uint32_t slot = staging_slot_;
   staging_slot_ = kNoSlot;
-  const Event& event = pending_events_[slot];
+  Event& event = pending_events_[slot];
   if (is_duplicate(event)) {
     ++counters.events_duplicate;
-    free_slots_.push_back(slot);
+    free_slot(slot, event);
     return IngestOutcome::kDuplicate;
   }
   ++counters.events_accepted;
   if (watermark != kAbsent && event.ts < watermark) {
     ++counters.events_late;
     apply(event);
-    free_slots_.push_back(slot);
+    free_slot(slot, event);
     expire(watermark);  // deadlines the late event armed in the past fire now, in order
     return IngestOutcome::kLate;
   }
+  if (event.items.empty() && event.items.capacity() != 0) spare_items_.emplace_back(std::move(event.items));
   buffer(Pending{event.ts, static_cast<std::uint8_t>(event.type), slot});
   if (max_ts == kAbsent || event.ts > max_ts) {
     max_ts = event.ts;
@@ -307,8 +338,9 @@ void EngineCore::release(TimeMs before_ms) {
   while (next_before(before_ms, next)) {
     prefetch_release_ahead();
     expire(next.ts);  // deadlines strictly before the event fire first
-    apply(pending_events_[next.slot]);
-    free_slots_.push_back(next.slot);
+    Event& event = pending_events_[next.slot];
+    apply(event);
+    free_slot(next.slot, event);
   }
 }
 

@@ -56,8 +56,9 @@ struct EngineMemory {
   std::size_t people = 0;        // users and riders
   std::size_t incidents = 0;
   std::size_t dedupe = 0;        // event ids remembered
+  std::size_t reorder_buffer = 0;  // events waiting for the watermark
   std::size_t total() const {
-    return orders + order_items + order_extras + interned + evidence_ids + timers + people + incidents + dedupe;
+    return orders + order_items + order_extras + interned + evidence_ids + timers + people + incidents + dedupe + reorder_buffer;
   }
 };
 

@@ -445,6 +445,30 @@ class OrderStore {
   std::size_t size_ = 0;
 };
 
+// The reorder buffer's event slots, in chunks that never move. The buffer holds
+// max_out_of_orderness of events (70K at 1M open orders), 616 bytes each: a vector's doubling
+// would hold up to twice that, and copy all of it as it grows.
+class EventSlots {
+ public:
+  static constexpr std::size_t kChunkBits = 10;
+  static constexpr std::size_t kChunkSlots = std::size_t{1} << kChunkBits;
+  Event& operator[](std::size_t slot) { return chunks_[slot >> kChunkBits][slot & (kChunkSlots - 1)]; }
+  const Event& operator[](std::size_t slot) const { return chunks_[slot >> kChunkBits][slot & (kChunkSlots - 1)]; }
+  std::size_t size() const { return size_; }
+  Event& emplace_back() {
+    if (size_ == chunks_.size() * kChunkSlots) chunks_.push_back(std::make_unique<Event[]>(kChunkSlots));
+    return (*this)[size_++];
+  }
+  void grow_to(std::size_t slots) {
+    while (size_ < slots) emplace_back();
+  }
+  std::size_t capacity() const { return chunks_.size() * kChunkSlots; }
+
+ private:
+  std::vector<std::unique_ptr<Event[]>> chunks_;
+  std::size_t size_ = 0;
+};
+
 struct UserState {
   std::vector<std::pair<TimeMs, Symbol>> user_cancellations;  // (ts, order)
   TimeMs frequent_cancel_raised_at = kAbsent;
@@ -733,8 +757,13 @@ class EngineCore {
   // The reorder buffer. Events wait in slots (parsed in place, see staging_event); their
   // order is kept in two lanes: arrivals already in (ts, rank, id) order append to a FIFO in
   // O(1), the rest go to a heap; the earlier of the two heads comes out first.
-  std::vector<Event> pending_events_;
+  EventSlots pending_events_;
   std::vector<std::uint32_t> free_slots_;
+  // Item lists' capacity, passed from slot to slot: a free slot, or one holding an event
+  // without items, gives its list back, so lists exist only for the events with items (2 in
+  // 15 in a grocery stream) rather than in every slot that ever held one.
+  std::vector<std::vector<Item>> spare_items_;
+  void free_slot(std::uint32_t slot, Event& event);
   static constexpr std::uint32_t kNoSlot = UINT32_MAX;
   std::uint32_t staging_slot_ = kNoSlot;
   std::deque<Pending> in_order_;

@@ -552,7 +552,7 @@ std::unique_ptr<EngineCore> EngineCore::load(serial::Reader& r) {
 
   r.section("reorder buffer");
   const std::size_t slots = r.count();
-  c.pending_events_.resize(slots);
+  c.pending_events_.grow_to(slots);
   std::vector<std::uint8_t> used(slots, 0);  // 1: free, 2: staged, 3: queued
   for (std::size_t slot = 0; slot < slots; ++slot) {
     bool is_free = false;
