@@ -104,7 +104,10 @@ EngineMemory EngineCore::memory_usage() const {
   memory.timers = timers_.memory_bytes();
   memory.people = users_.memory_bytes() + riders_.memory_bytes();
   for (const UserState& user : users_.records()) {
-    memory.people += block(user.user_cancellations) + block(user.recent_orders) + block(user.amounts) + block(user.incident_times);
+    memory.people += block(user.recent_orders) + block(user.amounts);
+    if (user.history) {
+      memory.people += sizeof(UserHistory) + kBlockOverhead + block(user.history->user_cancellations) + block(user.history->incident_times);
+    }
   }
   for (const RiderState& rider : riders_.records()) memory.people += block(rider.cancellations);
   memory.reorder_buffer = pending_events_.capacity() * sizeof(Event) + block(free_slots_) + block(spare_items_) +
@@ -473,7 +476,7 @@ Incident* EngineCore::raise(Raise request) {
   if (request.order != UINT32_MAX) {
     extras(request.order).incidents.push_back(index);
     if (added.user != kNoSymbol) {
-      auto& times = users_[added.user].incident_times;
+      auto& times = users_[added.user].more().incident_times;
       if (times.size() >= 64) times.erase(times.begin());
       times.push_back(added.detected_at);
     }
@@ -492,7 +495,7 @@ int EngineCore::priority_of(const Incident& incident) const {
   if (incident.type == IncidentType::kCommunityHotspot) score += 10;
   if (incident.user != kNoSymbol) {
     if (const UserState* user_state = users_.find(incident.user)) {
-      const auto recent = std::count_if(user_state->incident_times.begin(), user_state->incident_times.end(),
+      const auto recent = std::count_if(user_state->read().incident_times.begin(), user_state->read().incident_times.end(),
                                         [&](TimeMs t) { return t > incident.detected_at - 7 * 24 * kHourMs; });
       if (recent >= 2) score += 5;  // this one makes the third within 7 days: a repeat customer
     }

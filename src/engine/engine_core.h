@@ -469,13 +469,30 @@ class EventSlots {
   std::size_t size_ = 0;
 };
 
-struct UserState {
+// What few users have: cancellations, incidents about their orders, the behaviour rules' marks.
+struct UserHistory {
   std::vector<std::pair<TimeMs, Symbol>> user_cancellations;  // (ts, order)
   TimeMs frequent_cancel_raised_at = kAbsent;
-  std::vector<std::pair<TimeMs, std::uint32_t>> recent_orders;  // (created_at, order index)
   TimeMs duplicate_unpaid_raised_at = kAbsent;
-  std::vector<std::int64_t> amounts;  // last N order amounts, oldest first
   std::vector<TimeMs> incident_times;  // incidents about this user's orders (repeat customers)
+  bool empty() const {
+    return user_cancellations.empty() && frequent_cancel_raised_at == kAbsent && duplicate_unpaid_raised_at == kAbsent &&
+           incident_times.empty();
+  }
+};
+
+struct UserState {
+  std::vector<std::pair<TimeMs, std::uint32_t>> recent_orders;  // (created_at, order index)
+  std::vector<std::int64_t> amounts;  // last N order amounts, oldest first
+  std::unique_ptr<UserHistory> history;  // nullptr: nothing in it yet (most users)
+  UserHistory& more() {
+    if (!history) history = std::make_unique<UserHistory>();
+    return *history;
+  }
+  const UserHistory& read() const {
+    static const UserHistory kNone;
+    return history ? *history : kNone;
+  }
   bool vip = false;
   bool has_profile_tier = false;
   SubstitutionPref substitution_pref = SubstitutionPref::kContact;

@@ -95,7 +95,7 @@ void EngineCore::start_playbook(std::uint32_t index) {
   if (incident.user != kNoSymbol) {
     if (const UserState* u = users_.find(incident.user)) {
       const DurationMs window = run.config->policies.repeat_window_ms;
-      const auto recent = std::count_if(u->incident_times.begin(), u->incident_times.end(),
+      const auto recent = std::count_if(u->read().incident_times.begin(), u->read().incident_times.end(),
                                         [&](TimeMs t) { return t > at - window && t <= at; });
       run.repeat_customer = recent >= run.config->policies.repeat_incidents;
     }

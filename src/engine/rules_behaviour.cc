@@ -31,7 +31,7 @@ void remember(std::vector<std::pair<TimeMs, Symbol>>& entries, TimeMs t, Symbol 
 void EngineCore::count_user_cancellation(std::uint32_t o, const Event& e) {
   const OrderState& s = order(o);
   if (s.user == kNoSymbol) return;
-  UserState& u = user(s.user);
+  UserHistory& u = user(s.user).more();
   remember(u.user_cancellations, e.ts, s.order_id, config.frequent_cancellation_window_ms);
   if (distinct_orders_in_window(u.user_cancellations, e.ts, config.frequent_cancellation_window_ms) <
       config.frequent_cancellation_count) {
@@ -69,8 +69,11 @@ void EngineCore::check_duplicate_unpaid(std::uint32_t o, const Event& e) {
   if (u.recent_orders.size() >= kMaxWindowEntries) u.recent_orders.erase(u.recent_orders.begin());
   u.recent_orders.emplace_back(t, o);
   if (same < config.duplicate_unpaid_others) return;
-  if (u.duplicate_unpaid_raised_at != kAbsent && t - u.duplicate_unpaid_raised_at < window) return;
-  if (raise(Raise{.type = IncidentType::kDuplicateUnpaidOrders, .at = t, .subject = s.user, .evidence = {e.id}}) != nullptr) u.duplicate_unpaid_raised_at = t;
+  const TimeMs raised_at = u.read().duplicate_unpaid_raised_at;
+  if (raised_at != kAbsent && t - raised_at < window) return;
+  if (raise(Raise{.type = IncidentType::kDuplicateUnpaidOrders, .at = t, .subject = s.user, .evidence = {e.id}}) != nullptr) {
+    u.more().duplicate_unpaid_raised_at = t;
+  }
 }
 
 void EngineCore::check_amount_anomaly(std::uint32_t o, const Event& e) {

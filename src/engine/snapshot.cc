@@ -152,10 +152,21 @@ OG_DESCRIBE(OrderState) {
 
 const auto kTimedSymbols = [](auto& a, auto& pair) { a(pair.first, sym(pair.second)); };
 
+// A user's rare history (engine_core.h) goes out in place, as the plain fields it was; a
+// history that reads back empty is not allocated.
 OG_DESCRIBE(UserState) {
-  ar(each(v.user_cancellations, kTimedSymbols), v.frequent_cancel_raised_at, v.recent_orders,
-     v.duplicate_unpaid_raised_at, v.amounts, v.incident_times, v.vip, v.has_profile_tier, v.substitution_pref,
-     v.has_profile_pref, v.channels, sym(v.complete_address_community));
+  const auto fields = [&](auto& history) {
+    ar(each(history.user_cancellations, kTimedSymbols), history.frequent_cancel_raised_at, v.recent_orders,
+       history.duplicate_unpaid_raised_at, v.amounts, history.incident_times, v.vip, v.has_profile_tier,
+       v.substitution_pref, v.has_profile_pref, v.channels, sym(v.complete_address_community));
+  };
+  if constexpr (kWriting<Ar>) {
+    fields(v.read());
+  } else {
+    UserHistory history;
+    fields(history);
+    if (!history.empty()) v.history = std::make_unique<UserHistory>(std::move(history));
+  }
 }
 
 OG_DESCRIBE(RiderState) {
@@ -244,7 +255,7 @@ static_assert(sizeof(EventFields) == 272, "EventFields changed: update describe(
 static_assert(sizeof(Event) == 616, "Event changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(OrderState) == 240, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
 static_assert(sizeof(OrderExtras) == 176, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
-static_assert(sizeof(UserState) == 128, "UserState changed: update describe(UserState) in engine/snapshot.cc");
+static_assert(sizeof(UserState) == 72, "UserState changed: update describe(UserState) in engine/snapshot.cc");
 static_assert(sizeof(RiderState) == 80, "RiderState changed: update describe(RiderState) in engine/snapshot.cc");
 static_assert(sizeof(PlaybookRun) == 160, "PlaybookRun changed: update describe(PlaybookRun) in engine/snapshot.cc");
 static_assert(sizeof(Incident) == 288, "Incident changed: update describe(Incident) in engine/snapshot.cc");

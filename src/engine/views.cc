@@ -41,7 +41,7 @@ struct EngineViews {
     const UserState* user = core.users_.find(symbol);
     if (user == nullptr) return std::nullopt;
     UserHistoryView view;
-    for (const auto& [at, order] : user->user_cancellations) {
+    for (const auto& [at, order] : user->read().user_cancellations) {
       view.cancellations.push_back(UserCancellationView{at, std::string(core.interner.view(order))});
     }
     for (const auto& [created_at, index] : user->recent_orders) {
