@@ -423,51 +423,37 @@ struct OrderState {
 };
 #undef OG_ORDER_TIME
 
-// Every order's state, in chunks of 4096 that never move: a vector's doubling would hold up
-// to twice the orders' memory (and copy all of it) as the count crosses a power of two.
-class OrderStore {
+// Records in fixed chunks that never move, so references stay valid as it grows and no
+// growth holds twice the memory (or copies all of it) the way a vector's doubling does as the
+// count crosses a power of two. Indexing is a shift and a mask.
+template <typename T, std::size_t ChunkBits>
+class ChunkedArray {
  public:
-  static constexpr std::size_t kChunkBits = 12;
-  static constexpr std::size_t kChunkOrders = std::size_t{1} << kChunkBits;
-  OrderState& operator[](std::size_t o) { return chunks_[o >> kChunkBits][o & (kChunkOrders - 1)]; }
-  const OrderState& operator[](std::size_t o) const { return chunks_[o >> kChunkBits][o & (kChunkOrders - 1)]; }
+  static constexpr std::size_t kChunk = std::size_t{1} << ChunkBits;
+  T& operator[](std::size_t i) { return chunks_[i >> ChunkBits][i & (kChunk - 1)]; }
+  const T& operator[](std::size_t i) const { return chunks_[i >> ChunkBits][i & (kChunk - 1)]; }
   std::size_t size() const { return size_; }
-  OrderState& emplace_back() {
-    if (size_ == chunks_.size() * kChunkOrders) chunks_.push_back(std::make_unique<OrderState[]>(kChunkOrders));
+  T& emplace_back() {
+    if (size_ == capacity()) chunks_.push_back(std::make_unique<T[]>(kChunk));
     return (*this)[size_++];
   }
-  std::size_t memory_bytes() const {
-    return chunks_.size() * kChunkOrders * sizeof(OrderState) + chunks_.capacity() * sizeof(void*);
+  void grow_to(std::size_t count) {
+    while (size_ < count) emplace_back();
   }
+  std::size_t capacity() const { return chunks_.size() * kChunk; }
+  std::size_t memory_bytes() const { return capacity() * sizeof(T) + chunks_.capacity() * sizeof(void*); }
 
  private:
-  std::vector<std::unique_ptr<OrderState[]>> chunks_;
+  std::vector<std::unique_ptr<T[]>> chunks_;
   std::size_t size_ = 0;
 };
 
-// The reorder buffer's event slots, in chunks that never move. The buffer holds
-// max_out_of_orderness of events (70K at 1M open orders), 616 bytes each: a vector's doubling
-// would hold up to twice that, and copy all of it as it grows.
-class EventSlots {
- public:
-  static constexpr std::size_t kChunkBits = 10;
-  static constexpr std::size_t kChunkSlots = std::size_t{1} << kChunkBits;
-  Event& operator[](std::size_t slot) { return chunks_[slot >> kChunkBits][slot & (kChunkSlots - 1)]; }
-  const Event& operator[](std::size_t slot) const { return chunks_[slot >> kChunkBits][slot & (kChunkSlots - 1)]; }
-  std::size_t size() const { return size_; }
-  Event& emplace_back() {
-    if (size_ == chunks_.size() * kChunkSlots) chunks_.push_back(std::make_unique<Event[]>(kChunkSlots));
-    return (*this)[size_++];
-  }
-  void grow_to(std::size_t slots) {
-    while (size_ < slots) emplace_back();
-  }
-  std::size_t capacity() const { return chunks_.size() * kChunkSlots; }
+// Every order's state, 4096 to a chunk.
+using OrderStore = ChunkedArray<OrderState, 12>;
 
- private:
-  std::vector<std::unique_ptr<Event[]>> chunks_;
-  std::size_t size_ = 0;
-};
+// The reorder buffer's event slots, 1024 to a chunk. The buffer holds max_out_of_orderness of
+// events (70K at 1M open orders), 616 bytes each.
+using EventSlots = ChunkedArray<Event, 10>;
 
 // What few users have: cancellations, incidents about their orders, the behaviour rules' marks.
 struct UserHistory {
