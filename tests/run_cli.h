@@ -15,12 +15,13 @@ namespace og::test_cli {
 
 struct CommandResult {
   int exit_code = -1;
-  std::string output;  // stdout and stderr together
+  std::string output;  // stdout, and stderr unless sent elsewhere
 };
 
-// `arguments` after the binary (OG_BINARY), through the shell.
-inline CommandResult run_cli(const std::string& arguments) {
-  const std::string command = std::string(OG_BINARY) + " " + arguments + " 2>&1";
+// `arguments` after the binary (OG_BINARY), through the shell; stderr goes where `stderr_to`
+// says (a path to keep it apart from `output`; by default into it).
+inline CommandResult run_cli(const std::string& arguments, const std::string& stderr_to = "&1") {
+  const std::string command = std::string(OG_BINARY) + " " + arguments + " 2>" + stderr_to;
   CommandResult result;
   std::FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;

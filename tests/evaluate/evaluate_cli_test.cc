@@ -2,32 +2,25 @@
 // (0 ok, 1 an F1 below --min-f1, 2 a file or usage problem).
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
+
+#include "../run_cli.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+
+using og::test_cli::read_file;
 
 struct CommandResult {
   int exit_code = -1;
   std::string out;
   std::string err;
 };
-
-std::string read_file(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 class EvaluateCliTest : public ::testing::Test {
  protected:
@@ -64,17 +57,8 @@ class EvaluateCliTest : public ::testing::Test {
 
   CommandResult run(const std::string& arguments) {
     const fs::path err_path = dir_ / "stderr.txt";
-    const std::string command = std::string(OG_BINARY) + " evaluate " + arguments + " 2>" + err_path.string();
-    CommandResult result;
-    std::FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    std::array<char, 4096> buffer{};
-    std::size_t got = 0;
-    while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.out.append(buffer.data(), got);
-    const int status = pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.err = read_file(err_path);
-    return result;
+    const og::test_cli::CommandResult ran = og::test_cli::run_cli("evaluate " + arguments, err_path.string());
+    return CommandResult{ran.exit_code, ran.output, read_file(err_path)};
   }
 
   std::string files() const { return "--incidents " + incidents_.string() + " --truth " + truth_.string(); }
