@@ -9,9 +9,17 @@ namespace og {
 
 void append_json_string(std::string& out, std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Most strings need no escape at all: runs of plain bytes are appended whole, not byte by
+  // byte (a push_back per byte was a fifth of building an incident's JSON).
+  const auto plain = [](unsigned char byte) { return byte >= 0x20 && byte != '"' && byte != '\\'; };
   out.push_back('"');
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
+  std::size_t i = 0;
+  while (i < value.size()) {
+    std::size_t run = i;
+    while (run < value.size() && plain(static_cast<unsigned char>(value[run]))) ++run;
+    out.append(value.data() + i, run - i);
+    if (run == value.size()) break;
+    const char c = value[run];
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -20,15 +28,13 @@ void append_json_string(std::string& out, std::string_view value) {
       case '\t': out += "\\t"; break;
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
-      default:
-        if (byte < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[byte >> 4]);
-          out.push_back(kHex[byte & 0xf]);
-        } else {
-          out.push_back(c);
-        }
+      default: {
+        const auto byte = static_cast<unsigned char>(c);
+        const char escaped[6] = {'\\', 'u', '0', '0', kHex[byte >> 4], kHex[byte & 0xf]};
+        out.append(escaped, sizeof escaped);
+      }
     }
+    i = run + 1;
   }
   out.push_back('"');
 }

@@ -10,7 +10,10 @@ std::string address_subject(std::string_view order_id) { return "order:" + std::
 std::string phone_subject(std::string_view user_id) { return "user:" + std::string(user_id); }
 
 struct CustomerExtractor::Impl {
-  simdjson::dom::parser parser;
+  // On-Demand, not DOM: an order line's items (most of its bytes) are skipped, never built
+  // into a tree. The line is copied into a buffer of our own with simdjson's padding, reused.
+  simdjson::ondemand::parser parser;
+  std::string padded;
 };
 
 CustomerExtractor::CustomerExtractor() : impl_(std::make_unique<Impl>()) {}
@@ -23,24 +26,43 @@ bool CustomerExtractor::carries(EventType type) {
 std::optional<std::string> CustomerExtractor::read(EventType type, std::string_view line) {
   if (!carries(type)) return std::nullopt;
   // Only lines the event parser accepted come here: a shape it refused is not read again.
-  simdjson::dom::element root;
-  if (impl_->parser.parse(line.data(), line.size()).get(root)) return std::nullopt;
+  std::string& padded = impl_->padded;
+  padded.reserve(line.size() + simdjson::SIMDJSON_PADDING);
+  padded.assign(line);
+  simdjson::ondemand::document document;
+  if (impl_->parser.iterate(simdjson::padded_string_view(padded.data(), padded.size(), padded.capacity())).get(document)) {
+    return std::nullopt;
+  }
   std::string out;
   JsonWriter json(out);
   if (type == EventType::kUserProfile) {
     std::string_view phone;
-    if (root["phone"].get_string().get(phone) || phone.empty()) return std::nullopt;
+    if (document["phone"].get_string().get(phone) || phone.empty()) return std::nullopt;
     json.begin_object().field("phone", phone).end_object();
     return out;
   }
-  simdjson::dom::object address;
-  if (root["address"].get_object().get(address)) return std::nullopt;
+  simdjson::ondemand::object address;
+  if (document["address"].get_object().get(address)) return std::nullopt;
+  // The fields in the vault's order, whatever their order on the line.
+  // A repeated key counts once, its first time (as a lookup by name would find it).
+  std::string_view values[4];
+  bool seen[4] = {};
+  static constexpr std::string_view kNames[4] = {"text", "building", "unit", "room"};
+  for (auto field : address) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return std::nullopt;
+    for (std::size_t i = 0; i < 4; ++i) {
+      if (key != kNames[i] || seen[i]) continue;
+      seen[i] = true;
+      std::string_view value;
+      if (!field.value().get_string().get(value)) values[i] = value;
+    }
+  }
   json.begin_object();
   bool any = false;
-  for (const char* name : {"text", "building", "unit", "room"}) {
-    std::string_view value;
-    if (address[name].get_string().get(value) || value.empty()) continue;
-    json.field(name, value);
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (values[i].empty()) continue;
+    json.field(kNames[i], values[i]);
     any = true;
   }
   json.end_object();
