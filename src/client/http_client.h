@@ -41,11 +41,11 @@ class HttpClient {
 
   // One request and its answer. Connects on first use and after a failure.
   HttpAnswer get(std::string_view target);
-  HttpAnswer post(std::string_view target, std::string body, std::string_view content_type = "application/json");
+  HttpAnswer post(std::string_view target, std::string_view body, std::string_view content_type = "application/json");
 
   // Pipelining: send() writes a request without waiting; receive() reads the oldest answer
   // not read yet. The server answers in order.
-  bool send(std::string_view method, std::string_view target, std::string body, std::string_view content_type, std::string& error);
+  bool send(std::string_view method, std::string_view target, std::string_view body, std::string_view content_type, std::string& error);
   HttpAnswer receive();
   void disconnect();
 

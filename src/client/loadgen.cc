@@ -226,7 +226,7 @@ LoadgenReport run_loadgen(const LoadgenOptions& options, std::string_view input)
           }
           batch.sent = Clock::now();
           std::string send_error;
-          if (!client.send("POST", "/v1/events", std::string(input.substr(batch.begin, batch.end - batch.begin)),
+          if (!client.send("POST", "/v1/events", input.substr(batch.begin, batch.end - batch.begin),
                            "application/x-ndjson", send_error)) {
             ++failed;
             if (error.empty()) error = send_error;
