@@ -151,6 +151,9 @@ store::Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, co
   if (!opened) return tl::unexpected(opened.error());
   service->store_ = std::move(*opened);
   service->store_->set_sinks(service->options_.sinks);
+  if (auto level = service->store_->set_journal_compression(service->options_.journal_zstd_level); !level) {
+    return tl::unexpected(level.error());
+  }
   if (auto keys = service->open_keys(); !keys) return tl::unexpected(keys.error());
   // The engine thread appends; WAL checkpoints are the checkpoint thread's (wal_written()).
   if (auto off = service->store_->set_auto_checkpoint(false); !off) return tl::unexpected(off.error());

@@ -89,6 +89,9 @@ struct ServiceOptions {
   // The master key (store/keyring): this file; "" = ORDERGUARD_MASTER_KEY, else DIR/master.key
   // (created at the first start).
   std::string master_key_file;
+  // Journal bodies are compressed at this zstd level before sealing; nullopt writes them as
+  // received, as versions before schema 3 did (tests of older journals).
+  std::optional<int> journal_zstd_level = store::kJournalZstdLevel;
 };
 
 // Encryption at rest as this start found it, for the operator's log.

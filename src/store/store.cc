@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <sqlite3.h>
+#include <zstd.h>
 
 #include "store/keyring.h"
 
@@ -11,15 +12,17 @@
 namespace og::store {
 namespace {
 
-// Schema version 2. A later version migrates forward from the number in `settings`.
+// Schema version 3. A later version migrates forward from the number in `settings`.
 // Version 2: journal.key_id (0: the body is in clear), data_keys, customers.
+// Version 3: journal.encoding (BodyEncoding; 0, the default, is how every older record reads).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS journal(
   seq INTEGER PRIMARY KEY,
   kind INTEGER NOT NULL,
   at INTEGER NOT NULL,
   body BLOB NOT NULL,
-  key_id INTEGER NOT NULL DEFAULT 0);
+  key_id INTEGER NOT NULL DEFAULT 0,
+  encoding INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS snapshots(
   seq INTEGER PRIMARY KEY,
   bytes BLOB NOT NULL);
@@ -92,12 +95,60 @@ constexpr const char* kMigrateTo2 = R"sql(
 ALTER TABLE journal ADD COLUMN key_id INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-// What a sealed journal body is bound to: moving it to another seq or kind fails to open.
-std::string journal_binding(std::uint64_t seq, RecordKind kind) {
+// Version 2 to 3: the journal learns how a body is encoded (compressed) before sealing.
+constexpr const char* kMigrateTo3 = R"sql(
+ALTER TABLE journal ADD COLUMN encoding INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// How a journal body is stored, under its seal if any. The values are stored: never renumber.
+enum class BodyEncoding : std::int64_t {
+  kAsReceived = 0,  // the bytes as received: every record of schema 2 and older
+  kZstd = 1,        // one zstd frame with its content size and checksum
+};
+
+// A body shorter than this is stored as received: a zstd frame's header and checksum would
+// eat what little it could save (a kClock record is empty).
+constexpr std::size_t kMinCompressedBody = 256;
+// A frame that declares more than this is damaged: no record body comes near it.
+constexpr unsigned long long kMaxJournalBody = 1ULL << 30;
+
+// What a sealed journal body is bound to: moving it to another seq or kind fails to open, and
+// so does flipping its encoding (a compressed body adds the encoding; a body as received is
+// bound exactly as before schema 3, so older records still open).
+std::string journal_binding(std::uint64_t seq, RecordKind kind, BodyEncoding encoding) {
   std::string bound = "orderguard-journal-v1";
   for (int shift = 0; shift < 64; shift += 8) bound.push_back(static_cast<char>((seq >> shift) & 0xff));
   bound.push_back(static_cast<char>(kind));
+  if (encoding != BodyEncoding::kAsReceived) bound.push_back(static_cast<char>(encoding));
   return bound;
+}
+
+struct FreeCCtx {
+  void operator()(ZSTD_CCtx* context) const { ZSTD_freeCCtx(context); }
+};
+struct FreeDCtx {
+  void operator()(ZSTD_DCtx* context) const { ZSTD_freeDCtx(context); }
+};
+
+// A stored body back to the bytes received, or what is wrong with it.
+Result<std::string> decode_body(ZSTD_DCtx* context, BodyEncoding encoding, std::string&& body) {
+  switch (encoding) {
+    case BodyEncoding::kAsReceived:
+      return std::move(body);
+    case BodyEncoding::kZstd: {
+      const unsigned long long size = ZSTD_getFrameContentSize(body.data(), body.size());
+      if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMaxJournalBody) {
+        return tl::unexpected(std::string("the compressed body is damaged (no valid zstd frame header)"));
+      }
+      std::string plain(static_cast<std::size_t>(size), '\0');
+      const std::size_t got = ZSTD_decompressDCtx(context, plain.data(), plain.size(), body.data(), body.size());
+      if (ZSTD_isError(got)) return tl::unexpected("the compressed body is damaged (zstd: " + std::string(ZSTD_getErrorName(got)) + ")");
+      if (got != plain.size()) return tl::unexpected(std::string("the compressed body is damaged (shorter than its frame declares)"));
+      return plain;
+    }
+  }
+  return tl::unexpected("unknown body encoding " + std::to_string(static_cast<std::int64_t>(encoding)) +
+                        " (written by a newer OrderGuard?)");
 }
 
 std::string customer_binding(std::string_view subject) { return "orderguard-customer-v1:" + std::string(subject); }
@@ -166,7 +217,7 @@ struct Finish {
 
 struct Store::Statements {
   explicit Statements(sqlite3* db)
-      : append(db, "INSERT INTO journal(seq, kind, at, body, key_id) VALUES(?, ?, ?, ?, ?)"),
+      : append(db, "INSERT INTO journal(seq, kind, at, body, key_id, encoding) VALUES(?, ?, ?, ?, ?, ?)"),
         last_seq(db, "SELECT COALESCE(MAX(seq), 0) FROM journal"),
         outbox_add(db, "INSERT OR IGNORE INTO outbox(id, seq, json) VALUES(?, ?, ?)"),
         delivery_add(db, "INSERT OR IGNORE INTO delivery(sink, seq, id) VALUES(?, ?, ?)"),
@@ -215,6 +266,9 @@ struct Store::Statements {
   std::uint64_t next_seq = 1;
   std::uint64_t next_outbox_seq = 1;
   std::vector<unsigned char> sealed;  // append()'s sealing buffer, reused
+  std::vector<char> compressed;       // and its compression buffer
+  std::unique_ptr<ZSTD_CCtx, FreeCCtx> compressor;  // null: bodies are stored as received
+  std::unique_ptr<ZSTD_DCtx, FreeDCtx> decompressor{ZSTD_createDCtx()};
 };
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
@@ -247,7 +301,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
       if (auto ok = store->exec(kMigrateTo2); !ok) return tl::unexpected("store " + path + ": migrating to schema 2: " + ok.error());
     }
   }
-  if (auto ok = store->exec("UPDATE settings SET value = '2' WHERE key = 'schema_version' AND value = '1'"); !ok) {
+  {
+    Statement has_encoding(db, "SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'encoding'");
+    if (has_encoding.step() == SQLITE_ROW && has_encoding.integer(0) == 0) {
+      has_encoding.finish();
+      if (auto ok = store->exec(kMigrateTo3); !ok) return tl::unexpected("store " + path + ": migrating to schema 3: " + ok.error());
+    }
+  }
+  if (auto ok = store->exec("UPDATE settings SET value = '3' WHERE key = 'schema_version' AND value IN ('1', '2')"); !ok) {
     return tl::unexpected("store " + path + ": " + ok.error());
   }
   try {
@@ -255,6 +316,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
   } catch (const std::exception& error) {
     return tl::unexpected(std::string(error.what()));
   }
+  if (!store->statements_->decompressor) return tl::unexpected("store " + path + ": zstd: out of memory");
+  if (auto ok = store->set_journal_compression(kJournalZstdLevel); !ok) return tl::unexpected("store " + path + ": " + ok.error());
   store->statements_->next_seq = store->last_seq() + 1;
   {
     Statement max_outbox(db, "SELECT COALESCE(MAX(seq), 0) FROM outbox");
@@ -312,15 +375,38 @@ Result<void> Store::append(std::span<Record> records, std::span<const OutboxItem
       if (buffer.capacity() > (4U << 20)) buffer = {};
     }
   } trim{sealed};
+  std::vector<char>& compressed = s.compressed;
+  struct TrimCompressed {
+    std::vector<char>& buffer;
+    ~TrimCompressed() {
+      if (buffer.capacity() > (4U << 20)) buffer = {};
+    }
+  } trim_compressed{compressed};
   for (Record& record : records) {
     record.seq = seq++;
     s.append.reset().bind(1, static_cast<std::int64_t>(record.seq)).bind(2, static_cast<std::int64_t>(record.kind));
     s.append.bind(3, record.at);
-    if (keys_) {
-      s.append.bind_blob(4, keys_->seal_into(sealed, record.body, journal_binding(record.seq, record.kind))).bind(5, keys_->current_id());
-    } else {
-      s.append.bind_blob(4, record.body).bind(5, std::int64_t{0});
+    // Compressed before sealing: sealed bytes look random and do not compress.
+    std::string_view stored = record.body;
+    BodyEncoding encoding = BodyEncoding::kAsReceived;
+    if (s.compressor && record.body.size() >= kMinCompressedBody) {
+      if (compressed.size() < ZSTD_compressBound(record.body.size())) compressed.resize(ZSTD_compressBound(record.body.size()));
+      const std::size_t size = ZSTD_compress2(s.compressor.get(), compressed.data(), compressed.size(), record.body.data(), record.body.size());
+      if (ZSTD_isError(size)) {
+        s.rollback.reset().step();
+        return tl::unexpected("journal: compressing record " + std::to_string(record.seq) + ": " + ZSTD_getErrorName(size));
+      }
+      if (size < record.body.size()) {
+        stored = std::string_view(compressed.data(), size);
+        encoding = BodyEncoding::kZstd;
+      }
     }
+    if (keys_) {
+      s.append.bind_blob(4, keys_->seal_into(sealed, stored, journal_binding(record.seq, record.kind, encoding))).bind(5, keys_->current_id());
+    } else {
+      s.append.bind_blob(4, stored).bind(5, std::int64_t{0});
+    }
+    s.append.bind(6, static_cast<std::int64_t>(encoding));
     if (s.append.step() != SQLITE_DONE) return fail("journal: append");
   }
   std::uint64_t outbox_seq = s.next_outbox_seq;
@@ -364,7 +450,7 @@ std::uint64_t Store::last_seq() const {
 
 Result<void> Store::read_journal(std::uint64_t after, const std::function<bool(Record&&)>& visit) const {
   // A statement of its own: the visitor may use the store (the shared one would be reset).
-  Statement read(db_, "SELECT seq, kind, at, body, key_id FROM journal WHERE seq > ? ORDER BY seq");
+  Statement read(db_, "SELECT seq, kind, at, body, key_id, encoding FROM journal WHERE seq > ? ORDER BY seq");
   read.bind(1, static_cast<std::int64_t>(after));
   for (;;) {
     const int rc = read.step();
@@ -375,13 +461,17 @@ Result<void> Store::read_journal(std::uint64_t after, const std::function<bool(R
     record.kind = static_cast<RecordKind>(read.integer(1));
     record.at = read.integer(2);
     record.body = read.text(3);
+    const auto encoding = static_cast<BodyEncoding>(read.integer(5));
+    const auto where = [&] { return "journal record " + std::to_string(record.seq); };
     if (const auto key_id = static_cast<std::uint32_t>(read.integer(4)); key_id != 0) {
-      const std::string where = "journal record " + std::to_string(record.seq);
-      if (!keys_) return tl::unexpected(where + " is encrypted and no master key was given");
-      auto opened = keys_->open(key_id, record.body, journal_binding(record.seq, record.kind));
-      if (!opened) return tl::unexpected(where + ": " + opened.error());
+      if (!keys_) return tl::unexpected(where() + " is encrypted and no master key was given");
+      auto opened = keys_->open(key_id, record.body, journal_binding(record.seq, record.kind, encoding));
+      if (!opened) return tl::unexpected(where() + ": " + opened.error());
       record.body = std::move(*opened);
     }
+    auto decoded = decode_body(statements_->decompressor.get(), encoding, std::move(record.body));
+    if (!decoded) return tl::unexpected(where() + ": " + decoded.error());
+    record.body = std::move(*decoded);
     if (!visit(std::move(record))) return {};
   }
 }
@@ -587,7 +677,7 @@ Result<bool> Store::revoke_token(std::string_view id) {
 Result<std::uint64_t> Store::seal_clear_records() {
   if (!keys_) return tl::unexpected(std::string("journal: sealing needs a key ring"));
   Statements& s = *statements_;
-  Statement read(db_, "SELECT seq, kind, body FROM journal WHERE key_id = 0 ORDER BY seq");
+  Statement read(db_, "SELECT seq, kind, body, encoding FROM journal WHERE key_id = 0 ORDER BY seq");
   if (read.step() == SQLITE_DONE) return 0;  // the usual case: nothing in clear, no transaction
   read.finish();
   // secure_delete: the pages that held the clear bodies are overwritten, not just freed.
@@ -604,7 +694,8 @@ Result<std::uint64_t> Store::seal_clear_records() {
       return tl::unexpected(message);
     }
     const auto seq = static_cast<std::uint64_t>(read.integer(0));
-    const std::string sealed = keys_->seal(read.text(2), journal_binding(seq, static_cast<RecordKind>(read.integer(1))));
+    const auto encoding = static_cast<BodyEncoding>(read.integer(3));
+    const std::string sealed = keys_->seal(read.text(2), journal_binding(seq, static_cast<RecordKind>(read.integer(1)), encoding));
     update.reset().bind_blob(1, sealed).bind(2, keys_->current_id()).bind(3, static_cast<std::int64_t>(seq));
     if (update.step() != SQLITE_DONE) {
       std::string message = sqlite_error(db_, "journal: seal");
@@ -683,6 +774,24 @@ Result<void> Store::set_setting(std::string_view key, std::string_view value) {
   Statement& statement = statements_->setting_put.reset().bind(1, key).bind(2, value);
   Finish finish{statement};
   if (statement.step() != SQLITE_DONE) return tl::unexpected(sqlite_error(db_, "settings: write"));
+  return {};
+}
+
+Result<void> Store::set_journal_compression(std::optional<int> zstd_level) {
+  Statements& s = *statements_;
+  if (!zstd_level) {
+    s.compressor.reset();
+    return {};
+  }
+  if (!s.compressor) s.compressor.reset(ZSTD_createCCtx());
+  if (!s.compressor) return tl::unexpected(std::string("journal: zstd: out of memory"));
+  for (const auto& [parameter, value] : {std::pair{ZSTD_c_compressionLevel, *zstd_level}, std::pair{ZSTD_c_checksumFlag, 1},
+                                        std::pair{ZSTD_c_contentSizeFlag, 1}}) {
+    if (const std::size_t rc = ZSTD_CCtx_setParameter(s.compressor.get(), parameter, value); ZSTD_isError(rc)) {
+      s.compressor.reset();
+      return tl::unexpected("journal: zstd level " + std::to_string(*zstd_level) + ": " + ZSTD_getErrorName(rc));
+    }
+  }
   return {};
 }
 

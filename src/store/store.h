@@ -9,14 +9,18 @@
 // clear; a journal record written without a key ring (tests, older directories) is read as it
 // is, and sealed in place by seal_clear_records().
 //
+// Compression: journal bodies are compressed (zstd, kJournalZstdLevel) before they are
+// sealed, and the journal's `encoding` column says so per record; records written before
+// schema 3 (encoding 0, as received) read as they always did.
+//
 // Durability: the journal is written with synchronous=FULL, one transaction per group of
 // requests (group commit), before anything is acknowledged. Everything else is derived from
 // the journal (the engine is a pure function of it), so it rides along in the next journal
 // transaction and a crash can lose none of it for good: recovery derives it again, and the
 // outbox ignores a command id it already holds, so a restart never creates a command twice.
 //
-// Owns: the schema and every SQL statement. Depends on: core, SQLite. Not thread-safe: one
-// Store per thread; WAL lets a second Store on the same directory read while one writes.
+// Owns: the schema and every SQL statement. Depends on: core, SQLite, zstd. Not thread-safe:
+// one Store per thread; WAL lets a second Store on the same directory read while one writes.
 #pragma once
 
 #include <cstdint>
@@ -125,6 +129,9 @@ struct TokenRow {
   std::string agent_id;   // the desk agent a person's token acts as ("" for machines and admins)
 };
 
+// The zstd level journal bodies are compressed at (docs/decisions.md #53: measured on NDJSON).
+inline constexpr int kJournalZstdLevel = 1;
+
 using Error = std::string;
 template <class T>
 using Result = tl::expected<T, Error>;
@@ -148,6 +155,11 @@ class Store {
   std::uint64_t last_seq() const;
   // Every record with seq > after, in order. The callback may stop the walk by returning false.
   Result<void> read_journal(std::uint64_t after, const std::function<bool(Record&&)>& visit) const;
+
+  // Compresses the bodies appended from here on at this zstd level (negative: zstd's fast
+  // levels); nullopt stores them as received, as versions before schema 3 did. Opening a
+  // store sets kJournalZstdLevel. Reading decompresses whatever each record says it is.
+  Result<void> set_journal_compression(std::optional<int> zstd_level);
 
   // ---- snapshots ---------------------------------------------------------------------
   // Saves an engine snapshot taken after record `seq`; keeps the newest `keep` snapshots.

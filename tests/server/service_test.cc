@@ -3,6 +3,8 @@
 // people's actions through the journal. Time is driven by hand: no sleeps.
 #include "server/service.h"
 
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -162,6 +164,48 @@ TEST_F(ServiceTest, ARestartGivesTheStateOfOneUninterruptedRun) {
     EXPECT_EQ(commands(*service), day.commands);
     EXPECT_FALSE(day.commands.empty());
   }
+}
+
+TEST_F(ServiceTest, AJournalOfUncompressedAndCompressedRecordsRestartsToTheStateOfOneRun) {
+  const BatchedDay day = batched_day(12, 700);
+  const std::vector<std::string>& batches = day.batches;
+  ASSERT_GE(batches.size(), 4U);
+  // The first half written as versions before schema 3 wrote it (bodies as received), the
+  // rest compressed; every restart replays the whole mixed journal (no snapshots).
+  const auto open_with = [&](std::optional<int> zstd_level) {
+    ServiceOptions options;
+    options.data_dir = dir_.string();
+    options.snapshot_every_records = 0;
+    options.journal_zstd_level = zstd_level;
+    auto service = Service::open(options, clock_);
+    EXPECT_TRUE(service) << service.error();
+    return service ? std::move(*service) : nullptr;
+  };
+  auto service = open_with(std::nullopt);
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (i == batches.size() / 2) {
+      service.reset();
+      service = open_with(store::kJournalZstdLevel);
+      EXPECT_GE(service->stats().recovered_records, i);
+    }
+    ASSERT_TRUE(ingest(*service, batches[i]).store_error.empty());
+  }
+  service.reset();
+  service = open_with(store::kJournalZstdLevel);
+  EXPECT_GE(service->stats().recovered_records, batches.size());
+  EXPECT_EQ(incidents(*service), day.incidents);
+  EXPECT_EQ(commands(*service), day.commands);
+  EXPECT_FALSE(day.commands.empty());
+  // Both encodings are in the journal: the event bodies of the first half as received.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "orderguard.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* count = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT SUM(encoding = 0), SUM(encoding = 1) FROM journal WHERE kind = 1", -1, &count, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(count), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(count, 0), static_cast<std::int64_t>(batches.size() / 2));
+  EXPECT_EQ(sqlite3_column_int64(count, 1), static_cast<std::int64_t>(batches.size() - batches.size() / 2));
+  sqlite3_finalize(count);
+  sqlite3_close(db);
 }
 
 TEST_F(ServiceTest, WithoutItsCheckpointThreadTheEngineThreadKeepsTheWalBounded) {
