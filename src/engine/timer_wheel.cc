@@ -41,6 +41,10 @@ constexpr int kWheelBits = kSlotBits * kLevels;
 constexpr std::uint64_t kSlotMask = (std::uint64_t{1} << kSlotBits) - 1;
 constexpr std::uint16_t kSlotsPerLevel = 1U << kSlotBits;
 constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
+// A node's `prev` is the node before it in its list or, with this bit set, where the node is
+// (the list it heads, the batch, the late heap, the free list): node indexes stay below it.
+constexpr std::uint32_t kTag = std::uint32_t{1} << 31;
+constexpr std::uint32_t kMaxNodes = kTag - 1;
 
 // A node's whereabouts; values below kWheelSlots are wheel slots (level * 64 + slot).
 constexpr std::uint16_t kWheelSlots = kLevels * kSlotsPerLevel;
@@ -65,21 +69,29 @@ bool same_block(std::int64_t a, std::int64_t b) { return ((pattern(a) ^ pattern(
 }  // namespace
 
 struct TimerWheel::Impl {
+  // 32 bytes: a million open orders hold about two million of these. Where a node is
+  // (`where` in snapshots) is kept only for a node at a list's head (tagged in `prev`); any
+  // other listed node is in the overflow exactly when its deadline is outside the cursor's
+  // block, and in a wheel slot otherwise, which is all cancel() needs to know.
   struct Node {
     std::int64_t deadline = 0;
     std::uint64_t payload = 0;
-    std::uint64_t seq = 0;
-    std::uint32_t prev = kNil;
+    std::uint32_t seq = 0;  // schedule order among the live timers (renumbered, see renumber())
+    std::uint32_t prev = kTag | kFree;
     std::uint32_t next = kNil;  // also links the free list
     std::uint32_t generation = 1;
-    std::uint16_t where = kFree;
   };
+  static_assert(sizeof(Node) == 32);
+
+  static bool tagged(std::uint32_t prev) { return (prev & kTag) != 0; }
+  static std::uint16_t tag_of(std::uint32_t prev) { return static_cast<std::uint16_t>(prev & ~kTag); }
+  static bool listed(std::uint32_t prev) { return !tagged(prev) || tag_of(prev) <= kInOverflow; }
 
   // A timer waiting in the batch or the late heap. Neither is unlinked on cancel: the cancel
   // bumps the node's generation, which marks the entry stale, and the firing loop skips it.
   struct Due {
     std::int64_t deadline;
-    std::uint64_t seq;
+    std::uint32_t seq;
     std::uint32_t index;
     std::uint32_t generation;
   };
@@ -89,7 +101,9 @@ struct TimerWheel::Impl {
     return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
   }
 
-  explicit Impl(std::int64_t start_ms) : now(start_ms), cursor(start_ms) { heads.fill(kNil); }
+  Impl(std::int64_t start_ms, std::uint32_t seq_limit_in) : now(start_ms), cursor(start_ms), seq_limit(seq_limit_in) {
+    heads.fill(kNil);
+  }
 
   std::vector<Node> nodes;
   std::uint32_t free_head = kNil;
@@ -101,6 +115,7 @@ struct TimerWheel::Impl {
   std::int64_t now;
   std::int64_t cursor;  // every timer in the wheel or overflow has deadline >= cursor
   std::uint64_t next_seq = 1;
+  std::uint32_t seq_limit;  // next_seq reaching it renumbers the live timers
   std::size_t live = 0;
   std::int64_t overflow_min = 0;
   bool overflow_min_known = false;  // cancelling the minimum defers the rescan to when it matters
@@ -108,7 +123,7 @@ struct TimerWheel::Impl {
 
   bool current(TimerId id) const {
     return id.valid() && id.index < nodes.size() && nodes[id.index].generation == id.generation &&
-           nodes[id.index].where != kFree;
+           nodes[id.index].prev != (kTag | kFree);
   }
 
   std::uint32_t allocate() {
@@ -117,7 +132,10 @@ struct TimerWheel::Impl {
       free_head = nodes[index].next;
       return index;
     }
-    if (nodes.size() >= kNil) return kNil;
+    if (nodes.size() >= kMaxNodes) return kNil;
+    // Growth by an eighth rather than doubling: the nodes are most of the wheel's memory, and
+    // a vector that has just doubled holds twice what it uses.
+    if (nodes.size() == nodes.capacity()) nodes.reserve(nodes.size() + std::max<std::size_t>(nodes.size() / 8, 1024));
     nodes.emplace_back();
     return static_cast<std::uint32_t>(nodes.size() - 1);
   }
@@ -126,8 +144,7 @@ struct TimerWheel::Impl {
     Node& node = nodes[index];
     // Skipping 0 keeps TimerId{} invalid forever, even after 2^32 reuses of one node.
     node.generation = node.generation == std::numeric_limits<std::uint32_t>::max() ? 1 : node.generation + 1;
-    node.where = kFree;
-    node.prev = kNil;
+    node.prev = kTag | kFree;
     node.next = free_head;
     free_head = index;
     --live;
@@ -135,30 +152,64 @@ struct TimerWheel::Impl {
 
   void link(std::uint16_t list, std::uint32_t index) {
     Node& node = nodes[index];
-    node.where = list;
-    node.prev = kNil;
+    node.prev = kTag | list;
     node.next = heads[list];
     if (node.next != kNil) nodes[node.next].prev = index;
     heads[list] = index;
   }
 
+  // The node must be in a list; a new head inherits its tag.
   void unlink(std::uint32_t index) {
     const Node& node = nodes[index];
-    if (node.prev != kNil) {
-      nodes[node.prev].next = node.next;
-    } else {
-      heads[node.where] = node.next;
-    }
     if (node.next != kNil) nodes[node.next].prev = node.prev;
-    if (node.where < kWheelSlots && heads[node.where] == kNil) {
-      occupied[node.where / kSlotsPerLevel] &= ~(std::uint64_t{1} << (node.where % kSlotsPerLevel));
+    if (!tagged(node.prev)) {
+      nodes[node.prev].next = node.next;
+      return;
     }
+    const std::uint16_t list = tag_of(node.prev);
+    heads[list] = node.next;
+    if (list < kWheelSlots && node.next == kNil) {
+      occupied[list / kSlotsPerLevel] &= ~(std::uint64_t{1} << (list % kSlotsPerLevel));
+    }
+  }
+
+  // Gives the live timers the sequence numbers 1, 2, ... in the order of `key` (their current
+  // numbers, or a snapshot's wider ones), so 32 bits last however many timers come and go:
+  // only the order among live timers is ever compared. Stale batch and heap entries go.
+  void renumber(const std::vector<std::uint64_t>& key) {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> live_order;
+    live_order.reserve(live);
+    for (std::uint32_t index = 0; index < nodes.size(); ++index) {
+      if (nodes[index].prev != (kTag | kFree)) live_order.emplace_back(key[index], index);
+    }
+    std::sort(live_order.begin(), live_order.end());
+    for (std::size_t rank = 0; rank < live_order.size(); ++rank) {
+      nodes[live_order[rank].second].seq = static_cast<std::uint32_t>(rank + 1);
+    }
+    next_seq = live_order.size() + 1;
+    const auto stale = [this](const Due& due) { return nodes[due.index].generation != due.generation; };
+    batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(batch_next));
+    batch_next = 0;
+    std::erase_if(batch, stale);
+    std::erase_if(late_heap, stale);
+    for (Due& due : batch) due.seq = nodes[due.index].seq;
+    for (Due& due : late_heap) due.seq = nodes[due.index].seq;
+    std::make_heap(late_heap.begin(), late_heap.end(), later);
+  }
+
+  std::uint32_t take_seq() {
+    if (next_seq >= seq_limit) {
+      std::vector<std::uint64_t> key(nodes.size());
+      for (std::size_t index = 0; index < nodes.size(); ++index) key[index] = nodes[index].seq;
+      renumber(key);
+    }
+    return static_cast<std::uint32_t>(next_seq++);
   }
 
   void place(std::uint32_t index) {
     Node& node = nodes[index];
     if (node.deadline < cursor) {
-      node.where = kInLateHeap;
+      node.prev = kTag | kInLateHeap;
       late_heap.push_back({node.deadline, node.seq, index, node.generation});
       std::push_heap(late_heap.begin(), late_heap.end(), later);
       return;
@@ -214,7 +265,7 @@ struct TimerWheel::Impl {
     batch_next = 0;
     drain(static_cast<std::uint16_t>(slot), [this](std::uint32_t index) {
       Node& node = nodes[index];
-      node.where = kInBatch;
+      node.prev = kTag | kInBatch;
       batch.push_back({node.deadline, node.seq, index, node.generation});
     });
     // Cascades append timers to a slot in cascade order, not schedule order.
@@ -316,17 +367,21 @@ struct TimerWheel::Impl {
   }
 };
 
-TimerWheel::TimerWheel(std::int64_t start_ms) : impl_(std::make_unique<Impl>(start_ms)) {}
+TimerWheel::TimerWheel(std::int64_t start_ms) : TimerWheel(start_ms, std::numeric_limits<std::uint32_t>::max()) {}
+
+TimerWheel::TimerWheel(std::int64_t start_ms, std::uint32_t seq_limit)
+    : impl_(std::make_unique<Impl>(start_ms, std::max<std::uint32_t>(seq_limit, 2))) {}
 
 TimerWheel::~TimerWheel() = default;
 
 TimerId TimerWheel::schedule(std::int64_t deadline_ms, std::uint64_t payload) {
+  if (impl_->nodes.size() >= kMaxNodes && impl_->free_head == kNil) return TimerId{};  // 2^31 - 1 live timers
+  const std::uint32_t seq = impl_->take_seq();
   const std::uint32_t index = impl_->allocate();
-  if (index == kNil) return TimerId{};  // 2^32 - 1 live timers: the index space is spent
   Impl::Node& node = impl_->nodes[index];
   node.deadline = deadline_ms;
   node.payload = payload;
-  node.seq = impl_->next_seq++;
+  node.seq = seq;
   ++impl_->live;
   impl_->place(index);
   return TimerId{index, node.generation};
@@ -334,10 +389,10 @@ TimerId TimerWheel::schedule(std::int64_t deadline_ms, std::uint64_t payload) {
 
 void TimerWheel::cancel(TimerId id) {
   if (!impl_->current(id)) return;
-  const std::uint16_t where = impl_->nodes[id.index].where;
-  if (where < kWheelSlots || where == kInOverflow) {
-    if (where == kInOverflow && impl_->nodes[id.index].deadline == impl_->overflow_min) {
-      impl_->overflow_min_known = false;
+  const Impl::Node& node = impl_->nodes[id.index];
+  if (Impl::listed(node.prev)) {
+    if (!same_block(node.deadline, impl_->cursor) && node.deadline == impl_->overflow_min) {
+      impl_->overflow_min_known = false;  // in the overflow: see Node
     }
     impl_->unlink(id.index);
   }
@@ -364,15 +419,21 @@ std::uint32_t get_link(serial::Reader& r, std::size_t node_count) {
 
 void TimerWheel::save(serial::Writer& w) const {
   const Impl& m = *impl_;
+  std::vector<std::uint16_t> where(m.nodes.size());
+  for (std::uint16_t list = 0; list <= kInOverflow; ++list) {
+    for (std::uint32_t index = m.heads[list]; index != kNil; index = m.nodes[index].next) where[index] = list;
+  }
   w.varint(m.nodes.size());
-  for (const Impl::Node& node : m.nodes) {
-    w.varint(node.where);
+  for (std::uint32_t index = 0; index < m.nodes.size(); ++index) {
+    const Impl::Node& node = m.nodes[index];
+    const std::uint16_t place = Impl::listed(node.prev) ? where[index] : Impl::tag_of(node.prev);
+    w.varint(place);
     w.varint(node.generation);
-    if (node.where != kFree) {
+    if (place != kFree) {
       w.signed_varint(node.deadline);
       w.varint(node.payload);
       w.varint(node.seq);
-      put_link(w, node.prev);
+      put_link(w, Impl::tagged(node.prev) ? kNil : node.prev);
     }
     put_link(w, node.next);
   }
@@ -398,33 +459,41 @@ void TimerWheel::save(serial::Writer& w) const {
 }
 
 void TimerWheel::load(serial::Reader& r) {
-  auto fresh = std::make_unique<Impl>(0);
+  auto fresh = std::make_unique<Impl>(0, impl_->seq_limit);
   Impl& m = *fresh;
   const std::size_t count = r.count();
-  r.check(count < kNil, "too many timers");
+  r.check(count < kMaxNodes, "too many timers");
   m.nodes.resize(count);
-  for (Impl::Node& node : m.nodes) {
+  // As written: each node's place and predecessor (kNil at a list's head), and sequence
+  // numbers in 64 bits (a snapshot may hold wider ones than this build keeps: see renumber()).
+  std::vector<std::uint16_t> places(count, kFree);
+  std::vector<std::uint32_t> prevs(count, kNil);
+  std::vector<std::uint64_t> seqs(count, 0);
+  for (std::uint32_t index = 0; index < count; ++index) {
+    Impl::Node& node = m.nodes[index];
     const std::uint64_t where = r.varint();
     r.check(where <= kFree, "a timer in no known place");
-    node.where = static_cast<std::uint16_t>(where);
+    places[index] = static_cast<std::uint16_t>(where);
     const std::uint64_t generation = r.varint();
     r.check(generation != 0 && generation <= UINT32_MAX, "a timer generation out of range");
     node.generation = static_cast<std::uint32_t>(generation);
-    if (node.where != kFree) {
+    if (where != kFree) {
       node.deadline = r.signed_varint();
       node.payload = r.varint();
-      node.seq = r.varint();
-      node.prev = get_link(r, count);
+      seqs[index] = r.varint();
+      prevs[index] = get_link(r, count);
     }
     node.next = get_link(r, count);
+    node.prev = where <= kInOverflow && prevs[index] != kNil ? prevs[index] : kTag | static_cast<std::uint32_t>(where);
   }
   m.free_head = get_link(r, count);
   for (std::uint32_t& head : m.heads) head = get_link(r, count);
   for (std::uint64_t& bits : m.occupied) bits = r.varint();
-  const auto get_due = [&r, count]() {
+  std::vector<std::uint64_t> due_seqs;  // the batch's, then the late heap's
+  const auto get_due = [&r, count, &due_seqs]() {
     Impl::Due due{};
     due.deadline = r.signed_varint();
-    due.seq = r.varint();
+    due_seqs.push_back(r.varint());
     const std::uint64_t index = r.varint();
     r.check(index < count, "a due timer past the last node");
     due.index = static_cast<std::uint32_t>(index);
@@ -455,11 +524,11 @@ void TimerWheel::load(serial::Reader& r) {
     std::uint32_t previous = kNil;
     for (std::uint32_t index = m.heads[list]; index != kNil; index = m.nodes[index].next) {
       const Impl::Node& node = m.nodes[index];
-      r.check(seen[index] == 0 && node.where == list && node.prev == previous, "a broken timer list");
+      r.check(seen[index] == 0 && places[index] == list && prevs[index] == previous, "a broken timer list");
       seen[index] = 1;
       previous = index;
       ++live;
-      max_seq = std::max(max_seq, node.seq);
+      max_seq = std::max(max_seq, seqs[index]);
       r.check(node.deadline >= m.cursor, "a waiting timer behind the wheel's cursor");
       const std::uint64_t differing = pattern(node.deadline) ^ pattern(m.cursor);
       if (list == kInOverflow) {
@@ -479,30 +548,49 @@ void TimerWheel::load(serial::Reader& r) {
   r.check(!m.overflow_min_known || m.heads[kInOverflow] == kNil || m.overflow_min == overflow_min,
           "a wrong earliest overflow deadline");
   for (std::uint32_t index = m.free_head; index != kNil; index = m.nodes[index].next) {
-    r.check(seen[index] == 0 && m.nodes[index].where == kFree, "a broken free list");
+    r.check(seen[index] == 0 && places[index] == kFree, "a broken free list");
     seen[index] = 1;
   }
+  std::size_t due_at = 0;
   const auto check_due = [&](const Impl::Due& due, std::uint16_t where) {
+    const std::uint64_t due_seq = due_seqs[due_at++];
     const Impl::Node& node = m.nodes[due.index];
     if (node.generation != due.generation) return;  // cancelled: skipped when it comes up
-    r.check(seen[due.index] == 0 && node.where == where && node.deadline == due.deadline && node.seq == due.seq,
+    r.check(seen[due.index] == 0 && places[due.index] == where && node.deadline == due.deadline && seqs[due.index] == due_seq,
             "a due timer that disagrees with its node");
     seen[due.index] = 1;
     ++live;
-    max_seq = std::max(max_seq, node.seq);
+    max_seq = std::max(max_seq, due_seq);
   };
   for (const Impl::Due& due : m.batch) check_due(due, kInBatch);
   for (const Impl::Due& due : m.late_heap) check_due(due, kInLateHeap);
-  r.check(std::is_heap(m.late_heap.begin(), m.late_heap.end(), Impl::later), "a late-timer heap out of order");
+  // The heap's order, by the numbers as written (ties broken by them).
+  std::vector<std::size_t> heap_order(m.late_heap.size());
+  for (std::size_t i = 0; i < heap_order.size(); ++i) heap_order[i] = i;
+  const std::size_t heap_base = m.batch.size();
+  r.check(std::is_heap(heap_order.begin(), heap_order.end(),
+                       [&](std::size_t a, std::size_t b) {
+                         const Impl::Due& x = m.late_heap[a];
+                         const Impl::Due& y = m.late_heap[b];
+                         return x.deadline != y.deadline ? x.deadline > y.deadline : due_seqs[heap_base + a] > due_seqs[heap_base + b];
+                       }),
+          "a late-timer heap out of order");
   for (std::size_t index = 0; index < count; ++index) r.check(seen[index] != 0, "a timer in no list");
   r.check(live == m.live, "a live-timer count that disagrees with the lists");
   r.check(max_seq < m.next_seq, "a timer sequence number from the future");
+  if (m.next_seq <= m.seq_limit) {
+    for (std::uint32_t index = 0; index < count; ++index) m.nodes[index].seq = static_cast<std::uint32_t>(seqs[index]);
+    for (std::size_t i = 0; i < m.batch.size(); ++i) m.batch[i].seq = static_cast<std::uint32_t>(due_seqs[i]);
+    for (std::size_t i = 0; i < m.late_heap.size(); ++i) m.late_heap[i].seq = static_cast<std::uint32_t>(due_seqs[heap_base + i]);
+  } else {
+    m.renumber(seqs);  // a snapshot's numbers past what this wheel keeps
+  }
   impl_ = std::move(fresh);
 }
 
 void TimerWheel::for_each_live(const std::function<void(std::int64_t, std::uint64_t)>& visit) const {
   for (const Impl::Node& node : impl_->nodes) {
-    if (node.where != kFree) visit(node.deadline, node.payload);
+    if (node.prev != (kTag | kFree)) visit(node.deadline, node.payload);
   }
 }
 

@@ -10,7 +10,8 @@
 //   the wheel fires in the first call whose bound passes it, still in (deadline, schedule
 //   order) order; one for exactly the wheel's time waits for a bound beyond it.
 // - cancel() of a fired, cancelled or unknown id is a no-op (ids carry a generation).
-// Owns: timer storage (a pooled free list; no allocation per timer in steady state).
+// Owns: timer storage (a pooled free list of 32-byte nodes; no allocation per timer in steady
+// state).
 // Depends on: nothing. Not thread-safe.
 #pragma once
 
@@ -37,6 +38,10 @@ class TimerWheel {
   using Fire = std::function<void(std::int64_t deadline_ms, std::uint64_t payload)>;
 
   explicit TimerWheel(std::int64_t start_ms = 0);
+  // Schedule order is kept in 32-bit numbers: when the next one would reach `seq_limit` (2^32
+  // - 1 by default), the live timers are renumbered in their order. Tests pass a small limit
+  // to run that often.
+  TimerWheel(std::int64_t start_ms, std::uint32_t seq_limit);
   ~TimerWheel();
   TimerWheel(const TimerWheel&) = delete;
   TimerWheel& operator=(const TimerWheel&) = delete;

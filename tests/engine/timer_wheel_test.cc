@@ -1,5 +1,7 @@
 #include "engine/timer_wheel.h"
 
+#include "core/serial.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 #include <map>
 #include <ostream>
 #include <random>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -393,6 +396,7 @@ class ReferenceTimers {
 class WheelTimers {
  public:
   explicit WheelTimers(std::int64_t start_ms) : wheel_(start_ms) {}
+  WheelTimers(std::int64_t start_ms, std::uint32_t seq_limit) : wheel_(start_ms, seq_limit) {}
 
   void schedule(std::int64_t deadline, std::uint64_t payload) {
     ids_[payload] = wheel_.schedule(deadline, payload);
@@ -418,6 +422,13 @@ class WheelTimers {
  private:
   TimerWheel wheel_;
   std::unordered_map<std::uint64_t, TimerId> ids_;
+};
+
+// Sequence numbers that run out every few hundred schedules: the live timers are renumbered
+// again and again, mid-batch and mid-callback included.
+class RenumberingWheelTimers : public WheelTimers {
+ public:
+  explicit RenumberingWheelTimers(std::int64_t start_ms) : WheelTimers(start_ms, 300) {}
 };
 
 struct Observation {
@@ -518,8 +529,9 @@ class RandomDriver {
   std::vector<Fired>* fired_ = nullptr;
 };
 
+template <typename Wheel = WheelTimers>
 void expect_same_as_reference(std::uint64_t seed, std::int64_t start_ms, int steps) {
-  RandomDriver<WheelTimers> wheel(seed, start_ms);
+  RandomDriver<Wheel> wheel(seed, start_ms);
   RandomDriver<ReferenceTimers> reference(seed, start_ms);
   std::size_t total_fired = 0;
   for (int step = 0; step < steps; ++step) {
@@ -538,6 +550,81 @@ TEST(TimerWheelTest, RandomizedMatchesReferenceModelAtEpochTimes) {
 
 TEST(TimerWheelTest, RandomizedMatchesReferenceModelAroundZero) {
   expect_same_as_reference(0x5eed'0002, -(std::int64_t{1} << 37), 100'000);
+}
+
+TEST(TimerWheelTest, RenumberedSequenceNumbersKeepTheOrder) {
+  expect_same_as_reference<RenumberingWheelTimers>(0x5eed'0003, kEpochMs, 100'000);
+}
+
+// Ties make the order visible: timers for one deadline fire in schedule order across a
+// renumbering, including those waiting in the late heap and in the current batch.
+TEST(TimerWheelTest, TiesKeepScheduleOrderAcrossRenumbering) {
+  TimerWheel wheel(kEpochMs, 8);
+  for (std::uint64_t i = 0; i < 5; ++i) wheel.schedule(kEpochMs + 10, i);
+  const TimerId cancelled = wheel.schedule(kEpochMs + 10, 99);
+  wheel.cancel(cancelled);
+  EXPECT_EQ(expire_payloads(wheel, kEpochMs + 5), (std::vector<std::uint64_t>{}));
+  for (std::uint64_t i = 5; i < 20; ++i) wheel.schedule(i % 2 == 0 ? kEpochMs + 10 : kEpochMs + 1, i);  // odd: late
+  std::vector<std::uint64_t> fired;
+  wheel.expire_before(kEpochMs + 11, [&](std::int64_t, std::uint64_t payload) {
+    fired.push_back(payload);
+    if (payload == 2) {
+      for (std::uint64_t i = 100; i < 110; ++i) wheel.schedule(kEpochMs + 10, i);  // joins the ties, in order
+    }
+  });
+  EXPECT_EQ(fired, (std::vector<std::uint64_t>{5, 7, 9, 11, 13, 15, 17, 19, 0, 1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 18,
+                                               100, 101, 102, 103, 104, 105, 106, 107, 108, 109}));
+  EXPECT_EQ(wheel.size(), 0U);
+}
+
+std::string save_wheel(const TimerWheel& wheel) {
+  std::string bytes;
+  serial::Writer w(bytes);
+  wheel.save(w);
+  return bytes;
+}
+
+// Through a snapshot: a wheel that renumbers often, and a snapshot whose numbers are wider
+// than the loading wheel keeps (written by a wheel with room for them), both load into wheels
+// that fire exactly what the original fires, in its order.
+TEST(TimerWheelTest, SnapshotsAcrossRenumbering) {
+  for (const std::uint32_t writer_limit : {std::uint32_t{300}, std::numeric_limits<std::uint32_t>::max()}) {
+    SCOPED_TRACE(writer_limit);
+    TimerWheel original(kEpochMs, writer_limit);
+    std::mt19937_64 rng(7);
+    std::vector<TimerId> ids;
+    std::uint64_t payload = 0;
+    const auto churn = [&](TimerWheel& wheel, std::vector<TimerId>& keep, int rounds) {
+      std::vector<std::uint64_t> fired;
+      for (int round = 0; round < rounds; ++round) {
+        for (int i = 0; i < 40; ++i) keep.push_back(wheel.schedule(wheel.now_ms() + static_cast<std::int64_t>(rng() % 5000) - 100, payload++));
+        for (int i = 0; i < 10; ++i) wheel.cancel(keep[rng() % keep.size()]);
+        wheel.expire_before(wheel.now_ms() + static_cast<std::int64_t>(rng() % 1500),
+                            [&](std::int64_t, std::uint64_t fired_payload) { fired.push_back(fired_payload); });
+      }
+      return fired;
+    };
+    churn(original, ids, 50);  // 2,000 schedules: past the loading wheel's limit of 300
+    const std::string bytes = save_wheel(original);
+    TimerWheel restored(0, 300);
+    serial::Reader r(bytes);
+    restored.load(r);
+    EXPECT_EQ(restored.size(), original.size());
+    EXPECT_EQ(restored.now_ms(), original.now_ms());
+    if (writer_limit == 300) {
+      EXPECT_EQ(save_wheel(restored), bytes);  // numbers that fit are kept as they are
+    }
+    std::vector<TimerId> restored_ids = ids;
+    const std::uint64_t payload_before = payload;
+    const std::mt19937_64 rng_before = rng;
+    const std::vector<std::uint64_t> want = churn(original, ids, 50);
+    payload = payload_before;
+    rng = rng_before;
+    const std::vector<std::uint64_t> got = churn(restored, restored_ids, 50);
+    EXPECT_GT(want.size(), 1000U);
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(restored.size(), original.size());
+  }
 }
 
 }  // namespace
