@@ -90,6 +90,7 @@ EngineMemory EngineCore::memory_usage() const {
   };
   EngineMemory memory;
   memory.orders = orders_.memory_bytes() + order_by_symbol_.capacity() * sizeof(std::uint32_t);
+  memory.orders += delivery_tracks_ * (sizeof(DeliveryTrack) + kBlockOverhead);
   memory.order_items = item_pool_.memory_bytes();
   for (const auto& [order, extra] : extras_) {
     memory.order_extras += sizeof(OrderExtras) + kNodeOverhead + extra.more_payments.capacity() * sizeof(PaymentRecord) +
@@ -130,7 +131,13 @@ bool EngineCore::PendingAfter::operator()(const Pending& a, const Pending& b) co
 }
 
 std::uint32_t EngineCore::order_index(Symbol order_id) {
-  if (order_by_symbol_.size() <= order_id) order_by_symbol_.resize(std::max<std::size_t>(order_id + 1, order_by_symbol_.size() * 2), 0);
+  // Grown by an eighth, not doubled: the index spans every symbol, and doubling leaves up to
+  // half of it unused.
+  if (order_by_symbol_.size() <= order_id) {
+    const std::size_t capacity = order_by_symbol_.capacity();
+    if (order_id >= capacity) order_by_symbol_.reserve(std::max<std::size_t>(order_id + 1, capacity + capacity / 8 + 1024));
+    order_by_symbol_.resize(order_id + 1, 0);
+  }
   std::uint32_t& slot = order_by_symbol_[order_id];
   if (slot == 0) {
     orders_.emplace_back().order_id = order_id;

@@ -337,17 +337,57 @@ class OrderTimes {
   std::unique_ptr<Block> block_;
 };
 
+// Where an order's rider is, as the stall and late-risk rules need it: set from pickup or the
+// first rider.location on (a third of the open orders in a steady stream), so it lives in a
+// block beside the order, allocated on the first write. Without a block every field reads as
+// its default, exactly what the order held before.
+struct DeliveryTrack {
+  LatLng stall_anchor;
+  LatLng last_ping;  // the latest rider.location, kept for a pickup that arrives after it
+  TimerId stall_timer;
+};
+
+class DeliveryTrackSlot {
+ public:
+  DeliveryTrackSlot() = default;
+  DeliveryTrackSlot(DeliveryTrackSlot&&) noexcept = default;
+  DeliveryTrackSlot& operator=(DeliveryTrackSlot&&) noexcept = default;
+  DeliveryTrackSlot(const DeliveryTrackSlot& other) {
+    if (other.block_) block_ = std::make_unique<DeliveryTrack>(*other.block_);
+  }
+  const DeliveryTrack& get() const {
+    static const DeliveryTrack kNone;
+    return block_ ? *block_ : kNone;
+  }
+  DeliveryTrack& mut() {
+    if (!block_) block_ = std::make_unique<DeliveryTrack>();
+    return *block_;
+  }
+  bool allocated() const { return block_ != nullptr; }
+
+ private:
+  std::unique_ptr<DeliveryTrack> block_;
+};
+
 #define OG_ORDER_TIME(name, which)                                                  \
   TimeMs name() const { return times.get(static_cast<std::size_t>(OrderTime::which)); } \
   bool has_##name() const { return times.has(static_cast<std::size_t>(OrderTime::which)); } \
   void set_##name(TimeMs t) { times.set(static_cast<std::size_t>(OrderTime::which), t); }
 
+// 200 bytes; the fields are grouped by size so that none needs padding.
 struct OrderState {
   Symbol order_id = kNoSymbol;
   Symbol user = kNoSymbol;
   Symbol zone = kNoSymbol;
   Symbol community = kNoSymbol;
   Symbol rider = kNoSymbol;
+
+  EventRef created_event;
+  EventRef paid_event;
+  EventRef cancelled_event;
+  EventRef stage_event;
+  EventRef stall_event;
+
   ItemRange items;
   std::uint64_t first_txn = 0;  // hashed
   std::int64_t amount = kAbsent;
@@ -378,19 +418,11 @@ struct OrderState {
   void set_stage_fired_start(std::size_t stage, TimeMs t) { times.set(static_cast<std::size_t>(OrderTime::kStageFired) + stage, t); }
 
   LatLng address_position;
-  LatLng stall_anchor;
-  LatLng last_ping;  // the latest rider.location, kept for a pickup that arrives after it
+  DeliveryTrackSlot track;  // stall_anchor, last_ping, stall_timer
 
   TimerId payment_timer;  // (the rare paid_no_order and stock_release timers are in OrderExtras)
   TimerId delivery_late_timer;
   TimerId stage_timer;
-  TimerId stall_timer;
-
-  EventRef created_event;
-  EventRef paid_event;
-  EventRef cancelled_event;
-  EventRef stage_event;
-  EventRef stall_event;
 
   OrderKind kind = OrderKind::kGrocery;
   PaymentMethod payment_method = PaymentMethod::kOnline;
@@ -753,6 +785,11 @@ class EngineCore {
   void count_rider_cancellation(std::uint32_t o, const Event& e);
 
   OrderState& order(std::uint32_t o) { return orders_[o]; }
+  // The order's delivery track, allocated (and counted, for memory_usage) on first use.
+  DeliveryTrack& track_of(OrderState& s) {
+    if (!s.track.allocated()) ++delivery_tracks_;
+    return s.track.mut();
+  }
   UserState& user(Symbol id) { return users_[id]; }
   bool order_kind_in(std::uint32_t bits, OrderKind kind) const { return (bits >> static_cast<unsigned>(kind)) & 1u; }
 
@@ -776,6 +813,7 @@ class EngineCore {
   IdSet seen_ids_;
 
   OrderStore orders_;
+  std::size_t delivery_tracks_ = 0;  // orders whose DeliveryTrack is allocated
   std::vector<std::uint32_t> order_by_symbol_;  // Symbol -> order index + 1 (0: none)
   SymbolTable<UserState> users_;
   SymbolTable<RiderState> riders_;

@@ -728,7 +728,7 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at, std::opti
   const PickupPoint* point = run.order == UINT32_MAX ? nullptr : nearest_pickup_point(run.order);
   std::string eta;
   if (s != nullptr && s->last_ping_at() != kAbsent && s->address_has_position) {
-    const double seconds = great_circle_m(s->last_ping, s->address_position) / config.late_risk_speed_mps * config.late_risk_factor;
+    const double seconds = great_circle_m(s->track.get().last_ping, s->address_position) / config.late_risk_speed_mps * config.late_risk_factor;
     eta = clock_beijing(s->last_ping_at() + static_cast<TimeMs>(seconds * 1000));
   }
   const std::int64_t amount = run.last_payout != kNoAmount ? run.last_payout : step_amount(run, step);

@@ -135,7 +135,7 @@ void EngineCore::drop_fulfilment_watches(std::uint32_t o) {
   timers_.cancel(s.payment_timer);
   timers_.cancel(s.stage_timer);
   timers_.cancel(s.delivery_late_timer);
-  timers_.cancel(s.stall_timer);
+  timers_.cancel(s.track.get().stall_timer);
   s.stall_running = false;
 }
 
@@ -203,10 +203,11 @@ void EngineCore::on_picked_up(std::uint32_t o, const Event& e) {
     // have restarted it; the latest is where the last restart can be).
     if (s.last_ping_at() != kAbsent && s.last_ping_at() >= e.ts) {
       s.stall_awaits_first_location = false;
-      s.stall_anchor = s.last_ping;
+      DeliveryTrack& track = track_of(s);
+      track.stall_anchor = track.last_ping;
       s.set_stall_anchor_at(s.last_ping_at());
-      timers_.cancel(s.stall_timer);
-      s.stall_timer = schedule(s.last_ping_at() + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
+      timers_.cancel(track.stall_timer);
+      track.stall_timer = schedule(s.last_ping_at() + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
     }
   }
 }
@@ -216,10 +217,11 @@ void EngineCore::restart_stall_clock(std::uint32_t o, const Event& e, bool has_p
   s.stall_running = true;
   s.stall_awaits_first_location = !has_position;
   s.set_stall_anchor_at(e.ts);
-  if (has_position) s.stall_anchor = e.position;
+  DeliveryTrack& track = track_of(s);
+  if (has_position) track.stall_anchor = e.position;
   keep_id(s.stall_event, e);
-  timers_.cancel(s.stall_timer);
-  s.stall_timer = schedule(e.ts + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
+  timers_.cancel(track.stall_timer);
+  track.stall_timer = schedule(e.ts + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
 }
 
 void EngineCore::fire_stall(std::uint32_t o, TimeMs at) {
@@ -244,7 +246,7 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   }
   if (s.last_ping_at() == kAbsent || e.ts >= s.last_ping_at()) {
     s.set_last_ping_at(e.ts);
-    s.last_ping = e.position;
+    track_of(s).last_ping = e.position;
   }
   const bool out_for_delivery = s.picked_up_at() != kAbsent && s.picked_up_at() <= e.ts &&
                                 !(s.delivered_at() != kAbsent && s.delivered_at() <= e.ts) && !s.is_closed_at(e.ts);
@@ -266,7 +268,7 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   if (s.stall_anchor_at() != kAbsent && e.ts < s.stall_anchor_at()) return;
   int far = -1;  // the distance from the anchor, worked out once when first needed
   const auto far_from_anchor = [&] {
-    if (far < 0) far = great_circle_m(e.position, s.stall_anchor) >= config.stall_min_move_m ? 1 : 0;
+    if (far < 0) far = great_circle_m(e.position, s.track.get().stall_anchor) >= config.stall_min_move_m ? 1 : 0;
     return far == 1;
   };
   bool restart = false;
@@ -292,7 +294,7 @@ void EngineCore::on_attempt_failed(std::uint32_t o, const Event& e) {
   if (s.stall_running && e.ts >= s.stall_anchor_at()) {
     s.stall_running = false;
     s.set_stall_anchor_at(e.ts);  // the next ping after the failure starts the clock again
-    timers_.cancel(s.stall_timer);
+    timers_.cancel(s.track.get().stall_timer);
   }
 }
 
@@ -303,7 +305,7 @@ void EngineCore::on_delivered(std::uint32_t o, const Event& e) {
   if (s.delivered_at() != kAbsent && s.delivered_at() <= e.ts) return;
   s.set_delivered_at(e.ts);
   timers_.cancel(s.delivery_late_timer);
-  timers_.cancel(s.stall_timer);
+  timers_.cancel(s.track.get().stall_timer);
   s.stall_running = false;
   retract_if_disproved(o, IncidentType::kDeliveryLate, e);
   if (!s.is_closed_at(e.ts)) {

@@ -8,6 +8,7 @@
 // snapshot is the snapshot it came from). Everything read is checked: a value out of range, an
 // index past its table or a broken structure is a serial::Error, reported by restore().
 #include <algorithm>
+#include <cstring>
 #include <bit>
 #include <tuple>
 #include <type_traits>
@@ -127,9 +128,23 @@ OG_DESCRIBE(OrderState) {
     order_times(ar, v, {static_cast<OrderTime>(static_cast<std::size_t>(kStageFired) + stage)});
   }
   order_times(ar, v, {kStallAnchor});
-  ar(v.address_position, v.stall_anchor, v.last_ping);
-  order_times(ar, v, {kLastPing});
-  ar(v.payment_timer, v.delivery_late_timer, v.stage_timer, v.stall_timer);
+  // The delivery track (engine_core.h) goes out in place, as the plain fields it was; one that
+  // reads back as all defaults is not allocated.
+  const auto track_fields = [&](DeliveryTrack& track) {
+    ar(v.address_position, track.stall_anchor, track.last_ping);
+    order_times(ar, v, {kLastPing});
+    ar(v.payment_timer, v.delivery_late_timer, v.stage_timer, track.stall_timer);
+  };
+  if constexpr (kWriting<Ar>) {
+    DeliveryTrack track = v.track.get();
+    track_fields(track);
+  } else {
+    DeliveryTrack track;
+    track_fields(track);
+    static_assert(sizeof(DeliveryTrack) == 2 * sizeof(LatLng) + sizeof(TimerId));  // no padding to compare
+    const DeliveryTrack none;
+    if (std::memcmp(&track, &none, sizeof track) != 0) v.track.mut() = track;
+  }
   ar(v.created_event, v.paid_event, v.cancelled_event, v.stage_event, v.stall_event, v.items, v.picked_hash);
   ar(v.kind, v.payment_method, v.substitution_pref);
   if constexpr (kWriting<Ar>) {
@@ -253,7 +268,7 @@ OG_DESCRIBE(RulesConfig) {
 // Add the field to its describe() above, then update the size here.
 static_assert(sizeof(EventFields) == 272, "EventFields changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(Event) == 616, "Event changed: update describe(Event) in engine/snapshot.cc");
-static_assert(sizeof(OrderState) == 240, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
+static_assert(sizeof(OrderState) == 200, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
 static_assert(sizeof(OrderExtras) == 176, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
 static_assert(sizeof(UserState) == 72, "UserState changed: update describe(UserState) in engine/snapshot.cc");
 static_assert(sizeof(RiderState) == 80, "RiderState changed: update describe(RiderState) in engine/snapshot.cc");
@@ -622,6 +637,7 @@ std::unique_ptr<EngineCore> EngineCore::load(serial::Reader& r) {
             "an order under no id, or two orders under one");
     c.order_by_symbol_[s.order_id] = static_cast<std::uint32_t>(o + 1);
     r.check(c.item_pool_.holds(s.items), "an order's items outside the item pool");
+    if (s.track.allocated()) ++c.delivery_tracks_;
     for (const EventRef ref : {s.created_event, s.paid_event, s.cancelled_event, s.stage_event, s.stall_event}) {
       r.check(c.ids_.holds(ref), "an evidence id outside the arena");
     }
