@@ -163,15 +163,21 @@ const OrderExtras* EngineCore::find_extras(std::uint32_t o) const {
 }
 
 void ItemPool::put(Line& line, std::uint64_t position, const OrderItem& item) {
-  line.sku = item.sku;
-  line.qty = item.qty;
+  std::memcpy(line.bytes, &item.sku, sizeof item.sku);
+  std::int32_t price = kWidePrice;
   if (item.unit_price == kAbsent) {
-    line.price = kNoPrice;
+    price = kNoPrice;
   } else if (item.unit_price > kWidePrice && item.unit_price <= INT32_MAX) {
-    line.price = static_cast<std::int32_t>(item.unit_price);
+    price = static_cast<std::int32_t>(item.unit_price);
   } else {
-    line.price = kWidePrice;
     wide_prices_[position] = item.unit_price;
+  }
+  std::memcpy(line.bytes + 4, &price, sizeof price);
+  if (item.qty < kWideQty) {
+    line.bytes[8] = static_cast<std::uint8_t>(item.qty);
+  } else {
+    line.bytes[8] = kWideQty;
+    wide_qtys_[position] = item.qty;
   }
 }
 

@@ -109,17 +109,27 @@ struct ItemRange {
 
 // Append-only storage of every order's lines, in chunks that never move; one order's lines
 // are contiguous. Orders have at most kMaxItemsPerEvent lines (the parser's limit). Ten lines
-// per order dominate the memory of an open order, so a line is kept in 12 bytes: its price
-// in 32 bits, and a price that does not fit (rare: 2^31 fen is over 21 million yuan) exactly
-// in a side table by the line's position.
+// per order dominate the memory of an open order, so a line is kept in 9 unaligned bytes:
+// the SKU, its price in 32 bits and its quantity in 8; a price or quantity that does not fit
+// (rare: 2^31 fen is over 21 million yuan; 255 of one SKU) is kept exactly in a side table by
+// the line's position.
 class ItemPool {
   struct Line {
-    Symbol sku;
-    std::uint32_t qty;
-    std::int32_t price;  // kNoPrice: absent; kWidePrice: in wide_prices_
+    unsigned char bytes[9];  // sku (4), price (4: kNoPrice, kWidePrice or the price), qty (1)
+    Symbol sku() const { return load<Symbol>(0); }
+    std::int32_t price() const { return load<std::int32_t>(4); }
+    std::uint8_t qty() const { return bytes[8]; }
+    template <typename T>
+    T load(std::size_t at) const {
+      T value;
+      std::memcpy(&value, bytes + at, sizeof value);
+      return value;
+    }
   };
+  static_assert(sizeof(Line) == 9);
   static constexpr std::int32_t kNoPrice = INT32_MIN;
   static constexpr std::int32_t kWidePrice = INT32_MIN + 1;
+  static constexpr std::uint8_t kWideQty = 255;  // in wide_qtys_
 
  public:
   static constexpr std::size_t kChunkBits = 12;
@@ -135,10 +145,12 @@ class ItemPool {
       iterator() = default;
       iterator(const ItemPool* pool, const Line* line, std::uint64_t position) : pool_(pool), line_(line), position_(position) {}
       OrderItem operator*() const {
-        const std::int64_t price = line_->price == kNoPrice     ? kAbsent
-                                   : line_->price == kWidePrice ? pool_->wide_prices_.at(position_)
-                                                                : std::int64_t{line_->price};
-        return OrderItem{line_->sku, line_->qty, price};
+        const std::int32_t narrow = line_->price();
+        const std::int64_t price = narrow == kNoPrice     ? kAbsent
+                                   : narrow == kWidePrice ? pool_->wide_prices_.at(position_)
+                                                          : std::int64_t{narrow};
+        const std::uint8_t qty = line_->qty();
+        return OrderItem{line_->sku(), qty != kWideQty ? qty : pool_->wide_qtys_.at(position_), price};
       }
       iterator& operator++() {
         ++line_;
@@ -187,7 +199,8 @@ class ItemPool {
     og::prefetch(first + bytes - 1);
   }
   std::size_t memory_bytes() const {
-    return chunks_.size() * kChunkItems * sizeof(Line) + wide_prices_.size() * (sizeof(std::int64_t) * 2 + 3 * sizeof(void*));
+    return chunks_.size() * kChunkItems * sizeof(Line) + wide_prices_.size() * (sizeof(std::int64_t) * 2 + 3 * sizeof(void*)) +
+           wide_qtys_.size() * (sizeof(std::int64_t) * 2 + 3 * sizeof(void*));
   }
 
   // Snapshots (engine/snapshot.cc): the lines in use, chunk by chunk, so ranges stay valid.
@@ -202,6 +215,7 @@ class ItemPool {
   std::vector<std::uint16_t> filled_;  // lines used in each chunk but the last
   std::size_t used_ = kChunkItems;
   std::unordered_map<std::uint64_t, std::int64_t> wide_prices_;  // by position
+  std::unordered_map<std::uint64_t, std::uint32_t> wide_qtys_;   // by position
 };
 
 enum class TimerKind : std::uint8_t {

@@ -403,6 +403,7 @@ void ItemPool::load(serial::Reader& r) {
   chunks_.clear();
   filled_.clear();
   wide_prices_.clear();
+  wide_qtys_.clear();
   used_ = kChunkItems;
   const std::size_t count = r.count();
   for (std::size_t c = 0; c < count; ++c) {
