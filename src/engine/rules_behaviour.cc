@@ -19,6 +19,13 @@ std::int64_t distinct_orders_in_window(const std::vector<std::pair<TimeMs, Symbo
   return static_cast<std::int64_t>(orders.size());
 }
 
+// A user's short lists (recent orders, amounts) hold a handful of entries for each of many
+// users: growing by a quarter rather than doubling keeps them near their size.
+template <typename T>
+void make_room(std::vector<T>& entries) {
+  if (entries.size() == entries.capacity()) entries.reserve(entries.size() + std::max<std::size_t>(1, entries.size() / 4));
+}
+
 void remember(std::vector<std::pair<TimeMs, Symbol>>& entries, TimeMs t, Symbol order, DurationMs window) {
   // Older than any window a later (or slightly late) event can still look at.
   std::erase_if(entries, [&](const auto& entry) { return entry.first <= t - 2 * window; });
@@ -67,6 +74,7 @@ void EngineCore::check_duplicate_unpaid(std::uint32_t o, const Event& e) {
   }
   std::erase_if(u.recent_orders, [&](const auto& entry) { return entry.first <= t - 2 * window; });
   if (u.recent_orders.size() >= kMaxWindowEntries) u.recent_orders.erase(u.recent_orders.begin());
+  make_room(u.recent_orders);
   u.recent_orders.emplace_back(t, o);
   if (same < config.duplicate_unpaid_others) return;
   const TimeMs raised_at = u.read().duplicate_unpaid_raised_at;
@@ -95,6 +103,7 @@ void EngineCore::check_amount_anomaly(std::uint32_t o, const Event& e) {
   if (static_cast<std::int64_t>(u.amounts.size()) >= config.anomaly_history) {
     u.amounts.erase(u.amounts.begin(), u.amounts.begin() + (static_cast<std::int64_t>(u.amounts.size()) - config.anomaly_history + 1));
   }
+  make_room(u.amounts);
   u.amounts.push_back(s.amount);
 }
 
