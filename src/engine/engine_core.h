@@ -146,11 +146,9 @@ class ItemPool {
       iterator(const ItemPool* pool, const Line* line, std::uint64_t position) : pool_(pool), line_(line), position_(position) {}
       OrderItem operator*() const {
         const std::int32_t narrow = line_->price();
-        const std::int64_t price = narrow == kNoPrice     ? kAbsent
-                                   : narrow == kWidePrice ? pool_->wide_prices_.at(position_)
-                                                          : std::int64_t{narrow};
         const std::uint8_t qty = line_->qty();
-        return OrderItem{line_->sku(), qty != kWideQty ? qty : pool_->wide_qtys_.at(position_), price};
+        if (narrow > kWidePrice && qty != kWideQty) [[likely]] return OrderItem{line_->sku(), qty, narrow};
+        return pool_->decode(*line_, position_);
       }
       iterator& operator++() {
         ++line_;
@@ -190,6 +188,15 @@ class ItemPool {
 
   ItemRange add(const std::vector<Item>& items);
   View view(ItemRange range) const { return View(this, range); }
+  // A line with no price, or a price or quantity in the side tables (out of line: rare).
+  [[gnu::noinline]] OrderItem decode(const Line& line, std::uint64_t position) const {
+    const std::int32_t narrow = line.price();
+    const std::int64_t price = narrow == kNoPrice     ? kAbsent
+                               : narrow == kWidePrice ? wide_prices_.at(position)
+                                                      : std::int64_t{narrow};
+    const std::uint8_t qty = line.qty();
+    return OrderItem{line.sku(), qty != kWideQty ? qty : wide_qtys_.at(position), price};
+  }
   // A memory hint (the engine's release loop reads a few events ahead): the range's lines.
   void prefetch(ItemRange range) const {
     if (range.count == 0) return;
