@@ -727,7 +727,7 @@ class EngineCore {
   Command& new_command(const PlaybookRun& run, const Step& step, std::string_view target, TimeMs at);
   bool notify(PlaybookRun& run, const Step& step, TimeMs at, std::optional<RateCapHit>& capped);
   std::vector<std::string> substitutes_for(const PlaybookRun& run, std::size_t count) const;
-  std::string best_rider_for(std::uint32_t o) const;
+  Symbol best_rider_for(std::uint32_t o) const;  // kNoSymbol: none qualifies
   const PickupPoint* nearest_pickup_point(std::uint32_t o) const;
   std::vector<std::uint32_t> duplicate_unpaid_extras(Symbol user, std::uint32_t newest) const;
   std::int64_t unit_price_of(std::uint32_t o, Symbol sku) const;

@@ -345,7 +345,7 @@ bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condi
     case Condition::kPrefRefund: return s != nullptr && s->substitution_pref == SubstitutionPref::kRefund;
     case Condition::kHasSubstitute: return !substitutes_for(run, 1).empty();
     case Condition::kOfferAccepted: return run.offer_accepted && run.accepted_substitute != kNoSymbol;
-    case Condition::kRiderAvailable: return run.order != UINT32_MAX && !best_rider_for(run.order).empty();
+    case Condition::kRiderAvailable: return run.order != UINT32_MAX && best_rider_for(run.order) != kNoSymbol;
     case Condition::kMissingItems:
     case Condition::kWrongItems: {
       if (run.order == UINT32_MAX) return false;
@@ -507,28 +507,44 @@ std::vector<std::string> EngineCore::substitutes_for(const PlaybookRun& run, std
   return out;
 }
 
-std::string EngineCore::best_rider_for(std::uint32_t o) const {
+Symbol EngineCore::best_rider_for(std::uint32_t o) const {
   const OrderState& s = orders_[o];
-  if (s.zone == kNoSymbol) return {};
+  if (s.zone == kNoSymbol) return kNoSymbol;
   // The rider collects at the zone's station; without one, the order's address stands in.
   const auto zone = zones_.find(s.zone);
   const bool has_station = zone != zones_.end() && zone->second.has_centre;
   const LatLng pickup = has_station ? zone->second.centre : s.address_position;
   const bool has_pickup = has_station || s.address_has_position;
-  std::vector<RiderCandidate> candidates;
+  const std::int64_t max_load = config.handling->policies.rider_max_load;
+  // best_rider's ranking, one rider at a time: the distance (trigonometry) only for riders
+  // who qualify and could still win on load, and no candidate list.
+  RiderCandidate best;
+  Symbol best_id = kNoSymbol;
   for (const RiderState& rider : riders_.records()) {
     if (rider.id == kNoSymbol) continue;
     RiderCandidate candidate;
-    candidate.id = interner.view(rider.id);
     candidate.online = rider.online;
     candidate.in_zone = rider.zone == s.zone;
     candidate.active_orders = rider.active_orders;
-    candidate.distance_m = has_pickup && rider.has_position ? great_circle_m(rider.position, pickup) : -1;
     candidate.excluded = rider.id == s.rider && s.current_rider_cancelled;
-    candidates.push_back(candidate);
+    if (!rider_qualifies(candidate, max_load)) continue;
+    if (best_id != kNoSymbol && candidate.active_orders > best.active_orders) continue;
+    const bool known = has_pickup && rider.has_position;
+    // Farther north or south of the pickup than the best so far, on the same load: it can
+    // neither win nor tie. The margin (a millionth of a millimetre per metre, and a
+    // millimetre) is far above the rounding of either distance, so a tie is never pruned.
+    if (known && best_id != kNoSymbol && candidate.active_orders == best.active_orders && best.distance_m >= 0 &&
+        latitude_gap_m(rider.position, pickup) > best.distance_m * (1 + 1e-9) + 1e-3) {
+      continue;
+    }
+    candidate.id = interner.view(rider.id);
+    candidate.distance_m = known ? great_circle_m(rider.position, pickup) : -1;
+    if (best_id == kNoSymbol || rider_ranks_before(candidate, best)) {
+      best = candidate;
+      best_id = rider.id;
+    }
   }
-  const int best = best_rider(candidates, config.handling->policies.rider_max_load);
-  return best < 0 ? std::string() : std::string(candidates[static_cast<std::size_t>(best)].id);
+  return best_id;
 }
 
 const PickupPoint* EngineCore::nearest_pickup_point(std::uint32_t o) const {
@@ -629,9 +645,9 @@ bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs a
     }
     case StepAction::kRiderReassign: {
       if (run.order == UINT32_MAX) return false;
-      std::string rider = best_rider_for(run.order);
-      if (rider.empty()) return false;
-      new_command(run, step, {}, at).rider_id = std::move(rider);
+      const Symbol rider = best_rider_for(run.order);
+      if (rider == kNoSymbol) return false;
+      new_command(run, step, {}, at).rider_id = view(rider);
       return true;
     }
     case StepAction::kPickupOffer: {

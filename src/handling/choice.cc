@@ -6,16 +6,29 @@
 
 namespace og {
 
-int best_rider(std::span<const RiderCandidate> riders, std::int64_t max_load) {
-  int best = -1;
+bool rider_qualifies(const RiderCandidate& rider, std::int64_t max_load) {
+  return rider.online && rider.in_zone && !rider.excluded && rider.active_orders < max_load;
+}
+
+bool rider_ranks_before(const RiderCandidate& a, const RiderCandidate& b) {
   const auto key = [](const RiderCandidate& rider) {
     // Unknown distances rank after every known one.
     return std::make_tuple(rider.active_orders, rider.distance_m < 0 ? 1 : 0, rider.distance_m, rider.id);
   };
+  return key(a) < key(b);
+}
+
+double latitude_gap_m(LatLng a, LatLng b) {
+  constexpr double kRad = 3.14159265358979323846 / 180.0;
+  return kEarthRadiusM * std::fabs(b.lat - a.lat) * kRad;
+}
+
+int best_rider(std::span<const RiderCandidate> riders, std::int64_t max_load) {
+  int best = -1;
   for (std::size_t i = 0; i < riders.size(); ++i) {
     const RiderCandidate& rider = riders[i];
-    if (!rider.online || !rider.in_zone || rider.excluded || rider.active_orders >= max_load) continue;
-    if (best < 0 || key(rider) < key(riders[static_cast<std::size_t>(best)])) best = static_cast<int>(i);
+    if (!rider_qualifies(rider, max_load)) continue;
+    if (best < 0 || rider_ranks_before(rider, riders[static_cast<std::size_t>(best)])) best = static_cast<int>(i);
   }
   return best;
 }

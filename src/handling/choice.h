@@ -1,13 +1,15 @@
 // handling/choice: the two choices a playbook makes among candidates, as pure functions so
 // they can be tested alone: the best rider to reassign an order to, and the best in-stock
 // substitutes for a SKU that ran out (docs/spec/INCIDENTS.md). The engine gathers the
-// candidates from its state. Depends on: nothing.
+// candidates from its state. Depends on: core (geo).
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
+
+#include "core/geo.h"
 
 namespace og {
 
@@ -23,6 +25,18 @@ struct RiderCandidate {
 // Online, in the order's zone, fewer than `max_load` active orders; then the fewest active
 // orders, then the nearest to the pickup point, then the lowest id. -1 when none qualifies.
 int best_rider(std::span<const RiderCandidate> riders, std::int64_t max_load);
+
+// best_rider's two halves, for a caller that ranks riders one at a time so it need not
+// gather them all: whether a rider qualifies (the distance plays no part in it), and whether
+// a qualifying rider ranks before another. Among equals the earlier one stays best.
+bool rider_qualifies(const RiderCandidate& rider, std::int64_t max_load);
+bool rider_ranks_before(const RiderCandidate& a, const RiderCandidate& b);
+
+// A lower bound of great_circle_m(a, b) without trigonometry, so a caller can skip riders
+// who cannot be nearer: the distance along a meridian between the two latitudes (valid
+// latitudes, within +-90), which no path between the points is shorter than. Both are
+// computed in floating point, so whoever prunes with it leaves a margin for rounding.
+double latitude_gap_m(LatLng a, LatLng b);
 
 struct SubstituteCandidate {
   std::string_view sku;

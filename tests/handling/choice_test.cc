@@ -1,6 +1,8 @@
 // The pure choices of the handling layer: the best rider and the best substitutes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "handling/choice.h"
@@ -35,6 +37,31 @@ TEST(BestRider, OfflineOtherZoneAtCapOrExcludedNeverChosen) {
 TEST(BestRider, UnknownDistanceRanksAfterAnyKnownOne) {
   const std::vector<RiderCandidate> riders = {rider("A", 1, -1), rider("B", 1, 5000)};
   EXPECT_EQ(best_rider(riders, 3), 1);
+}
+
+// The engine skips riders by latitude_gap_m with a margin of 1e-9 relative plus a millimetre:
+// the gap must stay under the distance by that margin, also where the two are equal (due north).
+TEST(BestRider, TheLatitudeGapNeverExceedsTheGreatCircleDistanceBeyondThePruningMargin) {
+  int checked = 0;
+  int tight = 0;
+  for (double lat = -89.5; lat <= 89.5; lat += 7.3) {
+    for (double dlat = -3.0; dlat <= 3.0; dlat += 0.37) {
+      for (double dlng = -2.0; dlng <= 2.0; dlng += 0.25) {
+        const LatLng a{lat, 116.3};
+        const LatLng b{std::clamp(lat + dlat, -90.0, 90.0), 116.3 + dlng};
+        const double distance = great_circle_m(a, b);
+        const double gap = latitude_gap_m(a, b);
+        EXPECT_LE(gap, distance * (1 + 1e-9) + 1e-3) << lat << " " << dlat << " " << dlng;
+        if (std::fabs(gap - distance) < 1e-6) ++tight;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 5000);
+  EXPECT_GT(tight, 100);
+  // 0.03 degrees due north of Beijing: about 3.34 km both ways.
+  EXPECT_NEAR(latitude_gap_m({40.0, 116.3}, {40.03, 116.3}), 3335.85, 0.01);
+  EXPECT_NEAR(great_circle_m({40.0, 116.3}, {40.03, 116.3}), latitude_gap_m({40.0, 116.3}, {40.03, 116.3}), 1e-6);
 }
 
 TEST(BestSubstitutes, SameCategoryInStockWithinPriceMostSharedTagsFirst) {
