@@ -119,6 +119,7 @@ EngineMemory EngineCore::memory_usage() const {
                              (event.id.capacity() > 15 ? event.id.capacity() + 1 + kBlockOverhead : 0);
   }
   for (const std::vector<Item>& items : spare_items_) memory.reorder_buffer += block(items);
+  memory.incidents = log.memory_bytes();
   for (const Incident& incident : log.all()) memory.incidents += sizeof(Incident) + incident.id.capacity();
   return memory;
 }

@@ -42,7 +42,14 @@ std::size_t IncidentLog::KeyHash::operator()(const IncidentKey& key) const {
   return static_cast<std::size_t>(hash_combine(hash_combine(static_cast<std::uint64_t>(key.type), key.subject), key.detail));
 }
 
+void IncidentLog::mark_opened_for(Symbol subject) {
+  const std::size_t word = subject >> 6;
+  if (word >= opened_for_.size()) opened_for_.resize(std::max(word + 1, opened_for_.size() * 2), 0);
+  opened_for_[word] |= std::uint64_t{1} << (subject & 63);
+}
+
 Incident* IncidentLog::find_open(const IncidentKey& key) {
+  if (!ever_opened_for(key.subject)) return nullptr;
   const auto it = open_.find(key);
   return it == open_.end() ? nullptr : &incidents_[it->second];
 }
@@ -61,6 +68,7 @@ Incident& IncidentLog::add(Incident incident) {
   by_id_hash_.emplace(h, incident.index);
   incident.id = fmt::format("inc-{:016x}", h);
   open_.emplace(key_of(incident), incident.index);
+  mark_opened_for(incident.subject);
   return incidents_.emplace_back(std::move(incident));
 }
 

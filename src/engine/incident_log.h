@@ -47,6 +47,7 @@ class IncidentLog {
   const Incident& at(std::uint32_t index) const { return incidents_[index]; }
   const std::vector<Incident>& all() const { return incidents_; }
   std::size_t open_count() const { return open_.size(); }
+  std::size_t memory_bytes() const { return opened_for_.capacity() * sizeof(std::uint64_t); }
 
   // Snapshots (engine/snapshot.cc): the incidents and the open index; the id index is rebuilt
   // from the ids. load() replaces the log and checks both indexes (serial::Error).
@@ -58,10 +59,20 @@ class IncidentLog {
     std::size_t operator()(const IncidentKey& key) const;
   };
   void close(Incident& incident);
+  bool ever_opened_for(Symbol subject) const {
+    const std::size_t word = subject >> 6;
+    return word < opened_for_.size() && (opened_for_[word] >> (subject & 63) & 1) != 0;
+  }
+  void mark_opened_for(Symbol subject);
 
   const Interner& interner_;
   std::vector<Incident> incidents_;
   std::unordered_map<IncidentKey, std::uint32_t, KeyHash> open_;
+  // One bit per subject symbol, set when an incident opens for it and never cleared: a clear
+  // bit proves no open incident has that subject, so find_open answers without hashing. Most
+  // lookups are rules checking whether an order has an incident to clear, and it has none.
+  // Not saved: load() sets it again from the open incidents.
+  std::vector<std::uint64_t> opened_for_;
   std::unordered_map<std::uint64_t, std::uint32_t> by_id_hash_;  // hash of the id -> index
 };
 

@@ -445,6 +445,7 @@ void IncidentLog::save(serial::Writer& w) const {
 void IncidentLog::load(serial::Reader& r) {
   incidents_.clear();
   open_.clear();
+  opened_for_.clear();
   by_id_hash_.clear();
   r(incidents_);
   for (std::size_t i = 0; i < incidents_.size(); ++i) {
@@ -466,6 +467,7 @@ void IncidentLog::load(serial::Reader& r) {
     r(index);
     r.check(index < incidents_.size() && !incidents_[index].is_closed(), "an open-incident index past the log");
     r.check(open_.emplace(key_of(incidents_[index]), index).second, "two open incidents with one key");
+    mark_opened_for(incidents_[index].subject);
   }
 }
 
