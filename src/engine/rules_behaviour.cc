@@ -60,20 +60,35 @@ void EngineCore::count_rider_cancellation(std::uint32_t o, const Event& e) {
   if (raise(Raise{.type = IncidentType::kRiderFrequentCancel, .at = e.ts, .subject = e.rider_id, .evidence = {e.id}}) != nullptr) r.frequent_cancel_raised_at = e.ts;
 }
 
+namespace {
+
+// Equal for any two item lists with the same canonical form (a sum over lines, so neither
+// their order nor a SKU split over several lines changes it): lists that differ here differ.
+std::uint64_t items_fingerprint(const ItemPool::View& items) {
+  std::uint64_t sum = 0;
+  for (const OrderItem& item : items) sum += hash_combine(0x9e3779b97f4a7c15ull, item.sku) * item.qty;
+  return sum;
+}
+
+}  // namespace
+
 void EngineCore::check_duplicate_unpaid(std::uint32_t o, const Event& e) {
   const OrderState& s = order(o);
   if (s.user == kNoSymbol) return;
   UserState& u = user(s.user);
   const TimeMs t = e.ts;
   const DurationMs window = config.duplicate_unpaid_window_ms;
-  // This order's items (a sorted copy) only once another unpaid order in the window needs
-  // comparing: most users have none, and the copy was ~5% of replay's instructions.
+  // The canonical forms (sorted copies) only for an unpaid order in the window whose
+  // fingerprint matches: most users have no such order, and most that do ordered other things.
+  std::optional<std::uint64_t> fingerprint;
   std::optional<std::vector<SkuQty>> items;
   std::int64_t same = 0;
   for (const auto& [created_at, other] : u.recent_orders) {
     if (other == o || created_at <= t - window || created_at > t) continue;
     const OrderState& candidate = orders_[other];
     if (candidate.is_paid_at(t) || (candidate.cancelled_at() != kAbsent && candidate.cancelled_at() <= t)) continue;
+    if (!fingerprint) fingerprint = items_fingerprint(items_of(o));
+    if (items_fingerprint(items_of(other)) != *fingerprint) continue;  // cannot be the same items
     if (!items) items = canonical_items(items_of(o));
     if (canonical_items(items_of(other)) == *items) ++same;
   }
