@@ -2,7 +2,6 @@
 // byte, records of older versions (as received, sealed or clear) read beside new ones, a body
 // whose encoding was flipped does not open, and a damaged compressed body is an error that
 // names the record.
-#include <sqlite3.h>
 
 #include <gtest/gtest.h>
 
@@ -11,65 +10,16 @@
 
 #include "store/keyring.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 namespace og::store {
 namespace {
 
-class JournalEncodingTest : public ::testing::Test {
+class JournalEncodingTest : public StoreDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("og-encoding-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::unique_ptr<Store> open() {
-    auto store = Store::open(dir_.string());
-    EXPECT_TRUE(store) << store.error();
-    return std::move(*store);
-  }
+  JournalEncodingTest() : StoreDirTest("og-encoding-") {}
   static MasterKey key() { return *master_key_from_hex(std::string(64, 'a'), "key a"); }
-  void sql(const std::string& statement) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "orderguard.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
-  std::int64_t sql_integer(const std::string& query) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open((dir_ / "orderguard.db").c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* statement = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &statement, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    const std::int64_t value = sqlite3_step(statement) == SQLITE_ROW ? sqlite3_column_int64(statement, 0) : -1;
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return value;
-  }
-  std::string sql_text(const std::string& query) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open((dir_ / "orderguard.db").c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* statement = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &statement, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    std::string value;
-    if (sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_text(statement, 0) != nullptr) {
-      value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
-    }
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    return value;
-  }
-  std::filesystem::path dir_;
 };
-
-std::vector<Record> read_all(const Store& store, std::string* error = nullptr) {
-  std::vector<Record> out;
-  auto ok = store.read_journal(0, [&](Record&& record) {
-    out.push_back(std::move(record));
-    return true;
-  });
-  if (error) *error = ok ? "" : ok.error();
-  return out;
-}
 
 // A POST body much like a real one: NDJSON lines that repeat their keys, with varying values.
 std::string ndjson(int lines, unsigned seed) {

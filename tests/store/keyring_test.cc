@@ -3,8 +3,8 @@
 // master key refused with both keys named, rotation re-wrapping without losing a record, and
 // a journal written in clear by an older version sealed in place.
 #include "store/keyring.h"
+#include "store_fixture.h"
 
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -19,19 +19,12 @@ namespace {
 
 constexpr std::string_view kSecret = "13812341234 清河小区3号楼2单元501";
 
-class KeyRingTest : public ::testing::Test {
+class KeyRingTest : public StoreDirTest {
  protected:
+  KeyRingTest() : StoreDirTest("og-keyring-") {}
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("og-keyring-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    StoreDirTest::SetUp();
     ::unsetenv(kMasterKeyEnv);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::unique_ptr<Store> open() {
-    auto store = Store::open(dir_.string());
-    EXPECT_TRUE(store) << store.error();
-    return std::move(*store);
   }
   static MasterKey key(char digit) { return *master_key_from_hex(std::string(64, digit), std::string("key ") + digit); }
   // Every byte of every file of the data directory.
@@ -46,24 +39,7 @@ class KeyRingTest : public ::testing::Test {
     }
     return all;
   }
-  void sql(const std::string& statement) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_ / "orderguard.db").c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
-  std::filesystem::path dir_;
 };
-
-std::vector<Record> read_all(const Store& store, std::string* error = nullptr) {
-  std::vector<Record> out;
-  auto ok = store.read_journal(0, [&](Record&& record) {
-    out.push_back(std::move(record));
-    return true;
-  });
-  if (error) *error = ok ? "" : ok.error();
-  return out;
-}
 
 TEST_F(KeyRingTest, JournalAndVaultAreSealedOnDiskAndReadBackInClear) {
   {

@@ -1,6 +1,7 @@
 // The embedded store: journal order and durability across reopen, snapshots kept, the outbox
 // idempotent by command id with per-sink delivery and retry, tokens stored as hashes.
 #include "store/store.h"
+#include "store_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -11,31 +12,10 @@
 namespace og::store {
 namespace {
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public StoreDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("og-store-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::unique_ptr<Store> open() {
-    auto store = Store::open(dir_.string());
-    EXPECT_TRUE(store) << store.error();
-    return std::move(*store);
-  }
-  std::filesystem::path dir_;
+  StoreTest() : StoreDirTest("og-store-") {}
 };
-
-std::vector<Record> read_all(const Store& store, std::uint64_t after = 0) {
-  std::vector<Record> out;
-  auto ok = store.read_journal(after, [&](Record&& record) {
-    out.push_back(std::move(record));
-    return true;
-  });
-  EXPECT_TRUE(ok);
-  return out;
-}
 
 TEST_F(StoreTest, JournalKeepsOrderAndSurvivesReopen) {
   {
@@ -56,7 +36,7 @@ TEST_F(StoreTest, JournalKeepsOrderAndSurvivesReopen) {
   EXPECT_EQ(records[1].kind, RecordKind::kClock);
   EXPECT_EQ(records[1].at, 200);
   EXPECT_EQ(records[2].kind, RecordKind::kRules);
-  EXPECT_EQ(read_all(*store, 2).size(), 1U);
+  EXPECT_EQ(read_all(*store, nullptr, 2).size(), 1U);
   // Numbering goes on without a gap after a reopen.
   std::vector<Record> third{{0, RecordKind::kEvents, 400, "x"}};
   ASSERT_TRUE(store->append(third, {}, {}));
