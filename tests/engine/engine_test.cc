@@ -42,6 +42,33 @@ class EngineTest : public ::testing::Test {
     return nullptr;
   }
 
+  // The orders of `engine`'s incidents of one type, in the order they were raised.
+  static std::vector<std::string> orders_with(const Engine& engine, IncidentType type) {
+    std::vector<std::string> out;
+    for (const Incident& incident : engine.incidents().all()) {
+      if (incident.type == type) out.emplace_back(engine.interner().view(incident.order));
+    }
+    return out;
+  }
+
+  // engine_ restored from its snapshot, checked to snapshot to the same bytes; null on failure.
+  std::unique_ptr<Engine> round_trip() {
+    const std::string snapshot = engine_.snapshot();
+    auto restored = Engine::restore(snapshot);
+    EXPECT_TRUE(restored) << restored.error();
+    if (!restored) return nullptr;
+    EXPECT_EQ((*restored)->snapshot(), snapshot);
+    return std::move(*restored);
+  }
+
+  // An order with the given items and a coupon whose minimum spend is `min_spend`.
+  static std::string order_with_coupon(const std::string& id, const std::string& items, const std::string& amount,
+                                       const std::string& min_spend) {
+    return R"({"id":")" + id + R"(","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":")" + id +
+           R"(","user_id":"U1","items":)" + items + R"(,"amount":)" + amount + R"(,"coupon":{"code":"C","discount":1,"min_spend":)" +
+           min_spend + "}}";
+  }
+
   static std::string created(const std::string& id, const std::string& order, const std::string& ts,
                              const std::string& extra = "") {
     return R"({"id":")" + id + R"(","type":"order.created","ts":")" + ts + R"(","order_id":")" + order +
@@ -171,11 +198,9 @@ TEST_F(EngineTest, FinishFiresDeadlinesAtTheLastEventTime) {
 TEST_F(EngineTest, TimesMonthsApartInOneOrderStayExact) {
   send(created("e1", "O1", "2026-01-01T10:00:00Z", R"(,"promise_at":"2026-03-01T10:00:00.007Z")"));
   send(paid("e2", "O1", "2026-01-01T10:01:00Z"));
-  const std::string snapshot = engine_.snapshot();
-  auto restored = Engine::restore(snapshot);
-  ASSERT_TRUE(restored) << restored.error();
-  EXPECT_EQ((*restored)->snapshot(), snapshot);
-  for (Engine* engine : {&engine_, restored->get()}) {
+  const auto restored = round_trip();
+  ASSERT_NE(restored, nullptr);
+  for (Engine* engine : {&engine_, restored.get()}) {
     EventParser parser(engine->interner());
     Event event;
     ASSERT_TRUE(parser.parse(tick("t1", "2026-03-01T10:06:00Z"), event));
@@ -191,48 +216,28 @@ TEST_F(EngineTest, TimesMonthsApartInOneOrderStayExact) {
 
 // Order lines keep their price in 32 bits; one that does not fit is kept exactly beside them.
 TEST_F(EngineTest, LinePricesOver32BitsStayExact) {
-  const auto order = [](const std::string& id, const std::string& min_spend) {
-    return R"({"id":")" + id + R"(","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":")" + id +
-           R"(","user_id":"U1","items":[{"sku":"gold","qty":1,"unit_price":3000000001},{"sku":"bag","qty":1,"unit_price":2147483647}],"amount":3000000001,"coupon":{"code":"C","discount":1,"min_spend":)" +
-           min_spend + "}}";
-  };
-  send(order("O1", "5147483648"));  // the subtotal, exactly: 3000000001 + 2147483647
-  send(order("O2", "5147483649"));
+  const std::string items = R"([{"sku":"gold","qty":1,"unit_price":3000000001},{"sku":"bag","qty":1,"unit_price":2147483647}])";
+  send(order_with_coupon("O1", items, "3000000001", "5147483648"));  // the subtotal, exactly: 3000000001 + 2147483647
+  send(order_with_coupon("O2", items, "3000000001", "5147483649"));
   send(tick("t1", "2026-11-21T10:01:00Z"));
-  std::vector<std::string> invalid;
-  for (const Incident& incident : engine_.incidents().all()) {
-    if (incident.type == IncidentType::kCouponInvalid) invalid.emplace_back(engine_.interner().view(incident.order));
-  }
-  EXPECT_EQ(invalid, std::vector<std::string>{"O2"});
-  const std::string snapshot = engine_.snapshot();
-  auto restored = Engine::restore(snapshot);
-  ASSERT_TRUE(restored) << restored.error();
-  EXPECT_EQ((*restored)->snapshot(), snapshot);
+  EXPECT_EQ(orders_with(engine_, IncidentType::kCouponInvalid), std::vector<std::string>{"O2"});
+  EXPECT_NE(round_trip(), nullptr);
 }
 
 // Order lines keep their quantity in 8 bits; 255 and more are kept exactly beside them.
 TEST_F(EngineTest, LineQuantitiesOver8BitsStayExact) {
-  const auto order = [](const std::string& id, const std::string& min_spend) {
-    return R"({"id":")" + id + R"(","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":")" + id +
-           R"(","user_id":"U1","items":[{"sku":"rice","qty":70000,"unit_price":10},{"sku":"egg","qty":255,"unit_price":1},{"sku":"salt","qty":254,"unit_price":1}],"amount":700509,"coupon":{"code":"C","discount":1,"min_spend":)" +
-           min_spend + "}}";
-  };
-  send(order("O1", "700509"));  // the subtotal, exactly: 70000 * 10 + 255 + 254
-  send(order("O2", "700510"));
+  const std::string items =
+      R"([{"sku":"rice","qty":70000,"unit_price":10},{"sku":"egg","qty":255,"unit_price":1},{"sku":"salt","qty":254,"unit_price":1}])";
+  send(order_with_coupon("O1", items, "700509", "700509"));  // the subtotal, exactly: 70000 * 10 + 255 + 254
+  send(order_with_coupon("O2", items, "700509", "700510"));
   send(tick("t1", "2026-11-21T10:01:00Z"));
-  std::vector<std::string> invalid;
-  for (const Incident& incident : engine_.incidents().all()) {
-    if (incident.type == IncidentType::kCouponInvalid) invalid.emplace_back(engine_.interner().view(incident.order));
-  }
-  EXPECT_EQ(invalid, std::vector<std::string>{"O2"});
-  const std::string snapshot = engine_.snapshot();
-  auto restored = Engine::restore(snapshot);
-  ASSERT_TRUE(restored) << restored.error();
-  EXPECT_EQ((*restored)->snapshot(), snapshot);
+  EXPECT_EQ(orders_with(engine_, IncidentType::kCouponInvalid), std::vector<std::string>{"O2"});
+  const auto restored = round_trip();
+  ASSERT_NE(restored, nullptr);
   // Both read the wide quantities back: picking what was ordered is no mismatch, one short is.
   const std::string picked = R"({"id":"p1","type":"picking.completed","ts":"2026-11-21T10:02:00Z","order_id":"O1","items":[{"sku":"rice","qty":70000},{"sku":"egg","qty":255},{"sku":"salt","qty":254}]})";
   const std::string short_picked = R"({"id":"p2","type":"picking.completed","ts":"2026-11-21T10:02:00Z","order_id":"O2","items":[{"sku":"rice","qty":69999},{"sku":"egg","qty":255},{"sku":"salt","qty":254}]})";
-  for (Engine* engine : {&engine_, restored->get()}) {
+  for (Engine* engine : {&engine_, restored.get()}) {
     EventParser parser(engine->interner());
     for (const std::string& line : {picked, short_picked}) {
       Event event;
@@ -240,13 +245,9 @@ TEST_F(EngineTest, LineQuantitiesOver8BitsStayExact) {
       engine->ingest(event);
     }
     engine->finish(*parse_rfc3339_ms("2026-11-21T11:00:00Z"));
-    std::vector<std::string> mismatched;
-    for (const Incident& incident : engine->incidents().all()) {
-      if (incident.type == IncidentType::kPickingMismatch) mismatched.emplace_back(engine->interner().view(incident.order));
-    }
-    EXPECT_EQ(mismatched, std::vector<std::string>{"O2"});
+    EXPECT_EQ(orders_with(*engine, IncidentType::kPickingMismatch), std::vector<std::string>{"O2"});
   }
-  EXPECT_EQ((*restored)->snapshot(), engine_.snapshot());
+  EXPECT_EQ(restored->snapshot(), engine_.snapshot());
 }
 
 TEST_F(EngineTest, IncidentIdsDependOnContentNotOnInterningOrder) {
