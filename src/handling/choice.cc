@@ -18,11 +18,6 @@ bool rider_ranks_before(const RiderCandidate& a, const RiderCandidate& b) {
   return key(a) < key(b);
 }
 
-double latitude_gap_m(LatLng a, LatLng b) {
-  constexpr double kRad = 3.14159265358979323846 / 180.0;
-  return kEarthRadiusM * std::fabs(b.lat - a.lat) * kRad;
-}
-
 int best_rider(std::span<const RiderCandidate> riders, std::int64_t max_load) {
   int best = -1;
   for (std::size_t i = 0; i < riders.size(); ++i) {

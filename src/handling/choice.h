@@ -32,12 +32,6 @@ int best_rider(std::span<const RiderCandidate> riders, std::int64_t max_load);
 bool rider_qualifies(const RiderCandidate& rider, std::int64_t max_load);
 bool rider_ranks_before(const RiderCandidate& a, const RiderCandidate& b);
 
-// A lower bound of great_circle_m(a, b) without trigonometry, so a caller can skip riders
-// who cannot be nearer: the distance along a meridian between the two latitudes (valid
-// latitudes, within +-90), which no path between the points is shorter than. Both are
-// computed in floating point, so whoever prunes with it leaves a margin for rounding.
-double latitude_gap_m(LatLng a, LatLng b);
-
 struct SubstituteCandidate {
   std::string_view sku;
   bool same_category = false;
