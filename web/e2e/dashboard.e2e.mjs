@@ -205,7 +205,14 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     // Priority order, colour by severity.
     const priorities = await rows(agent).evaluateAll((trs) => trs.map((tr) => Number(tr.querySelector('td')?.textContent)));
     assert.deepEqual(priorities, [...priorities].sort((a, b) => b - a), 'sorted by priority');
-    const colour = await agent.locator('[data-testid=board-row][data-severity=high] .chip.sev').first().evaluate((el) => getComputedStyle(el).color);
+    // Found and read in one step inside the page: the live board re-renders its rows as the
+    // stream goes on, and a chip found first and read after may be gone by then (no style).
+    const colour = await (
+      await agent.waitForFunction(() => {
+        const chip = document.querySelector('[data-testid=board-row][data-severity=high] .chip.sev');
+        return chip?.isConnected ? getComputedStyle(chip).color : '';
+      }, null, { polling: 250 })
+    ).jsonValue();
     assert.equal(colour, 'rgb(197, 34, 31)');
     await shot(agent, '02-board');
     await viewer.waitForFunction(() => document.querySelectorAll('[data-testid=board-row]').length >= 20, null, { polling: 250 });
