@@ -308,6 +308,63 @@ TEST_F(ApiTest, IncidentsFilterSortAndPage) {
   EXPECT_NE(unknown.body.find("colour"), std::string::npos);
 }
 
+// Pages are cut from one order (most urgent first, then newest, then id) whatever their size:
+// only the part up to the page is put in order, so every page size must give the same sequence.
+TEST_F(ApiTest, PagesOfEverySizeFollowOneOrder) {
+  std::string orders;
+  for (int i = 0; i < 7; ++i) {
+    std::string line = kOrder;
+    line.replace(line.find("\"e1\""), 4, "\"e" + std::to_string(10 + i) + "\"");
+    line.replace(line.find("\"O1\""), 4, "\"P" + std::to_string(i) + "\"");
+    orders += line + "\n";
+  }
+  ASSERT_EQ(post("/v1/events", orders, Role::kIngest).status, 200U);
+  advance_and_settle(16 * kMinuteMs);
+  const auto ids_in = [](const std::string& body) {
+    std::vector<std::string> ids;
+    constexpr std::string_view kStart = "{\"id\":\"inc-";
+    for (std::size_t at = body.find(kStart); at != std::string::npos; at = body.find(kStart, at + 1)) {
+      const std::size_t from = at + 7;
+      ids.push_back(body.substr(from, body.find('"', from) - from));
+    }
+    return ids;
+  };
+  const Answer whole = get("/v1/incidents?limit=20", Role::kViewer);
+  ASSERT_EQ(whole.status, 200U) << whole.body;
+  const std::vector<std::string> expected = ids_in(whole.body);
+  // Seven timeouts, their community hotspot, and the user's duplicate unpaid orders: three
+  // priorities, and timeouts of one priority and time that only their ids put in order.
+  ASSERT_EQ(expected.size(), 9U) << whole.body;
+  EXPECT_NE(whole.body.find("\"items\":[{\"id\":\"" + expected[0] + "\",\"type\":\"COMMUNITY_HOTSPOT\""), std::string::npos)
+      << "the high-severity hotspot comes first: " << whole.body;
+  for (int limit = 1; limit <= 9; ++limit) {
+    std::vector<std::string> paged;
+    std::string cursor = "0";
+    for (int pages = 0; pages < 10 && !cursor.empty(); ++pages) {
+      const Answer page = get("/v1/incidents?limit=" + std::to_string(limit) + "&cursor=" + cursor, Role::kViewer);
+      ASSERT_EQ(page.status, 200U) << page.body;
+      EXPECT_NE(page.body.find("\"total\":9"), std::string::npos) << page.body;
+      for (std::string& id : ids_in(page.body)) paged.push_back(std::move(id));
+      const std::size_t next = page.body.find("\"next_cursor\":\"");
+      cursor = next == std::string::npos ? "" : page.body.substr(next + 15, page.body.find('"', next + 15) - next - 15);
+    }
+    EXPECT_EQ(paged, expected) << "limit " << limit;
+  }
+  // A cursor past the end, even one that would overflow when the page size is added: an empty
+  // last page, not a cursor that wrapped around.
+  for (const std::string cursor : {"9", "1000", "18446744073709551615"}) {
+    const Answer past = get("/v1/incidents?limit=5&cursor=" + cursor, Role::kViewer);
+    ASSERT_EQ(past.status, 200U) << past.body;
+    EXPECT_NE(past.body.find("\"items\":[],\"total\":9,\"next_cursor\":null"), std::string::npos) << cursor << ": " << past.body;
+  }
+  // Filters on ids the engine never saw match nothing; on known ones, only theirs.
+  EXPECT_NE(get("/v1/incidents?zone=nowhere", Role::kViewer).body.find("\"total\":0"), std::string::npos);
+  EXPECT_NE(get("/v1/incidents?order_id=P9", Role::kViewer).body.find("\"total\":0"), std::string::npos);
+  EXPECT_NE(get("/v1/incidents?subject=user:P3", Role::kViewer).body.find("\"total\":0"), std::string::npos);
+  EXPECT_NE(get("/v1/incidents?order_id=P3", Role::kViewer).body.find("\"total\":1"), std::string::npos);
+  EXPECT_NE(get("/v1/incidents?subject=user:U1", Role::kViewer).body.find("\"total\":1"), std::string::npos);
+}
+
 TEST_F(ApiTest, AnIncidentComesWithItsCommandsAndCase) {
   EXPECT_EQ(get("/v1/incidents/inc-0000000000000000", Role::kViewer).status, 404U);
   const std::string id = escalated_incident();
