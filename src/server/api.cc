@@ -26,6 +26,7 @@
 #include "replay/measures.h"
 #include "replay/output.h"
 #include "rules/config.h"
+#include "server/incident_list.h"
 #include "server/overload.h"
 #include "server/static_files.h"
 #include "validate/validate.h"
@@ -171,60 +172,6 @@ std::optional<std::size_t> parse_size(std::string_view text) {
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
 }
-
-// ---- incidents --------------------------------------------------------------------------
-
-struct IncidentFilter {
-  std::optional<IncidentStatus> status;
-  std::optional<Severity> severity;
-  std::optional<IncidentType> type;
-  std::string zone, community, subject, order;
-};
-
-// The filter's ids as the engine's symbols, found once per request: the scan of every incident
-// then compares integers. An id the engine never saw matches no incident.
-struct SymbolFilter {
-  std::optional<IncidentStatus> status;
-  std::optional<Severity> severity;
-  std::optional<IncidentType> type;
-  std::optional<Symbol> zone, community, order, subject;
-  std::optional<std::string_view> subject_kind;  // "order" of "order:O1"
-  bool unknown_id = false;
-
-  SymbolFilter(const IncidentFilter& filter, const Interner& interner)
-      : status(filter.status), severity(filter.severity), type(filter.type) {
-    const auto symbol_of = [&](std::string_view text) -> std::optional<Symbol> {
-      if (text.empty()) return std::nullopt;
-      const Symbol symbol = interner.find(text);
-      if (symbol == kNoSymbol) unknown_id = true;
-      return symbol;
-    };
-    zone = symbol_of(filter.zone);
-    community = symbol_of(filter.community);
-    order = symbol_of(filter.order);
-    std::string_view id = filter.subject;  // "O1" or "order:O1"
-    if (const std::size_t colon = id.find(':'); colon != std::string_view::npos) {
-      subject_kind = id.substr(0, colon);
-      id = id.substr(colon + 1);
-    }
-    if (!filter.subject.empty()) {
-      subject = interner.find(id);
-      if (*subject == kNoSymbol) unknown_id = true;
-    }
-  }
-
-  bool matches(const Incident& incident) const {
-    if (status && incident.status != *status) return false;
-    if (severity && incident.severity != *severity) return false;
-    if (type && incident.type != *type) return false;
-    if (zone && incident.zone != *zone) return false;
-    if (community && incident.community != *community) return false;
-    if (order && incident.order != *order) return false;
-    if (subject && incident.subject != *subject) return false;
-    if (subject_kind && subject_kind_name(incident.subject_kind) != *subject_kind) return false;
-    return true;
-  }
-};
 
 template <class Enum, class NameOf>
 std::optional<Enum> enum_from(std::string_view name, std::size_t count, NameOf name_of) {
@@ -652,43 +599,7 @@ asio::awaitable<Reply> Api::Impl::list_incidents(const Target& target) {
   }
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
   auto work = [filter, limit, offset](const Engine& engine) {
-    std::vector<const Incident*> found;
-    if (const SymbolFilter symbols(filter, engine.interner()); !symbols.unknown_id) {
-      for (const Incident& incident : engine.incidents().all()) {
-        if (symbols.matches(incident)) found.push_back(&incident);
-      }
-    }
-    // Most urgent first: priority, then the newest, then the id (a total order: ids are
-    // unique, so pages are stable). Only the page and what comes before it is put in order:
-    // the board asks for totals with limit=1 every few seconds, on the engine thread.
-    const auto more_urgent = [](const Incident* a, const Incident* b) {
-      if (a->priority != b->priority) return a->priority > b->priority;
-      if (a->detected_at != b->detected_at) return a->detected_at > b->detected_at;
-      return a->id < b->id;
-    };
-    const auto page_end = found.begin() + static_cast<std::ptrdiff_t>(offset >= found.size() ? 0 : std::min(found.size(), offset + limit));
-    if (page_end != found.begin()) {
-      std::nth_element(found.begin(), page_end - 1, found.end(), more_urgent);
-      std::sort(found.begin(), page_end, more_urgent);
-    }
-    std::string out;
-    JsonWriter writer(out);
-    writer.begin_object().key("items").begin_array();
-    std::string body;
-    for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) {
-      body.clear();
-      append_incident_json(body, *found[i], engine.interner());
-      writer.raw(body);
-    }
-    writer.end_array();
-    writer.field("total", static_cast<std::int64_t>(found.size()));
-    if (offset < found.size() && found.size() - offset > limit) {
-      writer.field("next_cursor", std::to_string(offset + limit));
-    } else {
-      writer.key("next_cursor").null();
-    }
-    writer.end_object();
-    return json(std::move(out));
+    return json(incident_page(engine, filter, offset, limit));
   };
   co_return co_await read_engine(service, std::move(work));
 }
