@@ -75,7 +75,7 @@ bool in_symbol_range(const og::Interner& interner, og::Symbol symbol) { return s
 
 // agent.* fields (EVENTS.md "Agent events"): filled only for agent types, within their limits.
 void check_agent(const og::Event& e) {
-  const og::AgentFields& a = e.agent;
+  const og::AgentFields& a = e.agent();
   if (!og::is_agent_event(e.type)) {
     FUZZ_CHECK(a.agent_id.empty() && a.incident_id.empty() && a.name.empty() && a.to.empty() && a.text.empty() &&
                a.resolution_code.empty() && a.skills == 0 && a.capacity == og::kAbsent && !a.supervisor && !a.on_duty);
@@ -166,12 +166,12 @@ void check_accepted(const og::Interner& interner, const og::Event& e) {
     FUZZ_CHECK(item.unit_price == og::kAbsent || item.unit_price >= 0);
     if (item.expires_at != og::kAbsent) check_time_round_trip(item.expires_at);
   }
-  for (const og::PickupPoint& point : e.pickup_points) {
+  for (const og::PickupPoint& point : e.pickup_points()) {
     FUZZ_CHECK(point.position.lat >= -90 && point.position.lat <= 90);
     FUZZ_CHECK(point.position.lng >= -180 && point.position.lng <= 180);
   }
-  for (const og::Symbol tag : e.tags) FUZZ_CHECK(in_symbol_range(interner, tag));
-  FUZZ_CHECK(e.channels.size() <= 16);
+  for (const og::Symbol tag : e.tags()) FUZZ_CHECK(in_symbol_range(interner, tag));
+  FUZZ_CHECK(e.channels().size() <= 16);
   check_agent(e);
 }
 
@@ -210,13 +210,13 @@ void parse_one(State& state, std::string_view line) {
     const og::EventType type = state.event.type;
     const og::TimeMs ts = state.event.ts;
     const std::size_t items = state.event.items.size();
-    const std::string agent_text = state.event.agent.text;
+    const std::string agent_text = state.event.agent().text;
     const std::size_t symbols_again = state.interner->size();
     const auto again = parser.parse(line, state.event);
     check_twin(state, line, again, symbols_again);
     FUZZ_CHECK(again.has_value());
     FUZZ_CHECK(state.event.id == id && state.event.type == type && state.event.ts == ts &&
-               state.event.items.size() == items && state.event.agent.text == agent_text);
+               state.event.items.size() == items && state.event.agent().text == agent_text);
   } else {
     check_rejected(result.error());
   }

@@ -46,7 +46,7 @@ std::string agent_event_json(const Event& e) {
   json.field("id", e.id);
   json.field("type", event_type_name(e.type));
   json.key("ts").integer(e.ts);
-  const AgentFields& a = e.agent;
+  const AgentFields& a = e.agent();
   if (!a.incident_id.empty()) json.field("incident_id", a.incident_id);
   json.field("agent_id", a.agent_id);
   switch (e.type) {

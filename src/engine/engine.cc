@@ -115,8 +115,11 @@ EngineMemory EngineCore::memory_usage() const {
                           (in_order_.size() + out_of_order_.size()) * sizeof(Pending);
   for (std::size_t slot = 0; slot < pending_events_.size(); ++slot) {
     const Event& event = pending_events_[slot];
-    memory.reorder_buffer += block(event.items) + block(event.tags) + block(event.pickup_points) + block(event.channels) +
-                             (event.id.capacity() > 15 ? event.id.capacity() + 1 + kBlockOverhead : 0);
+    memory.reorder_buffer += block(event.items) + (event.id.capacity() > 15 ? event.id.capacity() + 1 + kBlockOverhead : 0);
+    if (event.has_rare()) {
+      const EventRare& rare = event.rare_parts();
+      memory.reorder_buffer += sizeof(EventRare) + kBlockOverhead + block(rare.tags) + block(rare.pickup_points) + block(rare.channels);
+    }
   }
   for (const std::vector<Item>& items : spare_items_) memory.reorder_buffer += block(items);
   memory.incidents = log.memory_bytes();
@@ -226,6 +229,7 @@ std::uint32_t EngineCore::take_slot() {
     items.clear();
     spare_items_.emplace_back(std::move(items));  // leaves `items` without storage
   }
+  event.drop_rare();
   free_slots_.push_back(slot);
 }
 

@@ -833,7 +833,7 @@ void EngineCore::withdraw_from_desk(const Incident& incident, std::string_view c
 }
 
 void EngineCore::on_agent_event(const Event& e) {
-  const AgentFields& a = e.agent;
+  const AgentFields& a = e.agent();
   people::Result<void> result;
   switch (e.type) {
     case EventType::kAgentJoined: {

@@ -180,7 +180,7 @@ void EngineCore::on_catalog_item(const Event& e) {
   CatalogEntry& entry = catalog_[e.sku];
   if (e.price != kAbsent) entry.price = e.price;
   if (e.category != kNoSymbol) entry.category = e.category;
-  if (!e.tags.empty()) entry.tags = e.tags;
+  if (!e.tags().empty()) entry.tags = e.tags();
   if (e.reorder_point != kAbsent) entry.reorder_point = e.reorder_point;
 }
 
@@ -216,7 +216,7 @@ void EngineCore::on_zone_config(const Event& e) {
     zone.centre = e.position;
   }
   if (e.radius_m >= 0) zone.radius_m = e.radius_m;
-  if (!e.pickup_points.empty()) zone.pickup_points = e.pickup_points;
+  if (!e.pickup_points().empty()) zone.pickup_points = e.pickup_points();
 }
 
 void EngineCore::on_rider_status(const Event& e) {
@@ -241,9 +241,9 @@ void EngineCore::on_user_profile(const Event& e) {
     state.has_profile_pref = true;
     state.substitution_pref = e.substitution_pref;
   }
-  if (!e.channels.empty()) {
+  if (!e.channels().empty()) {
     state.channels = 0;
-    for (const Channel channel : e.channels) state.channels = static_cast<std::uint8_t>(state.channels | 1u << static_cast<unsigned>(channel));
+    for (const Channel channel : e.channels()) state.channels = static_cast<std::uint8_t>(state.channels | 1u << static_cast<unsigned>(channel));
   }
 }
 

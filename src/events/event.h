@@ -2,11 +2,13 @@
 // Owns: the in-memory shape of an event. Strings that rules compare (ids, SKUs, zones ...)
 // are interned symbols; free text the rules never read is not kept (the journal keeps the
 // raw line). Optional numbers use sentinels (kAbsent) so the struct stays flat and reusable:
-// a parser fills the same Event again and again without allocating in steady state.
+// a parser fills the same Event again and again without allocating in steady state (but for
+// the rare parts of master-data and agent events, see EventRare).
 #pragma once
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -144,24 +146,88 @@ struct AgentFields {
 // What EventFields{} holds, built once: resetting an event is then one plain copy.
 inline constexpr EventFields kEmptyEventFields{};
 
-struct Event : EventFields {
-  std::string id;
-  std::vector<Item> items;
+// What only master data and agent events carry: a catalog item's tags, a zone's pickup
+// points, a user's channels, a person's agent.* fields. About 290 bytes that nearly every
+// event leaves empty, so an Event keeps them behind one pointer, allocated only for a line
+// that has one of them: the reorder buffer, which holds tens of thousands of waiting events,
+// then holds half the bytes.
+struct EventRare {
   std::vector<Symbol> tags;
   std::vector<PickupPoint> pickup_points;
   std::vector<Channel> channels;
   AgentFields agent;
 
-  // Makes the event empty again while keeping the containers' capacity.
+  bool empty() const {
+    const AgentFields& a = agent;
+    return tags.empty() && pickup_points.empty() && channels.empty() && a.agent_id.empty() && a.incident_id.empty() &&
+           a.name.empty() && a.to.empty() && a.text.empty() && a.resolution_code.empty() && a.skills == 0 &&
+           a.capacity == kAbsent && !a.supervisor && !a.on_duty;
+  }
+};
+
+// An owning pointer that copies what it points to (an Event stays copyable).
+class EventRareBox {
+ public:
+  EventRareBox() = default;
+  EventRareBox(EventRareBox&&) noexcept = default;
+  EventRareBox& operator=(EventRareBox&&) noexcept = default;
+  EventRareBox(const EventRareBox& other) {
+    if (other.block_) block_ = std::make_unique<EventRare>(*other.block_);
+  }
+  EventRareBox& operator=(const EventRareBox& other) {
+    if (this == &other) return *this;
+    if (!other.block_) {
+      block_.reset();
+    } else if (block_) {
+      *block_ = *other.block_;
+    } else {
+      block_ = std::make_unique<EventRare>(*other.block_);
+    }
+    return *this;
+  }
+  ~EventRareBox() = default;
+
+  const EventRare* get() const { return block_.get(); }
+  EventRare& mut() {
+    if (!block_) block_ = std::make_unique<EventRare>();
+    return *block_;
+  }
+  void reset() { block_.reset(); }
+
+ private:
+  std::unique_ptr<EventRare> block_;
+};
+
+struct Event : EventFields {
+  std::string id;
+  std::vector<Item> items;
+
+  // The rare parts, read: empty when the line had none.
+  const EventRare& rare_parts() const {
+    static const EventRare kNone;
+    const EventRare* rare = rare_.get();
+    return rare != nullptr ? *rare : kNone;
+  }
+  const std::vector<Symbol>& tags() const { return rare_parts().tags; }
+  const std::vector<PickupPoint>& pickup_points() const { return rare_parts().pickup_points; }
+  const std::vector<Channel>& channels() const { return rare_parts().channels; }
+  const AgentFields& agent() const { return rare_parts().agent; }
+  // The rare parts, to write: allocated on first use.
+  EventRare& rare() { return rare_.mut(); }
+  bool has_rare() const { return rare_.get() != nullptr; }
+
+  // Makes the event empty again. The containers keep their capacity, but the rare parts are
+  // given back: an event that had them is followed by thousands without.
   void reset() {
     static_cast<EventFields&>(*this) = kEmptyEventFields;
     id.clear();
     items.clear();
-    tags.clear();
-    pickup_points.clear();
-    channels.clear();
-    agent.clear();
+    rare_.reset();
   }
+  void drop_rare() { rare_.reset(); }
+
+ private:
+  EventRareBox rare_;
 };
 
 }  // namespace og

@@ -42,6 +42,8 @@ inline std::string first_difference(const Event& a, const Event& b) {
   using event_diff_detail::same;
 #define OG_EVENT_DIFF(field) \
   if (!same(a.field, b.field)) return #field
+#define OG_EVENT_DIFF_AS(name, read) \
+  if (!same(a.read, b.read)) return name
   OG_EVENT_DIFF(id);
   OG_EVENT_DIFF(id_hash);
   OG_EVENT_DIFF(type);
@@ -95,20 +97,21 @@ inline std::string first_difference(const Event& a, const Event& b) {
   OG_EVENT_DIFF(attempt_failure);
   OG_EVENT_DIFF(complaint_kind);
   OG_EVENT_DIFF(items);
-  OG_EVENT_DIFF(tags);
-  OG_EVENT_DIFF(pickup_points);
-  OG_EVENT_DIFF(channels);
-  OG_EVENT_DIFF(agent.agent_id);
-  OG_EVENT_DIFF(agent.incident_id);
-  OG_EVENT_DIFF(agent.name);
-  OG_EVENT_DIFF(agent.to);
-  OG_EVENT_DIFF(agent.text);
-  OG_EVENT_DIFF(agent.resolution_code);
-  OG_EVENT_DIFF(agent.skills);
-  OG_EVENT_DIFF(agent.capacity);
-  OG_EVENT_DIFF(agent.supervisor);
-  OG_EVENT_DIFF(agent.on_duty);
+  OG_EVENT_DIFF_AS("tags", tags());
+  OG_EVENT_DIFF_AS("pickup_points", pickup_points());
+  OG_EVENT_DIFF_AS("channels", channels());
+  OG_EVENT_DIFF_AS("agent.agent_id", agent().agent_id);
+  OG_EVENT_DIFF_AS("agent.incident_id", agent().incident_id);
+  OG_EVENT_DIFF_AS("agent.name", agent().name);
+  OG_EVENT_DIFF_AS("agent.to", agent().to);
+  OG_EVENT_DIFF_AS("agent.text", agent().text);
+  OG_EVENT_DIFF_AS("agent.resolution_code", agent().resolution_code);
+  OG_EVENT_DIFF_AS("agent.skills", agent().skills);
+  OG_EVENT_DIFF_AS("agent.capacity", agent().capacity);
+  OG_EVENT_DIFF_AS("agent.supervisor", agent().supervisor);
+  OG_EVENT_DIFF_AS("agent.on_duty", agent().on_duty);
 #undef OG_EVENT_DIFF
+#undef OG_EVENT_DIFF_AS
   return {};
 }
 

@@ -831,7 +831,7 @@ class FastReader : public LineState {
   }
 
   bool pickup_points() {
-    std::vector<PickupPoint>& points = event_.pickup_points;
+    std::vector<PickupPoint>& points = event_.rare().pickup_points;
     points.clear();
     if (*p_ == 'n') return null();
     if (*p_ != '[') return false;
@@ -861,7 +861,7 @@ class FastReader : public LineState {
   }
 
   bool tags() {
-    std::vector<Symbol>& tags = event_.tags;
+    std::vector<Symbol>& tags = event_.rare().tags;
     tags.clear();
     if (*p_ == 'n') return null();
     if (*p_ != '[') return false;
@@ -879,7 +879,7 @@ class FastReader : public LineState {
   }
 
   bool channels() {
-    std::vector<Channel>& channels = event_.channels;
+    std::vector<Channel>& channels = event_.rare().channels;
     channels.clear();
     if (*p_ == 'n') return null();
     if (*p_ != '[') return false;

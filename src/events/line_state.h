@@ -329,7 +329,7 @@ class LineState {
   // The fields of the agent type's row in EVENTS.md, checked in the order of that row.
   Result finish_agent() {
     const std::string_view type = deferred_.type_name;
-    AgentFields& out = event_.agent;
+    AgentFields& out = event_.rare().agent;
     const AgentDeferred& in = agent_;
     switch (event_.type) {
       case EventType::kAgentJoined: {

@@ -475,7 +475,7 @@ class LineReader : public LineState {
   }
 
   Result read_pickup_points(std::string_view key, od::value& value) {
-    return for_each_object_in_array(key, value, kMaxItems, event_.pickup_points,
+    return for_each_object_in_array(key, value, kMaxItems, event_.rare().pickup_points,
                                     [&](PickupPoint& point, std::size_t index, std::string_view child, od::value field) -> Result {
       return in_element(key, index, [&]() -> Result {
         if (child == "id") return read_symbol(child, field, point.id);
@@ -487,32 +487,34 @@ class LineReader : public LineState {
   }
 
   Result read_tags(std::string_view key, od::value& value) {
-    event_.tags.clear();  // a repeated key replaces
+    std::vector<Symbol>& tags = event_.rare().tags;
+    tags.clear();  // a repeated key replaces
     if (is_null(value)) return {};
     od::array array;
     if (value.get_array().get(array)) return field_error(key, "must be an array of strings");
     for (auto element : array) {
       std::string_view tag;
       if (element.get_string().get(tag)) return field_error(key, "must be an array of strings");
-      if (event_.tags.size() >= kMaxItems) return field_error(key, "more than 1000 tags");
-      event_.tags.push_back(interner_.intern(tag));
+      if (tags.size() >= kMaxItems) return field_error(key, "more than 1000 tags");
+      tags.push_back(interner_.intern(tag));
     }
     return {};
   }
 
   Result read_channels(std::string_view key, od::value& value) {
-    event_.channels.clear();  // a repeated key replaces
+    std::vector<Channel>& channels = event_.rare().channels;
+    channels.clear();  // a repeated key replaces
     if (is_null(value)) return {};
     od::array array;
     if (value.get_array().get(array)) return field_error(key, "must be an array of app, sms, phone");
     for (auto element : array) {
       std::string_view name;
       if (element.get_string().get(name)) return field_error(key, "must be an array of app, sms, phone");
-      if (name == "app") event_.channels.push_back(Channel::kApp);
-      else if (name == "sms") event_.channels.push_back(Channel::kSms);
-      else if (name == "phone") event_.channels.push_back(Channel::kPhone);
+      if (name == "app") channels.push_back(Channel::kApp);
+      else if (name == "sms") channels.push_back(Channel::kSms);
+      else if (name == "phone") channels.push_back(Channel::kPhone);
       else return field_error(key, "unknown channel " + quote_input(name) + " (app, sms or phone)");
-      if (event_.channels.size() > 16) return field_error(key, "too many channels");
+      if (channels.size() > 16) return field_error(key, "too many channels");
     }
     return {};
   }

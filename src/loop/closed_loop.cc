@@ -262,8 +262,8 @@ class Loop {
     }
     const std::string incident_id = incident.incident_id;
     Event& e = agent_event(item.kind == Kind::kAck ? "ack" : "close", incident_id, ts);
-    e.agent.agent_id = agent;
-    e.agent.incident_id = incident_id;
+    e.rare().agent.agent_id = agent;
+    e.rare().agent.incident_id = incident_id;
     if (item.kind == Kind::kAck) {
       const bool acknowledged = held.acknowledged && held.assignee == agent;
       if (!acknowledged) {
@@ -280,8 +280,8 @@ class Loop {
     } else {
       e.type = EventType::kAgentResolve;
       const Closing closing = closing_for(people::needed_skill(incident.type, incident.about_type));
-      e.agent.resolution_code = std::string(closing.code);
-      e.agent.text = std::string(closing.note);
+      e.rare().agent.resolution_code = std::string(closing.code);
+      e.rare().agent.text = std::string(closing.note);
     }
     ingest_agent(e);
   }
@@ -330,12 +330,12 @@ class Loop {
   void join(const std::string& id, std::uint8_t skills, bool supervisor, TimeMs at) {
     Event& e = agent_event("joined", id, at);
     e.type = EventType::kAgentJoined;
-    e.agent.agent_id = id;
-    e.agent.name = id;
-    e.agent.skills = skills;
-    e.agent.capacity = config_.roster.capacity;
-    e.agent.supervisor = supervisor;
-    e.agent.on_duty = true;
+    e.rare().agent.agent_id = id;
+    e.rare().agent.name = id;
+    e.rare().agent.skills = skills;
+    e.rare().agent.capacity = config_.roster.capacity;
+    e.rare().agent.supervisor = supervisor;
+    e.rare().agent.on_duty = true;
     ++stats_.agents;
     ingest_agent(e);
     now_ = std::max(now_, at);

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "events/parser.h"
+#include "people/people.h"
 #include "replay/output.h"
 
 namespace og {
@@ -171,6 +173,86 @@ TEST_F(EngineTest, EqualTimestampsApplyInLifecycleOrderWhateverTheArrival) {
   send(tick("t", "2026-11-21T10:05:00Z"));
   engine_.finish();
   EXPECT_EQ(find(IncidentType::kPaidNoOrder), nullptr);
+}
+
+// Tags, pickup points, channels and agent fields sit behind one pointer in an Event (see
+// EventRare). Lines with them that arrive behind the newest event wait in the reorder buffer,
+// survive a snapshot while they wait, and reach the rules whole when released.
+TEST_F(EngineTest, RarePartsWaitOutOfOrderAndComeOutWhole) {
+  const auto master = [](const std::string& id, const std::string& type, const std::string& ts, const std::string& body) {
+    return R"({"id":")" + id + R"(","type":")" + type + R"(","ts":")" + ts + R"(",)" + body + "}";
+  };
+  const std::vector<std::string> rare_lines = {
+      master("a1", "agent.joined", "2026-11-21T09:59:56Z",
+             R"("agent_id":"A7","name":"王芳","skills":["payment","senior"],"capacity":5,"supervisor":true,"on_duty":true)"),
+      master("m1", "catalog.item", "2026-11-21T09:59:57Z", R"("sku":"a","price":100,"tags":["organic","有机"])"),
+      master("m2", "zone.config", "2026-11-21T09:59:58Z",
+             R"("zone":"Z1","lat":40.0,"lng":116.3,"radius_m":3000,"pickup_points":[{"id":"P1","lat":40.01,"lng":116.31}])"),
+      master("m3", "user.profile", "2026-11-21T09:59:59Z", R"("user_id":"U-O1","channels":["sms","phone"])"),
+  };
+  // The same lines without their rare parts: what the engine would hold had they been lost.
+  const std::vector<std::string> plain_lines = {
+      master("a1", "agent.joined", "2026-11-21T09:59:56Z", R"("agent_id":"A7","capacity":0)"),
+      master("m1", "catalog.item", "2026-11-21T09:59:57Z", R"("sku":"a","price":100)"),
+      master("m2", "zone.config", "2026-11-21T09:59:58Z", R"("zone":"Z1","lat":40.0,"lng":116.3,"radius_m":3000)"),
+      master("m3", "user.profile", "2026-11-21T09:59:59Z", R"("user_id":"U-O1")"),
+  };
+  const auto run = [&](Engine& engine, const std::vector<std::string>& master_lines, bool staged) {
+    EventParser parser(engine.interner());
+    const auto feed = [&](const std::string& line) {
+      if (staged) {  // parsed in place into the buffer's slot
+        ASSERT_TRUE(parser.parse(line, engine.staging_event()));
+        EXPECT_EQ(engine.ingest_staged(), IngestOutcome::kAccepted);
+      } else {  // copied in
+        Event event;
+        ASSERT_TRUE(parser.parse(line, event));
+        EXPECT_EQ(engine.ingest(event), IngestOutcome::kAccepted);
+      }
+    };
+    feed(created("e1", "O1", "2026-11-21T10:00:00Z", R"(,"zone":"Z1")"));
+    // All behind O1 but within the bound: they wait, in the out-of-order lane.
+    for (const std::string& line : master_lines) feed(line);
+  };
+  for (const bool staged : {false, true}) {
+    SCOPED_TRACE(staged ? "parsed in place" : "copied in");
+    Engine engine{detection_only()};
+    run(engine, rare_lines, staged);
+    EXPECT_EQ(engine.desk().find_agent("A7"), nullptr);  // still waiting
+    const std::string waiting = engine.snapshot();
+    auto restored = Engine::restore(waiting);
+    ASSERT_TRUE(restored) << restored.error();
+    EXPECT_EQ((*restored)->snapshot(), waiting);
+
+    engine.finish(kAbsent);
+    (*restored)->finish(kAbsent);
+    for (const Engine* e : {&engine, restored->get()}) {
+      const people::Agent* agent = e->desk().find_agent("A7");
+      ASSERT_NE(agent, nullptr);
+      EXPECT_EQ(agent->name, "王芳");
+      EXPECT_EQ(agent->capacity, 5);
+      EXPECT_TRUE(agent->skills.has(people::Skill::kPayment));
+      EXPECT_TRUE(agent->skills.has(people::Skill::kSenior));
+      EXPECT_FALSE(agent->skills.has(people::Skill::kDelivery));
+      EXPECT_TRUE(agent->supervisor);
+      EXPECT_TRUE(agent->on_duty);
+    }
+    const std::string released = engine.snapshot();
+    EXPECT_EQ((*restored)->snapshot(), released);
+
+    // Each line's rare part reached the state: without it in the line, the state differs.
+    for (std::size_t i = 0; i < rare_lines.size(); ++i) {
+      std::vector<std::string> lines = rare_lines;
+      lines[i] = plain_lines[i];
+      Engine plain{detection_only()};
+      run(plain, lines, staged);
+      plain.finish(kAbsent);
+      EXPECT_NE(plain.snapshot(), released) << plain_lines[i];
+    }
+    Engine again{detection_only()};
+    run(again, rare_lines, staged);
+    again.finish(kAbsent);
+    EXPECT_EQ(again.snapshot(), released);
+  }
 }
 
 TEST_F(EngineTest, HighValueOrdersRaiseSeverityAndPriority) {

@@ -13,6 +13,7 @@
 
 #include "core/hash.h"
 #include "core/time.h"
+#include "events/event_diff.h"
 #include "events/event_type.h"
 
 namespace og {
@@ -175,19 +176,19 @@ void expect_blank_payload(const Event& e) {
   EXPECT_EQ(e.attempt_failure, AttemptFailure::kOther);
   EXPECT_EQ(e.complaint_kind, ComplaintKind::kOther);
   EXPECT_TRUE(e.items.empty());
-  EXPECT_TRUE(e.tags.empty());
-  EXPECT_TRUE(e.pickup_points.empty());
-  EXPECT_TRUE(e.channels.empty());
-  EXPECT_TRUE(e.agent.agent_id.empty());
-  EXPECT_TRUE(e.agent.incident_id.empty());
-  EXPECT_TRUE(e.agent.name.empty());
-  EXPECT_TRUE(e.agent.to.empty());
-  EXPECT_TRUE(e.agent.text.empty());
-  EXPECT_TRUE(e.agent.resolution_code.empty());
-  EXPECT_EQ(e.agent.skills, 0);
-  EXPECT_EQ(e.agent.capacity, kAbsent);
-  EXPECT_FALSE(e.agent.supervisor);
-  EXPECT_FALSE(e.agent.on_duty);
+  EXPECT_TRUE(e.tags().empty());
+  EXPECT_TRUE(e.pickup_points().empty());
+  EXPECT_TRUE(e.channels().empty());
+  EXPECT_TRUE(e.agent().agent_id.empty());
+  EXPECT_TRUE(e.agent().incident_id.empty());
+  EXPECT_TRUE(e.agent().name.empty());
+  EXPECT_TRUE(e.agent().to.empty());
+  EXPECT_TRUE(e.agent().text.empty());
+  EXPECT_TRUE(e.agent().resolution_code.empty());
+  EXPECT_EQ(e.agent().skills, 0);
+  EXPECT_EQ(e.agent().capacity, kAbsent);
+  EXPECT_FALSE(e.agent().supervisor);
+  EXPECT_FALSE(e.agent().on_duty);
 }
 
 // ---- the example of EVENTS.md ------------------------------------------------------------
@@ -512,9 +513,9 @@ TEST_F(ParserTest, MasterDataFields) {
   EXPECT_EQ(text(event_.sku), "s1");
   EXPECT_EQ(text(event_.category), "vegetable");
   EXPECT_EQ(event_.price, 590);
-  ASSERT_EQ(event_.tags.size(), 2u);
-  EXPECT_EQ(text(event_.tags[0]), "organic");
-  EXPECT_EQ(text(event_.tags[1]), "有机");
+  ASSERT_EQ(event_.tags().size(), 2u);
+  EXPECT_EQ(text(event_.tags()[0]), "organic");
+  EXPECT_EQ(text(event_.tags()[1]), "有机");
   EXPECT_EQ(event_.reorder_point, 5);
 
   ASSERT_TRUE(accepts(master_event("stock.level", R"("sku":"s1","available":0,"warehouse":"W1")")));
@@ -539,7 +540,7 @@ TEST_F(ParserTest, MasterDataFields) {
   EXPECT_EQ(event_.user_tier, UserTier::kVip);
   EXPECT_TRUE(event_.has_substitution_pref);
   EXPECT_EQ(event_.substitution_pref, SubstitutionPref::kRefund);
-  EXPECT_EQ(event_.channels, (std::vector<Channel>{Channel::kApp, Channel::kSms, Channel::kPhone}));
+  EXPECT_EQ(event_.channels(), (std::vector<Channel>{Channel::kApp, Channel::kSms, Channel::kPhone}));
 }
 
 TEST_F(ParserTest, OrderScopedOptionalFields) {
@@ -813,7 +814,7 @@ TEST_F(ParserTest, UserProfileEnums) {
   EXPECT_TRUE(rejects(master_event("user.profile", R"("user_id":"U","channels":[1])"), "channels"));
   EXPECT_TRUE(rejects(master_event("user.profile", R"("user_id":"U","channels":[null])"), "channels"));
   ASSERT_TRUE(accepts(master_event("user.profile", R"("user_id":"U","channels":[])")));
-  EXPECT_TRUE(event_.channels.empty());
+  EXPECT_TRUE(event_.channels().empty());
   ASSERT_TRUE(accepts(master_event("user.profile", R"("user_id":"U","substitution_pref":"contact")")));
   EXPECT_EQ(event_.substitution_pref, SubstitutionPref::kContact);
   EXPECT_TRUE(event_.has_substitution_pref);
@@ -974,11 +975,11 @@ TEST_F(ParserTest, ZoneConfigWithPickupPoints) {
   EXPECT_EQ(text(event_.zone), "Z1");
   EXPECT_TRUE(event_.has_position);
   EXPECT_DOUBLE_EQ(event_.radius_m, 3000.5);
-  ASSERT_EQ(event_.pickup_points.size(), 2u);
-  EXPECT_EQ(text(event_.pickup_points[0].id), "P1");
-  EXPECT_DOUBLE_EQ(event_.pickup_points[0].position.lat, 40.01);
-  EXPECT_DOUBLE_EQ(event_.pickup_points[0].position.lng, 116.31);
-  EXPECT_EQ(text(event_.pickup_points[1].id), "P2");
+  ASSERT_EQ(event_.pickup_points().size(), 2u);
+  EXPECT_EQ(text(event_.pickup_points()[0].id), "P1");
+  EXPECT_DOUBLE_EQ(event_.pickup_points()[0].position.lat, 40.01);
+  EXPECT_DOUBLE_EQ(event_.pickup_points()[0].position.lng, 116.31);
+  EXPECT_EQ(text(event_.pickup_points()[1].id), "P2");
 
   ASSERT_TRUE(accepts(master_event("zone.config", R"("zone":"Z1","lat":40.0)")));
   EXPECT_FALSE(event_.has_position);
@@ -994,7 +995,7 @@ TEST_F(ParserTest, TagsErrors) {
   EXPECT_TRUE(rejects(master_event("catalog.item", R"("sku":"s","tags":"organic")"), "tags"));
   EXPECT_TRUE(rejects(master_event("catalog.item", R"("sku":"s","tags":["a",1])"), "tags"));
   ASSERT_TRUE(accepts(master_event("catalog.item", R"("sku":"s","tags":[])")));
-  EXPECT_TRUE(event_.tags.empty());
+  EXPECT_TRUE(event_.tags().empty());
 }
 
 TEST_F(ParserTest, RepeatedArrayKeyReplaces) {
@@ -1004,8 +1005,8 @@ TEST_F(ParserTest, RepeatedArrayKeyReplaces) {
   EXPECT_EQ(text(event_.items[0].sku), "c");
   EXPECT_EQ(event_.items[0].qty, 1);
   ASSERT_TRUE(accepts(master_event("catalog.item", R"("sku":"s","tags":["a","b"],"tags":["c"])")));
-  ASSERT_EQ(event_.tags.size(), 1u);
-  EXPECT_EQ(text(event_.tags[0]), "c");
+  ASSERT_EQ(event_.tags().size(), 1u);
+  EXPECT_EQ(text(event_.tags()[0]), "c");
 }
 
 // ---- null is absent ------------------------------------------------------------------------
@@ -1036,16 +1037,16 @@ TEST_F(ParserTest, NullOptionalFieldsAreAbsent) {
 
   ASSERT_TRUE(accepts(master_event("zone.config", R"("zone":"Z","radius_m":null,"pickup_points":null,"lat":null)")));
   EXPECT_EQ(event_.radius_m, -1);
-  EXPECT_TRUE(event_.pickup_points.empty());
+  EXPECT_TRUE(event_.pickup_points().empty());
 
   ASSERT_TRUE(accepts(master_event(
       "catalog.item", R"("sku":"s","price":null,"tags":null,"reorder_point":null,"category":null,"name":null)")));
   EXPECT_EQ(event_.price, kAbsent);
-  EXPECT_TRUE(event_.tags.empty());
+  EXPECT_TRUE(event_.tags().empty());
 
   ASSERT_TRUE(accepts(master_event("user.profile", R"("user_id":"U","tier":null,"channels":null,"phone":null)")));
   EXPECT_FALSE(event_.has_user_tier);
-  EXPECT_TRUE(event_.channels.empty());
+  EXPECT_TRUE(event_.channels().empty());
 
   ASSERT_TRUE(accepts(order_event("order.cancelled", R"("by":null,"reason":null,"reason_code":null)")));
   EXPECT_EQ(event_.cancelled_by, CancelledBy::kUnknown);
@@ -1127,92 +1128,121 @@ TEST_F(ParserTest, PositionFlagDoesNotLeakBetweenTypes) {
 
 // ---- agent events --------------------------------------------------------------------------
 
+// The rare parts (tags, pickup points, channels, agent fields) live behind one pointer: a copy
+// has its own, a reset gives them back, and an event without them reads them as empty.
+TEST_F(ParserTest, RarePartsAreCopiedWholeAndGivenBackOnReset) {
+  ASSERT_TRUE(accepts(
+      R"({"id":"a1","type":"agent.joined","ts":"2026-11-21T08:00:00+08:00","agent_id":"A7","name":"王芳","skills":["payment"],"capacity":5,"on_duty":true})"));
+  ASSERT_TRUE(event_.has_rare());
+  Event copy = event_;
+  EXPECT_EQ(first_difference(copy, event_), "");
+  copy.rare().agent.name = "李雷";
+  EXPECT_EQ(event_.agent().name, "王芳");  // not shared
+  EXPECT_EQ(first_difference(copy, event_), "agent.name");
+  copy = event_;
+  EXPECT_EQ(copy.agent().name, "王芳");
+
+  ASSERT_TRUE(accepts(master_event("user.profile", R"("user_id":"U7","channels":["sms"])")));
+  EXPECT_EQ(event_.channels(), std::vector<Channel>{Channel::kSms});
+  EXPECT_TRUE(event_.agent().agent_id.empty());  // the last line's agent fields are gone
+  copy = event_;
+  EXPECT_EQ(copy.channels(), std::vector<Channel>{Channel::kSms});
+  EXPECT_TRUE(copy.agent().name.empty());
+
+  ASSERT_TRUE(accepts(master_event("catalog.item", R"("sku":"a")")));
+  EXPECT_FALSE(event_.has_rare());  // an ordinary line allocates none
+  EXPECT_TRUE(event_.channels().empty());
+  copy = event_;
+  EXPECT_FALSE(copy.has_rare());
+  EXPECT_EQ(first_difference(copy, event_), "");
+}
+
 TEST_F(ParserTest, SpecExampleAgentEvents) {
   ASSERT_TRUE(accepts(
       R"({"id":"a1","type":"agent.joined","ts":"2026-11-21T08:00:00+08:00","agent_id":"A7","name":"王芳","skills":["payment","senior"],"capacity":5,"on_duty":true})"));
   EXPECT_EQ(event_.type, EventType::kAgentJoined);
   EXPECT_EQ(event_.ts, k20261121T02Z - 2 * kHourMs);
   EXPECT_EQ(event_.order_id, kNoSymbol);
-  EXPECT_EQ(event_.agent.agent_id, "A7");
-  EXPECT_EQ(event_.agent.name, "王芳");
-  EXPECT_EQ(event_.agent.skills, (1u << 0) | (1u << 5));  // payment, senior
-  EXPECT_EQ(event_.agent.capacity, 5);
-  EXPECT_FALSE(event_.agent.supervisor);  // default
-  EXPECT_TRUE(event_.agent.on_duty);
+  EXPECT_EQ(event_.agent().agent_id, "A7");
+  EXPECT_EQ(event_.agent().name, "王芳");
+  EXPECT_EQ(event_.agent().skills, (1u << 0) | (1u << 5));  // payment, senior
+  EXPECT_EQ(event_.agent().capacity, 5);
+  EXPECT_FALSE(event_.agent().supervisor);  // default
+  EXPECT_TRUE(event_.agent().on_duty);
 
   ASSERT_TRUE(accepts(
       R"({"id":"a2","type":"agent.ack","ts":"2026-11-21T10:03:10+08:00","incident_id":"inc-3f2a9c0d1b7e4a55","agent_id":"A7"})"));
   EXPECT_EQ(event_.type, EventType::kAgentAck);
-  EXPECT_EQ(event_.agent.incident_id, "inc-3f2a9c0d1b7e4a55");
-  EXPECT_EQ(event_.agent.agent_id, "A7");
+  EXPECT_EQ(event_.agent().incident_id, "inc-3f2a9c0d1b7e4a55");
+  EXPECT_EQ(event_.agent().agent_id, "A7");
 
   ASSERT_TRUE(accepts(
       R"({"id":"a3","type":"agent.resolve","ts":"2026-11-21T10:09:00+08:00","incident_id":"inc-3f2a9c0d1b7e4a55","agent_id":"A7","resolution_code":"refunded","note":"已电话联系用户并退款"})"));
   EXPECT_EQ(event_.type, EventType::kAgentResolve);
-  EXPECT_EQ(event_.agent.resolution_code, "refunded");
-  EXPECT_EQ(event_.agent.text, "已电话联系用户并退款");
+  EXPECT_EQ(event_.agent().resolution_code, "refunded");
+  EXPECT_EQ(event_.agent().text, "已电话联系用户并退款");
 }
 
 TEST_F(ParserTest, AgentJoinedFillsEveryField) {
   ASSERT_TRUE(accepts(master_event(
       "agent.joined",
       R"("agent_id":"A1","name":"Li Lei","skills":["senior","risk","aftersale","delivery","inventory","payment"],"capacity":100,"supervisor":true,"on_duty":false)")));
-  EXPECT_EQ(event_.agent.agent_id, "A1");
-  EXPECT_EQ(event_.agent.name, "Li Lei");
-  EXPECT_EQ(event_.agent.skills, 0x3F);
-  EXPECT_EQ(event_.agent.capacity, 100);
-  EXPECT_TRUE(event_.agent.supervisor);
-  EXPECT_FALSE(event_.agent.on_duty);
+  EXPECT_EQ(event_.agent().agent_id, "A1");
+  EXPECT_EQ(event_.agent().name, "Li Lei");
+  EXPECT_EQ(event_.agent().skills, 0x3F);
+  EXPECT_EQ(event_.agent().capacity, 100);
+  EXPECT_TRUE(event_.agent().supervisor);
+  EXPECT_FALSE(event_.agent().on_duty);
   // Bit i is skill i in EVENTS.md order, whatever order the line lists them in.
   const std::pair<std::string_view, unsigned> skills[] = {{"payment", 1u}, {"inventory", 2u}, {"delivery", 4u},
                                                           {"aftersale", 8u}, {"risk", 16u}, {"senior", 32u}};
   for (const auto& [name, bit] : skills) {
     ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":1,"skills":[")" + std::string(name) + R"("])")));
-    EXPECT_EQ(event_.agent.skills, bit) << name;
+    EXPECT_EQ(event_.agent().skills, bit) << name;
   }
   // Optional fields at their defaults: absent, null, an empty list.
   ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":0)")));
-  EXPECT_EQ(event_.agent.capacity, 0);
-  EXPECT_TRUE(event_.agent.name.empty());
-  EXPECT_EQ(event_.agent.skills, 0);
-  EXPECT_FALSE(event_.agent.supervisor);
-  EXPECT_FALSE(event_.agent.on_duty);
+  EXPECT_EQ(event_.agent().capacity, 0);
+  EXPECT_TRUE(event_.agent().name.empty());
+  EXPECT_EQ(event_.agent().skills, 0);
+  EXPECT_FALSE(event_.agent().supervisor);
+  EXPECT_FALSE(event_.agent().on_duty);
   ASSERT_TRUE(accepts(master_event(
       "agent.joined", R"("agent_id":"A1","capacity":2,"name":null,"skills":null,"supervisor":null,"on_duty":null)")));
-  EXPECT_EQ(event_.agent.capacity, 2);
-  EXPECT_EQ(event_.agent.skills, 0);
+  EXPECT_EQ(event_.agent().capacity, 2);
+  EXPECT_EQ(event_.agent().skills, 0);
   ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":2,"skills":[],"name":"")")));
-  EXPECT_EQ(event_.agent.skills, 0);
-  EXPECT_TRUE(event_.agent.name.empty());
+  EXPECT_EQ(event_.agent().skills, 0);
+  EXPECT_TRUE(event_.agent().name.empty());
   // A skill named twice is that skill; a repeated key replaces.
   ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":2,"skills":["risk","risk"])")));
-  EXPECT_EQ(event_.agent.skills, 16);
+  EXPECT_EQ(event_.agent().skills, 16);
   ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A1","capacity":2,"skills":["risk"],"skills":["senior"])")));
-  EXPECT_EQ(event_.agent.skills, 32);
+  EXPECT_EQ(event_.agent().skills, 32);
 }
 
 TEST_F(ParserTest, AgentHandlingEventsFillTheirFields) {
   ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":"A7","on_duty":false)")));
   EXPECT_EQ(event_.type, EventType::kAgentDuty);
-  EXPECT_EQ(event_.agent.agent_id, "A7");
-  EXPECT_FALSE(event_.agent.on_duty);
+  EXPECT_EQ(event_.agent().agent_id, "A7");
+  EXPECT_FALSE(event_.agent().on_duty);
   ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":"A7","on_duty":true)")));
-  EXPECT_TRUE(event_.agent.on_duty);
+  EXPECT_TRUE(event_.agent().on_duty);
 
   ASSERT_TRUE(accepts(master_event("agent.reassign", R"("incident_id":"inc-9","agent_id":"S1","to":"A2")")));
-  EXPECT_EQ(event_.agent.incident_id, "inc-9");
-  EXPECT_EQ(event_.agent.agent_id, "S1");
-  EXPECT_EQ(event_.agent.to, "A2");
-  EXPECT_TRUE(event_.agent.text.empty());
+  EXPECT_EQ(event_.agent().incident_id, "inc-9");
+  EXPECT_EQ(event_.agent().agent_id, "S1");
+  EXPECT_EQ(event_.agent().to, "A2");
+  EXPECT_TRUE(event_.agent().text.empty());
 
   ASSERT_TRUE(accepts(master_event("agent.escalate", R"("incident_id":"inc-9","agent_id":"A7","reason":"用户要求主管处理")")));
-  EXPECT_EQ(event_.agent.text, "用户要求主管处理");
+  EXPECT_EQ(event_.agent().text, "用户要求主管处理");
   ASSERT_TRUE(accepts(master_event("agent.comment", R"("incident_id":"inc-9","agent_id":"A7","text":"第二次来电")")));
-  EXPECT_EQ(event_.agent.text, "第二次来电");
+  EXPECT_EQ(event_.agent().text, "第二次来电");
   ASSERT_TRUE(accepts(master_event("agent.false_positive", R"("incident_id":"inc-9","agent_id":"A7")")));
   EXPECT_EQ(event_.type, EventType::kAgentFalsePositive);
-  EXPECT_EQ(event_.agent.incident_id, "inc-9");
-  EXPECT_TRUE(event_.agent.text.empty());
+  EXPECT_EQ(event_.agent().incident_id, "inc-9");
+  EXPECT_TRUE(event_.agent().text.empty());
 }
 
 TEST_F(ParserTest, AgentFieldsCountOnlyForTheTypesThatListThem) {
@@ -1220,15 +1250,15 @@ TEST_F(ParserTest, AgentFieldsCountOnlyForTheTypesThatListThem) {
   ASSERT_TRUE(accepts(master_event(
       "agent.ack",
       R"("incident_id":"inc-1","agent_id":"A7","note":"n","reason":"r","text":"t","to":"A2","resolution_code":"x","name":"n","capacity":"lots","skills":["cooking"],"supervisor":"yes","on_duty":1)")));
-  EXPECT_TRUE(event_.agent.text.empty());
-  EXPECT_TRUE(event_.agent.to.empty());
-  EXPECT_TRUE(event_.agent.resolution_code.empty());
-  EXPECT_TRUE(event_.agent.name.empty());
-  EXPECT_EQ(event_.agent.capacity, kAbsent);
-  EXPECT_EQ(event_.agent.skills, 0);
+  EXPECT_TRUE(event_.agent().text.empty());
+  EXPECT_TRUE(event_.agent().to.empty());
+  EXPECT_TRUE(event_.agent().resolution_code.empty());
+  EXPECT_TRUE(event_.agent().name.empty());
+  EXPECT_EQ(event_.agent().capacity, kAbsent);
+  EXPECT_EQ(event_.agent().skills, 0);
   ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":"A7","on_duty":true,"incident_id":7,"capacity":-1)")));
-  EXPECT_TRUE(event_.agent.incident_id.empty());
-  EXPECT_EQ(event_.agent.capacity, kAbsent);
+  EXPECT_TRUE(event_.agent().incident_id.empty());
+  EXPECT_EQ(event_.agent().capacity, kAbsent);
   // The free text of one agent type does not stand in for another's.
   EXPECT_EQ(error_of(master_event("agent.comment", R"("incident_id":"inc-1","agent_id":"A7","note":"n")")),
             "text: missing (required for agent.comment)");
@@ -1240,24 +1270,24 @@ TEST_F(ParserTest, SharedKeysOfOtherTypesStayIgnored) {
   // catalog.item `name`, delivery.attempt_failed `note`, complaint/rating `text`: free text
   // nobody keeps, of any JSON shape, as before agent events existed.
   ASSERT_TRUE(accepts(master_event("catalog.item", R"("sku":"s1","name":"西红柿")")));
-  EXPECT_TRUE(event_.agent.name.empty());
+  EXPECT_TRUE(event_.agent().name.empty());
   EXPECT_TRUE(accepts(master_event("catalog.item", R"("sku":"s1","name":{"zh":"西红柿","en":"tomato"})")));
   EXPECT_TRUE(accepts(master_event("catalog.item", R"("sku":"s1","name":)" + std::string("\"") + std::string(300, 'n') + "\"")));
   ASSERT_TRUE(accepts(order_event("delivery.attempt_failed", R"("reason":"no_answer","note":"敲门无人")")));
   EXPECT_EQ(event_.attempt_failure, AttemptFailure::kNoAnswer);
-  EXPECT_TRUE(event_.agent.text.empty());
+  EXPECT_TRUE(event_.agent().text.empty());
   EXPECT_TRUE(accepts(order_event("delivery.attempt_failed", R"("note":["a",1])")));
   ASSERT_TRUE(accepts(order_event("complaint.filed", R"("kind":"damaged","text":")" + repeat("破", 1000) + R"(")")));
-  EXPECT_TRUE(event_.agent.text.empty());
+  EXPECT_TRUE(event_.agent().text.empty());
   EXPECT_TRUE(accepts(order_event("rating.submitted", R"("score":5,"text":5)")));
   ASSERT_TRUE(accepts(order_event("order.cancelled", R"("by":"user","reason":"配送太慢")")));
-  EXPECT_TRUE(event_.agent.text.empty());
+  EXPECT_TRUE(event_.agent().text.empty());
   EXPECT_TRUE(accepts(order_event("order.created", R"("user_id":"U","amount":1,"items":[{"sku":"a","name":"西红柿 500g"}])")));
   // Agent keys on a non-agent type are extra fields too.
   ASSERT_TRUE(accepts(master_event(
       "clock.tick", R"("agent_id":"","incident_id":7,"capacity":1000,"skills":["cooking"],"supervisor":"no","to":null)")));
-  EXPECT_TRUE(event_.agent.agent_id.empty());
-  EXPECT_EQ(event_.agent.capacity, kAbsent);
+  EXPECT_TRUE(event_.agent().agent_id.empty());
+  EXPECT_EQ(event_.agent().capacity, kAbsent);
   for (const std::string_view number : {"1.5", "1e400", "-7", "123456789012345678901234567890"}) {
     EXPECT_TRUE(accepts(master_event("clock.tick", R"("capacity":)" + std::string(number)))) << number;
   }
@@ -1274,7 +1304,7 @@ TEST_F(ParserTest, SharedKeysOfOtherTypesStayIgnored) {
 TEST_F(ParserTest, AgentIdentifiersAreOneTo128Bytes) {
   const std::string a128(128, 'a');
   ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":")" + a128 + R"(","on_duty":true)")));
-  EXPECT_EQ(event_.agent.agent_id, a128);
+  EXPECT_EQ(event_.agent().agent_id, a128);
   EXPECT_EQ(error_of(master_event("agent.duty", R"("agent_id":")" + a128 + R"(a","on_duty":true)")),
             "agent_id: longer than 128 bytes");
   EXPECT_EQ(error_of(master_event("agent.duty", R"("agent_id":"","on_duty":true)")), "agent_id: must not be empty");
@@ -1282,14 +1312,14 @@ TEST_F(ParserTest, AgentIdentifiersAreOneTo128Bytes) {
   EXPECT_TRUE(rejects(master_event("agent.duty", R"("agent_id":["A7"],"on_duty":true)"), "agent_id"));
   // Bytes, not characters: 42 x 3-byte characters fit, 43 do not.
   ASSERT_TRUE(accepts(master_event("agent.duty", R"("agent_id":")" + repeat("王", 42) + R"(","on_duty":true)")));
-  EXPECT_EQ(event_.agent.agent_id, repeat("王", 42));
+  EXPECT_EQ(event_.agent().agent_id, repeat("王", 42));
   EXPECT_TRUE(rejects(master_event("agent.duty", R"("agent_id":")" + repeat("王", 43) + R"(","on_duty":true)"), "agent_id"));
 
   const auto ack = [](std::string_view incident) {
     return master_event("agent.ack", R"("agent_id":"A7","incident_id":)" + std::string(incident));
   };
   ASSERT_TRUE(accepts(ack("\"" + a128 + "\"")));
-  EXPECT_EQ(event_.agent.incident_id, a128);
+  EXPECT_EQ(event_.agent().incident_id, a128);
   EXPECT_EQ(error_of(ack("\"" + a128 + "x\"")), "incident_id: longer than 128 bytes");
   EXPECT_EQ(error_of(ack(R"("")")), "incident_id: must not be empty");
   EXPECT_EQ(error_of(ack("42")), "incident_id: must be a string");
@@ -1299,7 +1329,7 @@ TEST_F(ParserTest, AgentIdentifiersAreOneTo128Bytes) {
     return master_event("agent.reassign", R"("incident_id":"inc-1","agent_id":"A7","to":)" + std::string(to));
   };
   ASSERT_TRUE(accepts(reassign("\"" + a128 + "\"")));
-  EXPECT_EQ(event_.agent.to, a128);
+  EXPECT_EQ(event_.agent().to, a128);
   EXPECT_EQ(error_of(reassign("\"" + a128 + "x\"")), "to: longer than 128 bytes");
   EXPECT_EQ(error_of(reassign(R"("")")), "to: must not be empty");
   EXPECT_EQ(error_of(reassign(R"({"id":"A2"})")), "to: must be a string");
@@ -1308,7 +1338,7 @@ TEST_F(ParserTest, AgentIdentifiersAreOneTo128Bytes) {
     return master_event("agent.resolve", R"("incident_id":"inc-1","agent_id":"A7","note":"n","resolution_code":)" + std::string(code));
   };
   ASSERT_TRUE(accepts(resolve("\"" + std::string(64, 'c') + "\"")));
-  EXPECT_EQ(event_.agent.resolution_code, std::string(64, 'c'));
+  EXPECT_EQ(event_.agent().resolution_code, std::string(64, 'c'));
   EXPECT_EQ(error_of(resolve("\"" + std::string(65, 'c') + "\"")), "resolution_code: longer than 64 bytes");
   EXPECT_EQ(error_of(resolve(R"("")")), "resolution_code: must not be empty");
   EXPECT_EQ(error_of(resolve("true")), "resolution_code: must be a string");
@@ -1338,7 +1368,7 @@ TEST_F(ParserTest, AgentCapacityIsZeroTo100) {
   };
   for (const std::string_view ok : {"0", "1", "100"}) {
     ASSERT_TRUE(accepts(joined(ok))) << ok;
-    EXPECT_EQ(std::to_string(event_.agent.capacity), ok);
+    EXPECT_EQ(std::to_string(event_.agent().capacity), ok);
   }
   EXPECT_EQ(error_of(joined("101")), "capacity: must be a whole number from 0 to 100 (open incidents at once)");
   for (const std::string_view bad : {"-1", "101", "1.5", "5e0", "\"5\"", "true", "[5]", "9223372036854775808", "-9223372036854775808"}) {
@@ -1364,20 +1394,20 @@ TEST_F(ParserTest, AgentTextsHaveTheirLimits) {
       {"agent.resolve", "note"}, {"agent.escalate", "reason"}, {"agent.comment", "text"}};
   for (const auto& [type, field] : texts) {
     ASSERT_TRUE(accepts(line(type, field, std::string(2000, 'x')))) << type;
-    EXPECT_EQ(event_.agent.text.size(), 2000u);
+    EXPECT_EQ(event_.agent().text.size(), 2000u);
     EXPECT_EQ(error_of(line(type, field, std::string(2001, 'x'))),
               std::string(field) + ": longer than 2000 bytes (2001 given)");
     // Bytes, not characters: 666 x 3 bytes = 1998 fit, 667 x 3 = 2001 do not.
     ASSERT_TRUE(accepts(line(type, field, repeat("退", 666)))) << type;
-    EXPECT_EQ(event_.agent.text, repeat("退", 666));
+    EXPECT_EQ(event_.agent().text, repeat("退", 666));
     EXPECT_TRUE(rejects(line(type, field, repeat("退", 667)), field)) << type;
     // The limit is on the text as decoded: 2000 escaped characters are 2000 bytes.
     ASSERT_TRUE(accepts(line(type, field, repeat("\\u0078", 2000)))) << type;
-    EXPECT_EQ(event_.agent.text, std::string(2000, 'x'));
+    EXPECT_EQ(event_.agent().text, std::string(2000, 'x'));
   }
   const std::string joined = R"("agent_id":"A1","capacity":1,"name":")";
   ASSERT_TRUE(accepts(master_event("agent.joined", joined + repeat("芳", 42) + "\"")));
-  EXPECT_EQ(event_.agent.name, repeat("芳", 42));
+  EXPECT_EQ(event_.agent().name, repeat("芳", 42));
   EXPECT_EQ(error_of(master_event("agent.joined", joined + repeat("芳", 43) + "\"")), "name: longer than 128 bytes (129 given)");
   EXPECT_EQ(error_of(master_event("agent.joined", R"("agent_id":"A1","capacity":1,"name":["王芳"])")), "name: must be a string");
   EXPECT_EQ(error_of(master_event("agent.comment", R"("incident_id":"inc-1","agent_id":"A7","text":{"zh":"好"})")),
@@ -1390,11 +1420,11 @@ TEST_F(ParserTest, AgentChineseTextIsKeptByteForByte) {
   ASSERT_TRUE(accepts(master_event(
       "agent.comment",
       R"("incident_id":"事件-1","agent_id":"客服①","text":"已电话联系用户，\n说明：“明天补发”。🍅 \u6e05\u6cb3 \ud83c\udf45 \"引号\"")")));
-  EXPECT_EQ(event_.agent.incident_id, "事件-1");
-  EXPECT_EQ(event_.agent.agent_id, "客服①");
-  EXPECT_EQ(event_.agent.text, "已电话联系用户，\n说明：“明天补发”。🍅 清河 🍅 \"引号\"");
+  EXPECT_EQ(event_.agent().incident_id, "事件-1");
+  EXPECT_EQ(event_.agent().agent_id, "客服①");
+  EXPECT_EQ(event_.agent().text, "已电话联系用户，\n说明：“明天补发”。🍅 清河 🍅 \"引号\"");
   ASSERT_TRUE(accepts(master_event("agent.joined", R"("agent_id":"A7","capacity":5,"name":"王芳 Wang-Fang")")));
-  EXPECT_EQ(event_.agent.name, "王芳 Wang-Fang");
+  EXPECT_EQ(event_.agent().name, "王芳 Wang-Fang");
   // Invalid UTF-8 in agent text rejects the line like anywhere else.
   EXPECT_TRUE(rejects(master_event("agent.comment", "\"incident_id\":\"i\",\"agent_id\":\"A\",\"text\":\"\xe9\x80\""), "line"));
 }
@@ -1402,7 +1432,7 @@ TEST_F(ParserTest, AgentChineseTextIsKeptByteForByte) {
 TEST_F(ParserTest, AgentEventsTakeAnOrderIdLikeMasterData) {
   // Agent events name incidents, not orders: an order_id is accepted and means nothing.
   ASSERT_TRUE(accepts(order_event("agent.ack", R"("incident_id":"inc-1","agent_id":"A7")")));
-  EXPECT_EQ(event_.agent.incident_id, "inc-1");
+  EXPECT_EQ(event_.agent().incident_id, "inc-1");
   EXPECT_TRUE(rejects(order_event("agent.ack", R"("incident_id":"inc-1","agent_id":"A7","order_id":7)"), "order_id"));
 }
 
