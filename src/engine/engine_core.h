@@ -505,7 +505,7 @@ class ChunkedArray {
 using OrderStore = ChunkedArray<OrderState, 12>;
 
 // The reorder buffer's event slots, 1024 to a chunk. The buffer holds max_out_of_orderness of
-// events (70K at 1M open orders), 336 bytes each (the rare parts are apart, see EventRare).
+// events (70K at 1M open orders), 320 bytes each (the rare parts are apart, see EventRare).
 using EventSlots = ChunkedArray<Event, 10>;
 
 // What few users have: cancellations, incidents about their orders, the behaviour rules' marks.

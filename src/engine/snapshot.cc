@@ -274,8 +274,8 @@ OG_DESCRIBE(RulesConfig) {
 
 // Tripwires: a struct that grows has probably gained a field the snapshot does not write yet.
 // Add the field to its describe() above, then update the size here.
-static_assert(sizeof(EventFields) == 272, "EventFields changed: update describe(Event) in engine/snapshot.cc");
-static_assert(sizeof(Event) == 336, "Event changed: update describe(Event) in engine/snapshot.cc");
+static_assert(sizeof(EventFields) == 256, "EventFields changed: update describe(Event) in engine/snapshot.cc");
+static_assert(sizeof(Event) == 320, "Event changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(OrderState) == 200, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
 static_assert(sizeof(OrderExtras) == 176, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
 static_assert(sizeof(UserState) == 72, "UserState changed: update describe(UserState) in engine/snapshot.cc");

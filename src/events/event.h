@@ -59,12 +59,14 @@ struct PickupPoint {
   LatLng position;
 };
 
+// Grouped by size so that only 7 bytes are padding (256 bytes): every waiting event in the
+// reorder buffer holds one.
 struct EventFields {
   // Envelope (the id string is in Event)
   std::uint64_t id_hash = 0;
-  EventType type = EventType::kClockTick;
   TimeMs ts = 0;
   Symbol order_id = kNoSymbol;
+  EventType type = EventType::kClockTick;
 
   // Identities named by the payload
   Symbol user_id = kNoSymbol;
@@ -72,11 +74,11 @@ struct EventFields {
   Symbol zone = kNoSymbol;
   Symbol community = kNoSymbol;
   Symbol rider_id = kNoSymbol;
+  Symbol sku = kNoSymbol;
   // Transaction and refund ids are only ever compared, never shown: kept as hashes, so they
   // cost no interning (0: absent).
   std::uint64_t txn_id = 0;
   std::uint64_t refund_id = 0;
-  Symbol sku = kNoSymbol;
   Symbol substitute_sku = kNoSymbol;
   Symbol category = kNoSymbol;
   Symbol warehouse = kNoSymbol;
@@ -89,6 +91,13 @@ struct EventFields {
   bool has_user_tier = false;
   SubstitutionPref substitution_pref = SubstitutionPref::kContact;
   bool has_substitution_pref = false;
+  // (one-byte scalars shared by several types)
+  bool accepted = false;
+  bool online = false;
+  bool has_position = false;  // top-level lat/lng (rider.location, rider.status, zone.config)
+  CancelledBy cancelled_by = CancelledBy::kUnknown;
+  AttemptFailure attempt_failure = AttemptFailure::kOther;
+  ComplaintKind complaint_kind = ComplaintKind::kOther;
   TimeMs promise_at = kAbsent;
   TimeMs slot_start = kAbsent;
   TimeMs slot_end = kAbsent;
@@ -104,14 +113,7 @@ struct EventFields {
   std::int64_t active_orders = kAbsent;
   std::int64_t score = kAbsent;
   double radius_m = -1;
-  bool accepted = false;
-  bool online = false;
-  bool has_position = false;  // top-level lat/lng (rider.location, rider.status, zone.config)
-  LatLng position;
-  CancelledBy cancelled_by = CancelledBy::kUnknown;
-  AttemptFailure attempt_failure = AttemptFailure::kOther;
-  ComplaintKind complaint_kind = ComplaintKind::kOther;
-
+  LatLng position;  // with has_position
 };
 
 // What a person did (agent.* events). Kept as text: these are rare, and the people desk
