@@ -255,6 +255,26 @@ TEST_F(EngineTest, RarePartsWaitOutOfOrderAndComeOutWhole) {
   }
 }
 
+// A waiting event's item list holds its items and no more: a list grown by doubling while the
+// line was parsed (10 items: room for 16) is fitted when the event is buffered.
+TEST_F(EngineTest, AWaitingEventsItemListIsFittedToItsItems) {
+  const auto waiting_bytes = [](std::size_t count) {
+    std::string items = "[";
+    for (std::size_t i = 0; i < count; ++i) items += std::string(i == 0 ? "" : ",") + R"({"sku":"s)" + std::to_string(i) + R"(","qty":1})";
+    items += "]";
+    Engine engine{detection_only()};
+    EventParser parser(engine.interner());
+    const std::string line =
+        R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":"O1","user_id":"U1","amount":100,"items":)" + items + "}";
+    const auto parsed = parser.parse(line, engine.staging_event());
+    EXPECT_TRUE(parsed) << parsed.error();
+    EXPECT_EQ(engine.ingest_staged(), IngestOutcome::kAccepted);  // waits: nothing is behind the watermark
+    return engine.memory_usage().reorder_buffer;
+  };
+  EXPECT_EQ(waiting_bytes(10) - waiting_bytes(1), 9 * sizeof(Item));
+  EXPECT_EQ(waiting_bytes(5) - waiting_bytes(1), 4 * sizeof(Item));
+}
+
 TEST_F(EngineTest, HighValueOrdersRaiseSeverityAndPriority) {
   send(created("e1", "O1", "2026-11-21T10:00:00Z", R"(,"amount":150000,"user_tier":"vip")"));
   send(created("e2", "O2", "2026-11-21T10:00:00Z"));
