@@ -486,6 +486,10 @@ bool Service::has_derived() const {
   return !pending_outbox_.empty() || !pending_incidents_.empty() || !pending_audit_.empty() || !pending_customers_.empty();
 }
 
+std::size_t Service::derived_rows() const {
+  return pending_outbox_.size() + pending_incidents_.size() + pending_audit_.size() + pending_customers_.size();
+}
+
 store::Result<void> Service::commit(std::span<store::Record> records) {
   finish_derived_write();
   Derived derived = take_derived();
@@ -654,9 +658,17 @@ void Service::run_once() {
 
   // 2. Durable before anything is applied or answered. The round journaled before this one
   // is applied and answered meanwhile, on this thread, while og-journal writes this one.
+  // Rows derived by event batches wait while more requests are queued, until enough have
+  // gathered (ServiceOptions::derived_batch_rows); recovery derives them again should the
+  // process die first. Anything else (an action, rules, an unmasking's link) takes them.
+  bool hold_derived = false;
+  if (round->events_only && !records.empty() && derived_rows() < options_.derived_batch_rows) {
+    std::lock_guard lock(mutex_);
+    hold_derived = !jobs_.empty();
+  }
   if (!records.empty() || has_derived()) {
     const auto started = std::chrono::steady_clock::now();
-    Derived derived = take_derived();
+    Derived derived = hold_derived ? Derived{} : take_derived();
     store::Result<void> written;
     if (writer_) {
       writer_->run([&] { written = write(records, derived); });

@@ -86,6 +86,11 @@ struct ServiceOptions {
   std::uint64_t wal_max_frames = 16000;
   bool audit = true;                 // keep the audit chain (src/audit)
   std::uint64_t checkpoint_every_links = 1000;  // a signed checkpoint at least this often
+  // Under load (more requests already waiting), rows derived by event batches wait for a
+  // later journal transaction until this many have gathered: each transaction rewrites the
+  // index pages its rows land on (incident, command and audit keys are random), so fewer,
+  // larger batches write the WAL several times less. 0: every journal transaction takes them.
+  std::size_t derived_batch_rows = 4096;
   // The master key (store/keyring): this file; "" = ORDERGUARD_MASTER_KEY, else DIR/master.key
   // (created at the first start).
   std::string master_key_file;
@@ -241,6 +246,7 @@ class Service {
   bool maybe_move_clock(std::vector<store::Record>& records);  // true: a quiet-time move was added
   void maybe_snapshot();
   bool has_derived() const;
+  std::size_t derived_rows() const;
   Derived take_derived();  // the rows waiting, for one transaction
   // Waits for a write of derived rows alone started by the last round, and takes it back.
   void finish_derived_write();

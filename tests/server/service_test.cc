@@ -340,6 +340,60 @@ TEST_F(ServiceTest, OnItsThreadRowsDerivedAloneAreWrittenOnTheJournalThreadAndTa
   EXPECT_EQ((*store)->outbox_count(), command_count);  // a restart creates no command twice
 }
 
+TEST_F(ServiceTest, WhileMoreBatchesWaitTheirDerivedRowsGatherForALaterTransactionUpToTheirBound) {
+  // One batch per round (max_group_bytes = 1), every batch queued first: each round sees more
+  // waiting. With a bound no day reaches, the rows derived so far stay out of the store until
+  // the last round, where nothing else waits; with a bound of one row they go with the next
+  // journal transaction as before. Either way a restart gives the state of one run.
+  const BatchedDay day = batched_day(5, 500);
+  ASSERT_GE(day.batches.size(), 4U);
+  for (const std::size_t bound : {std::size_t{1'000'000}, std::size_t{1}}) {
+    SCOPED_TRACE(bound);
+    std::filesystem::remove_all(dir_);
+    ServiceOptions options;
+    options.data_dir = dir_.string();
+    options.snapshot_every_records = 0;
+    options.max_group_bytes = 1;
+    options.derived_batch_rows = bound;
+    auto service = Service::open(options, clock_);
+    ASSERT_TRUE(service) << service.error();
+    std::size_t answered = 0;
+    for (const std::string& batch : day.batches) {
+      (*service)->ingest(batch, [&](IngestResult result) {
+        EXPECT_TRUE(result.store_error.empty()) << result.store_error;
+        ++answered;
+      });
+    }
+    const auto stored_links = [&] {
+      auto store = store::Store::open(dir_.string());  // a connection of its own
+      EXPECT_TRUE(store) << store.error();
+      return store ? (*store)->audit_count() + (*store)->outbox_count() + (*store)->incident_count() : 0;
+    };
+    for (std::size_t round = 1; round < day.batches.size(); ++round) (*service)->run_once();
+    EXPECT_EQ(answered, day.batches.size() - 1);
+    EXPECT_EQ((*service)->stats().records, day.batches.size() - 1);
+    const ServiceStats before_last = (*service)->stats();
+    ASSERT_GT(before_last.commands, 0U);  // rows were derived before the last round
+    if (bound == 1) {
+      EXPECT_GT(stored_links(), 0U);
+    } else {
+      EXPECT_EQ(stored_links(), 0U);
+    }
+    (*service)->run_once();  // nothing waits behind the last batch: the rows go with it
+    EXPECT_EQ(answered, day.batches.size());
+    EXPECT_GT(stored_links(), 0U);
+    service->reset();
+    auto again = open();
+    EXPECT_EQ(incidents(*again), day.incidents);
+    EXPECT_EQ(commands(*again), day.commands);
+    again.reset();
+    auto store = store::Store::open(dir_.string());
+    ASSERT_TRUE(store);
+    EXPECT_EQ((*store)->outbox_count(), static_cast<std::uint64_t>(std::count(day.commands.begin(), day.commands.end(), '\n')));
+    EXPECT_EQ((*store)->incident_count(), static_cast<std::uint64_t>(std::count(day.incidents.begin(), day.incidents.end(), '\n')));
+  }
+}
+
 TEST_F(ServiceTest, RulesChangeLiveWithoutLosingOpenTimers) {
   auto service = open();
   ingest(*service, std::string(kOrder) + "\n");
