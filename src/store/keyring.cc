@@ -29,13 +29,19 @@ std::string to_hex(const unsigned char* bytes, std::size_t size) {
   return out;
 }
 
-// Writes nonce, ciphertext and tag to `out` (kNonceBytes + plain.size() + kTagBytes bytes).
-void seal_to(const SecretKey& key, std::string_view plain, std::string_view associated, unsigned char* out) {
-  randombytes_buf(out, kNonceBytes);
+// Writes nonce, ciphertext and tag to `out` (kNonceBytes + plain.size() + kTagBytes bytes);
+// the nonce is already in out[0, kNonceBytes).
+void seal_after_nonce(const SecretKey& key, std::string_view plain, std::string_view associated, unsigned char* out) {
   unsigned long long written = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(out + kNonceBytes, &written, reinterpret_cast<const unsigned char*>(plain.data()),
                                              plain.size(), reinterpret_cast<const unsigned char*>(associated.data()),
                                              associated.size(), nullptr, out, key.data());
+}
+
+// The same with a nonce from the OS: keys wrapped under a master key (rare).
+void seal_to(const SecretKey& key, std::string_view plain, std::string_view associated, unsigned char* out) {
+  randombytes_buf(out, kNonceBytes);
+  seal_after_nonce(key, plain, associated, out);
 }
 
 std::string seal_with(const SecretKey& key, std::string_view plain, std::string_view associated) {
@@ -167,6 +173,7 @@ Result<std::shared_ptr<const KeyRing>> KeyRing::open(Store& store, const MasterK
   if (!rows) return tl::unexpected(rows.error());
   auto ring = std::make_shared<KeyRing>();
   ring->master_id_ = master.id();
+  randombytes_buf(ring->nonce_prefix_.data(), ring->nonce_prefix_.size());
   for (const DataKeyRow& row : *rows) {
     auto key = unwrap(row, master);
     if (!key) return tl::unexpected(key.error());
@@ -181,15 +188,27 @@ Result<std::shared_ptr<const KeyRing>> KeyRing::open(Store& store, const MasterK
   return std::shared_ptr<const KeyRing>(std::move(ring));
 }
 
+void KeyRing::next_nonce(unsigned char* out) const {
+  static_assert(kNoncePrefixBytes + 8 == kNonceBytes);
+  std::memcpy(out, nonce_prefix_.data(), kNoncePrefixBytes);
+  const std::uint64_t count = nonce_count_.fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < 8; ++i) out[kNoncePrefixBytes + i] = static_cast<unsigned char>(count >> (8 * i));
+}
+
 std::string KeyRing::seal(std::string_view plain, std::string_view associated) const {
-  return seal_with(keys_.at(current_), plain, associated);
+  std::string out(kNonceBytes + plain.size() + kTagBytes, '\0');
+  auto* bytes = reinterpret_cast<unsigned char*>(out.data());
+  next_nonce(bytes);
+  seal_after_nonce(keys_.at(current_), plain, associated, bytes);
+  return out;
 }
 
 std::span<const unsigned char> KeyRing::seal_into(std::vector<unsigned char>& out, std::string_view plain,
                                                  std::string_view associated) const {
   const std::size_t size = kNonceBytes + plain.size() + kTagBytes;
   if (out.size() < size) out.resize(size);
-  seal_to(keys_.at(current_), plain, associated, out.data());
+  next_nonce(out.data());
+  seal_after_nonce(keys_.at(current_), plain, associated, out.data());
   return {out.data(), size};
 }
 

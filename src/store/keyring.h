@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -72,7 +73,9 @@ class KeyRing {
 
   std::uint32_t current_id() const { return current_; }
   const std::string& master_id() const { return master_id_; }
-  // nonce (24 bytes) + ciphertext + tag (16 bytes), under the current data key.
+  // nonce (24 bytes) + ciphertext + tag (16 bytes), under the current data key. The nonce is
+  // this key ring's random 16-byte prefix, drawn from the OS when it was opened, and a count
+  // of its seals (docs/decisions.md #54): no system call per row.
   std::string seal(std::string_view plain, std::string_view associated) const;
   // The same, into `out`, grown when too small and never shrunk: a writer that seals one
   // record after another reuses one buffer rather than allocating and zeroing each time.
@@ -82,9 +85,13 @@ class KeyRing {
   Result<std::string> open(std::uint32_t key_id, std::string_view sealed, std::string_view associated) const;
 
  private:
+  static constexpr std::size_t kNoncePrefixBytes = 16;
+  void next_nonce(unsigned char* out) const;  // prefix + count (little-endian), 24 bytes
   std::map<std::uint32_t, SecretKey> keys_;
   std::uint32_t current_ = 0;
   std::string master_id_;
+  std::array<unsigned char, kNoncePrefixBytes> nonce_prefix_{};
+  mutable std::atomic<std::uint64_t> nonce_count_{0};  // sealing is const: any thread may seal
 };
 
 struct RotateReport {

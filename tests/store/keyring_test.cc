@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace og::store {
@@ -68,6 +69,33 @@ TEST_F(KeyRingTest, JournalAndVaultAreSealedOnDiskAndReadBackInClear) {
   ASSERT_TRUE(customer && *customer);
   EXPECT_EQ((*customer)->ts, 5);
   EXPECT_NE((*customer)->json.find(kSecret), std::string::npos);
+}
+
+TEST_F(KeyRingTest, EverySealTakesANewNonceAndTwoKeyRingsOnOneKeyNeverShareOne) {
+  auto store = open();
+  auto first = KeyRing::open(*store, key('a'), 1);
+  auto second = KeyRing::open(*store, key('a'), 1);  // a restart: the same data key
+  ASSERT_TRUE(first && second);
+  ASSERT_EQ((*first)->current_id(), (*second)->current_id());
+  constexpr std::size_t kNonce = 24;
+  std::set<std::string> nonces;
+  std::vector<unsigned char> buffer;
+  for (int i = 0; i < 1000; ++i) {
+    for (const auto& ring : {*first, *second}) {
+      const std::string sealed = ring->seal(kSecret, "row");
+      EXPECT_TRUE(nonces.insert(sealed.substr(0, kNonce)).second) << "a nonce repeated at seal " << i;
+      const auto into = ring->seal_into(buffer, kSecret, "row");
+      EXPECT_TRUE(nonces.insert(std::string(reinterpret_cast<const char*>(into.data()), kNonce)).second);
+      // Each opens, with the other ring too: the nonce travels with the bytes.
+      for (const auto& reader : {*first, *second}) {
+        const auto opened = reader->open(ring->current_id(), sealed, "row");
+        ASSERT_TRUE(opened) << opened.error();
+        EXPECT_EQ(*opened, kSecret);
+        EXPECT_FALSE(reader->open(ring->current_id(), sealed, "another row"));
+      }
+    }
+  }
+  EXPECT_EQ(nonces.size(), 4000U);
 }
 
 TEST_F(KeyRingTest, VaultIsNeverWrittenInClear) {
