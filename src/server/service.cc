@@ -658,13 +658,15 @@ void Service::run_once() {
 
   // 2. Durable before anything is applied or answered. The round journaled before this one
   // is applied and answered meanwhile, on this thread, while og-journal writes this one.
-  // Rows derived by event batches wait while more requests are queued, until enough have
-  // gathered (ServiceOptions::derived_batch_rows); recovery derives them again should the
-  // process die first. Anything else (an action, rules, an unmasking's link) takes them.
+  // Rows derived by event batches wait for a later transaction until enough have gathered
+  // (ServiceOptions::derived_batch_rows), or until this thread finds its queue empty: then
+  // they are written alone on og-journal, as before. Driven by hand (no og-journal), they wait
+  // only while more requests are queued. Recovery derives them again should the process die
+  // first. A round with anything else (an action, rules, an unmasking's link) takes them.
   bool hold_derived = false;
   if (round->events_only && !records.empty() && derived_rows() < options_.derived_batch_rows) {
     std::lock_guard lock(mutex_);
-    hold_derived = !jobs_.empty();
+    hold_derived = writer_ != nullptr || !jobs_.empty();
   }
   if (!records.empty() || has_derived()) {
     const auto started = std::chrono::steady_clock::now();

@@ -86,8 +86,8 @@ struct ServiceOptions {
   std::uint64_t wal_max_frames = 16000;
   bool audit = true;                 // keep the audit chain (src/audit)
   std::uint64_t checkpoint_every_links = 1000;  // a signed checkpoint at least this often
-  // Under load (more requests already waiting), rows derived by event batches wait for a
-  // later journal transaction until this many have gathered: each transaction rewrites the
+  // Under load (the engine thread never idle between rounds), rows derived by event batches
+  // wait for a later journal transaction until this many have gathered: each transaction rewrites the
   // index pages its rows land on (incident, command and audit keys are random), so fewer,
   // larger batches write the WAL several times less. 0: every journal transaction takes them.
   std::size_t derived_batch_rows = 4096;
