@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/copied_box.h"
 #include "core/id_set.h"
 #include "core/interner.h"
 #include "core/serial.h"
@@ -368,28 +369,6 @@ struct DeliveryTrack {
   TimerId stall_timer;
 };
 
-class DeliveryTrackSlot {
- public:
-  DeliveryTrackSlot() = default;
-  DeliveryTrackSlot(DeliveryTrackSlot&&) noexcept = default;
-  DeliveryTrackSlot& operator=(DeliveryTrackSlot&&) noexcept = default;
-  DeliveryTrackSlot(const DeliveryTrackSlot& other) {
-    if (other.block_) block_ = std::make_unique<DeliveryTrack>(*other.block_);
-  }
-  const DeliveryTrack& get() const {
-    static const DeliveryTrack kNone;
-    return block_ ? *block_ : kNone;
-  }
-  DeliveryTrack& mut() {
-    if (!block_) block_ = std::make_unique<DeliveryTrack>();
-    return *block_;
-  }
-  bool allocated() const { return block_ != nullptr; }
-
- private:
-  std::unique_ptr<DeliveryTrack> block_;
-};
-
 #define OG_ORDER_TIME(name, which)                                                  \
   TimeMs name() const { return times.get(static_cast<std::size_t>(OrderTime::which)); } \
   bool has_##name() const { return times.has(static_cast<std::size_t>(OrderTime::which)); } \
@@ -439,7 +418,7 @@ struct OrderState {
   void set_stage_fired_start(std::size_t stage, TimeMs t) { times.set(static_cast<std::size_t>(OrderTime::kStageFired) + stage, t); }
 
   LatLng address_position;
-  DeliveryTrackSlot track;  // stall_anchor, last_ping, stall_timer
+  CopiedBox<DeliveryTrack> track;  // stall_anchor, last_ping, stall_timer
 
   TimerId payment_timer;  // (the rare paid_no_order and stock_release timers are in OrderExtras)
   TimerId delivery_late_timer;

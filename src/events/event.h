@@ -8,10 +8,10 @@
 
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/copied_box.h"
 #include "core/geo.h"
 #include "core/interner.h"
 #include "core/time.h"
@@ -167,56 +167,19 @@ struct EventRare {
   }
 };
 
-// An owning pointer that copies what it points to (an Event stays copyable).
-class EventRareBox {
- public:
-  EventRareBox() = default;
-  EventRareBox(EventRareBox&&) noexcept = default;
-  EventRareBox& operator=(EventRareBox&&) noexcept = default;
-  EventRareBox(const EventRareBox& other) {
-    if (other.block_) block_ = std::make_unique<EventRare>(*other.block_);
-  }
-  EventRareBox& operator=(const EventRareBox& other) {
-    if (this == &other) return *this;
-    if (!other.block_) {
-      block_.reset();
-    } else if (block_) {
-      *block_ = *other.block_;
-    } else {
-      block_ = std::make_unique<EventRare>(*other.block_);
-    }
-    return *this;
-  }
-  ~EventRareBox() = default;
-
-  const EventRare* get() const { return block_.get(); }
-  EventRare& mut() {
-    if (!block_) block_ = std::make_unique<EventRare>();
-    return *block_;
-  }
-  void reset() { block_.reset(); }
-
- private:
-  std::unique_ptr<EventRare> block_;
-};
-
 struct Event : EventFields {
   std::string id;
   std::vector<Item> items;
 
   // The rare parts, read: empty when the line had none.
-  const EventRare& rare_parts() const {
-    static const EventRare kNone;
-    const EventRare* rare = rare_.get();
-    return rare != nullptr ? *rare : kNone;
-  }
+  const EventRare& rare_parts() const { return rare_.get(); }
   const std::vector<Symbol>& tags() const { return rare_parts().tags; }
   const std::vector<PickupPoint>& pickup_points() const { return rare_parts().pickup_points; }
   const std::vector<Channel>& channels() const { return rare_parts().channels; }
   const AgentFields& agent() const { return rare_parts().agent; }
   // The rare parts, to write: allocated on first use.
   EventRare& rare() { return rare_.mut(); }
-  bool has_rare() const { return rare_.get() != nullptr; }
+  bool has_rare() const { return rare_.allocated(); }
 
   // Makes the event empty again. The containers keep their capacity, but the rare parts are
   // given back: an event that had them is followed by thousands without.
@@ -229,7 +192,7 @@ struct Event : EventFields {
   void drop_rare() { rare_.reset(); }
 
  private:
-  EventRareBox rare_;
+  CopiedBox<EventRare> rare_;  // copied with the event
 };
 
 }  // namespace og
