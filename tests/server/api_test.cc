@@ -113,6 +113,20 @@ class ApiTest : public ::testing::Test {
   }
 
   // Moves the wall clock on and lets the engine thread notice (its next round).
+  // Orders P0, P1 ... of one user (events e10, e11 ...), never paid: past the payment timeout,
+  // each has a PAYMENT_TIMEOUT, and together a community hotspot.
+  void post_unpaid_orders_until_they_time_out(int count) {
+    std::string orders;
+    for (int i = 0; i < count; ++i) {
+      std::string line = kOrder;
+      line.replace(line.find("\"e1\""), 4, "\"e" + std::to_string(10 + i) + "\"");
+      line.replace(line.find("\"O1\""), 4, "\"P" + std::to_string(i) + "\"");
+      orders += line + "\n";
+    }
+    ASSERT_EQ(post("/v1/events", orders, Role::kIngest).status, 200U);
+    advance_and_settle(16 * kMinuteMs);
+  }
+
   void advance_and_settle(DurationMs by) {
     clock_.advance(by);
     get("/v1/kpis", Role::kViewer);  // a read queued behind the round that moves time
@@ -278,15 +292,7 @@ TEST_F(ApiTest, EventLimitsAnswer413WithWhatToDo) {
 }
 
 TEST_F(ApiTest, IncidentsFilterSortAndPage) {
-  std::string orders;
-  for (int i = 0; i < 5; ++i) {
-    std::string line = kOrder;
-    line.replace(line.find("\"e1\""), 4, "\"e" + std::to_string(10 + i) + "\"");
-    line.replace(line.find("\"O1\""), 4, "\"P" + std::to_string(i) + "\"");
-    orders += line + "\n";
-  }
-  ASSERT_EQ(post("/v1/events", orders, Role::kIngest).status, 200U);
-  advance_and_settle(16 * kMinuteMs);
+  ASSERT_NO_FATAL_FAILURE(post_unpaid_orders_until_they_time_out(5));
   const Answer all = get("/v1/incidents?type=PAYMENT_TIMEOUT&limit=2", Role::kViewer);
   ASSERT_EQ(all.status, 200U) << all.body;
   EXPECT_NE(all.body.find("\"total\":5"), std::string::npos) << all.body;
@@ -311,15 +317,7 @@ TEST_F(ApiTest, IncidentsFilterSortAndPage) {
 // Pages are cut from one order (most urgent first, then newest, then id) whatever their size:
 // only the part up to the page is put in order, so every page size must give the same sequence.
 TEST_F(ApiTest, PagesOfEverySizeFollowOneOrder) {
-  std::string orders;
-  for (int i = 0; i < 7; ++i) {
-    std::string line = kOrder;
-    line.replace(line.find("\"e1\""), 4, "\"e" + std::to_string(10 + i) + "\"");
-    line.replace(line.find("\"O1\""), 4, "\"P" + std::to_string(i) + "\"");
-    orders += line + "\n";
-  }
-  ASSERT_EQ(post("/v1/events", orders, Role::kIngest).status, 200U);
-  advance_and_settle(16 * kMinuteMs);
+  ASSERT_NO_FATAL_FAILURE(post_unpaid_orders_until_they_time_out(7));
   const auto ids_in = [](const std::string& body) {
     std::vector<std::string> ids;
     constexpr std::string_view kStart = "{\"id\":\"inc-";
