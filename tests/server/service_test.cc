@@ -94,6 +94,23 @@ class ServiceTest : public ::testing::Test {
     return out;
   }
 
+  // The store, read on a connection of its own, holds each of the day's commands and
+  // incidents once.
+  void expect_stored(const BatchedDay& day) {
+    auto store = store::Store::open(dir_.string());
+    ASSERT_TRUE(store) << store.error();
+    EXPECT_EQ((*store)->outbox_count(), static_cast<std::uint64_t>(std::count(day.commands.begin(), day.commands.end(), '\n')));
+    EXPECT_EQ((*store)->incident_count(), static_cast<std::uint64_t>(std::count(day.incidents.begin(), day.incidents.end(), '\n')));
+  }
+
+  // A service opened again on what is stored serves the day's incidents and commands.
+  void expect_restart_serves(const BatchedDay& day) {
+    auto again = open();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(incidents(*again), day.incidents);
+    EXPECT_EQ(commands(*again), day.commands);
+  }
+
   std::filesystem::path dir_;
   ManualClock clock_{kWallStart};
 };
@@ -319,22 +336,13 @@ TEST_F(ServiceTest, OnItsThreadRowsDerivedAloneAreWrittenOnTheJournalThreadAndTa
   }
   const std::size_t command_count = static_cast<std::size_t>(std::count(day.commands.begin(), day.commands.end(), '\n'));
   ASSERT_GT(command_count, 0U);
-  {
-    // What the listener heard of is in the store: read from a connection of its own.
-    auto store = store::Store::open(dir_.string());
-    ASSERT_TRUE(store) << store.error();
-    EXPECT_EQ((*store)->outbox_count(), command_count);
-    EXPECT_EQ((*store)->incident_count(), static_cast<std::uint64_t>(std::count(day.incidents.begin(), day.incidents.end(), '\n')));
-  }
+  ASSERT_NO_FATAL_FAILURE(expect_stored(day));  // what the listener heard of
   const ServiceStats stats = (*service)->stats();
   EXPECT_EQ(stats.records, 1U);
   EXPECT_EQ(stats.groups, 2U);  // the batch's transaction, then the derived rows' alone
   EXPECT_EQ(stats.store_errors, 0U);
   service->reset();
-  auto again = open();
-  EXPECT_EQ(incidents(*again), day.incidents);
-  EXPECT_EQ(commands(*again), day.commands);
-  again.reset();
+  expect_restart_serves(day);
   auto store = store::Store::open(dir_.string());
   ASSERT_TRUE(store);
   EXPECT_EQ((*store)->outbox_count(), command_count);  // a restart creates no command twice
@@ -383,14 +391,8 @@ TEST_F(ServiceTest, WhileMoreBatchesWaitTheirDerivedRowsGatherForALaterTransacti
     EXPECT_EQ(answered, day.batches.size());
     EXPECT_GT(stored_links(), 0U);
     service->reset();
-    auto again = open();
-    EXPECT_EQ(incidents(*again), day.incidents);
-    EXPECT_EQ(commands(*again), day.commands);
-    again.reset();
-    auto store = store::Store::open(dir_.string());
-    ASSERT_TRUE(store);
-    EXPECT_EQ((*store)->outbox_count(), static_cast<std::uint64_t>(std::count(day.commands.begin(), day.commands.end(), '\n')));
-    EXPECT_EQ((*store)->incident_count(), static_cast<std::uint64_t>(std::count(day.incidents.begin(), day.incidents.end(), '\n')));
+    expect_restart_serves(day);
+    expect_stored(day);
   }
 }
 
