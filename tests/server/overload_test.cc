@@ -2,8 +2,9 @@
 // is measured with a short calibration run, then offered about three times what it drains (the
 // calibration's rate, or the storm's own when faster), from many connections on loopback, for a
 // fixed number of batches. It must refuse some with 429 and a Retry-After, never answer 5xx,
-// keep answering reads, stay under its memory cap (VmHWM), and in the end hold every event of every batch it acknowledged: the client sends a
-// refused batch again once its Retry-After has passed, so everything gets in.
+// keep answering reads, stay under its memory cap (VmHWM), and in the end hold every event of
+// every batch it acknowledged: the client sends a refused batch again once its Retry-After has
+// passed, so everything gets in.
 // Prints the figures of the README's HTTP section.
 #include <gtest/gtest.h>
 
