@@ -3,6 +3,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/same_bytes.h"
+
 namespace og {
 
 Interner::Interner() : slots_(1024) {
@@ -28,7 +30,11 @@ std::size_t Interner::probe(std::string_view text, std::uint32_t hash) const {
   std::size_t index = hash & mask;
   for (;;) {
     const Slot& slot = slots_[index];
-    if (slot.offset == kEmpty || (slot.hash == hash && stored(slot.offset) == text)) return index;
+    if (slot.offset == kEmpty) return index;
+    if (slot.hash == hash) {
+      const std::string_view candidate = stored(slot.offset);
+      if (candidate.size() == text.size() && same_bytes(candidate.data(), text.data(), text.size())) return index;
+    }
     index = (index + 1) & mask;
   }
 }
