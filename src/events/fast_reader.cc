@@ -362,7 +362,11 @@ class FastReader : public LineState {
     if (!read) return false;
     peek();
     if (p_ != end_) return false;
-    if (has_non_ascii(line) && !simdjson::validate_utf8(line.data(), line.size())) return false;
+    // Only strings can hold bytes >= 0x80 here (anywhere else they are not JSON, and the reader
+    // gave up), so checking the span from the first such string to the last is checking the line.
+    if (utf8_end_ != nullptr && !simdjson::validate_utf8(utf8_begin_, static_cast<std::size_t>(utf8_end_ - utf8_begin_))) {
+      return false;
+    }
     // The line is read as the general reader would: intern in the order it interns.
     for (const PendingSymbol& pending : pending_) *pending.target = interner_.intern(pending.text);
     return finish().has_value();
@@ -480,41 +484,43 @@ class FastReader : public LineState {
 
   // ---- strings ------------------------------------------------------------------------
 
-  // The first '"', '\\' or control byte (the padding's '\0' included) at or after `at`.
-  static const char* string_stop(const char* at) {
+  // The first '"', '\\' or control byte (the padding's '\0' included) at or after `at`. Where
+  // the bytes read include one >= 0x80, widens the span of the line whose UTF-8 read() checks
+  // to this string: most lines are ASCII, and the others have it in one or two short strings.
+  // The bytes read past the stop may flag a string that is all ASCII, which only widens the
+  // span (still from a string's start to a string's end); a string with such a byte is always
+  // flagged.
+  const char* string_stop(const char* at) {
+    const char* const start = at;
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i control = _mm_set1_epi8(0x1f);
+    unsigned high = 0;
     for (;; at += 16) {
       const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
       const __m128i stops = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
                                          _mm_cmpeq_epi8(_mm_max_epu8(bytes, control), control));
       const auto stop = static_cast<unsigned>(_mm_movemask_epi8(stops));
-      if (stop != 0) return at + __builtin_ctz(stop);
+      high |= static_cast<unsigned>(_mm_movemask_epi8(bytes));
+      if (stop != 0) {
+        at += __builtin_ctz(stop);
+        break;
+      }
     }
 #else
+    bool high = false;
     for (;; ++at) {
       const auto c = static_cast<unsigned char>(*at);
-      if (c == '"' || c == '\\' || c < 0x20) return at;
+      if (c == '"' || c == '\\' || c < 0x20) break;
+      high = high || c >= 0x80;
     }
 #endif
-  }
-
-  // Whether the line has a byte >= 0x80 (then its UTF-8 is checked).
-  static bool has_non_ascii(std::string_view line) {
-#if defined(__SSE2__)
-    __m128i any = _mm_setzero_si128();
-    for (std::size_t at = 0; at < line.size(); at += 16) {
-      any = _mm_or_si128(any, _mm_loadu_si128(reinterpret_cast<const __m128i*>(line.data() + at)));  // padding is '\0'
+    if (high != 0) {
+      if (utf8_end_ == nullptr) utf8_begin_ = start;
+      utf8_end_ = at;
     }
-    return _mm_movemask_epi8(any) != 0;
-#else
-    for (const char c : line) {
-      if (static_cast<unsigned char>(c) >= 0x80) return true;
-    }
-    return false;
-#endif
+    return at;
   }
 
   // A string without escapes; `out` views its bytes in the line.
@@ -996,6 +1002,8 @@ class FastReader : public LineState {
 
   const char* p_ = nullptr;
   const char* end_ = nullptr;
+  const char* utf8_begin_ = nullptr;  // the span of the strings that hold bytes >= 0x80
+  const char* utf8_end_ = nullptr;    // (nullptr: none)
   Symbol ignored_ = kNoSymbol;
   PendingSymbols& pending_;
   FastScratch& scratch_;

@@ -277,6 +277,31 @@ TEST(FastReader, NumbersAgree) {
   EXPECT_GT(twins.fast_lines(), 10000u);
 }
 
+// The fast reader checks UTF-8 only over the strings that hold bytes >= 0x80 (from the first
+// to the last): bad sequences in a kept string, a skipped one, a key, at a string's end, after
+// an escape, beside good ones and outside strings must be rejected as the whole-line check does.
+TEST(FastReader, Utf8IsCheckedWhereverItIs) {
+  Twins twins;
+  const std::string head = R"({"id":"e1","type":"order.created","ts":0,"order_id":"O1","user_id":"U7","amount":1,)";
+  const std::vector<std::string> texts = {
+      "\\u6e05", "\xe6\xb8\x85\xe6\xb2\xb3", "\xe6\xb8", "a\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+      "ok\\n\xe6\xb8\x85", "ok\\n\xe6\xb8", "\xe6\xb8\x85\xe6\xb8\x85\xe6\xb8\x85\xe6\xb8\x85\xe6\xb8\x85\xe6", "\xc3\xa9",
+  };
+  for (const std::string& text : texts) {
+    for (const std::string good : {"x", "\xc3\xa9"}) {
+      EXPECT_AGREE(twins, head + R"("zone":")" + text + R"(","community":")" + good + R"("})");  // kept
+      EXPECT_AGREE(twins, head + R"("community":")" + good + R"(","zone":")" + text + R"("})");
+      EXPECT_AGREE(twins, head + R"("note":")" + text + R"(","zone":")" + good + R"("})");  // skipped
+      EXPECT_AGREE(twins, head + R"("extra":[")" + good + R"(",{")" + text + R"(":1}]})");  // a key
+      EXPECT_AGREE(twins, head + R"("address":{"text":")" + text + R"("}})");
+    }
+    EXPECT_AGREE(twins, head + R"("zone":"Z",)" + text + R"(:1})");  // outside a string
+    EXPECT_AGREE(twins, head + R"("score":1)" + text + "}");
+  }
+  EXPECT_EQ(twins.accepted(), 4u * 2 * 5);  // the four valid texts, each way, and nothing else
+  EXPECT_GE(twins.fast_lines(), 20u);  // valid UTF-8 without \u escapes takes the fast reader
+}
+
 // read_decimal rounds as from_chars does (both correctly), at every magnitude it takes: the
 // long-mantissa path (past 2^53) included.
 TEST(FastReader, DecimalsRoundCorrectly) {
