@@ -119,6 +119,11 @@ struct TimerWheel::Impl {
   std::size_t live = 0;
   std::int64_t overflow_min = 0;
   bool overflow_min_known = false;  // cancelling the minimum defers the rescan to when it matters
+  // No wheel slot holding a timer starts before it, and no overflow timer is due before it
+  // (place() lowers it; a call that ends recomputes it): a call whose bound is below it, with
+  // the late heap and the batch empty, has nothing to fire or cascade. Most calls are such:
+  // the engine expires before every event, and few of its timers ever fire.
+  std::int64_t horizon = std::numeric_limits<std::int64_t>::min();
   bool expiring = false;
 
   bool current(TimerId id) const {
@@ -223,12 +228,25 @@ struct TimerWheel::Impl {
         overflow_min = std::min(overflow_min, node.deadline);
       }
       link(kInOverflow, index);
+      horizon = std::min(horizon, node.deadline);
       return;
     }
     const int level = differing == 0 ? 0 : (static_cast<int>(std::bit_width(differing)) - 1) / kSlotBits;
     const auto slot = static_cast<unsigned>((pattern(node.deadline) >> (level * kSlotBits)) & kSlotMask);
     link(static_cast<std::uint16_t>(level * kSlotsPerLevel + slot), index);
     occupied[level] |= std::uint64_t{1} << slot;
+    horizon = std::min(horizon, slot_start(cursor, level, slot));
+  }
+
+  // The start of the earliest occupied slot (the lowest one of the lowest level: see the
+  // layout), else the start of the block after the cursor's, where the overflow begins.
+  std::int64_t next_start() const {
+    for (int level = 0; level < kLevels; ++level) {
+      if (occupied[level] != 0) return slot_start(cursor, level, static_cast<unsigned>(std::countr_zero(occupied[level])));
+    }
+    if (heads[kInOverflow] == kNil) return std::numeric_limits<std::int64_t>::max();
+    const std::uint64_t next_block = (pattern(cursor) | ((std::uint64_t{1} << kWheelBits) - 1)) + 1;
+    return next_block == std::uint64_t{1} << 63 ? std::numeric_limits<std::int64_t>::min() : static_cast<std::int64_t>(next_block);
   }
 
   // Detaches a whole list and hands each node to `visit`; `visit` may relink the node anywhere.
@@ -309,9 +327,10 @@ struct TimerWheel::Impl {
     // Re-sorting only once the earliest overflow timer's block is reached spares far-future
     // timers a pointless pass at every block the cursor crosses. advance() has just computed
     // the minimum whenever the levels are empty, so this does not rescan.
+    if (heads[kInOverflow] == kNil) return;  // the usual case, tested first
     const bool levels_empty =
         std::all_of(occupied.begin(), occupied.end(), [](std::uint64_t bits) { return bits == 0; });
-    if (levels_empty && heads[kInOverflow] != kNil && same_block(overflow_minimum(), cursor)) {
+    if (levels_empty && same_block(overflow_minimum(), cursor)) {
       rehome_overflow();
     }
   }
@@ -351,19 +370,25 @@ struct TimerWheel::Impl {
   void expire_before(std::int64_t until_ms, const TimerWheel::Fire& fire) {
     // A nested call would find the batch and cursor mid-flight.
     if (expiring) return;
+    const std::int64_t bound = until_ms;
+    if (bound < horizon && late_heap.empty() && batch_next == batch.size()) {
+      if (bound > cursor) park_cursor(bound);  // may re-sort the overflow: fires nothing
+      now = std::max(now, until_ms);
+      return;
+    }
     expiring = true;
     struct ClearFlag {
       bool& flag;
       ~ClearFlag() { flag = false; }
     } clear_flag{expiring};
 
-    const std::int64_t bound = until_ms;
     // The late heap is checked before each firing: a callback may schedule a timer earlier
     // than the rest of the current batch.
     while (fire_next_late(bound, fire) || fire_next_batched(fire) || advance(bound)) {
     }
     if (bound > cursor) park_cursor(bound);  // the cursor never moves back
     now = std::max(now, until_ms);
+    horizon = next_start();
   }
 };
 
@@ -398,6 +423,28 @@ void TimerWheel::cancel(TimerId id) {
   }
   // Batch and late-heap entries go stale through the generation bump in release().
   impl_->release(id.index);
+}
+
+TimerId TimerWheel::reschedule(TimerId id, std::int64_t deadline_ms, std::uint64_t payload) {
+  Impl& m = *impl_;
+  // Only a node waiting in the wheel or the overflow (not the batch or the late heap, whose
+  // entries are not unlinked) is moved in place. It goes to the same wheel slot exactly when
+  // the new deadline is in the cursor's block and differs from the old only below that
+  // slot's level; a cancel then schedule would take the same schedule number and land there too.
+  if (!m.current(id) || !Impl::listed(m.nodes[id.index].prev) || deadline_ms < m.cursor) {
+    cancel(id);
+    return schedule(deadline_ms, payload);
+  }
+  Impl::Node& node = m.nodes[id.index];
+  const std::uint32_t seq = m.take_seq();  // may renumber: the node is live, so it keeps its place
+  node.payload = payload;
+  node.seq = seq;
+  if (node.deadline == deadline_ms && same_block(deadline_ms, m.cursor)) return id;
+  if (!same_block(node.deadline, m.cursor) && node.deadline == m.overflow_min) m.overflow_min_known = false;
+  m.unlink(id.index);
+  node.deadline = deadline_ms;
+  m.place(id.index);
+  return id;
 }
 
 bool TimerWheel::is_live(TimerId id) const { return impl_->current(id); }

@@ -48,6 +48,12 @@ class TimerWheel {
 
   TimerId schedule(std::int64_t deadline_ms, std::uint64_t payload);
   void cancel(TimerId id);
+  // cancel(id) then schedule(deadline_ms, payload), with the same effect on what fires and in
+  // which order (the timer takes the next schedule order), but the node is reused in place:
+  // a watch re-armed at every event of its order (the stage timer, the stall clock) skips the
+  // free-list round trip, and a deadline that does not move stays in its slot. The id
+  // returned may equal `id`.
+  TimerId reschedule(TimerId id, std::int64_t deadline_ms, std::uint64_t payload);
   bool is_live(TimerId id) const;
 
   // Fires, in order, every timer whose deadline < until_ms; the wheel's time becomes until_ms

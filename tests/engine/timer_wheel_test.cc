@@ -366,6 +366,12 @@ class ReferenceTimers {
     keys_.erase(it);
   }
 
+  // The contract of TimerWheel::reschedule: cancel, then schedule.
+  void reschedule(std::uint64_t payload, std::int64_t deadline) {
+    cancel(payload);
+    schedule(deadline, payload);
+  }
+
   bool is_live(std::uint64_t payload) const { return keys_.contains(payload); }
 
   template <typename Fire>
@@ -406,6 +412,11 @@ class WheelTimers {
     if (const auto it = ids_.find(payload); it != ids_.end()) wheel_.cancel(it->second);
   }
 
+  void reschedule(std::uint64_t payload, std::int64_t deadline) {
+    TimerId& id = ids_[payload];  // an id never handed out: TimerId{}, which names no timer
+    id = wheel_.reschedule(id, deadline, payload);
+  }
+
   bool is_live(std::uint64_t payload) const {
     const auto it = ids_.find(payload);
     return it != ids_.end() && wheel_.is_live(it->second);
@@ -431,6 +442,13 @@ class RenumberingWheelTimers : public WheelTimers {
   explicit RenumberingWheelTimers(std::int64_t start_ms) : WheelTimers(start_ms, 300) {}
 };
 
+// The driver's choices among operations, in percent. With reschedules, a quarter of the
+// schedules become reschedules of an earlier payload, half of those to the deadline it was
+// last given (a watch re-armed for the deadline it already has); callbacks reschedule too.
+struct Mix {
+  bool reschedules = false;
+};
+
 struct Observation {
   std::vector<Fired> fired;
   std::size_t size = 0;
@@ -444,14 +462,16 @@ struct Observation {
 template <typename Model>
 class RandomDriver {
  public:
-  RandomDriver(std::uint64_t seed, std::int64_t start_ms) : model_(start_ms), rng_(seed) {}
+  RandomDriver(std::uint64_t seed, std::int64_t start_ms, Mix mix = {}) : model_(start_ms), rng_(seed), mix_(mix) {}
 
   Observation step() {
     Observation observation;
     fired_ = &observation.fired;
     const std::uint64_t choice = rng_() % 100;
-    if (choice < 45) {
-      model_.schedule(saturating_add(model_.now_ms(), random_offset()), next_payload_++);
+    if (choice < 45 && mix_.reschedules && next_payload_ > 0 && below(4) == 0) {
+      reschedule(saturating_add(model_.now_ms(), random_offset()));
+    } else if (choice < 45) {
+      schedule(saturating_add(model_.now_ms(), random_offset()));
     } else if (choice < 62) {
       model_.cancel(random_payload());
     } else if (choice < 67) {
@@ -509,16 +529,31 @@ class RandomDriver {
 
   std::uint64_t random_payload() { return next_payload_ == 0 ? 0 : below(next_payload_); }
 
+  void schedule(std::int64_t deadline) {
+    deadlines_[next_payload_] = deadline;
+    model_.schedule(deadline, next_payload_++);
+  }
+
+  // A random earlier payload (live, fired or cancelled) to `deadline`, or to its last one.
+  void reschedule(std::int64_t deadline) {
+    const std::uint64_t payload = random_payload();
+    if (below(2) == 0) deadline = deadlines_[payload];
+    deadlines_[payload] = deadline;
+    model_.reschedule(payload, deadline);
+  }
+
   void react(std::int64_t deadline) {
     const std::uint64_t choice = below(16);
     if (choice < 4) {
       const std::int64_t offset = signed_below(400) - 100;  // some already past
       recent_offset_ = offset;
-      model_.schedule(saturating_add(deadline, offset), next_payload_++);
+      schedule(saturating_add(deadline, offset));
     } else if (choice == 4) {
-      model_.schedule(deadline, next_payload_++);
+      schedule(deadline);
     } else if (choice < 7) {
       model_.cancel(random_payload());
+    } else if (choice < 9 && mix_.reschedules) {
+      reschedule(saturating_add(deadline, signed_below(400) - 100));
     }
   }
 
@@ -527,12 +562,14 @@ class RandomDriver {
   std::uint64_t next_payload_ = 0;
   std::int64_t recent_offset_ = 0;
   std::vector<Fired>* fired_ = nullptr;
+  Mix mix_;
+  std::unordered_map<std::uint64_t, std::int64_t> deadlines_;  // the last one each payload was given
 };
 
 template <typename Wheel = WheelTimers>
-void expect_same_as_reference(std::uint64_t seed, std::int64_t start_ms, int steps) {
-  RandomDriver<Wheel> wheel(seed, start_ms);
-  RandomDriver<ReferenceTimers> reference(seed, start_ms);
+void expect_same_as_reference(std::uint64_t seed, std::int64_t start_ms, int steps, Mix mix = {}) {
+  RandomDriver<Wheel> wheel(seed, start_ms, mix);
+  RandomDriver<ReferenceTimers> reference(seed, start_ms, mix);
   std::size_t total_fired = 0;
   for (int step = 0; step < steps; ++step) {
     const Observation got = wheel.step();
@@ -554,6 +591,54 @@ TEST(TimerWheelTest, RandomizedMatchesReferenceModelAroundZero) {
 
 TEST(TimerWheelTest, RenumberedSequenceNumbersKeepTheOrder) {
   expect_same_as_reference<RenumberingWheelTimers>(0x5eed'0003, kEpochMs, 100'000);
+}
+
+// reschedule() moves the node in place (or leaves it in its slot when the deadline stays) but
+// must fire exactly as cancel-then-schedule does, ties included.
+TEST(TimerWheelTest, RandomizedReschedulesMatchCancelThenSchedule) {
+  expect_same_as_reference(0x5eed'0004, kEpochMs, 200'000, Mix{.reschedules = true});
+  expect_same_as_reference(0x5eed'0005, -(std::int64_t{1} << 37), 100'000, Mix{.reschedules = true});
+  expect_same_as_reference<RenumberingWheelTimers>(0x5eed'0006, kEpochMs, 100'000, Mix{.reschedules = true});
+}
+
+TEST(TimerWheelTest, RescheduleToTheSameDeadlineMovesToTheBackOfTheTies) {
+  TimerWheel wheel(kEpochMs);
+  const TimerId first = wheel.schedule(kEpochMs + 100, 1);
+  wheel.schedule(kEpochMs + 100, 2);
+  const TimerId again = wheel.reschedule(first, kEpochMs + 100, 3);
+  EXPECT_FALSE(wheel.is_live(TimerId{}));
+  EXPECT_TRUE(wheel.is_live(again));
+  EXPECT_EQ(wheel.size(), 2U);
+  EXPECT_EQ(expire_payloads(wheel, kEpochMs + 101), (std::vector<std::uint64_t>{2, 3}));
+  // Of a timer that fired: a new one.
+  const TimerId fresh = wheel.reschedule(again, kEpochMs + 200, 4);
+  EXPECT_TRUE(wheel.is_live(fresh));
+  EXPECT_EQ(expire_payloads(wheel, kEpochMs + 201), (std::vector<std::uint64_t>{4}));
+}
+
+// Most calls find nothing due; the quick answer for those must not skip a cascade or a timer
+// rescheduled into a slot that starts right at the bound.
+TEST(TimerWheelTest, QuietCallsStillCascadeAndFireWhatIsDue) {
+  TimerWheel wheel(kEpochMs);
+  for (std::int64_t t = 1; t <= 5000; ++t) EXPECT_EQ(expire_payloads(wheel, kEpochMs + t), (std::vector<std::uint64_t>{}));
+  const TimerId watch = wheel.schedule(kEpochMs + 9000, 1);
+  for (std::int64_t t = 5001; t <= 8000; ++t) EXPECT_EQ(expire_payloads(wheel, kEpochMs + t), (std::vector<std::uint64_t>{}));
+  const TimerId moved = wheel.reschedule(watch, kEpochMs + 8001, 2);  // earlier: the quick answer must see it
+  EXPECT_EQ(expire_payloads(wheel, kEpochMs + 8001), (std::vector<std::uint64_t>{}));
+  EXPECT_EQ(expire_payloads(wheel, kEpochMs + 8002), (std::vector<std::uint64_t>{2}));
+  EXPECT_FALSE(wheel.is_live(moved));
+  const std::int64_t far = kEpochMs + 20'000;  // level 2 from the cursor
+  wheel.schedule(far, 3);
+  wheel.schedule(kEpochMs + (std::int64_t{1} << 37), 4);  // the overflow
+  std::vector<std::pair<std::int64_t, std::uint64_t>> fired;
+  std::int64_t first_past = 0;
+  for (std::int64_t t = kEpochMs + 8002; t <= kEpochMs + 30'000; t += 977) {
+    if (t > far && first_past == 0) first_past = t;
+    for (const std::uint64_t payload : expire_payloads(wheel, t)) fired.emplace_back(t, payload);
+  }
+  EXPECT_EQ(fired, (std::vector<std::pair<std::int64_t, std::uint64_t>>{{first_past, 3}}));
+  EXPECT_EQ(expire_payloads(wheel, kEpochMs + (std::int64_t{1} << 37)), (std::vector<std::uint64_t>{}));
+  EXPECT_EQ(expire_payloads(wheel, kEpochMs + (std::int64_t{1} << 37) + 1), (std::vector<std::uint64_t>{4}));
 }
 
 // Ties make the order visible: timers for one deadline fire in schedule order across a
