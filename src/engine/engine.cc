@@ -382,6 +382,11 @@ TimerId EngineCore::schedule(TimeMs deadline_ms, TimeMs now_ms, std::uint32_t o,
   return timers_.schedule(std::max(deadline_ms, now_ms), pack(o, kind, detail));
 }
 
+void EngineCore::reschedule(TimerId& timer, TimeMs deadline_ms, TimeMs now_ms, std::uint32_t o, TimerKind kind,
+                            std::uint32_t detail) {
+  timer = timers_.reschedule(timer, std::max(deadline_ms, now_ms), pack(o, kind, detail));
+}
+
 void EngineCore::fire(TimeMs at, std::uint64_t payload) {
   ++counters.timers_fired;
   if (!finishing_ && max_ts != kAbsent && max_ts >= at) {
@@ -464,7 +469,9 @@ Incident* EngineCore::find_open(IncidentType type, Symbol subject, std::uint32_t
 }
 
 Incident* EngineCore::find_open_for_order(std::uint32_t o, IncidentType type, std::uint32_t detail) {
-  return find_open(type, orders_[o].order_id, detail);
+  const OrderState& s = orders_[o];
+  if (!s.has_extras) return nullptr;  // raise() adds every incident about an order to its extras
+  return find_open(type, s.order_id, detail);
 }
 
 Incident* EngineCore::raise(Raise request) {

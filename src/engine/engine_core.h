@@ -649,6 +649,9 @@ class EngineCore {
 
   std::uint32_t order_index(Symbol order_id);
   TimerId schedule(TimeMs deadline_ms, TimeMs now_ms, std::uint32_t order, TimerKind kind, std::uint32_t detail = 0);
+  // Cancels `timer` and schedules anew, in one step (TimerWheel::reschedule).
+  void reschedule(TimerId& timer, TimeMs deadline_ms, TimeMs now_ms, std::uint32_t order, TimerKind kind,
+                  std::uint32_t detail = 0);
 
   // --- incidents (engine.cc)
   struct Raise {
@@ -765,6 +768,8 @@ class EngineCore {
   // fulfilment stages and delivery (rules_delivery.cc)
   void refresh_stage(std::uint32_t o, const Event& e);
   TimeMs stage_start(std::uint32_t o, Stage stage) const;  // kAbsent: the stage is not running
+  static bool stages_can_run(const OrderState& s);  // known, open, and the goods not gone yet
+  TimeMs running_stage_start(const OrderState& s, Stage stage) const;  // given stages_can_run(s)
   std::array<TimeMs, kStageCount> stage_starts(std::uint32_t o) const;
   void arm_stage_timer(std::uint32_t o, TimeMs now, const std::array<TimeMs, kStageCount>& starts);
   void fire_stage(std::uint32_t o, Stage stage, TimeMs at);

@@ -28,8 +28,14 @@ std::uint32_t stuck_detail(Stage stage) { return stage == Stage::kAssign ? 0 : s
 // is known, and a stage that began with an earlier payment counts from the payment's ts.
 TimeMs EngineCore::stage_start(std::uint32_t o, Stage stage) const {
   const OrderState& s = orders_[o];
-  if (!s.created || s.has_cancelled_at() || s.has_completed_at()) return kAbsent;
-  if (s.has_picked_up_at() || s.has_delivered_at()) return kAbsent;
+  return stages_can_run(s) ? running_stage_start(s, stage) : kAbsent;
+}
+
+bool EngineCore::stages_can_run(const OrderState& s) {
+  return s.created && !s.has_cancelled_at() && !s.has_completed_at() && !s.has_picked_up_at() && !s.has_delivered_at();
+}
+
+TimeMs EngineCore::running_stage_start(const OrderState& s, Stage stage) const {
   if (config.stage_limit_ms(s.kind, stage) <= 0) return kAbsent;
   const TimeMs pipeline_start = s.payment_method == PaymentMethod::kCod ? s.created_at() : s.paid_at();
   switch (stage) {
@@ -56,15 +62,20 @@ TimeMs EngineCore::stage_start(std::uint32_t o, Stage stage) const {
 }
 
 std::array<TimeMs, kStageCount> EngineCore::stage_starts(std::uint32_t o) const {
-  std::array<TimeMs, kStageCount> starts{};
-  for (std::size_t index = 0; index < kStageCount; ++index) starts[index] = stage_start(o, static_cast<Stage>(index));
+  std::array<TimeMs, kStageCount> starts;
+  starts.fill(kAbsent);
+  const OrderState& s = orders_[o];
+  if (!stages_can_run(s)) return starts;
+  for (std::size_t index = 0; index < kStageCount; ++index) starts[index] = running_stage_start(s, static_cast<Stage>(index));
   return starts;
 }
 
 void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   const auto starts = stage_starts(o);
-  for (std::size_t index = 0; index < kStageCount; ++index) {
+  // Only an order with an incident has extras (raise() adds it to them): without, there is
+  // no stuck stage to clear.
+  for (std::size_t index = 0; s.has_extras && index < kStageCount; ++index) {
     const auto stage = static_cast<Stage>(index);
     if (starts[index] != kAbsent) continue;
     Incident* stuck = find_open_for_order(o, stuck_type(stage), stuck_detail(stage));
@@ -81,7 +92,6 @@ void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
 
 void EngineCore::arm_stage_timer(std::uint32_t o, TimeMs now, const std::array<TimeMs, kStageCount>& starts) {
   OrderState& s = order(o);
-  timers_.cancel(s.stage_timer);
   TimeMs earliest = kAbsent;
   std::size_t earliest_stage = kStageCount;
   for (std::size_t index = 0; index < kStageCount; ++index) {
@@ -94,8 +104,8 @@ void EngineCore::arm_stage_timer(std::uint32_t o, TimeMs now, const std::array<T
       earliest_stage = index;
     }
   }
-  if (earliest_stage == kStageCount) return;
-  s.stage_timer = schedule(earliest, now, o, TimerKind::kStage, static_cast<std::uint32_t>(earliest_stage));
+  if (earliest_stage == kStageCount) return timers_.cancel(s.stage_timer);
+  reschedule(s.stage_timer, earliest, now, o, TimerKind::kStage, static_cast<std::uint32_t>(earliest_stage));
 }
 
 void EngineCore::fire_stage(std::uint32_t o, Stage stage, TimeMs at) {
@@ -206,8 +216,7 @@ void EngineCore::on_picked_up(std::uint32_t o, const Event& e) {
       DeliveryTrack& track = track_of(s);
       track.stall_anchor = track.last_ping;
       s.set_stall_anchor_at(s.last_ping_at());
-      timers_.cancel(track.stall_timer);
-      track.stall_timer = schedule(s.last_ping_at() + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
+      reschedule(track.stall_timer, s.last_ping_at() + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
     }
   }
 }
@@ -220,8 +229,7 @@ void EngineCore::restart_stall_clock(std::uint32_t o, const Event& e, bool has_p
   DeliveryTrack& track = track_of(s);
   if (has_position) track.stall_anchor = e.position;
   keep_id(s.stall_event, e);
-  timers_.cancel(track.stall_timer);
-  track.stall_timer = schedule(e.ts + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
+  reschedule(track.stall_timer, e.ts + config.stall_timeout_ms, e.ts, o, TimerKind::kStall);
 }
 
 void EngineCore::fire_stall(std::uint32_t o, TimeMs at) {
