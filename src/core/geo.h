@@ -28,4 +28,56 @@ inline double great_circle_m(LatLng a, LatLng b) {
 // computed in floating point, so whoever prunes with it leaves a margin for rounding.
 inline double latitude_gap_m(LatLng a, LatLng b) { return kEarthRadiusM * std::fabs(b.lat - a.lat) * kRadiansPerDegree; }
 
+// Bounds on great_circle_m(a, b) from polynomials alone, for a caller that only needs to know
+// on which side of a threshold the distance lies (a rider's ping, several a second across a
+// city): the exact distance is needed only when the threshold falls between them. They bound
+// the haversine of the same angles great_circle_m computes, with sin t in [t - t^3/6, t]
+// (t >= 0), asin z in [z, z / sqrt(1 - z^2)], and the latitudes' cosines between their Taylor
+// series cut after a negative term and after a positive one (bounds for every t). So they
+// are within about (distance / radius)^2 of it, relatively: 1e-7 at 5 km at mid latitudes.
+// Both are computed in floating point: a caller leaves a margin for rounding (1e-9 relative
+// is ample; both sides round at about 1e-15). Latitudes beyond 1.4 rad (80 degrees: the
+// product's lower bound needs both cosines' lower bounds positive), half-angles over 0.5 rad
+// (3,000 km) and values that are not finite give [0, infinity], which settles nothing.
+struct DistanceBounds {
+  double low = 0;
+  double high = 0;
+};
+
+inline DistanceBounds great_circle_bounds_m(LatLng a, LatLng b) {
+  constexpr double kRad = kRadiansPerDegree;
+  constexpr DistanceBounds kUnknown{0, HUGE_VAL};
+  const double dlat = (b.lat - a.lat) * kRad;  // as great_circle_m computes them
+  const double dlng = (b.lng - a.lng) * kRad;
+  const double lat_a = a.lat * kRad;
+  const double lat_b = b.lat * kRad;
+  const double x = std::fabs(dlat / 2);
+  const double y = std::fabs(dlng / 2);
+  if (!(std::fabs(lat_a) < 1.4 && std::fabs(lat_b) < 1.4 && x <= 0.5 && y <= 0.5)) return kUnknown;
+  const double sin_x_low = x - x * x * x / 6;
+  const double sin_y_low = y - y * y * y / 6;
+  // Through t^10 / 10! and t^12 / 12!: within 1e-10 of the cosine up to 1.4 rad.
+  const auto cos_low = [](double t) {
+    const double u = t * t;
+    return 1 - u / 2 * (1 - u / 12 * (1 - u / 30 * (1 - u / 56 * (1 - u / 90))));
+  };
+  const auto cos_high = [](double t) {
+    const double u = t * t;
+    return 1 - u / 2 * (1 - u / 12 * (1 - u / 30 * (1 - u / 56 * (1 - u / 90 * (1 - u / 132)))));
+  };
+  const double s_low = sin_x_low * sin_x_low + cos_low(lat_a) * cos_low(lat_b) * sin_y_low * sin_y_low;
+  const double s_high = x * x + cos_high(lat_a) * cos_high(lat_b) * y * y;
+  return {2 * kEarthRadiusM * std::sqrt(s_low), 2 * kEarthRadiusM * std::sqrt(s_high / (1 - s_high))};
+}
+
+// great_circle_m(a, b) >= threshold_m, exactly as computed, with the trigonometry only when the
+// bounds leave it open (the threshold within their rounding margin of the distance).
+inline bool great_circle_at_least_m(LatLng a, LatLng b, double threshold_m) {
+  constexpr double kMargin = 1e-9;
+  const DistanceBounds bounds = great_circle_bounds_m(a, b);
+  if (bounds.low > threshold_m * (1 + kMargin)) return true;
+  if (bounds.high < threshold_m * (1 - kMargin)) return false;
+  return great_circle_m(a, b) >= threshold_m;
+}
+
 }  // namespace og

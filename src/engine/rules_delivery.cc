@@ -18,6 +18,27 @@ bool seen(TimeMs t) { return t != kAbsent; }
 IncidentType stuck_type(Stage stage) { return stage == Stage::kAssign ? IncidentType::kRiderNotAssigned : IncidentType::kOrderStuck; }
 std::uint32_t stuck_detail(Stage stage) { return stage == Stage::kAssign ? 0 : static_cast<std::uint32_t>(stage) + 1; }
 
+// The late-risk rule asks only whether the rider can still make it, and the polynomial
+// bounds on the distance settle nearly every ping; the exact distance decides whenever the
+// answer lies within their rounding margin (kMargin; bounds and distance alike round at about
+// 1e-14).
+constexpr double kMargin = 1e-9;
+
+// ts + the time to cover the distance from `from` to `to` at `speed_mps`, `factor` times
+// over, is after `deadline` (as ms; the sum in doubles, as the rule states it).
+bool arrives_after(TimeMs ts, LatLng from, LatLng to, double speed_mps, double factor, TimeMs deadline) {
+  const auto travel_ms = [&](double distance_m) { return distance_m / speed_mps * factor * 1000.0; };
+  const auto after = [&](double distance_m) { return static_cast<double>(ts) + travel_ms(distance_m) > static_cast<double>(deadline); };
+  const DistanceBounds bounds = great_circle_bounds_m(from, to);
+  // One ms beyond the relative margin covers the sum's rounding (ts is about 2^41 ms).
+  const auto clearly = [&](double distance_m, double scale, double ms) {
+    return static_cast<double>(ts) + travel_ms(distance_m) * scale + ms - static_cast<double>(deadline);
+  };
+  if (clearly(bounds.high, 1 + kMargin, 1.0) < 0) return false;
+  if (clearly(bounds.low, 1 - kMargin, -1.0) > 0) return true;
+  return after(great_circle_m(from, to));
+}
+
 }  // namespace
 
 // The stage table read as its "from -> to" columns: each stage is its own watch, so a rider
@@ -262,9 +283,7 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
 
   if (!s.late_risk_raised && s.created && order_kind_in(config.late_risk_order_kinds, s.kind) &&
       s.promise_at() != kAbsent && e.ts < s.promise_at() && s.address_has_position) {
-    const double travel_ms =
-        great_circle_m(e.position, s.address_position) / config.late_risk_speed_mps * config.late_risk_factor * 1000.0;
-    if (static_cast<double>(e.ts) + travel_ms > static_cast<double>(s.promise_at())) {
+    if (arrives_after(e.ts, e.position, s.address_position, config.late_risk_speed_mps, config.late_risk_factor, s.promise_at())) {
       s.late_risk_raised = true;
       raise(Raise{.type = IncidentType::kDeliveryLateRisk, .at = e.ts, .order = o, .evidence = {e.id}});
     }
@@ -276,7 +295,7 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   if (s.stall_anchor_at() != kAbsent && e.ts < s.stall_anchor_at()) return;
   int far = -1;  // the distance from the anchor, worked out once when first needed
   const auto far_from_anchor = [&] {
-    if (far < 0) far = great_circle_m(e.position, s.track.get().stall_anchor) >= config.stall_min_move_m ? 1 : 0;
+    if (far < 0) far = great_circle_at_least_m(e.position, s.track.get().stall_anchor, config.stall_min_move_m) ? 1 : 0;
     return far == 1;
   };
   bool restart = false;
