@@ -1,4 +1,5 @@
-// core/geo: great-circle distance on WGS-84 coordinates (spherical Earth, mean radius).
+// core/geo: great-circle distance on WGS-84 coordinates (spherical Earth, mean radius), and
+// bounds on it without trigonometry.
 #pragma once
 
 #include <cmath>

@@ -206,7 +206,7 @@ ItemRange ItemPool::add(const std::vector<Item>& items) {
   return range;
 }
 
-std::uint64_t canonical_hash(const std::vector<SkuQty>& items) {
+std::uint64_t canonical_hash(std::span<const SkuQty> items) {
   std::uint64_t h = 0x51ed27d0b4a1c3f5ULL;
   for (const SkuQty& item : items) h = hash_combine(hash_combine(h, item.sku), static_cast<std::uint64_t>(item.qty));
   return h;

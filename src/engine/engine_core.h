@@ -261,7 +261,7 @@ struct SkuQty {
 // Quantity per SKU, sorted by symbol: the canonical form two item lists are compared in.
 std::vector<SkuQty> canonical_items(const std::vector<Item>& items);
 std::vector<SkuQty> canonical_items(const ItemPool::View& items);
-std::uint64_t canonical_hash(const std::vector<SkuQty>& items);
+std::uint64_t canonical_hash(std::span<const SkuQty> items);
 
 // What few orders need: kept beside the order, not in it.
 struct OrderExtras {

@@ -3,6 +3,7 @@
 // plus the address checks made at creation (ADDRESS_INCOMPLETE, OUT_OF_DELIVERY_AREA) and
 // the master data they read.
 #include <algorithm>
+#include <array>
 
 #include "core/geo.h"
 #include "engine/engine_core.h"
@@ -25,6 +26,30 @@ std::vector<SkuQty> quantities_by_sku(const Items& items, SkuOf sku_of) {
   }
   std::sort(result.begin(), result.end(), [](const SkuQty& a, const SkuQty& b) { return a.sku < b.sku; });
   return result;
+}
+
+// canonical_hash(quantities_by_sku(items, sku_of)) without a list on the heap for the usual
+// short one: the lines go into a sorted array on the stack, a SKU seen again adding to its
+// line, which is the same list quantities_by_sku builds.
+template <typename Items, typename SkuOf>
+std::uint64_t canonical_hash_by_sku(const Items& items, SkuOf sku_of) {
+  constexpr std::size_t kShort = 32;
+  if (items.size() > kShort) return canonical_hash(quantities_by_sku(items, sku_of));
+  std::array<SkuQty, kShort> lines;
+  std::size_t count = 0;
+  for (const auto& item : items) {
+    const Symbol sku = sku_of(item);
+    std::size_t at = 0;
+    while (at < count && lines[at].sku < sku) ++at;
+    if (at < count && lines[at].sku == sku) {
+      lines[at].qty += static_cast<std::int64_t>(item.qty);
+      continue;
+    }
+    std::copy_backward(lines.begin() + at, lines.begin() + count, lines.begin() + count + 1);
+    lines[at] = SkuQty{sku, static_cast<std::int64_t>(item.qty)};
+    ++count;
+  }
+  return canonical_hash(std::span<const SkuQty>(lines.data(), count));
 }
 
 bool complaint_in(std::uint32_t bits, ComplaintKind kind) { return (bits >> static_cast<unsigned>(kind)) & 1u; }
@@ -83,7 +108,7 @@ void EngineCore::check_address(std::uint32_t o, const Event& e) {
 bool EngineCore::picking_matches_order(std::uint32_t o) const {
   const OrderState& s = orders_[o];
   const OrderExtras* extra = find_extras(o);
-  const auto ordered = quantities_by_sku(items_of(o), [&](const OrderItem& item) {
+  const std::uint64_t ordered = canonical_hash_by_sku(items_of(o), [&](const OrderItem& item) {
     if (extra != nullptr) {
       for (const auto& [sku, substitute] : extra->accepted_substitutions) {
         if (sku == item.sku) return substitute;
@@ -91,7 +116,7 @@ bool EngineCore::picking_matches_order(std::uint32_t o) const {
     }
     return item.sku;
   });
-  return canonical_hash(ordered) == s.picked_hash;
+  return ordered == s.picked_hash;
 }
 
 void EngineCore::check_picking(std::uint32_t o, const Event& e, const std::vector<Item>& picked) {
@@ -140,7 +165,7 @@ void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
   if (s.pick_completed_at() != kAbsent) return count_repeat();  // the first report of what was picked stands
   check_state_consistency(o, e);
   s.set_pick_completed_at(e.ts);
-  s.picked_hash = canonical_hash(canonical_items(e.items));
+  s.picked_hash = canonical_hash_by_sku(e.items, [](const Item& item) { return item.sku; });
   if (s.created) check_picking(o, e, e.items);
   else extras(o).picked_before_created = e.items;
   refresh_stage(o, e);
