@@ -529,7 +529,14 @@ void EngineCore::save(serial::Writer& w) const {
   put_map(w, extras_);
   const std::vector<Symbol> user_ids = users_.symbols();
   const std::vector<Symbol> rider_ids = riders_.symbols();
-  w(syms(user_ids), users_.records(), syms(rider_ids), riders_.records());
+  const auto put_records = [&w](const auto& records) {  // as a std::deque of them was written
+    w.varint(records.size());
+    for (const auto& record : records) w(record);
+  };
+  w(syms(user_ids));
+  put_records(users_.records());
+  w(syms(rider_ids));
+  put_records(riders_.records());
   put_map(w, catalog_);
   const auto stock_keys = sorted_keys(stock_levels_);
   w.varint(stock_keys.size());
@@ -660,7 +667,7 @@ std::unique_ptr<EngineCore> EngineCore::load(serial::Reader& r) {
   const auto get_table = [&r](auto& table) {
     std::vector<Symbol> keys;
     r(syms(keys));
-    std::remove_cvref_t<decltype(table.records())> records;
+    std::vector<std::remove_cvref_t<decltype(*table.records().begin())>> records;
     r(records);
     r.check(records.size() == keys.size(), "a table with more records than ids");
     for (std::size_t i = 0; i < keys.size(); ++i) {

@@ -1,0 +1,61 @@
+#include "core/symbol_table.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace og {
+namespace {
+
+struct Counter {
+  std::uint32_t id = 0;
+  int hits = 0;
+};
+
+// Records live in fixed-size chunks: across several chunks and several index growths, every
+// reference taken stays valid, lookups find the same record, and records() and symbols() list
+// them in creation order.
+TEST(SymbolTable, RecordsStayPutAndKeepCreationOrder) {
+  SymbolTable<Counter> table;
+  std::vector<Counter*> taken;
+  std::vector<Symbol> created;
+  // Scattered symbols, not 1..n: a table sees order ids, SKUs and riders interleaved.
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    const Symbol symbol = 1 + (i * 7919U) % 100003U;
+    Counter& counter = table[symbol];
+    EXPECT_EQ(counter.hits, 0) << symbol;  // new: default-constructed
+    counter.id = symbol;
+    taken.push_back(&counter);
+    created.push_back(symbol);
+  }
+  for (std::size_t i = 0; i < created.size(); ++i) {
+    Counter& again = table[created[i]];
+    EXPECT_EQ(&again, taken[i]) << i;
+    ++again.hits;
+    EXPECT_EQ(table.find(created[i]), taken[i]) << i;
+  }
+  EXPECT_EQ(table.find(100004U), nullptr);
+
+  EXPECT_EQ(table.symbols(), created);
+  ASSERT_EQ(table.records().size(), created.size());
+  std::size_t i = 0;
+  for (const Counter& counter : table.records()) {
+    EXPECT_EQ(counter.id, created[i]) << i;
+    EXPECT_EQ(counter.hits, 1) << i;
+    EXPECT_EQ(&counter, taken[i]) << i;
+    ++i;
+  }
+  EXPECT_EQ(i, created.size());
+}
+
+TEST(SymbolTable, EmptyTableListsNothing) {
+  const SymbolTable<Counter> table;
+  EXPECT_TRUE(table.records().empty());
+  EXPECT_EQ(table.records().begin(), table.records().end());
+  EXPECT_TRUE(table.symbols().empty());
+  EXPECT_EQ(table.find(1), nullptr);
+}
+
+}  // namespace
+}  // namespace og
