@@ -4,7 +4,7 @@
 // reference stays valid while more records are added: rules hold a user's record across a
 // call that may create another user's. A rider's ping looks its rider up here: the hit is
 // kept small and inline, creating a record is out of line.
-// Depends on: core/interner (Symbol).
+// Depends on: core/interner (Symbol), core/prefetch.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/interner.h"
+#include "core/prefetch.h"
 
 namespace og {
 
@@ -87,6 +88,14 @@ class SymbolTable {
     return slot.symbol == symbol ? &records_[slot.record] : nullptr;
   }
 
+  // Memory hints for a lookup a little later (a reader ahead of its work): they change
+  // nothing. First the symbol's index slot; once that has arrived, its record.
+  void prefetch_slot(Symbol symbol) const { og::prefetch(&slots_[home(symbol)]); }
+  void prefetch_record(Symbol symbol) const {
+    const Slot& slot = slots_[probe(symbol)];
+    if (slot.symbol == symbol && symbol != kNoSymbol) og::prefetch(&records_[slot.record]);
+  }
+
   const Records& records() const { return records_; }
   // The symbol of each record, in record (creation) order: with records(), all a table holds.
   std::vector<Symbol> symbols() const {
@@ -106,9 +115,10 @@ class SymbolTable {
 
   // Symbols are dense counters, so a multiplicative (Fibonacci) hash spreads them well; its high
   // bits are the ones mixed, hence the shift. No output depends on where a symbol's slot is.
+  std::size_t home(Symbol symbol) const { return static_cast<std::size_t>((symbol * 0x9e3779b97f4a7c15ULL) >> shift_); }
   std::size_t probe(Symbol symbol) const {
     const std::size_t mask = slots_.size() - 1;
-    std::size_t index = static_cast<std::size_t>((symbol * 0x9e3779b97f4a7c15ULL) >> shift_);
+    std::size_t index = home(symbol);
     while (slots_[index].symbol != kNoSymbol && slots_[index].symbol != symbol) index = (index + 1) & mask;
     return index;
   }

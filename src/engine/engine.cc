@@ -340,12 +340,21 @@ void EngineCore::prefetch_release_ahead() const {
   // An event waits in the reorder buffer for the whole out-of-orderness bound (thousands of
   // events at a steady rate), so what its ingestion touched is cold again when it is applied.
   // A chain of hints a few events ahead, each step reading only what the step before fetched:
-  // the event, then its order's index slot, then the order's state and its item lines.
+  // the event, then its order's index slot (and its rider's), then the order's state (and the
+  // rider's record), then its item lines and delivery track (a ping's stall anchor).
   // They change nothing: the events are still applied one by one, in order.
   constexpr std::size_t kEvent = 12, kIndex = 8, kState = 4, kItems = 1;
   const std::size_t queued = in_order_.size();
-  if (queued > kEvent) prefetch(&pending_events_[in_order_[kEvent].slot].order_id);
-  if (queued > kIndex) prefetch_order(pending_events_[in_order_[kIndex].slot].order_id);
+  if (queued > kEvent) {
+    const Event& event = pending_events_[in_order_[kEvent].slot];
+    prefetch(&event.order_id);
+    prefetch(&event.rider_id);  // events are not line-aligned: it may sit on the next line
+  }
+  if (queued > kIndex) {
+    const Event& event = pending_events_[in_order_[kIndex].slot];
+    prefetch_order(event.order_id);
+    if (event.rider_id != kNoSymbol) riders_.prefetch_slot(event.rider_id);
+  }
   const auto order_of = [this](std::size_t ahead) {
     const Symbol order_id = pending_events_[in_order_[ahead].slot].order_id;
     return order_id < order_by_symbol_.size() ? order_by_symbol_[order_id] : 0;  // index + 1
@@ -356,9 +365,14 @@ void EngineCore::prefetch_release_ahead() const {
       for (std::size_t offset = 0; offset < sizeof(OrderState); offset += 64) prefetch(state + offset);
       prefetch(state + sizeof(OrderState) - 1);
     }
+    if (const Symbol rider = pending_events_[in_order_[kState].slot].rider_id; rider != kNoSymbol) riders_.prefetch_record(rider);
   }
   if (queued > kItems) {
-    if (const std::uint32_t slot = order_of(kItems); slot != 0) item_pool_.prefetch(orders_[slot - 1].items);
+    if (const std::uint32_t slot = order_of(kItems); slot != 0) {
+      const OrderState& s = orders_[slot - 1];
+      item_pool_.prefetch(s.items);
+      if (s.track.allocated()) prefetch(&s.track.get());
+    }
   }
 }
 

@@ -49,6 +49,19 @@ TEST(SymbolTable, RecordsStayPutAndKeepCreationOrder) {
   EXPECT_EQ(i, created.size());
 }
 
+// The memory hints read the index but never create a record, for a symbol present or not.
+TEST(SymbolTable, PrefetchHintsChangeNothing) {
+  SymbolTable<Counter> table;
+  table[5].id = 5;
+  for (const Symbol symbol : {Symbol{5}, Symbol{6}, kNoSymbol}) {
+    table.prefetch_slot(symbol);
+    table.prefetch_record(symbol);
+  }
+  EXPECT_EQ(table.records().size(), 1U);
+  EXPECT_EQ(table.find(6), nullptr);
+  EXPECT_EQ(table.symbols(), std::vector<Symbol>{5});
+}
+
 TEST(SymbolTable, EmptyTableListsNothing) {
   const SymbolTable<Counter> table;
   EXPECT_TRUE(table.records().empty());
