@@ -74,7 +74,8 @@ class SymbolTable {
 
   SymbolTable() : slots_(64) {}
 
-  // The record of `symbol`, created (default-constructed) on first use.
+  // The record of `symbol`, created (default-constructed) on first use. `symbol` is never
+  // kNoSymbol: callers check for an absent id first (find() answers it with nullptr).
   Record& operator[](Symbol symbol) {
     const std::size_t index = probe(symbol);
     if (slots_[index].symbol == symbol) [[likely]]
@@ -82,8 +83,10 @@ class SymbolTable {
     return create(symbol, index);
   }
 
-  // nullptr when `symbol` has no record.
+  // nullptr when `symbol` has no record; kNoSymbol never has one (it marks an empty slot, which
+  // the probe would otherwise take for a hit).
   const Record* find(Symbol symbol) const {
+    if (symbol == kNoSymbol) return nullptr;
     const Slot& slot = slots_[probe(symbol)];
     return slot.symbol == symbol ? &records_[slot.record] : nullptr;
   }

@@ -70,5 +70,16 @@ TEST(SymbolTable, EmptyTableListsNothing) {
   EXPECT_EQ(table.find(1), nullptr);
 }
 
+// kNoSymbol marks an empty slot: without its own check, find() took the empty home slot for a
+// hit and read record 0, of an empty table or of whichever symbol came first.
+TEST(SymbolTable, TheAbsentSymbolHasNoRecord) {
+  SymbolTable<Counter> table;
+  EXPECT_EQ(table.find(kNoSymbol), nullptr);
+  table[7].hits = 3;
+  EXPECT_EQ(table.find(kNoSymbol), nullptr);
+  ASSERT_NE(table.find(7), nullptr);
+  EXPECT_EQ(table.find(7)->hits, 3);
+}
+
 }  // namespace
 }  // namespace og
