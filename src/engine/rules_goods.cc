@@ -13,29 +13,10 @@ namespace {
 
 // Item lists are compared by the quantity of each SKU (docs/decisions.md #11): a picker who
 // takes two units from two expiry batches reports two lines [{a,1},{a,1}] for an ordered
-// [{a,2}], and that is neither a wrong nor a missing item.
+// [{a,2}], and that is neither a wrong nor a missing item. The lines go into `lines` (room for
+// one per item) sorted by SKU, a SKU seen again adding to its line; returns how many.
 template <typename Items, typename SkuOf>
-std::vector<SkuQty> quantities_by_sku(const Items& items, SkuOf sku_of) {
-  std::vector<SkuQty> result;
-  for (const auto& item : items) {
-    const Symbol sku = sku_of(item);
-    const auto it = std::find_if(result.begin(), result.end(), [&](const SkuQty& q) { return q.sku == sku; });
-    const auto qty = static_cast<std::int64_t>(item.qty);
-    if (it == result.end()) result.push_back(SkuQty{sku, qty});
-    else it->qty += qty;
-  }
-  std::sort(result.begin(), result.end(), [](const SkuQty& a, const SkuQty& b) { return a.sku < b.sku; });
-  return result;
-}
-
-// canonical_hash(quantities_by_sku(items, sku_of)) without a list on the heap for the usual
-// short one: the lines go into a sorted array on the stack, a SKU seen again adding to its
-// line, which is the same list quantities_by_sku builds.
-template <typename Items, typename SkuOf>
-std::uint64_t canonical_hash_by_sku(const Items& items, SkuOf sku_of) {
-  constexpr std::size_t kShort = 32;
-  if (items.size() > kShort) return canonical_hash(quantities_by_sku(items, sku_of));
-  std::array<SkuQty, kShort> lines;
+std::size_t merge_by_sku(const Items& items, SkuOf sku_of, SkuQty* lines) {
   std::size_t count = 0;
   for (const auto& item : items) {
     const Symbol sku = sku_of(item);
@@ -45,11 +26,28 @@ std::uint64_t canonical_hash_by_sku(const Items& items, SkuOf sku_of) {
       lines[at].qty += static_cast<std::int64_t>(item.qty);
       continue;
     }
-    std::copy_backward(lines.begin() + at, lines.begin() + count, lines.begin() + count + 1);
+    std::copy_backward(lines + at, lines + count, lines + count + 1);
     lines[at] = SkuQty{sku, static_cast<std::int64_t>(item.qty)};
     ++count;
   }
-  return canonical_hash(std::span<const SkuQty>(lines.data(), count));
+  return count;
+}
+
+template <typename Items, typename SkuOf>
+std::vector<SkuQty> quantities_by_sku(const Items& items, SkuOf sku_of) {
+  std::vector<SkuQty> result(items.size());
+  result.resize(merge_by_sku(items, sku_of, result.data()));
+  return result;
+}
+
+// canonical_hash(quantities_by_sku(items, sku_of)) without a list on the heap for the usual
+// short one: the same lines, merged in an array on the stack.
+template <typename Items, typename SkuOf>
+std::uint64_t canonical_hash_by_sku(const Items& items, SkuOf sku_of) {
+  constexpr std::size_t kShort = 32;
+  if (items.size() > kShort) return canonical_hash(quantities_by_sku(items, sku_of));
+  std::array<SkuQty, kShort> lines;
+  return canonical_hash(std::span<const SkuQty>(lines.data(), merge_by_sku(items, sku_of, lines.data())));
 }
 
 bool complaint_in(std::uint32_t bits, ComplaintKind kind) { return (bits >> static_cast<unsigned>(kind)) & 1u; }
