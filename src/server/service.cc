@@ -215,7 +215,7 @@ store::Result<void> Service::recover() {
       incidents_seen_ = engine_->incidents().all().size();
       commands_seen_ = engine_->commands().size();
       for (const Incident& incident : engine_->incidents().all()) {
-        if (!incident.is_closed()) watched_.emplace(incident.index, fingerprint(incident));
+        if (!incident.is_closed()) watched_.push_back(Watched{incident.index, fingerprint(incident)});
       }
     }
     // An unreadable snapshot is not fatal: the whole journal gives the same state.
@@ -854,19 +854,29 @@ void Service::collect_changes(std::vector<Change>& changes, std::vector<store::O
     }
     incidents.push_back(std::move(row));
   };
-  for (auto it = watched_.begin(); it != watched_.end();) {
-    const Incident& incident = all[it->first];
-    const std::uint64_t now = fingerprint(incident);
-    if (now != it->second) {
-      publish(incident);
-      it->second = now;
+  // Each round looks at every incident still open, in creation order, closed ones dropped in
+  // place. The incidents are far apart in memory: each is fetched a few steps ahead.
+  constexpr std::size_t kAhead = 8;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < watched_.size(); ++i) {
+    if (i + kAhead < watched_.size()) {
+      const Incident& ahead = all[watched_[i + kAhead].index];  // the lines fingerprint() reads
+      __builtin_prefetch(&ahead.status);
+      __builtin_prefetch(&ahead.assignee);
+      __builtin_prefetch(&ahead.evidence);
+      __builtin_prefetch(&ahead.linked);
     }
-    it = incident.is_closed() ? watched_.erase(it) : std::next(it);
+    const Watched seen = watched_[i];
+    const Incident& incident = all[seen.index];
+    const std::uint64_t now = fingerprint(incident);
+    if (now != seen.fingerprint) publish(incident);
+    if (!incident.is_closed()) watched_[kept++] = Watched{seen.index, now};
   }
+  watched_.resize(kept);
   for (; incidents_seen_ < all.size(); ++incidents_seen_) {
     const Incident& incident = all[incidents_seen_];
     publish(incident);
-    if (!incident.is_closed()) watched_.emplace(incident.index, fingerprint(incident));
+    if (!incident.is_closed()) watched_.push_back(Watched{incident.index, fingerprint(incident)});
   }
   const auto& commands = engine_->commands();
   for (; commands_seen_ < commands.size(); ++commands_seen_) {

@@ -269,8 +269,13 @@ class Service {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<EventParser> parser_;
 
-  // Change detection: incidents not closed at the last look, with what was seen of them.
-  std::unordered_map<std::uint32_t, std::uint64_t> watched_;
+  // Change detection: incidents not closed at the last look, with what was seen of them, in
+  // creation order (a vector walked front to back: every round looks at each of them).
+  struct Watched {
+    std::uint32_t index;
+    std::uint64_t fingerprint;
+  };
+  std::vector<Watched> watched_;
   std::size_t incidents_seen_ = 0;
   std::size_t commands_seen_ = 0;
   std::vector<store::OutboxItem> pending_outbox_;   // derived rows riding on the next commit
