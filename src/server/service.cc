@@ -525,20 +525,25 @@ void Service::finish_derived_write() {
   written_back(done->written, std::move(done->derived));
 }
 
-store::Result<void> Service::write(std::span<store::Record> records, const Derived& derived) {
-  std::vector<store::AuditRow> links = chain_ ? chain_->link(derived.audit, *store_) : std::vector<store::AuditRow>{};
+store::Result<void> Service::write(std::span<store::Record> records, Derived& derived) {
+  std::vector<store::AuditRow> links = chain_ ? chain_->link(std::move(derived.audit), *store_) : std::vector<store::AuditRow>{};
   auto written = store_->append(records, derived.outbox, derived.incidents, links, derived.customers);
   if (!written && chain_ && !chain_->checks_store()) {
     // Linked without asking the store: should a change have been linked before after all,
-    // its key is refused; linked again against the store, the write goes through.
+    // its key is refused; linked again against the store, the write goes through. (Linking
+    // again sets every link's seq and hashes anew; a row the store has is dropped.)
     chain_->check_store(true);
-    links = chain_->link(derived.audit, *store_);
+    links = chain_->link(std::move(links), *store_);
     written = store_->append(records, derived.outbox, derived.incidents, links, derived.customers);
   }
   if (written && chain_) {
     chain_->commit(links);
     // What a recovery derived again is written now; every change from here on is new.
     chain_->check_store(false);
+  } else if (!written && chain_) {
+    // Not linked after all: the rows go back, to be linked with the next transaction (a row the
+    // store already has is not needed again).
+    derived.audit = std::move(links);
   }
   return written;
 }

@@ -254,8 +254,9 @@ class Service {
   // audit links). On failure the derived rows wait for the next one.
   store::Result<void> commit(std::span<store::Record> records);
   // The transaction alone: the store and the audit chain, nothing else of the service, so
-  // og-journal can run it while the engine thread applies the round before.
-  store::Result<void> write(std::span<store::Record> records, const Derived& derived);
+  // og-journal can run it while the engine thread applies the round before. The audit rows are
+  // moved into the chain's links, not copied; a failed write leaves them in `derived` again.
+  store::Result<void> write(std::span<store::Record> records, Derived& derived);
   // After write(), on the engine thread: failed, the rows wait for the next one.
   void written_back(const store::Result<void>& written, Derived derived);
   void apply_round();  // applies and answers journaled_, publishes what changed
