@@ -1,6 +1,7 @@
 #include "server/customer_data.h"
 
 #include <simdjson.h>
+#include <string.h>  // memmem (GNU)
 
 #include "core/json_writer.h"
 
@@ -25,6 +26,14 @@ bool CustomerExtractor::carries(EventType type) {
 
 std::optional<std::string> CustomerExtractor::read(EventType type, std::string_view line) {
   if (!carries(type)) return std::nullopt;
+  // Most user.profile lines carry no phone. simdjson matches a key by its bytes as written (no
+  // unescaping), so a line without `"phone"` anywhere has no such field: not parsed at all.
+  // (Order lines nearly always have their address: looking first would only add to them.)
+  // (memmem: string_view::find stops at every quote, 4x slower on these lines.)
+  constexpr std::string_view kPhoneKey = "\"phone\"";
+  if (type == EventType::kUserProfile && memmem(line.data(), line.size(), kPhoneKey.data(), kPhoneKey.size()) == nullptr) {
+    return std::nullopt;
+  }
   // Only lines the event parser accepted come here: a shape it refused is not read again.
   std::string& padded = impl_->padded;
   padded.reserve(line.size() + simdjson::SIMDJSON_PADDING);

@@ -54,6 +54,16 @@ TEST(CustomerExtractorTest, PhoneFromAProfile) {
   EXPECT_EQ(mask_phone("13812345678"), "138****5678");
 }
 
+TEST(CustomerExtractorTest, AProfilesPhoneIsItsKeyAsWritten) {
+  // A profile is parsed only when `"phone"` occurs in it, and then the phone is a key (not a
+  // value); an escaped key is not the key (simdjson compares keys as written).
+  CustomerExtractor extractor;
+  EXPECT_FALSE(extractor.read(EventType::kUserProfile, R"({"user_id":"U1","channels":["phone"]})").has_value());
+  EXPECT_FALSE(extractor.read(EventType::kUserProfile, R"({"user_id":"U1","ph\u006fne":"13812345678"})").has_value());
+  EXPECT_FALSE(extractor.read(EventType::kUserProfile, R"({"user_id":"U1","tier":"vip"})").has_value());
+  EXPECT_EQ(extractor.read(EventType::kUserProfile, R"({"note":"no \"phone\" here","phone":"139"})").value_or(""), R"({"phone":"139"})");
+}
+
 TEST(CustomerExtractorTest, OneExtractorReadsManyLinesOfDifferentLengths) {
   CustomerExtractor extractor;
   const std::string long_line = R"({"items":[)" + std::string(5000, ' ') + R"(],"address":{"text":"long"}})";
