@@ -224,16 +224,14 @@ class LineState {
   }
 
   Result finish_type_specific() {
+    // Each check is a plain test with the error built behind it (once a line: a helper that
+    // returned a Result for every check cost more than the checks).
     Event& e = event_;
-    const auto require = [](bool present, std::string_view field, std::string_view type) -> Result {
-      if (!present) return field_error(field, "missing (required for " + std::string(type) + ")");
-      return {};
-    };
     const std::string_view type = deferred_.type_name;
     switch (e.type) {
       case EventType::kOrderCreated: {
-        if (auto r = require(e.user_id != kNoSymbol, "user_id", type); !r) return r;
-        if (auto r = require(e.amount != kAbsent, "amount", type); !r) return r;
+        if (e.user_id == kNoSymbol) return missing("user_id", type);
+        if (e.amount == kAbsent) return missing("amount", type);
         if (deferred_.has_kind) {
           static constexpr std::array<std::pair<std::string_view, OrderKind>, 3> kKinds = {
               {{"grocery", OrderKind::kGrocery}, {"errand", OrderKind::kErrand}, {"mall", OrderKind::kMall}}};
@@ -253,8 +251,8 @@ class LineState {
         return {};
       }
       case EventType::kPaymentSucceeded:
-        if (auto r = require(e.amount != kAbsent, "amount", type); !r) return r;
-        return require(e.txn_id != 0, "txn_id", type);
+        if (e.amount == kAbsent) return missing("amount", type);
+        return e.txn_id == 0 ? missing("txn_id", type) : Result{};
       case EventType::kOrderCancelled:
         if (deferred_.has_by) {
           static constexpr std::array<std::pair<std::string_view, CancelledBy>, 4> kBy = {
@@ -263,12 +261,12 @@ class LineState {
           return pick("by", deferred_.by, kBy, e.cancelled_by);
         }
         return {};
-      case EventType::kStockShortage: return require(e.sku != kNoSymbol, "sku", type);
+      case EventType::kStockShortage: return e.sku == kNoSymbol ? missing("sku", type) : Result{};
       case EventType::kRiderAssigned:
-      case EventType::kRiderCancelled: return require(e.rider_id != kNoSymbol, "rider_id", type);
+      case EventType::kRiderCancelled: return e.rider_id == kNoSymbol ? missing("rider_id", type) : Result{};
       case EventType::kRiderLocation:
-        if (auto r = require(deferred_.has_lat, "lat", type); !r) return r;
-        if (auto r = require(deferred_.has_lng, "lng", type); !r) return r;
+        if (!deferred_.has_lat) return missing("lat", type);
+        if (!deferred_.has_lng) return missing("lng", type);
         e.has_position = true;
         return {};
       case EventType::kDeliveryAttemptFailed:
@@ -289,25 +287,25 @@ class LineState {
         }
         return {};
       case EventType::kRatingSubmitted:
-        if (auto r = require(deferred_.has_score && e.score != kAbsent, "score", type); !r) return r;
+        if (!deferred_.has_score || e.score == kAbsent) return missing("score", type);
         if (e.score < 1 || e.score > 5) return field_error("score", "must be 1 to 5");
         return {};
       case EventType::kSubstitutionResponded:
-        if (auto r = require(e.sku != kNoSymbol, "sku", type); !r) return r;
-        return require(deferred_.has_accepted, "accepted", type);
-      case EventType::kCatalogItem: return require(e.sku != kNoSymbol, "sku", type);
+        if (e.sku == kNoSymbol) return missing("sku", type);
+        return !deferred_.has_accepted ? missing("accepted", type) : Result{};
+      case EventType::kCatalogItem: return e.sku == kNoSymbol ? missing("sku", type) : Result{};
       case EventType::kStockLevel:
-        if (auto r = require(e.sku != kNoSymbol, "sku", type); !r) return r;
-        return require(deferred_.has_available && e.available != kAbsent, "available", type);
+        if (e.sku == kNoSymbol) return missing("sku", type);
+        return !deferred_.has_available || e.available == kAbsent ? missing("available", type) : Result{};
       case EventType::kZoneConfig:
-        if (auto r = require(e.zone != kNoSymbol, "zone", type); !r) return r;
+        if (e.zone == kNoSymbol) return missing("zone", type);
         e.has_position = deferred_.has_lat && deferred_.has_lng;
         return {};
       case EventType::kRiderStatus:
         e.has_position = deferred_.has_lat && deferred_.has_lng;
-        return require(e.rider_id != kNoSymbol, "rider_id", type);
+        return e.rider_id == kNoSymbol ? missing("rider_id", type) : Result{};
       case EventType::kUserProfile:
-        if (auto r = require(e.user_id != kNoSymbol, "user_id", type); !r) return r;
+        if (e.user_id == kNoSymbol) return missing("user_id", type);
         if (deferred_.has_tier) {
           if (auto r = read_tier("tier", deferred_.tier); !r) return r;
         }
