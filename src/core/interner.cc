@@ -57,20 +57,48 @@ void Interner::prefetch_stored(std::uint32_t hash) const {
   }
 }
 
+// intern() is on every id of every event. Its hit path is one loop over the slots with nothing
+// in it that calls out: the compare of strings over 32 bytes and the insertion are out of line,
+// and reached by tail calls (stateless, so nothing of them lives in this frame). As a call into
+// probe(), with memcmp on its path, it spent more on saving and restoring registers than on
+// the lookup itself.
 Symbol Interner::intern(std::string_view text) {
   if (text.empty()) return kNoSymbol;
+  static constexpr auto insert = [](Interner& self, std::string_view new_text, std::uint32_t hash,
+                                    std::size_t index) __attribute__((noinline)) {
+    if ((self.offsets_.size() + 1) * 4 > self.slots_.size() * 3) {
+      self.grow();
+      index = self.probe(new_text, hash);
+    }
+    const auto symbol = static_cast<Symbol>(self.offsets_.size());
+    const std::uint32_t offset = self.store(new_text, symbol);
+    self.offsets_.push_back(offset);
+    self.slots_[index] = Slot{hash, offset};
+    return symbol;
+  };
+  static constexpr auto intern_long = [](Interner& self, std::string_view long_text, std::uint32_t hash)
+                                          __attribute__((noinline)) {
+    const std::size_t index = self.probe(long_text, hash);
+    const std::uint32_t offset = self.slots_[index].offset;
+    return offset == kEmpty ? insert(self, long_text, hash, index) : self.symbol_at(offset);
+  };
   const auto hash = static_cast<std::uint32_t>(hash64(text));
-  std::size_t index = probe(text, hash);
-  if (slots_[index].offset != kEmpty) return symbol_at(slots_[index].offset);
-  if ((offsets_.size() + 1) * 4 > slots_.size() * 3) {
-    grow();
-    index = probe(text, hash);
+  if (text.size() > 32) [[unlikely]] return intern_long(*this, text, hash);
+  const Slot* const slots = slots_.data();
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t index = hash & mask;; index = (index + 1) & mask) {
+    const Slot slot = slots[index];
+    if (slot.offset == kEmpty) return insert(*this, text, hash, index);
+    if (slot.hash != hash) continue;
+    const char* header = at(slot.offset);
+    std::uint16_t length = 0;
+    std::memcpy(&length, header + sizeof(Symbol), sizeof length);
+    if (length == text.size() && same_bytes(header + kHeaderBytes, text.data(), text.size())) {
+      Symbol symbol = kNoSymbol;
+      std::memcpy(&symbol, header, sizeof symbol);
+      return symbol;
+    }
   }
-  const auto symbol = static_cast<Symbol>(offsets_.size());
-  const std::uint32_t offset = store(text, symbol);
-  offsets_.push_back(offset);
-  slots_[index] = Slot{hash, offset};
-  return symbol;
 }
 
 std::uint32_t Interner::store(std::string_view text, Symbol symbol) {

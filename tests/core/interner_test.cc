@@ -38,6 +38,29 @@ TEST(Interner, SymbolsAreDenseStableAndRoundTrip) {
   EXPECT_EQ(interner.view(o1), "O1");
 }
 
+// intern() compares up to 32 bytes inline and longer strings out of line: strings of every
+// length across that line, differing only in one byte, and interned again after the table
+// has grown, keep one symbol each.
+TEST(Interner, StringsOfEveryLengthKeepTheirSymbols) {
+  Interner interner;
+  std::vector<std::string> texts;
+  for (std::size_t size = 1; size <= 80; ++size) {
+    for (std::size_t at = 0; at < size; at += 7) {
+      std::string text(size, 'x');
+      text[at] = 'y';
+      texts.push_back(text);
+    }
+  }
+  std::vector<Symbol> symbols;
+  for (const std::string& text : texts) symbols.push_back(interner.intern(text));
+  for (std::size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(symbols[i], i + 1) << texts[i];
+  for (std::size_t i = 0; i < 5000; ++i) interner.intern("filler-" + std::to_string(i));  // grows the table
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(interner.intern(texts[i]), symbols[i]) << texts[i];
+    EXPECT_EQ(interner.view(symbols[i]), texts[i]);
+  }
+}
+
 // Strings whose 32-bit slot hashes collide must still get their own symbols: the stored bytes
 // decide. Among 300,000 strings of one length a few such pairs occur (birthday bound); the
 // hash is stable, so which ones is fixed and the test checks that it met some.
