@@ -131,6 +131,51 @@ bool read_usual_time(std::string_view text, TimeMs& out) {
   return true;
 }
 
+// A quoted time at `quote` of the layout and hour `cache` holds, read as parse_time_fast reads
+// it from the cache (same checks, same value), but in place and without first finding where
+// the string ends: its length is the cached layout's, every byte of it is compared or checked
+// (so it holds no quote, backslash or control byte), and the byte after it must be the closing
+// quote. Returns the byte after that quote, or nullptr where this does not apply. Reads up to
+// 32 bytes past the quote: the line is padded.
+const char* read_cached_time(const char* quote, const TimeCache& cache, TimeMs& out) {
+  if constexpr (std::endian::native == std::endian::little) {
+    const std::size_t size = cache.size;
+    const char* t = quote + 1;
+    const auto load = [](const char* at) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, at, 8);
+      return word;
+    };
+    if (size == 0 || t[size] != '"' || load(t) != cache.date || (load(t + 8) & 0xFFFFFFFFFFFF) != cache.hour ||
+        (load(t + cache.zone_at) & cache.zone_mask) != cache.zone) {
+      return nullptr;
+    }
+    // `MM:SS.mm` (and t[22], the last digit of the milliseconds), or `MM:SS`: separators in
+    // place, and every other byte of the clock a digit.
+    constexpr std::uint64_t kZeros = 0x3030303030303030;
+    const std::uint64_t word = load(t + 14);
+    if ((word & cache.separators) != cache.separator_bytes) return nullptr;
+    const std::uint64_t digit_bytes = cache.clock_bytes & ~cache.separators;
+    const std::uint64_t digits = (word & digit_bytes) | (kZeros & ~digit_bytes);
+    if ((digits & 0xF0F0F0F0F0F0F0F0) != kZeros || ((digits + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) != kZeros) return nullptr;
+    const bool millis = cache.zone_at == 23;
+    if (millis && !is_digit(t[22])) return nullptr;
+    // Pairs of digits: byte 0 the minute, byte 3 the second, byte 6 the first two of the millis.
+    const std::uint64_t d = digits - kZeros;
+    const std::uint64_t pairs = d * 10 + (d >> 8);
+    const auto minute = static_cast<unsigned>(pairs & 0xFF), second = static_cast<unsigned>((pairs >> 24) & 0xFF);
+    if (minute > 59 || second > 59) return nullptr;
+    const unsigned ms = millis ? static_cast<unsigned>((pairs >> 48) & 0xFF) * 10 + digit_value(t[22]) : 0;
+    out = (cache.hour_start + minute * 60 + second) * 1000 + ms;
+    return t + size + 1;
+  } else {
+    (void)quote;
+    (void)cache;
+    (void)out;
+    return nullptr;
+  }
+}
+
 // ---- field names ------------------------------------------------------------------------
 
 // kFields by slot of field_slot(), each name zero-padded to 32 bytes, so that a key read in
@@ -204,31 +249,43 @@ struct ShortName {
   }
 };
 
-// `"name":` zero-padded to 32 bytes: a predicted key, compared in place in two 16-byte steps.
+// `,"name":` zero-padded to 32 bytes: a predicted key, compared in place in two 16-byte steps,
+// with the comma before it where the line is compact (starts()) or without (starts_key()).
 struct KeyPattern {
   std::array<char, 32> bytes{};
-  std::size_t size = 0;     // 0: no name
+  std::size_t size = 0;     // with the comma; 0: no name
   std::uint32_t mask = 0;   // a bit for each byte of the pattern
 
   constexpr KeyPattern() = default;
-  explicit constexpr KeyPattern(std::string_view name)
-      : size(name.size() + 3), mask(name.size() + 3 >= 32 ? 0xffffffffu : (1u << (name.size() + 3)) - 1) {
-    bytes[0] = '"';
-    for (std::size_t i = 0; i < name.size() && i + 3 < bytes.size(); ++i) bytes[i + 1] = name[i];
-    bytes[name.size() + 1] = '"';
-    bytes[name.size() + 2] = ':';
+  explicit constexpr KeyPattern(std::string_view name) {
+    if (name.size() + 4 > bytes.size()) return;  // never predicted (no such name yet)
+    size = name.size() + 4;
+    mask = size == 32 ? 0xffffffffu : (1u << size) - 1;
+    bytes[0] = ',';
+    bytes[1] = '"';
+    for (std::size_t i = 0; i < name.size(); ++i) bytes[i + 2] = name[i];
+    bytes[name.size() + 2] = '"';
+    bytes[name.size() + 3] = ':';
   }
 
-  // Whether `at` (32 readable bytes) starts with the pattern.
-  bool starts(const char* at) const {
+  // Whether `at` (32 readable bytes) starts with `,"name":`.
+  bool starts(const char* at) const { return mask != 0 && (equal(at) & mask) == mask; }
+  // Whether `at` starts with `"name":` (the byte before it is readable, and not compared).
+  bool starts_key(const char* at) const { return mask != 0 && (equal(at - 1) & mask & ~1u) == (mask & ~1u); }
+
+ private:
+  // A bit for each of the 32 bytes at `at` that equals the pattern's (past 16 bytes only where
+  // the pattern is longer: most are not).
+  std::uint32_t equal(const char* at) const {
 #if defined(__SSE2__)
     const auto load = [](const char* from) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(from)); };
-    const auto equal = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(at), load(bytes.data())))) |
-                       static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(at + 16), load(bytes.data() + 16))))
-                           << 16;
-    return mask != 0 && (equal & mask) == mask;
+    const auto first = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(at), load(bytes.data()))));
+    if (size <= 16) return first;
+    return first | static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(at + 16), load(bytes.data() + 16)))) << 16;
 #else
-    return size != 0 && std::memcmp(at, bytes.data(), size) == 0;
+    std::uint32_t out = 0;
+    for (std::size_t i = 0; i < bytes.size(); ++i) out |= static_cast<std::uint32_t>(at[i] == bytes[i]) << i;
+    return out;
 #endif
   }
 };
@@ -254,23 +311,42 @@ static_assert(kFieldCount + 2 <= std::tuple_size_v<decltype(KeyOrder::next)>, "K
 constexpr std::array<double, 23> kPowersOfTen = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-// Appends the digits at `at` to `value` (which wraps past 19 digits: callers give up there);
-// returns the first byte that is not a digit. Eight digits a step where they come eight at a
-// time (the line is padded, so eight bytes can always be read).
-const char* append_digits(const char* at, std::uint64_t& value) {
-  if constexpr (std::endian::native == std::endian::little) {
-    for (;;) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, at, 8);
-      if ((((word + 0x4646464646464646) | (word - 0x3030303030303030)) & 0x8080808080808080) != 0) break;
-      word -= 0x3030303030303030;
-      word = word * 10 + (word >> 8);
-      word = (((word & 0x000000FF000000FF) * (100 + (1000000ULL << 32))) +
-              (((word >> 16) & 0x000000FF000000FF) * (1 + (10000ULL << 32)))) >> 32;
-      value = value * 100000000 + (word & 0xFFFFFFFF);
-      at += 8;
-    }
-  }
+// The value of eight digit bytes (little-endian word, '0' already subtracted from each).
+std::uint64_t eight_digits(std::uint64_t word) {
+  word = word * 10 + (word >> 8);
+  return ((((word & 0x000000FF000000FF) * (100 + (1000000ULL << 32))) +
+           (((word >> 16) & 0x000000FF000000FF) * (1 + (10000ULL << 32)))) >> 32) & 0xFFFFFFFF;
+}
+
+#if defined(__SSE2__)
+// Bit i set where at[i] (i < 32) is a digit.
+std::uint32_t digit_mask(const char* at) {
+  const auto digits16 = [](const char* from) {
+    const __m128i values = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(from)), _mm_set1_epi8('0'));
+    return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values)));
+  };
+  return digits16(at) | digits16(at + 16) << 16;
+}
+#endif
+
+constexpr std::array<std::uint64_t, 8> kWholePowersOfTen = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+
+// `value` followed by the `count` (at most 19 in all) digits at `at`, eight a step and the
+// last 1 to 7 moved to a word's top bytes (leading zeros below them): no loop over single
+// digits. Reads up to 8 bytes past the digits (the text is padded).
+[[gnu::always_inline]] inline std::uint64_t append_digits(std::uint64_t value, const char* at, std::size_t count) {
+  const auto load = [](const char* from) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, from, 8);
+    return word - 0x3030303030303030;  // a borrow only runs into the bytes past the digits
+  };
+  for (; count >= 8; count -= 8, at += 8) value = value * 100000000 + eight_digits(load(at));
+  if (count != 0) value = value * kWholePowersOfTen[count] + eight_digits(load(at) << (8 * (8 - count)));
+  return value;
+}
+
+// The digits at `at` appended to `value` one by one (the reader without SSE2).
+const char* append_each_digit(const char* at, std::uint64_t& value) {
   while (is_digit(*at)) value = value * 10 + digit_value(*at++);
   return at;
 }
@@ -306,24 +382,52 @@ const char* read_decimal(const char* at, double& out) {
   const bool negative = *at == '-';
   if (negative) ++at;
   std::uint64_t mantissa = 0;
-  std::size_t digits = 0;
-  if (*at == '0') {
-    ++at;
-    if (is_digit(*at)) return nullptr;
-  } else {
-    const char* first = at;
-    at = append_digits(at, mantissa);
-    digits = static_cast<std::size_t>(at - first);
-    if (digits == 0) return nullptr;
+  std::size_t digits = 0;    // of the whole part, "0" not counted
+  std::size_t fraction = 0;  // digits after the point
+#if defined(__SSE2__)
+  if constexpr (std::endian::native == std::endian::little) {
+    // Both runs of digits from one scan of 32 bytes: coordinates (the most common number, two
+    // on every rider.location) have 15 to 17 digits. Where a run reaches the end of the scan,
+    // it holds more than 19 digits in all, which the general reader takes anyway.
+    const std::uint64_t others = ~static_cast<std::uint64_t>(digit_mask(at));  // bits 32 and up set
+    const std::size_t whole = static_cast<std::size_t>(__builtin_ctzll(others));
+    if (whole == 0 || (*at == '0' && whole > 1)) return nullptr;
+    digits = *at == '0' ? 0 : whole;
+    const char* end = at + whole;
+    if (*end == '.') {
+      fraction = static_cast<std::size_t>(__builtin_ctzll(others >> (whole + 1)));
+      if (fraction == 0) return nullptr;
+      end += 1 + fraction;
+    }
+    if (*end == 'e' || *end == 'E' || digits + fraction > 19) return nullptr;
+    // A short whole part (a coordinate's) digit by digit; the fraction eight digits a step.
+    if (digits <= 3) {
+      for (std::size_t i = 0; i < digits; ++i) mantissa = mantissa * 10 + digit_value(at[i]);
+    } else {
+      mantissa = append_digits(0, at, digits);
+    }
+    mantissa = append_digits(mantissa, at + whole + 1, fraction);
+    at = end;
+  } else
+#endif
+  {
+    if (*at == '0') {
+      ++at;
+      if (is_digit(*at)) return nullptr;
+    } else {
+      const char* first = at;
+      at = append_each_digit(at, mantissa);
+      digits = static_cast<std::size_t>(at - first);
+      if (digits == 0) return nullptr;
+    }
+    if (*at == '.') {
+      const char* first = ++at;
+      at = append_each_digit(at, mantissa);
+      fraction = static_cast<std::size_t>(at - first);
+      if (fraction == 0) return nullptr;
+    }
+    if (*at == 'e' || *at == 'E' || digits + fraction > 19) return nullptr;
   }
-  std::size_t fraction = 0;
-  if (*at == '.') {
-    const char* first = ++at;
-    at = append_digits(at, mantissa);
-    fraction = static_cast<std::size_t>(at - first);
-    if (fraction == 0) return nullptr;
-  }
-  if (*at == 'e' || *at == 'E' || digits + fraction > 19) return nullptr;
   double value = 0;
   if (mantissa <= (std::uint64_t{1} << 53)) {
     value = static_cast<double>(mantissa) / kPowersOfTen[fraction];
@@ -432,7 +536,8 @@ class FastReader : public LineState {
 
   // At '{': an object whose keys are looked up in a table of N names (`lookup`: key -> index,
   // -1 for another key); `member(index)` reads each value. A key seen twice gives up. Each key
-  // is first tried as the one `order` predicts (see KeyOrder), and `order` learns.
+  // is first tried as the one `order` predicts (see KeyOrder), and `order` learns. On compact
+  // lines the predicted key is tried with its comma right after the value before.
   template <std::size_t N, typename Lookup, typename Member>
   bool known_object(const std::array<KeyPattern, N>& patterns, KeyOrder& order, Lookup&& lookup, Member&& member) {
     static_assert(N <= 64 && N + 2 <= std::tuple_size_v<decltype(KeyOrder::next)>);
@@ -444,11 +549,12 @@ class FastReader : public LineState {
     std::uint64_t seen = 0;
     std::size_t previous = N;  // N: the start; N + 1: after another key
     for (;;) {
+      // At a key.
       int index = -1;
-      const std::uint8_t guess = order.next[previous];
-      if (guess < N && patterns[guess].starts(p_)) {
+      std::uint8_t guess = order.next[previous];
+      if (guess < N && patterns[guess].starts_key(p_)) {
         index = guess;
-        p_ += patterns[guess].size;
+        p_ += patterns[guess].size - 1;
       } else {
         std::string_view key;
         if (!plain_string(key) || peek() != ':') return false;
@@ -456,16 +562,22 @@ class FastReader : public LineState {
         index = lookup(key);
         order.next[previous] = index < 0 ? KeyOrder::kNoGuess : static_cast<std::uint8_t>(index);
       }
-      if (index >= 0) {
-        const std::uint64_t bit = std::uint64_t{1} << index;
-        if ((seen & bit) != 0) return false;  // a repeated key
-        seen |= bit;
-        previous = static_cast<std::size_t>(index);
-      } else {
-        previous = N + 1;
+      for (;;) {
+        if (index >= 0) {
+          const std::uint64_t bit = std::uint64_t{1} << index;
+          if ((seen & bit) != 0) return false;  // a repeated key
+          seen |= bit;
+          previous = static_cast<std::size_t>(index);
+        } else {
+          previous = N + 1;
+        }
+        peek();
+        if (!member(index)) return false;
+        guess = order.next[previous];
+        if (guess >= N || !patterns[guess].starts(p_)) break;
+        index = guess;
+        p_ += patterns[guess].size;
       }
-      peek();
-      if (!member(index)) return false;
       const char next = peek();
       ++p_;
       if (next != ',') return next == '}';
@@ -632,6 +744,10 @@ class FastReader : public LineState {
   bool time(TimeMs& out) { return time(out, scratch_.other_time); }
   bool time(TimeMs& out, TimeCache& cache) {
     if (*p_ == '"') {
+      if (const char* after = read_cached_time(p_, cache, out)) {
+        p_ = after;
+        return true;
+      }
       std::string_view text;
       return plain_string(text) && parse_time_fast(text, out, &cache);
     }
@@ -902,7 +1018,8 @@ class FastReader : public LineState {
 
   // ---- one top-level member (LineReader::read_field) ------------------------------------
 
-  bool value(Field field) {
+  // Inlined into its one caller (the event's member reader), where g++ would leave it a call.
+  [[gnu::always_inline]] bool value(Field field) {
     Event& e = event_;
     switch (field) {
       case Field::kUnknown:
@@ -910,7 +1027,7 @@ class FastReader : public LineState {
       case Field::kId: {
         std::string_view text;
         if (!id(text)) return false;
-        e.id.assign(text);
+        e.id.append(text);  // the event was reset (id empty); append skips assign's general case
         e.id_hash = hash64(text);
         deferred_.has_id = true;
         return true;
@@ -1043,8 +1160,17 @@ bool parse_time_fast(std::string_view text, TimeMs& out, TimeCache* cache) {
   if (read_usual_time(text, out)) {
     if (cache != nullptr) {
       const std::int64_t seconds = (out - (zone == 23 ? two_digits(t + 20) * 10 + digit_value(t[22]) : 0)) / 1000;
-      *cache = TimeCache{load(t, 8), load(t + 8, 6), load_zone(t + zone, size - zone), size,
-                         seconds - two_digits(t + 14) * 60 - two_digits(t + 17)};
+      const bool millis = zone == 23;
+      *cache = TimeCache{load(t, 8),
+                         load(t + 8, 6),
+                         load_zone(t + zone, size - zone),
+                         size,
+                         seconds - two_digits(t + 14) * 60 - two_digits(t + 17),
+                         zone,
+                         size - zone == 1 ? 0xFFULL : 0xFFFFFFFFFFFFULL,
+                         millis ? ~0ULL : 0x000000FFFFFFFFFFULL,
+                         millis ? 0x0000FF0000FF0000ULL : 0x0000000000FF0000ULL,
+                         millis ? 0x00002E00003A0000ULL : 0x00000000003A0000ULL};
     }
     return true;
   }

@@ -63,6 +63,12 @@ struct TimeCache {
   std::uint64_t zone = 0;       // the zone's bytes: `Z` or `+08:00`
   std::size_t size = 0;         // of the text (its layout); 0: nothing cached
   std::int64_t hour_start = 0;  // epoch seconds at HH:00:00 of that day in that zone
+  // Of the layout, for the reader that checks a time in place (fast_reader.cc, read_cached_time):
+  std::size_t zone_at = 0;          // where the zone starts: 19, or 23 after `.mmm`
+  std::uint64_t zone_mask = 0;      // the zone's bytes in a word read there
+  std::uint64_t clock_bytes = 0;    // the bytes of `MM:SS.mm` (or `MM:SS`) in a word read at 14
+  std::uint64_t separators = 0;     // the `:` (and `.`) among them
+  std::uint64_t separator_bytes = 0;  // what they must be
 };
 
 // parse_rfc3339_ms without building an error: true with the same value where it succeeds,
@@ -75,7 +81,7 @@ bool parse_time_fast(std::string_view text, TimeMs& out, TimeCache* cache = null
 // significand, else from_chars). Returns the end of the number, or nullptr for another number
 // (longer ones go to the general reader: simdjson 3.0.1 misreads some, e.g. 0.8804121872289789423603
 // as 0.000502..., simdjson issue #2093; the parser keeps doing exactly what it did). Reads up
-// to 8 bytes past the number: the text must be padded.
+// to 40 bytes past the number's start: the text must be padded.
 const char* read_decimal(const char* at, double& out);
 
 // The order in which an object's known keys came last time: next[k] is the key (an index into

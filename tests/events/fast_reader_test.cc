@@ -254,6 +254,123 @@ TEST(FastReader, ShuffledKeyOrdersAgree) {
   EXPECT_GT(twins.fast_lines(), 1000u);
 }
 
+// Keys are predicted with the comma before them (`,"qty":` right after the value before) once
+// a line has taught the order: lines that break the prediction in every way just after it
+// has been learned (a space, another key, a longer or shorter key of the same start, the key
+// repeated, no comma) must read as the general reader reads them.
+TEST(FastReader, PredictedKeysWithTheirCommaAgree) {
+  Twins twins;
+  const std::string learned =
+      R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00.000Z","order_id":"O1","user_id":"U7","amount":1180,)"
+      R"("address":{"text":"t","building":"3","room":"501","lat":40.03,"lng":116.33},)"
+      R"("items":[{"sku":"a","qty":2,"unit_price":5,"category":"c"},{"sku":"b","qty":1,"unit_price":7,"category":"c"}]})";
+  const std::vector<std::pair<std::string, std::string>> breaks = {
+      {R"(,"qty":2)", R"( ,"qty":2)"},  {R"(,"qty":2)", R"(, "qty":2)"},   {R"(,"qty":2)", R"(,"qtx":2)"},
+      {R"(,"qty":2)", R"(,"qtyy":2)"},  {R"(,"qty":2)", R"(,"qt":2)"},     {R"(,"qty":2)", R"(,"qty" :2)"},
+      {R"(,"qty":2)", R"(,"qty":2,"qty":3)"}, {R"(,"qty":2)", R"("qty":2)"}, {R"(,"qty":2)", R"(,"sku":"x")"},
+      {R"(,"qty":2)", R"(;"qty":2)"},   {R"(,"qty":2)", R"(,"qty":2)"}, {R"(,"qty":2)", ""},
+      {R"(,"user_id":"U7")", R"(,"user_id":"U7","user_id":"U8")"}, {R"(,"ts":)", R"(,"ts" :)"},
+      {R"(,"lng":116.33)", R"(,"lng":116.33,"lng":1)"}, {R"({"sku":"b")", R"({ "sku":"b")"},
+      {R"({"sku":"b")", R"({"sku" :"b")"}, {R"(,"amount":1180)", R"(,"amount":1180 )"},
+  };
+  for (const auto& [from, to] : breaks) {
+    std::string line = learned;
+    const std::size_t at = line.rfind(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    line.replace(at, from.size(), to);
+    for (int i = 0; i < 2; ++i) EXPECT_AGREE(twins, learned);  // taught again each time
+    EXPECT_AGREE(twins, line);
+  }
+  EXPECT_GE(twins.fast_lines(), 2 * breaks.size());
+}
+
+// Times of the hour and layout the reader last read are read in place, without looking for
+// the string's end first: every byte of them must still be checked, so any byte put anywhere
+// in such a time (a quote, a backslash, a control or non-ASCII byte, a digit, a separator)
+// and any length must read as the general reader reads it.
+TEST(FastReader, CachedTimesAgreeWhateverTheirBytes) {
+  Twins twins;
+  static constexpr std::string_view kTimes[] = {"2026-11-21T10:00:00.000Z", "2026-11-21T10:00:00Z",
+                                                "2026-11-21T10:00:00.000+08:00", "2026-11-21T10:00:00-05:30"};
+  static constexpr std::string_view kBytes[] = {"\"", "\\", "\\n", "\x01", "\xc3\xa9", "\xff", "0", "5", "9", ":", ".",
+                                                "Z", "+", "-", "T", " ", "", "00", "60", "99"};
+  std::mt19937_64 random(17);
+  const auto line_of = [](std::string_view time, std::string_view key) {
+    return R"({"id":"e1","type":"order.created","ts":")" + std::string(time) +
+           R"(","order_id":"O1","user_id":"U7","amount":1,")" + std::string(key) + R"(":")" + std::string(time) + R"("})";
+  };
+  for (const std::string_view time : kTimes) {
+    for (std::size_t at = 0; at <= time.size(); ++at) {
+      for (const std::string_view bytes : kBytes) {
+        EXPECT_AGREE(twins, line_of(time, "promise_at"));  // fills both caches with this layout and hour
+        std::string changed(time);
+        if (at < changed.size() && random() % 2 == 0) changed.replace(at, 1, bytes);
+        else changed.insert(at, bytes);
+        EXPECT_AGREE(twins, line_of(changed, "promise_at"));
+        EXPECT_AGREE(twins, line_of(changed, "slot_start"));
+      }
+    }
+    // The closing quote of a time of the cached length replaced: the string goes on.
+    for (const char instead : std::string_view("x \\\x01,")) {
+      EXPECT_AGREE(twins, line_of(time, "promise_at"));
+      std::string line = line_of(time, "promise_at");
+      const std::size_t quote = line.find(R"("ts":")") + 6 + time.size();
+      ASSERT_EQ(line[quote], '"');
+      line[quote] = instead;
+      EXPECT_AGREE(twins, line);
+      line.insert(quote + 1, ",");  // `...000Zx,,"order_id":`: the key after it still in place
+      EXPECT_AGREE(twins, line);
+    }
+    // The same hour and layout, minutes and seconds of every value.
+    for (int i = 0; i < 500; ++i) {
+      std::string next(time);
+      next[14] = static_cast<char>('0' + random() % 10);
+      next[15] = static_cast<char>('0' + random() % 10);
+      next[17] = static_cast<char>('0' + random() % 10);
+      next[18] = static_cast<char>('0' + random() % 10);
+      if (next[19] == '.') next[20 + random() % 3] = static_cast<char>('0' + random() % 10);
+      EXPECT_AGREE(twins, line_of(next, "promise_at"));
+    }
+  }
+  EXPECT_GT(twins.fast_lines(), 2000u);
+}
+
+// Digit runs are measured sixteen bytes at a time: numbers whose whole or fraction part ends
+// at, just before or just past those steps (and past the 19 digits the fast reader takes),
+// followed by each kind of byte.
+TEST(FastReader, DigitRunsOfEveryLengthAgree) {
+  Twins twins;
+  std::mt19937_64 random(19);
+  static constexpr std::string_view kAfter[] = {"", "e1", "E-2", ".", ".5", "x", " "};
+  const auto digits = [&](std::size_t count) {
+    std::string out;
+    for (std::size_t i = 0; i < count; ++i) out.push_back(static_cast<char>('0' + (i == 0 ? 1 + random() % 9 : random() % 10)));
+    return out;
+  };
+  for (std::size_t whole = 0; whole <= 34; ++whole) {
+    for (std::size_t fraction = 0; fraction <= 34; ++fraction) {
+      std::string number = whole == 0 ? "0" : digits(whole);
+      if (fraction != 0) number += "." + std::string(1, static_cast<char>('0' + random() % 10)) + digits(fraction - 1);
+      const std::string_view after = kAfter[random() % 8 == 0 ? random() % 7 : 0];
+      EXPECT_AGREE(twins, R"({"id":"e","type":"rider.location","ts":0,"order_id":"O1","lat":0.5,"lng":)" + number +
+                              std::string(after) + "}");
+      // read_decimal alone: the end of what it takes, and the correctly rounded value.
+      const std::string padded = number + std::string(40, '\0');
+      double value = 0;
+      const char* end = events_internal::read_decimal(padded.data(), value);
+      if (whole + fraction <= 19) {
+        ASSERT_EQ(end, padded.data() + number.size()) << number;
+        double reference = 0;
+        std::from_chars(number.data(), number.data() + number.size(), reference);
+        EXPECT_EQ(std::bit_cast<std::uint64_t>(value), std::bit_cast<std::uint64_t>(reference)) << number;
+      } else {
+        EXPECT_EQ(end, nullptr) << number;
+      }
+    }
+  }
+  EXPECT_GT(twins.fast_lines(), 50u);  // those within [-180, 180] and 19 digits
+}
+
 // Coordinates of every shape: short and long mantissas (past 2^53 and 19 digits), signs,
 // leading zeros, exponents, out of range.
 TEST(FastReader, NumbersAgree) {
@@ -337,7 +454,7 @@ TEST(FastReader, DecimalsRoundCorrectly) {
     if (whole.size() > 1 && whole.front() == '0') continue;
     text += whole;
     if (!fraction.empty()) text += "." + fraction;
-    const std::string padded = text + std::string(16, '\0');
+    const std::string padded = text + std::string(40, '\0');  // read_decimal reads ahead
     double fast = 0;
     const char* end = events_internal::read_decimal(padded.data(), fast);
     ASSERT_EQ(end, padded.data() + text.size()) << text;
