@@ -324,10 +324,12 @@ struct TimerWheel::Impl {
   // the cursor can only leave its block when the levels are empty.
   void park_cursor(std::int64_t bound) {
     cursor = bound;
-    // Re-sorting only once the earliest overflow timer's block is reached spares far-future
-    // timers a pointless pass at every block the cursor crosses. advance() has just computed
-    // the minimum whenever the levels are empty, so this does not rescan.
-    if (heads[kInOverflow] == kNil) return;  // the usual case, tested first
+    if (heads[kInOverflow] != kNil) park_overflow();  // the usual case (none) stays inline
+  }
+  // Re-sorting only once the earliest overflow timer's block is reached spares far-future
+  // timers a pointless pass at every block the cursor crosses. advance() has just computed
+  // the minimum whenever the levels are empty, so this does not rescan.
+  [[gnu::noinline]] void park_overflow() {
     const bool levels_empty =
         std::all_of(occupied.begin(), occupied.end(), [](std::uint64_t bits) { return bits == 0; });
     if (levels_empty && same_block(overflow_minimum(), cursor)) {
@@ -367,15 +369,23 @@ struct TimerWheel::Impl {
     return false;
   }
 
-  void expire_before(std::int64_t until_ms, const TimerWheel::Fire& fire) {
-    // A nested call would find the batch and cursor mid-flight.
-    if (expiring) return;
+  // Inline in TimerWheel::expire_before: the engine calls it twice an event, and nearly every
+  // call has nothing to fire; the rest of the work is out of line (expire_due), so this part
+  // saves no registers.
+  [[gnu::always_inline]] void expire_before(std::int64_t until_ms, const TimerWheel::Fire& fire) {
     const std::int64_t bound = until_ms;
-    if (bound < horizon && late_heap.empty() && batch_next == batch.size()) {
+    // A nested call (expiring) would find the batch and cursor mid-flight: expire_due ignores it.
+    if (bound < horizon && !expiring && late_heap.empty() && batch_next == batch.size()) [[likely]] {
       if (bound > cursor) park_cursor(bound);  // may re-sort the overflow: fires nothing
       now = std::max(now, until_ms);
       return;
     }
+    expire_due(until_ms, fire);
+  }
+
+  [[gnu::noinline]] void expire_due(std::int64_t until_ms, const TimerWheel::Fire& fire) {
+    if (expiring) return;
+    const std::int64_t bound = until_ms;
     expiring = true;
     struct ClearFlag {
       bool& flag;
@@ -641,7 +651,7 @@ void TimerWheel::for_each_live(const std::function<void(std::int64_t, std::uint6
   }
 }
 
-void TimerWheel::expire_before(std::int64_t until_ms, const Fire& fire) {
+void TimerWheel::expire_before(std::int64_t until_ms, Fire fire) {
   impl_->expire_before(until_ms, fire);
 }
 
