@@ -287,18 +287,33 @@ IngestOutcome EngineCore::ingest_staged() {
   return IngestOutcome::kAccepted;
 }
 
-void EngineCore::buffer(Pending pending) {
-  const PendingAfter after{this};
-  if (in_order_.empty() || !after(in_order_.back(), pending)) {
+// Inline, with the heap's work out of line: once per event, and nearly every event arrives
+// in order (the FIFO lane).
+[[gnu::always_inline]] inline void EngineCore::buffer(Pending pending) {
+  if (in_order_.empty() || !PendingAfter{this}(in_order_.back(), pending)) [[likely]] {
     in_order_.push_back(pending);
   } else {
-    out_of_order_.push(pending);
+    buffer_out_of_order(pending);
   }
 }
 
-bool EngineCore::next_before(TimeMs before_ms, Pending& next) {
+void EngineCore::buffer_out_of_order(Pending pending) { out_of_order_.push(pending); }
+
+// Inline for the common case of an empty heap lane (the loop runs it twice an event); the
+// choice between the lanes and the heap's pop are out of line.
+[[gnu::always_inline]] inline bool EngineCore::next_before(TimeMs before_ms, Pending& next) {
+  if (out_of_order_.empty()) [[likely]] {
+    if (in_order_.empty() || in_order_.front().ts >= before_ms) return false;
+    next = in_order_.front();
+    in_order_.pop_front();
+    return true;
+  }
+  return next_of_both_before(before_ms, next);
+}
+
+bool EngineCore::next_of_both_before(TimeMs before_ms, Pending& next) {
   const bool fifo = !in_order_.empty() && in_order_.front().ts < before_ms;
-  const bool heap = !out_of_order_.empty() && out_of_order_.top().ts < before_ms;
+  const bool heap = out_of_order_.top().ts < before_ms;
   if (!fifo && !heap) return false;
   if (fifo && (!heap || !PendingAfter{this}(in_order_.front(), out_of_order_.top()))) {
     next = in_order_.front();

@@ -4,10 +4,10 @@
 // engine.cc. Nothing outside src/engine includes this header.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -637,7 +637,9 @@ class EngineCore {
   bool is_duplicate(const Event& event);
   std::uint32_t take_slot();
   void buffer(Pending pending);
+  void buffer_out_of_order(Pending pending);
   bool next_before(TimeMs before_ms, Pending& next);  // pops the earliest buffered event with ts < before_ms
+  bool next_of_both_before(TimeMs before_ms, Pending& next);  // next_before, the heap lane not empty
   void prefetch_release_ahead() const;  // memory hints for the next events of the in-order lane
   // A new event for a fact already recorded (the same milestone, the same transaction): it
   // changes nothing, and is counted apart from duplicate ids.
@@ -811,7 +813,78 @@ class EngineCore {
   void free_slot(std::uint32_t slot, Event& event);
   static constexpr std::uint32_t kNoSlot = UINT32_MAX;
   std::uint32_t staging_slot_ = kNoSlot;
-  std::deque<Pending> in_order_;
+  // The in-order lane: a FIFO in one power-of-two array, so the front, the back and the
+  // look-ahead's reads a few entries in (prefetch_release_ahead) are a mask away rather than
+  // a std::deque's block lookup. It keeps its largest size (16 bytes an entry, the events of
+  // one out-of-orderness bound).
+  class PendingRing {
+   public:
+    bool empty() const { return size_ == 0; }
+    std::size_t size() const { return size_; }
+    const Pending& front() const { return slots_[head_]; }
+    const Pending& back() const { return slots_[(head_ + size_ - 1) & (slots_.size() - 1)]; }
+    const Pending& operator[](std::size_t i) const { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+    Pending& operator[](std::size_t i) { return slots_[(head_ + i) & (slots_.size() - 1)]; }
+    void push_back(const Pending& pending) {
+      if (size_ == slots_.size()) reserve(size_ + 1);
+      slots_[(head_ + size_) & (slots_.size() - 1)] = pending;
+      ++size_;
+    }
+    void pop_front() {
+      head_ = (head_ + 1) & (slots_.size() - 1);
+      --size_;
+    }
+    // Snapshots: `n` entries to be overwritten in place, front first.
+    void resize(std::size_t n) {
+      reserve(n);
+      head_ = 0;
+      size_ = n;
+    }
+    template <typename Ring, typename Value>
+    class basic_iterator {
+     public:
+      using value_type = Pending;
+      using difference_type = std::ptrdiff_t;
+      basic_iterator() = default;
+      basic_iterator(Ring* ring, std::size_t i) : ring_(ring), i_(i) {}
+      Value& operator*() const { return (*ring_)[i_]; }
+      basic_iterator& operator++() {
+        ++i_;
+        return *this;
+      }
+      basic_iterator operator++(int) {
+        basic_iterator before = *this;
+        ++i_;
+        return before;
+      }
+      bool operator==(const basic_iterator& other) const { return i_ == other.i_; }
+
+     private:
+      Ring* ring_ = nullptr;
+      std::size_t i_ = 0;
+    };
+    using iterator = basic_iterator<PendingRing, Pending>;
+    using const_iterator = basic_iterator<const PendingRing, const Pending>;
+    iterator begin() { return {this, 0}; }
+    iterator end() { return {this, size_}; }
+    const_iterator begin() const { return {this, 0}; }
+    const_iterator end() const { return {this, size_}; }
+
+   private:
+    void reserve(std::size_t n) {
+      if (n <= slots_.size()) return;
+      std::size_t capacity = std::max<std::size_t>(slots_.size(), 64);
+      while (capacity < n) capacity *= 2;
+      std::vector<Pending> grown(capacity);
+      for (std::size_t i = 0; i < size_; ++i) grown[i] = (*this)[i];
+      slots_.swap(grown);
+      head_ = 0;
+    }
+    std::vector<Pending> slots_;  // empty or a power of two
+    std::size_t head_ = 0;
+    std::size_t size_ = 0;
+  };
+  PendingRing in_order_;
   std::priority_queue<Pending, std::vector<Pending>, PendingAfter> out_of_order_{PendingAfter{this}};
   // Every event id seen (hashed), across orders and master data: "the same id seen again is
   // a duplicate, however late it comes", within engine.dedupe_max_ids.
