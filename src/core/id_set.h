@@ -79,7 +79,7 @@ class IdSet {
     }
     // False when the id was there already.
     bool add(std::uint64_t id) {
-      if (size_ + 1 > capacity_ / 8 * 7 || capacity_ == 0) grow(size_ + 1);
+      if (size_ + 1 > limit_) grow(size_ + 1);
       for (;;) {
         const int placed = place(id);
         if (placed == 0) return false;
@@ -136,7 +136,8 @@ class IdSet {
       std::size_t empty = index;
       while (slots[empty] != 0) ++empty;
       if (empty + 1 == slots_.size()) return -1;  // the last slot stays empty: it ends every scan
-      std::memmove(slots + index + 1, slots + index, (empty - index) * sizeof(std::uint64_t));
+      // Most ids land on an empty slot: no call to shift nothing.
+      if (empty != index) std::memmove(slots + index + 1, slots + index, (empty - index) * sizeof(std::uint64_t));
       slots[index] = id;
       return 1;
     }
@@ -162,6 +163,7 @@ class IdSet {
         }
         if (fits) {
           slots_.swap(fresh);
+          limit_ = capacity_ / 8 * 7;
           return;
         }
         capacity_ = saved_capacity;
@@ -170,6 +172,7 @@ class IdSet {
     }
     std::vector<std::uint64_t> slots_;
     std::size_t capacity_ = 0;  // home slots; slots_ holds kTail more
+    std::size_t limit_ = 0;     // the most ids before a grow: 7/8 of capacity_ (0: grow first)
     std::size_t size_ = 0;
   };
 
