@@ -134,7 +134,7 @@ bool EngineCore::PendingAfter::operator()(const Pending& a, const Pending& b) co
   return core->pending_events_[a.slot].id > core->pending_events_[b.slot].id;
 }
 
-std::uint32_t EngineCore::order_index(Symbol order_id) {
+std::uint32_t EngineCore::new_order_index(Symbol order_id) {
   // Grown by an eighth, not doubled: the index spans every symbol, and doubling leaves up to
   // half of it unused.
   if (order_by_symbol_.size() <= order_id) {

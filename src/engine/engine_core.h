@@ -649,7 +649,15 @@ class EngineCore {
   void fire(TimeMs deadline_ms, std::uint64_t payload);
   void expire(TimeMs before_ms);
 
-  std::uint32_t order_index(Symbol order_id);
+  // The order's index, created on its first event. The hit (every event but an order's
+  // first, twice an event: dedupe and apply) is inline; creating the order is not.
+  std::uint32_t order_index(Symbol order_id) {
+    if (order_id < order_by_symbol_.size()) [[likely]] {
+      if (const std::uint32_t slot = order_by_symbol_[order_id]; slot != 0) [[likely]] return slot - 1;
+    }
+    return new_order_index(order_id);
+  }
+  std::uint32_t new_order_index(Symbol order_id);
   TimerId schedule(TimeMs deadline_ms, TimeMs now_ms, std::uint32_t order, TimerKind kind, std::uint32_t detail = 0);
   // Cancels `timer` and schedules anew, in one step (TimerWheel::reschedule).
   void reschedule(TimerId& timer, TimeMs deadline_ms, TimeMs now_ms, std::uint32_t order, TimerKind kind,
