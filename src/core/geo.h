@@ -29,6 +29,15 @@ inline double great_circle_m(LatLng a, LatLng b) {
 // computed in floating point, so whoever prunes with it leaves a margin for rounding.
 inline double latitude_gap_m(LatLng a, LatLng b) { return kEarthRadiusM * std::fabs(b.lat - a.lat) * kRadiansPerDegree; }
 
+// An upper bound of great_circle_m(a, b) from two subtractions: the length of a path from a
+// along its meridian to b's latitude, then along that parallel to b (no longer than the same
+// angle on the equator), which the great circle between them is no longer than. Valid for any
+// coordinates; loose (up to sqrt 2 times the distance), but it settles a threshold far from
+// the distance before any polynomial. Callers leave the same margin for rounding.
+inline double meridian_then_parallel_m(LatLng a, LatLng b) {
+  return kEarthRadiusM * (std::fabs(b.lat - a.lat) + std::fabs(b.lng - a.lng)) * kRadiansPerDegree;
+}
+
 // Bounds on great_circle_m(a, b) from polynomials alone, for a caller that only needs to know
 // on which side of a threshold the distance lies (a rider's ping, several a second across a
 // city): the exact distance is needed only when the threshold falls between them. They bound
@@ -82,6 +91,8 @@ inline DistanceBounds great_circle_bounds_m(LatLng a, LatLng b) {
 // bounds leave it open (the threshold within their rounding margin of the distance).
 inline bool great_circle_at_least_m(LatLng a, LatLng b, double threshold_m) {
   constexpr double kMargin = 1e-9;
+  if (latitude_gap_m(a, b) > threshold_m * (1 + kMargin)) return true;
+  if (meridian_then_parallel_m(a, b) < threshold_m * (1 - kMargin)) return false;
   const DistanceBounds bounds = great_circle_bounds_m(a, b);
   if (bounds.low > threshold_m * (1 + kMargin)) return true;
   if (bounds.high < threshold_m * (1 - kMargin)) return false;

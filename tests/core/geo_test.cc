@@ -51,6 +51,39 @@ TEST(GeoTest, BoundsSettleNothingOutsideTheirRange) {
 }
 
 // The answer is the exact distance's, thresholds right at the distance included.
+TEST(GeoTest, MeridianThenParallelAndLatitudeGapBoundTheComputedDistanceAnywhere) {
+  std::mt19937_64 rng(13);
+  std::uniform_real_distribution<double> lat(-90, 90);
+  std::uniform_real_distribution<double> lng(-180, 180);
+  for (int i = 0; i < 200'000; ++i) {
+    const LatLng a{lat(rng), lng(rng)};
+    // Half the pairs within a city (steps from centimetres), half anywhere on Earth.
+    const LatLng b = i % 2 == 0 ? random_point(rng, a, random_spread(rng)) : LatLng{lat(rng), lng(rng)};
+    if (std::fabs(b.lat) > 90) continue;
+    const double d = great_circle_m(a, b);
+    ASSERT_GE(meridian_then_parallel_m(a, b), d * (1 - 1e-12)) << a.lat << "," << a.lng << " " << b.lat << "," << b.lng;
+    ASSERT_LE(latitude_gap_m(a, b), d * (1 + 1e-12)) << a.lat << "," << a.lng << " " << b.lat << "," << b.lng;
+  }
+  // Along a meridian the path is the great circle itself: the bound is exact there.
+  const LatLng a{39.9, 116.4};
+  const LatLng b{39.95, 116.4};
+  EXPECT_NEAR(meridian_then_parallel_m(a, b), great_circle_m(a, b), great_circle_m(a, b) * 1e-12);
+}
+
+TEST(GeoTest, AtLeastAnswersAsTheExactDistanceDoesAtTheCheapBounds) {
+  // Thresholds at and beside the two-subtraction bounds, where they hand over to the rest.
+  std::mt19937_64 rng(14);
+  for (int i = 0; i < 100'000; ++i) {
+    const LatLng a = random_point(rng, LatLng{39.9, 116.4}, 0.5);
+    const LatLng b = i % 3 == 0 ? LatLng{a.lat + (i % 2 ? 1e-4 : -1e-4), a.lng} : random_point(rng, a, random_spread(rng) / 100);
+    const double d = great_circle_m(a, b);
+    const double edge = i % 2 == 0 ? meridian_then_parallel_m(a, b) : latitude_gap_m(a, b);
+    for (const double threshold : {edge, std::nextafter(edge, 0.0), std::nextafter(edge, 1e9), edge * (1 + 1e-9), edge * (1 - 1e-9)}) {
+      ASSERT_EQ(great_circle_at_least_m(a, b, threshold), d >= threshold) << d << " vs " << threshold;
+    }
+  }
+}
+
 TEST(GeoTest, AtLeastAnswersAsTheExactDistanceDoes) {
   std::mt19937_64 rng(12);
   std::uniform_real_distribution<double> unit(0, 1);
