@@ -299,10 +299,11 @@ IngestOutcome EngineCore::ingest_staged() {
 
 void EngineCore::buffer_out_of_order(Pending pending) { out_of_order_.push(pending); }
 
-// Inline for the common case of an empty heap lane (the loop runs it twice an event); the
-// choice between the lanes and the heap's pop are out of line.
+// Inline for the common case, a heap lane with nothing due yet (the loop runs it twice an
+// event; late arrivals wait in the heap for most of the bound): the FIFO's head decides. The
+// choice between two due heads and the heap's pop are out of line.
 [[gnu::always_inline]] inline bool EngineCore::next_before(TimeMs before_ms, Pending& next) {
-  if (out_of_order_.empty()) [[likely]] {
+  if (out_of_order_.empty() || out_of_order_.top().ts >= before_ms) [[likely]] {
     if (in_order_.empty() || in_order_.front().ts >= before_ms) return false;
     next = in_order_.front();
     in_order_.pop_front();
@@ -313,9 +314,7 @@ void EngineCore::buffer_out_of_order(Pending pending) { out_of_order_.push(pendi
 
 bool EngineCore::next_of_both_before(TimeMs before_ms, Pending& next) {
   const bool fifo = !in_order_.empty() && in_order_.front().ts < before_ms;
-  const bool heap = out_of_order_.top().ts < before_ms;
-  if (!fifo && !heap) return false;
-  if (fifo && (!heap || !PendingAfter{this}(in_order_.front(), out_of_order_.top()))) {
+  if (fifo && !PendingAfter{this}(in_order_.front(), out_of_order_.top())) {
     next = in_order_.front();
     in_order_.pop_front();
   } else {

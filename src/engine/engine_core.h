@@ -639,7 +639,7 @@ class EngineCore {
   void buffer(Pending pending);
   void buffer_out_of_order(Pending pending);
   bool next_before(TimeMs before_ms, Pending& next);  // pops the earliest buffered event with ts < before_ms
-  bool next_of_both_before(TimeMs before_ms, Pending& next);  // next_before, the heap lane not empty
+  bool next_of_both_before(TimeMs before_ms, Pending& next);  // next_before, the heap's head due
   void prefetch_release_ahead() const;  // memory hints for the next events of the in-order lane
   // A new event for a fact already recorded (the same milestone, the same transaction): it
   // changes nothing, and is counted apart from duplicate ids.
