@@ -4,15 +4,15 @@
 // reference stays valid while more records are added: rules hold a user's record across a
 // call that may create another user's. A rider's ping looks its rider up here: the hit is
 // kept small and inline, creating a record is out of line.
-// Depends on: core/interner (Symbol), core/prefetch.
+// Depends on: core/interner (Symbol), core/prefetch, core/index_iterator.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <memory>
 #include <vector>
 
+#include "core/index_iterator.h"
 #include "core/interner.h"
 #include "core/prefetch.h"
 
@@ -27,33 +27,7 @@ class SymbolTable {
   // The records in creation order (forward iteration and size: all the callers need).
   class Records {
    public:
-    class iterator {
-     public:
-      using iterator_category = std::forward_iterator_tag;
-      using value_type = Record;
-      using difference_type = std::ptrdiff_t;
-      using pointer = const Record*;
-      using reference = const Record&;
-      iterator() = default;
-      const Record& operator*() const { return (*records_)[index_]; }
-      const Record* operator->() const { return &(*records_)[index_]; }
-      iterator& operator++() {
-        ++index_;
-        return *this;
-      }
-      iterator operator++(int) {
-        iterator before = *this;
-        ++index_;
-        return before;
-      }
-      bool operator==(const iterator& other) const { return index_ == other.index_; }
-
-     private:
-      friend class Records;
-      iterator(const Records* records, std::size_t index) : records_(records), index_(index) {}
-      const Records* records_ = nullptr;
-      std::size_t index_ = 0;
-    };
+    using iterator = IndexIterator<const Records, const Record>;
 
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }

@@ -19,6 +19,7 @@
 
 #include "core/copied_box.h"
 #include "core/id_set.h"
+#include "core/index_iterator.h"
 #include "core/interner.h"
 #include "core/serial.h"
 #include "core/symbol_table.h"
@@ -848,31 +849,8 @@ class EngineCore {
       head_ = 0;
       size_ = n;
     }
-    template <typename Ring, typename Value>
-    class basic_iterator {
-     public:
-      using value_type = Pending;
-      using difference_type = std::ptrdiff_t;
-      basic_iterator() = default;
-      basic_iterator(Ring* ring, std::size_t i) : ring_(ring), i_(i) {}
-      Value& operator*() const { return (*ring_)[i_]; }
-      basic_iterator& operator++() {
-        ++i_;
-        return *this;
-      }
-      basic_iterator operator++(int) {
-        basic_iterator before = *this;
-        ++i_;
-        return before;
-      }
-      bool operator==(const basic_iterator& other) const { return i_ == other.i_; }
-
-     private:
-      Ring* ring_ = nullptr;
-      std::size_t i_ = 0;
-    };
-    using iterator = basic_iterator<PendingRing, Pending>;
-    using const_iterator = basic_iterator<const PendingRing, const Pending>;
+    using iterator = IndexIterator<PendingRing, Pending>;
+    using const_iterator = IndexIterator<const PendingRing, const Pending>;
     iterator begin() { return {this, 0}; }
     iterator end() { return {this, size_}; }
     const_iterator begin() const { return {this, 0}; }
