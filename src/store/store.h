@@ -129,8 +129,10 @@ struct TokenRow {
   std::string agent_id;   // the desk agent a person's token acts as ("" for machines and admins)
 };
 
-// The zstd level journal bodies are compressed at (docs/decisions.md #53: measured on NDJSON).
-inline constexpr int kJournalZstdLevel = 1;
+// The zstd level journal bodies are compressed at: a fast level, since og-journal paces the
+// service's pipeline and level 1's extra ratio costs it more CPU than the bytes it saves
+// (docs/decisions.md #53 and #55: measured on the bench-http day). Frames of any level read.
+inline constexpr int kJournalZstdLevel = -3;
 
 using Error = std::string;
 template <class T>

@@ -113,6 +113,34 @@ TEST_F(JournalEncodingTest, RecordsOfOlderVersionsAndCompressedOnesReadAsOneJour
   same_bodies(*store);
 }
 
+TEST_F(JournalEncodingTest, FramesOfEveryLevelReadAsOneJournal) {
+  // Level 1 is what versions before decision 55 wrote; the default is a fast level now, and a
+  // store may be set to any other. The frames differ, the bodies read back do not.
+  ASSERT_NE(kJournalZstdLevel, 1);
+  const std::vector<int> levels = {1, kJournalZstdLevel, -7, 3};
+  std::vector<Record> expected;
+  {
+    auto store = open();
+    store->attach_keys(*KeyRing::open(*store, key(), 1));
+    for (std::size_t i = 0; i < levels.size(); ++i) {
+      ASSERT_TRUE(store->set_journal_compression(levels[i]));
+      std::vector<Record> records = {{0, RecordKind::kEvents, static_cast<TimeMs>(i + 1), ndjson(300, 7)}};
+      ASSERT_TRUE(store->append(records, {}, {}));
+      expected.push_back(records[0]);
+    }
+  }
+  EXPECT_EQ(sql_integer("SELECT COUNT(*) FROM journal WHERE encoding = 1"), 4);
+  // The same body at four levels: level 1's frame is smaller than the fast levels'.
+  EXPECT_LT(sql_integer("SELECT length(body) FROM journal WHERE seq = 1"), sql_integer("SELECT length(body) FROM journal WHERE seq = 2"));
+  EXPECT_LT(sql_integer("SELECT length(body) FROM journal WHERE seq = 2"), sql_integer("SELECT length(body) FROM journal WHERE seq = 3"));
+  auto store = open();
+  store->attach_keys(*KeyRing::open(*store, key(), 1));
+  std::string error;
+  const auto all = read_all(*store, &error);
+  ASSERT_EQ(all.size(), expected.size()) << error;
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].body, expected[i].body) << "level " << levels[i];
+}
+
 TEST_F(JournalEncodingTest, ADamagedCompressedBodyIsAnErrorNamingTheRecord) {
   for (const std::string damage : {"CAST(substr(body, 1, 40) || x'deadbeef' || substr(body, 45) AS BLOB)",
                                    "CAST(substr(body, 1, length(body) - 9) AS BLOB)", "x'28b52ffd'"}) {
