@@ -211,6 +211,14 @@ struct TimerWheel::Impl {
     return static_cast<std::uint32_t>(next_seq++);
   }
 
+  // The wheel slot (level * 64 + slot) of a deadline at or after `cursor`, in its block.
+  static std::uint16_t wheel_list(std::int64_t deadline, std::int64_t cursor) {
+    const std::uint64_t differing = pattern(deadline) ^ pattern(cursor);
+    const int level = differing == 0 ? 0 : (static_cast<int>(std::bit_width(differing)) - 1) / kSlotBits;
+    const auto slot = static_cast<unsigned>((pattern(deadline) >> (level * kSlotBits)) & kSlotMask);
+    return static_cast<std::uint16_t>(level * kSlotsPerLevel + slot);
+  }
+
   void place(std::uint32_t index) {
     Node& node = nodes[index];
     if (node.deadline < cursor) {
@@ -450,6 +458,15 @@ TimerId TimerWheel::reschedule(TimerId id, std::int64_t deadline_ms, std::uint64
   node.payload = payload;
   node.seq = seq;
   if (node.deadline == deadline_ms && same_block(deadline_ms, m.cursor)) return id;
+  // A deadline that moves within its wheel slot (a stall clock restarted a few seconds on, in
+  // a slot of minutes) keeps the node where it is in the slot's list: the slot fires in
+  // schedule order (take_batch sorts by seq), whatever the list's order, and its start, so
+  // the horizon, is the same.
+  if (same_block(deadline_ms, m.cursor) && same_block(node.deadline, m.cursor) &&
+      Impl::wheel_list(node.deadline, m.cursor) == Impl::wheel_list(deadline_ms, m.cursor)) {
+    node.deadline = deadline_ms;
+    return id;
+  }
   if (!same_block(node.deadline, m.cursor) && node.deadline == m.overflow_min) m.overflow_min_known = false;
   m.unlink(id.index);
   node.deadline = deadline_ms;

@@ -46,6 +46,13 @@ std::vector<std::int64_t> expire_deadlines(TimerWheel& wheel, std::int64_t until
   return deadlines;
 }
 
+std::string save_wheel(const TimerWheel& wheel) {
+  std::string bytes;
+  serial::Writer w(bytes);
+  wheel.save(w);
+  return bytes;
+}
+
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
   std::int64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum)) return b > 0 ? kMax : kMin;
@@ -616,6 +623,40 @@ TEST(TimerWheelTest, RescheduleToTheSameDeadlineMovesToTheBackOfTheTies) {
   EXPECT_EQ(expire_payloads(wheel, kEpochMs + 201), (std::vector<std::uint64_t>{4}));
 }
 
+// A deadline that moves within its wheel slot leaves the node where it is in the slot's list
+// (the stall clock, restarted by each ping, mostly stays in its slot of minutes): the slot
+// still fires by deadline, then schedule order, and so does a wheel restored from a snapshot
+// taken then.
+TEST(TimerWheelTest, RescheduleWithinItsSlotFiresInDeadlineThenScheduleOrder) {
+  const std::int64_t start = kEpochMs & ~((std::int64_t{1} << 24) - 1);  // digits 0 to 3 are 0
+  const std::int64_t slot = start + 5 * 4096;  // a level-2 slot: 4,096 ms
+  TimerWheel wheel(start);
+  TimerId moved_back = wheel.schedule(slot + 3000, 1);
+  wheel.schedule(slot + 100, 2);
+  wheel.schedule(slot + 50, 3);
+  TimerId moved_on = wheel.schedule(slot + 10, 4);
+  wheel.schedule(slot + 4000, 5);
+  const TimerId first_in_list = wheel.schedule(slot + 4095, 6);
+  moved_back = wheel.reschedule(moved_back, slot + 100, 7);  // tied with 2, scheduled after it
+  moved_on = wheel.reschedule(moved_on, slot + 4000, 8);     // tied with 5, scheduled after it
+  const TimerId gone = wheel.reschedule(first_in_list, slot + 4096, 9);  // the next slot
+  EXPECT_TRUE(wheel.is_live(moved_back));
+  EXPECT_TRUE(wheel.is_live(moved_on));
+  EXPECT_TRUE(wheel.is_live(gone));
+  EXPECT_EQ(wheel.size(), 6U);
+  EXPECT_EQ(expire_payloads(wheel, slot), (std::vector<std::uint64_t>{}));  // nothing moved earlier than the slot
+
+  const std::string bytes = save_wheel(wheel);
+  TimerWheel restored(0);
+  serial::Reader r(bytes);
+  restored.load(r);
+  EXPECT_EQ(save_wheel(restored), bytes);
+  const std::vector<std::uint64_t> want{3, 2, 7, 5, 8, 9};
+  EXPECT_EQ(expire_payloads(wheel, slot + 4097), want);
+  EXPECT_EQ(expire_payloads(restored, slot + 4097), want);
+  EXPECT_EQ(wheel.size(), 0U);
+}
+
 // Most calls find nothing due; the quick answer for those must not skip a cascade or a timer
 // rescheduled into a slot that starts right at the bound.
 TEST(TimerWheelTest, QuietCallsStillCascadeAndFireWhatIsDue) {
@@ -660,13 +701,6 @@ TEST(TimerWheelTest, TiesKeepScheduleOrderAcrossRenumbering) {
   EXPECT_EQ(fired, (std::vector<std::uint64_t>{5, 7, 9, 11, 13, 15, 17, 19, 0, 1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 18,
                                                100, 101, 102, 103, 104, 105, 106, 107, 108, 109}));
   EXPECT_EQ(wheel.size(), 0U);
-}
-
-std::string save_wheel(const TimerWheel& wheel) {
-  std::string bytes;
-  serial::Writer w(bytes);
-  wheel.save(w);
-  return bytes;
 }
 
 // Through a snapshot: a wheel that renumbers often, and a snapshot whose numbers are wider
