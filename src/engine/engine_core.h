@@ -780,7 +780,7 @@ class EngineCore {
   void refresh_stage(std::uint32_t o, const Event& e);
   TimeMs stage_start(std::uint32_t o, Stage stage) const;  // kAbsent: the stage is not running
   static bool stages_can_run(const OrderState& s);  // known, open, and the goods not gone yet
-  TimeMs running_stage_start(const OrderState& s, Stage stage) const;  // given stages_can_run(s)
+  std::array<TimeMs, kStageCount> running_stage_starts(const OrderState& s) const;  // given stages_can_run(s)
   std::array<TimeMs, kStageCount> stage_starts(std::uint32_t o) const;
   void arm_stage_timer(std::uint32_t o, TimeMs now, const std::array<TimeMs, kStageCount>& starts);
   void fire_stage(std::uint32_t o, Stage stage, TimeMs at);

@@ -9,10 +9,6 @@
 namespace og {
 namespace {
 
-bool rider_is_current(const OrderState& s) {
-  return s.rider_assigned_at() != kAbsent && !s.current_rider_cancelled;
-}
-
 bool seen(TimeMs t) { return t != kAbsent; }
 
 IncidentType stuck_type(Stage stage) { return stage == Stage::kAssign ? IncidentType::kRiderNotAssigned : IncidentType::kOrderStuck; }
@@ -49,50 +45,53 @@ bool arrives_after(TimeMs ts, LatLng from, LatLng to, double speed_mps, double f
 // stages (a missing stock.reserved is not a stuck order), and dispatch (assign, pickup).
 // Goods that left (picked up or delivered) end every stage. Stages start only once the order
 // is known, and a stage that began with an earlier payment counts from the payment's ts.
-TimeMs EngineCore::stage_start(std::uint32_t o, Stage stage) const {
-  const OrderState& s = orders_[o];
-  return stages_can_run(s) ? running_stage_start(s, stage) : kAbsent;
-}
+TimeMs EngineCore::stage_start(std::uint32_t o, Stage stage) const { return stage_starts(o)[static_cast<std::size_t>(stage)]; }
 
 bool EngineCore::stages_can_run(const OrderState& s) {
   return s.created && !s.has_cancelled_at() && !s.has_completed_at() && !s.has_picked_up_at() && !s.has_delivered_at();
 }
 
-// Inline: stage_starts() asks it for every stage in a loop that unrolls, so each stage's
-// case is picked at compile time and the order's milestones are read once for all five.
-[[gnu::always_inline]] inline TimeMs EngineCore::running_stage_start(const OrderState& s, Stage stage) const {
-  if (config.stage_limit_ms(s.kind, stage) <= 0) return kAbsent;
+// Every stage's start at once, given stages_can_run(s): each track runs at most one stage at
+// a time, so the milestones are read once and each track's stage picked by them, with no
+// loop over the stages (refresh_stage asks this at every fulfilment event).
+std::array<TimeMs, kStageCount> EngineCore::running_stage_starts(const OrderState& s) const {
+  std::array<TimeMs, kStageCount> starts;
+  starts.fill(kAbsent);
+  const auto& limits = config.stages[static_cast<std::size_t>(s.kind)].limit_ms;
+  const auto runs = [&limits](Stage stage) { return limits[static_cast<std::size_t>(stage)] > 0; };
+  const auto at = [&starts](Stage stage) -> TimeMs& { return starts[static_cast<std::size_t>(stage)]; };
   const TimeMs pipeline_start = s.payment_method == PaymentMethod::kCod ? s.created_at() : s.paid_at();
-  switch (stage) {
-    case Stage::kReserve:
-      return s.has_reserved_at() || s.has_pick_started_at() || s.has_pick_completed_at() ? kAbsent : pipeline_start;
-    case Stage::kPickStart: {
-      if (!s.has_reserved_at() || s.has_pick_started_at() || s.has_pick_completed_at()) return kAbsent;
-      return s.has_slot_start() ? std::max(s.reserved_at(), s.slot_start() - config.slot_lead_ms) : s.reserved_at();
+  // The warehouse track: a later warehouse event also ends the earlier stages.
+  if (!s.has_pick_completed_at()) {
+    if (s.has_pick_started_at()) {
+      if (runs(Stage::kPick)) at(Stage::kPick) = s.pick_started_at();
+    } else if (s.has_reserved_at()) {
+      if (runs(Stage::kPickStart)) {
+        at(Stage::kPickStart) = s.has_slot_start() ? std::max(s.reserved_at(), s.slot_start() - config.slot_lead_ms) : s.reserved_at();
+      }
+    } else if (runs(Stage::kReserve)) {
+      at(Stage::kReserve) = pipeline_start;
     }
-    case Stage::kPick:
-      return s.has_pick_started_at() && !s.has_pick_completed_at() ? s.pick_started_at() : kAbsent;
-    case Stage::kAssign: {
-      // Errands have no warehouse: assignment is due from payment (creation for cash on delivery).
-      const TimeMs from = s.kind == OrderKind::kErrand ? pipeline_start : s.pick_completed_at();
-      // After a rider cancelled, RIDER_CANCELLED watches for the next one (docs/decisions.md #8).
-      return seen(from) && !s.has_rider_assigned_at() ? from : kAbsent;
-    }
-    case Stage::kPickup:
-      return rider_is_current(s) ? s.rider_assigned_at() : kAbsent;
-    case Stage::kCount:
-      break;
   }
-  return kAbsent;
+  // Dispatch. Errands have no warehouse: assignment is due from payment (creation for cash on
+  // delivery). After a rider cancelled, RIDER_CANCELLED watches for the next one
+  // (docs/decisions.md #8).
+  if (!s.has_rider_assigned_at()) {
+    if (runs(Stage::kAssign)) at(Stage::kAssign) = s.kind == OrderKind::kErrand ? pipeline_start : s.pick_completed_at();
+  } else if (!s.current_rider_cancelled && runs(Stage::kPickup)) {
+    at(Stage::kPickup) = s.rider_assigned_at();
+  }
+  return starts;
 }
 
 std::array<TimeMs, kStageCount> EngineCore::stage_starts(std::uint32_t o) const {
-  std::array<TimeMs, kStageCount> starts;
-  starts.fill(kAbsent);
   const OrderState& s = orders_[o];
-  if (!stages_can_run(s)) return starts;
-  for (std::size_t index = 0; index < kStageCount; ++index) starts[index] = running_stage_start(s, static_cast<Stage>(index));
-  return starts;
+  if (!stages_can_run(s)) {
+    std::array<TimeMs, kStageCount> starts;
+    starts.fill(kAbsent);
+    return starts;
+  }
+  return running_stage_starts(s);
 }
 
 void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
@@ -119,10 +118,12 @@ void EngineCore::arm_stage_timer(std::uint32_t o, TimeMs now, const std::array<T
   OrderState& s = order(o);
   TimeMs earliest = kAbsent;
   std::size_t earliest_stage = kStageCount;
+  // Fired starts are rare times: an order without their block has none.
+  const bool any_fired = s.times.has_block();
   for (std::size_t index = 0; index < kStageCount; ++index) {
     const auto stage = static_cast<Stage>(index);
     const TimeMs start = starts[index];
-    if (start == kAbsent || s.stage_fired_start(index) == start) continue;
+    if (start == kAbsent || (any_fired && s.stage_fired_start(index) == start)) continue;
     const TimeMs deadline = start + config.stage_limit_ms(s.kind, stage);
     if (earliest == kAbsent || deadline < earliest) {
       earliest = deadline;

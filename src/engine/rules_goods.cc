@@ -15,19 +15,22 @@ namespace {
 // takes two units from two expiry batches reports two lines [{a,1},{a,1}] for an ordered
 // [{a,2}], and that is neither a wrong nor a missing item. The lines go into `lines` (room for
 // one per item) sorted by SKU, a SKU seen again adding to its line; returns how many.
+// The place of each line is sought from the end: lists tend to come in SKU order, and then
+// each line goes last after one comparison.
 template <typename Items, typename SkuOf>
 std::size_t merge_by_sku(const Items& items, SkuOf sku_of, SkuQty* lines) {
   std::size_t count = 0;
   for (const auto& item : items) {
     const Symbol sku = sku_of(item);
-    std::size_t at = 0;
-    while (at < count && lines[at].sku < sku) ++at;
-    if (at < count && lines[at].sku == sku) {
-      lines[at].qty += static_cast<std::int64_t>(item.qty);
+    const auto qty = static_cast<std::int64_t>(item.qty);
+    std::size_t at = count;
+    while (at > 0 && lines[at - 1].sku > sku) --at;
+    if (at > 0 && lines[at - 1].sku == sku) {
+      lines[at - 1].qty += qty;
       continue;
     }
-    std::copy_backward(lines + at, lines + count, lines + count + 1);
-    lines[at] = SkuQty{sku, static_cast<std::int64_t>(item.qty)};
+    for (std::size_t i = count; i > at; --i) lines[i] = lines[i - 1];
+    lines[at] = SkuQty{sku, qty};
     ++count;
   }
   return count;

@@ -366,6 +366,62 @@ TEST_F(EngineTest, IncidentIdsDependOnContentNotOnInterningOrder) {
   EXPECT_EQ(incidents_ndjson(engine_, engine_.interner()), incidents_ndjson(other, other.interner()));
 }
 
+// Each fulfilment track runs one stage at a time (engine/rules_delivery.cc reads the stages
+// off the milestones per track): a stage without a limit is not watched, and its track's other
+// stages do not take its place.
+class StageLimitTest : public EngineTest {
+ protected:
+  StageLimitTest() : EngineTest(without_pick_start()) {}
+  static RulesConfig without_pick_start() {
+    RulesConfig config = detection_only();
+    config.stages[static_cast<std::size_t>(OrderKind::kGrocery)].limit_ms[static_cast<std::size_t>(Stage::kPickStart)] = 0;
+    return config;
+  }
+  static std::string step(const std::string& id, const std::string& type, const std::string& ts) {
+    return R"({"id":")" + id + R"(","type":")" + type + R"(","ts":")" + ts + R"(","order_id":"O1"})";
+  }
+  std::vector<Stage> stuck_stages() {
+    std::vector<Stage> out;
+    for (const Incident& incident : engine_.incidents().all()) {
+      if (incident.type == IncidentType::kOrderStuck) out.push_back(incident.stage);
+    }
+    return out;
+  }
+};
+
+TEST_F(StageLimitTest, AStageWithoutALimitIsNotWatchedAndNoOtherStageOfItsTrackStandsIn) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  send(paid("e2", "O1", "2026-11-21T10:00:30Z"));
+  send(step("e3", "stock.reserved", "2026-11-21T10:01:00Z"));
+  send(tick("t1", "2026-11-21T13:00:00Z"));  // hours without picking.started: pick_start is off
+  EXPECT_EQ(stuck_stages(), std::vector<Stage>{});
+  EXPECT_EQ(find(IncidentType::kRiderNotAssigned), nullptr);  // assignment waits for the pick
+  send(step("e4", "picking.started", "2026-11-21T13:01:00Z"));
+  send(tick("t2", "2026-11-21T16:00:00Z"));  // the pick stage is on: it overruns
+  EXPECT_EQ(stuck_stages(), std::vector<Stage>{Stage::kPick});
+}
+
+// Item lists are compared SKU by SKU whatever their order: picked lines in reverse order, one
+// SKU split over two lines, match; a missing unit does not.
+TEST_F(EngineTest, PickedLinesInAnyOrderAndSplitMatchTheOrder) {
+  const auto order = [](const std::string& id) {
+    return R"({"id":"c-)" + id + R"(","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":")" + id +
+           R"(","user_id":"U1","items":[{"sku":"a","qty":2,"unit_price":100},{"sku":"b","qty":1,"unit_price":100},{"sku":"c","qty":3,"unit_price":100},{"sku":"d","qty":1,"unit_price":100}],"amount":700})";
+  };
+  const auto picked = [](const std::string& id, const std::string& items) {
+    return R"({"id":"p-)" + id + R"(","type":"picking.completed","ts":"2026-11-21T10:10:00Z","order_id":")" + id +
+           R"(","items":)" + items + "}";
+  };
+  send(order("O1"));
+  send(order("O2"));
+  send(order("O3"));
+  send(picked("O1", R"([{"sku":"d","qty":1},{"sku":"c","qty":1},{"sku":"b","qty":1},{"sku":"a","qty":1},{"sku":"c","qty":2},{"sku":"a","qty":1}])"));
+  send(picked("O2", R"([{"sku":"c","qty":3},{"sku":"a","qty":2},{"sku":"d","qty":1},{"sku":"b","qty":1}])"));
+  send(picked("O3", R"([{"sku":"d","qty":1},{"sku":"c","qty":2},{"sku":"b","qty":1},{"sku":"a","qty":1},{"sku":"a","qty":1}])"));
+  send(tick("t", "2026-11-21T10:30:00Z"));
+  EXPECT_EQ(orders_with(engine_, IncidentType::kPickingMismatch), std::vector<std::string>{"O3"});
+}
+
 class HotspotTest : public EngineTest {
  protected:
   static std::string in_community(int n) {
