@@ -66,6 +66,18 @@ std::int64_t slot_start(std::int64_t cursor, int level, unsigned slot) {
 
 bool same_block(std::int64_t a, std::int64_t b) { return ((pattern(a) ^ pattern(b)) >> kWheelBits) == 0; }
 
+// By the bit width of (deadline ^ cursor): the widest change to that deadline that keeps it in
+// its list. A timer in the wheel sits at the level of its highest digit that differs from the
+// cursor's, so a change confined to the digits below that level (6 bits each) keeps its level
+// and slot; at level 0 only no change does. Past the block (the overflow): -1, none.
+constexpr std::array<int, 65> kStayWidth = [] {
+  std::array<int, 65> widths{};
+  for (int width = 0; width <= 64; ++width) {
+    widths[width] = width > kWheelBits ? -1 : width == 0 ? 0 : (width - 1) / kSlotBits * kSlotBits;
+  }
+  return widths;
+}();
+
 }  // namespace
 
 struct TimerWheel::Impl {
@@ -209,14 +221,6 @@ struct TimerWheel::Impl {
       renumber(key);
     }
     return static_cast<std::uint32_t>(next_seq++);
-  }
-
-  // The wheel slot (level * 64 + slot) of a deadline at or after `cursor`, in its block.
-  static std::uint16_t wheel_list(std::int64_t deadline, std::int64_t cursor) {
-    const std::uint64_t differing = pattern(deadline) ^ pattern(cursor);
-    const int level = differing == 0 ? 0 : (static_cast<int>(std::bit_width(differing)) - 1) / kSlotBits;
-    const auto slot = static_cast<unsigned>((pattern(deadline) >> (level * kSlotBits)) & kSlotMask);
-    return static_cast<std::uint16_t>(level * kSlotsPerLevel + slot);
   }
 
   void place(std::uint32_t index) {
@@ -457,13 +461,13 @@ TimerId TimerWheel::reschedule(TimerId id, std::int64_t deadline_ms, std::uint64
   const std::uint32_t seq = m.take_seq();  // may renumber: the node is live, so it keeps its place
   node.payload = payload;
   node.seq = seq;
-  if (node.deadline == deadline_ms && same_block(deadline_ms, m.cursor)) return id;
-  // A deadline that moves within its wheel slot (a stall clock restarted a few seconds on, in
-  // a slot of minutes) keeps the node where it is in the slot's list: the slot fires in
-  // schedule order (take_batch sorts by seq), whatever the list's order, and its start, so
-  // the horizon, is the same.
-  if (same_block(deadline_ms, m.cursor) && same_block(node.deadline, m.cursor) &&
-      Impl::wheel_list(node.deadline, m.cursor) == Impl::wheel_list(deadline_ms, m.cursor)) {
+  // A deadline that stays in its wheel slot (unchanged, or a stall clock restarted a ping
+  // later, in a slot of minutes) keeps the node where it is in the slot's list: the slot fires
+  // in schedule order (take_batch sorts by seq), whatever the list's order, and its start, so
+  // the horizon, is the same. It stays exactly when the move changes no digit at or above the
+  // node's level.
+  const int stay_width = kStayWidth[std::bit_width(pattern(node.deadline) ^ pattern(m.cursor))];
+  if (static_cast<int>(std::bit_width(pattern(node.deadline) ^ pattern(deadline_ms))) <= stay_width) {
     node.deadline = deadline_ms;
     return id;
   }
