@@ -298,20 +298,19 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
   // Pings older than the last restart (or stop) say nothing new: that also makes a re-sent
   // ping harmless, so pings need no dedupe memory.
   if (s.stall_anchor_at() != kAbsent && e.ts < s.stall_anchor_at()) return;
-  int far = -1;  // the distance from the anchor, worked out once when first needed
-  const auto far_from_anchor = [&] {
+  // The distance from the anchor, worked out once when first needed (a ping that moved far,
+  // the usual one, needs it twice).
+  int far = -1;
+  const auto far_from_anchor = [&]() __attribute__((always_inline)) {
     if (far < 0) far = great_circle_at_least_m(e.position, s.track.get().stall_anchor, config.stall_min_move_m) ? 1 : 0;
     return far == 1;
   };
-  bool restart = false;
-  if (!s.stall_running) restart = true;  // stopped by a failed attempt: the next location starts it
-  else restart = s.stall_awaits_first_location || far_from_anchor();
-  if (!restart) return;
+  // A clock stopped by a failed attempt, or waiting for the first location after pickup,
+  // restarts at the next location; a running one when the rider moved far enough.
+  if (s.stall_running && !s.stall_awaits_first_location && !far_from_anchor()) return;
   // Clears only when the rider really moved: a clock restarted by the first ping after a
   // failed attempt, at the same spot, is not a move.
-  const bool moved = s.stall_awaits_first_location || !s.stall_running || far_from_anchor();
-  const bool moved_from_anchor = s.stall_anchor_at() == kAbsent || far_from_anchor();
-  if (moved && moved_from_anchor) clear(find_open_for_order(o, IncidentType::kRiderStalled), e);
+  if (s.stall_anchor_at() == kAbsent || far_from_anchor()) clear(find_open_for_order(o, IncidentType::kRiderStalled), e);
   restart_stall_clock(o, e, true);
 }
 
