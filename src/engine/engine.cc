@@ -127,13 +127,6 @@ EngineMemory EngineCore::memory_usage() const {
   return memory;
 }
 
-bool EngineCore::PendingAfter::operator()(const Pending& a, const Pending& b) const {
-  if (a.ts != b.ts) return a.ts > b.ts;
-  if (a.rank != b.rank) return a.rank > b.rank;
-  // Equal time and type: the id decides, so any arrival order gives the same sequence.
-  return core->pending_events_[a.slot].id > core->pending_events_[b.slot].id;
-}
-
 std::uint32_t EngineCore::new_order_index(Symbol order_id) {
   // Grown by an eighth, not doubled: the index spans every symbol, and doubling leaves up to
   // half of it unused.
