@@ -66,6 +66,14 @@ std::int64_t slot_start(std::int64_t cursor, int level, unsigned slot) {
 
 bool same_block(std::int64_t a, std::int64_t b) { return ((pattern(a) ^ pattern(b)) >> kWheelBits) == 0; }
 
+// By the bit width of (deadline ^ cursor), for a deadline in the cursor's block: its level,
+// that of its highest digit that differs from the cursor's (0 when none does).
+constexpr std::array<std::uint8_t, kWheelBits + 1> kLevelOf = [] {
+  std::array<std::uint8_t, kWheelBits + 1> levels{};
+  for (int width = 1; width <= kWheelBits; ++width) levels[width] = static_cast<std::uint8_t>((width - 1) / kSlotBits);
+  return levels;
+}();
+
 // By the bit width of (deadline ^ cursor): the widest change to that deadline that keeps it in
 // its list. A timer in the wheel sits at the level of its highest digit that differs from the
 // cursor's, so a change confined to the digits below that level (6 bits each) keeps its level
@@ -223,7 +231,20 @@ struct TimerWheel::Impl {
     return static_cast<std::uint32_t>(next_seq++);
   }
 
+  // Inline for the usual timer, one in the cursor's block; the late heap and the overflow are
+  // out of line, so the wheel's path saves few registers (place runs at nearly every event).
   void place(std::uint32_t index) {
+    Node& node = nodes[index];
+    const std::uint64_t differing = pattern(node.deadline) ^ pattern(cursor);
+    if (node.deadline < cursor || (differing >> kWheelBits) != 0) [[unlikely]] return place_off_wheel(index);
+    const int level = kLevelOf[std::bit_width(differing)];
+    const auto slot = static_cast<unsigned>((pattern(node.deadline) >> (level * kSlotBits)) & kSlotMask);
+    link(static_cast<std::uint16_t>(level * kSlotsPerLevel + slot), index);
+    occupied[level] |= std::uint64_t{1} << slot;
+    horizon = std::min(horizon, slot_start(cursor, level, slot));
+  }
+
+  [[gnu::noinline]] void place_off_wheel(std::uint32_t index) {
     Node& node = nodes[index];
     if (node.deadline < cursor) {
       node.prev = kTag | kInLateHeap;
@@ -231,23 +252,14 @@ struct TimerWheel::Impl {
       std::push_heap(late_heap.begin(), late_heap.end(), later);
       return;
     }
-    const std::uint64_t differing = pattern(node.deadline) ^ pattern(cursor);
-    if ((differing >> kWheelBits) != 0) {
-      if (heads[kInOverflow] == kNil) {
-        overflow_min = node.deadline;
-        overflow_min_known = true;
-      } else if (overflow_min_known) {
-        overflow_min = std::min(overflow_min, node.deadline);
-      }
-      link(kInOverflow, index);
-      horizon = std::min(horizon, node.deadline);
-      return;
+    if (heads[kInOverflow] == kNil) {
+      overflow_min = node.deadline;
+      overflow_min_known = true;
+    } else if (overflow_min_known) {
+      overflow_min = std::min(overflow_min, node.deadline);
     }
-    const int level = differing == 0 ? 0 : (static_cast<int>(std::bit_width(differing)) - 1) / kSlotBits;
-    const auto slot = static_cast<unsigned>((pattern(node.deadline) >> (level * kSlotBits)) & kSlotMask);
-    link(static_cast<std::uint16_t>(level * kSlotsPerLevel + slot), index);
-    occupied[level] |= std::uint64_t{1} << slot;
-    horizon = std::min(horizon, slot_start(cursor, level, slot));
+    link(kInOverflow, index);
+    horizon = std::min(horizon, node.deadline);
   }
 
   // The start of the earliest occupied slot (the lowest one of the lowest level: see the
