@@ -25,7 +25,10 @@
 
 namespace og::events_internal {
 
-// The fast reader needs this many readable bytes after the line, all '\0'.
+// The fast reader needs this many readable bytes after the line, the first of them '\0'. The
+// others may hold anything (the next lines of a read buffer): it stops at that '\0' (a control
+// byte, neither JSON space, digit nor part of any name or literal), and whatever it reads past
+// the stop in wider loads is masked off or compared against bytes a '\0' could not match.
 inline constexpr std::size_t kFastPadding = 64;
 
 // A string to intern once the line is known to be good, and where its symbol goes.

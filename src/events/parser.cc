@@ -651,6 +651,19 @@ tl::expected<void, std::string> EventParser::parse(std::string_view json, Event&
   return impl_->read_general(line, out);
 }
 
+tl::expected<void, std::string> EventParser::parse_terminated(std::string_view json, Event& out) {
+  static_assert(kTerminatedPadding >= kFastPadding);
+  out.reset();
+  if (json.size() > kMaxLineBytes) return too_long(json.size());
+  if (read_fast(json, impl_->interner, out, impl_->scratch)) {
+    ++impl_->fast_lines;
+    return {};
+  }
+  // simdjson wants its padding to be spaces, and the bytes past this line are not ours to write.
+  out.reset();
+  return impl_->read_general(impl_->pad(json, ' '), out);
+}
+
 tl::expected<void, std::string> EventParser::parse_general(std::string_view json, Event& out) {
   out.reset();
   if (json.size() > kMaxLineBytes) return too_long(json.size());

@@ -21,6 +21,8 @@ namespace og {
 
 inline constexpr std::size_t kMaxLineBytes = 1 << 20;  // 1 MiB, per EVENTS.md
 inline constexpr std::size_t kMaxIdBytes = 128;
+// What parse_terminated() needs past the line: this many readable bytes, the first '\0'.
+inline constexpr std::size_t kTerminatedPadding = 64;
 
 class EventParser {
  public:
@@ -32,6 +34,11 @@ class EventParser {
   // Parses one JSON object into `out` (which is reset first). On error `out` is unspecified.
   // Ordinary lines take a fast reader; every other line (and every error) the general one.
   tl::expected<void, std::string> parse(std::string_view json, Event& out);
+  // parse() for a line that stands where its bytes may be read past its end: the byte right
+  // after it is '\0' and kTerminatedPadding bytes from there are readable (what they hold does
+  // not matter). The fast reader then reads the line in place, without parse()'s copy of it
+  // into a padded buffer; the same event, the same symbols, the same errors.
+  tl::expected<void, std::string> parse_terminated(std::string_view json, Event& out);
 
   // The general reader alone (simdjson On-Demand), for tests and fuzzing: parse() must give
   // the same event, the same symbols and the same error as this, line after line.

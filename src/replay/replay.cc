@@ -17,9 +17,10 @@ ReplayRunner::ReplayRunner(Engine& engine, BadLineHandler on_bad_line, bool stri
 
 ReplayRunner::~ReplayRunner() { delete impl_; }
 
-bool ReplayRunner::feed_line(std::uint64_t line_number, std::string_view line) {
+bool ReplayRunner::feed_line(std::uint64_t line_number, std::string_view line, bool terminated) {
   ++stats_.lines;
-  auto parsed = impl_->parser.parse(line, engine_.staging_event());
+  auto parsed = terminated ? impl_->parser.parse_terminated(line, engine_.staging_event())
+                           : impl_->parser.parse(line, engine_.staging_event());
   if (!parsed) {
     ++stats_.bad_lines;
     if (on_bad_line_) on_bad_line_(line_number, parsed.error());
@@ -49,7 +50,8 @@ bool ReplayRunner::feed_stream(std::FILE* input) {
   constexpr std::size_t kBlock = 4 << 20;
   std::string buffer;
   buffer.reserve(kBlock + kMaxLineBytes);
-  std::string block(kBlock, '\0');
+  // Padded past the bytes read, for the parser's in-place reads of a block's last line.
+  std::string block(kBlock + kTerminatedPadding, '\0');
   std::uint64_t line_number = 0;
   bool skipping_long_line = false;
   std::size_t long_line_bytes = 0;
@@ -57,7 +59,13 @@ bool ReplayRunner::feed_stream(std::FILE* input) {
   // else is fed (a line put together across blocks, a line too long) and before the block is
   // read over, so lines are still fed in order and their bytes stay valid until then.
   IngestLookahead ahead(engine_);
-  const auto visit = [this](std::uint64_t number, std::string_view line) { return feed_line(number, line); };
+  // The look-ahead holds only lines whole inside the block, each followed there by its '\n' (or
+  // "\r\n"). Once the scan has passed it, that byte is nobody's: a '\0' over it lets the parser
+  // read the line in place (EventParser::parse_terminated).
+  const auto visit = [&](std::uint64_t number, std::string_view line) {
+    block[static_cast<std::size_t>(line.data() - block.data()) + line.size()] = '\0';
+    return feed_line(number, line, /*terminated=*/true);
+  };
   const auto report_long_line = [&]() {
     ++stats_.lines;
     ++stats_.bad_lines;
@@ -69,7 +77,7 @@ bool ReplayRunner::feed_stream(std::FILE* input) {
   };
   for (;;) {
     if (!ahead.flush(visit)) return false;
-    const std::size_t got = std::fread(block.data(), 1, block.size(), input);
+    const std::size_t got = std::fread(block.data(), 1, kBlock, input);
     const bool at_end = got == 0;
     std::string_view chunk(block.data(), got);
     while (!chunk.empty()) {

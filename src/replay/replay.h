@@ -38,7 +38,8 @@ class ReplayRunner {
   const ReplayStats& stats() const { return stats_; }
 
  private:
-  bool feed_line(std::uint64_t line_number, std::string_view line);
+  // `terminated`: the line may be read in place (EventParser::parse_terminated).
+  bool feed_line(std::uint64_t line_number, std::string_view line, bool terminated = false);
   struct Impl;
   Engine& engine_;
   BadLineHandler on_bad_line_;
