@@ -448,7 +448,7 @@ constexpr int kMaxSkipDepth = 32;  // the general reader allows 64; deeper lines
 class FastReader : public LineState {
  public:
   FastReader(Interner& interner, Event& event, FastScratch& scratch)
-      : LineState(interner, event), pending_(scratch.pending), scratch_(scratch) {
+      : LineState(interner, event), pending_(scratch.pending), pending_items_(scratch.pending_items), scratch_(scratch) {
     pending_.clear();
   }
 
@@ -472,7 +472,10 @@ class FastReader : public LineState {
       return false;
     }
     // The line is read as the general reader would: intern in the order it interns.
-    for (const PendingSymbol& pending : pending_) *pending.target = interner_.intern(pending.text);
+    for (const PendingSymbol& pending : pending_) {
+      *pending.target = interner_.intern(pending.text);
+      if (pending.cache) scratch_.symbols.put(SymbolCache::key_of(pending.text), *pending.target);
+    }
     return finish().has_value();
   }
 
@@ -602,7 +605,7 @@ class FastReader : public LineState {
   // The bytes read past the stop may flag a string that is all ASCII, which only widens the
   // span (still from a string's start to a string's end); a string with such a byte is always
   // flagged.
-  const char* string_stop(const char* at) {
+  [[gnu::always_inline]] const char* string_stop(const char* at) {
     const char* const start = at;
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
@@ -635,8 +638,9 @@ class FastReader : public LineState {
     return at;
   }
 
-  // A string without escapes; `out` views its bytes in the line.
-  bool plain_string(std::string_view& out) {
+  // A string without escapes; `out` views its bytes in the line. (On every key and string
+  // value: as a call it cost more than its body.)
+  [[gnu::always_inline]] bool plain_string(std::string_view& out) {
     if (*p_ != '"') return false;
     const char* start = p_ + 1;
     const char* stop = string_stop(start);
@@ -676,6 +680,22 @@ class FastReader : public LineState {
     std::string_view text;
     if (!string_or_null(text) || text.size() > kMaxIdBytes * 4) return false;
     pending_.push_back({text, &target});
+    return true;
+  }
+
+  // read_symbol for a field whose values recur (see SymbolCache): taken from the cache where
+  // it holds the string, else interned once the line is read and then cached.
+  bool recurring_symbol(Symbol& target) {
+    std::string_view text;
+    if (!string_or_null(text) || text.size() > kMaxIdBytes * 4) return false;
+    const bool cacheable = !text.empty() && text.size() <= SymbolCache::kMaxBytes;
+    if (cacheable) {
+      if (const Symbol known = scratch_.symbols.find(SymbolCache::key_of(text)); known != kNoSymbol) {
+        target = known;
+        return true;
+      }
+    }
+    pending_.push_back({text, &target, cacheable});
     return true;
   }
 
@@ -915,9 +935,11 @@ class FastReader : public LineState {
 
   // Symbols of array elements are noted without a target while the vector may still grow, and
   // aimed once the array is complete (a repeated key gives up, so nothing else moves them).
+  // A SKU the cache holds is its symbol at once; pending_items_ notes the items of the others.
   bool items() {
     std::vector<Item>& items = event_.items;
     items.clear();
+    pending_items_.clear();
     if (*p_ == 'n') return null();
     if (*p_ != '[') return false;
     const std::size_t first = pending_.size();
@@ -944,11 +966,19 @@ class FastReader : public LineState {
         }
       });
       if (!item_read || sku.empty()) return false;  // no sku: "items[i].sku: missing"
-      pending_.push_back({sku, nullptr});
+      const bool cacheable = sku.size() <= SymbolCache::kMaxBytes;
+      if (cacheable) {
+        if (const Symbol known = scratch_.symbols.find(SymbolCache::key_of(sku)); known != kNoSymbol) {
+          item.sku = known;
+          return true;
+        }
+      }
+      pending_items_.push_back(items.size() - 1);
+      pending_.push_back({sku, nullptr, cacheable});
       return true;
     });
     if (!read) return false;
-    for (std::size_t i = 0; i < items.size(); ++i) pending_[first + i].target = &items[i].sku;
+    for (std::size_t i = 0; i < pending_items_.size(); ++i) pending_[first + i].target = &items[pending_items_[i]].sku;
     return true;
   }
 
@@ -1046,16 +1076,16 @@ class FastReader : public LineState {
         return true;
       }
       case Field::kUserId: return symbol(e.user_id);
-      case Field::kMerchantId: return symbol(e.merchant_id);
-      case Field::kZone: return symbol(e.zone);
-      case Field::kCommunity: return symbol(e.community);
+      case Field::kMerchantId: return recurring_symbol(e.merchant_id);
+      case Field::kZone: return recurring_symbol(e.zone);
+      case Field::kCommunity: return recurring_symbol(e.community);
       case Field::kTxnId: return hashed(e.txn_id);
       case Field::kRefundId: return hashed(e.refund_id);
-      case Field::kSku: return symbol(e.sku);
-      case Field::kSubstituteSku: return symbol(e.substitute_sku);
-      case Field::kCategory: return symbol(e.category);
-      case Field::kWarehouse: return symbol(e.warehouse);
-      case Field::kRiderId: return symbol(e.rider_id);
+      case Field::kSku: return recurring_symbol(e.sku);
+      case Field::kSubstituteSku: return recurring_symbol(e.substitute_sku);
+      case Field::kCategory: return recurring_symbol(e.category);
+      case Field::kWarehouse: return recurring_symbol(e.warehouse);
+      case Field::kRiderId: return recurring_symbol(e.rider_id);
       case Field::kPickerId: return symbol(ignored_);
       case Field::kCode:
       case Field::kReasonCode: return symbol(e.code);
@@ -1123,6 +1153,7 @@ class FastReader : public LineState {
   const char* utf8_end_ = nullptr;    // (nullptr: none)
   Symbol ignored_ = kNoSymbol;
   PendingSymbols& pending_;
+  std::vector<std::size_t>& pending_items_;
   FastScratch& scratch_;
 };
 

@@ -16,8 +16,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "core/interner.h"
 #include "core/time.h"
@@ -35,6 +37,7 @@ inline constexpr std::size_t kFastPadding = 64;
 struct PendingSymbol {
   std::string_view text;
   Symbol* target;
+  bool cache = false;  // to put in the SymbolCache once interned
 };
 
 // The strings to intern once the line is read, in the order they came: a plain growing array
@@ -103,9 +106,63 @@ struct KeyOrder {
   }
 };
 
+// The symbols of short strings already interned, by their bytes, for the fields whose values
+// come from a small set seen over and over: item SKUs (a dozen on every order.created and
+// picking.completed, from a catalogue of thousands), riders, zones, communities ... Found here,
+// a string costs two word loads and a compare instead of a hash and an interner probe, and
+// needs no interning after the line (a string the interner holds gets no new symbol, so leaving
+// it out keeps the general reader's order of new symbols). Two ways per set, the newer put
+// first. The interner never forgets, so an entry stays true for the parser's life. (Not for
+// ids that are new with each order, like order ids: those would only evict the others.)
+class SymbolCache {
+ public:
+  static constexpr std::size_t kMaxBytes = 16;
+  // A string of 1 to 16 bytes, zero-padded: strings the fast reader views hold no '\0' (it
+  // stops at control bytes), so no two strings share a key, and no string has the empty one.
+  struct Key {
+    std::uint64_t low = 0, high = 0;
+  };
+  // `text` (1 to kMaxBytes bytes) must have 16 readable bytes from its start (a padded line).
+  static Key key_of(std::string_view text) {
+    std::uint64_t low = 0, high = 0;
+    std::memcpy(&low, text.data(), 8);
+    std::memcpy(&high, text.data() + 8, 8);
+    const std::size_t size = text.size();
+    if (size < 8) low &= ~std::uint64_t{0} >> (64 - 8 * size);
+    high = size <= 8 ? 0 : high & (~std::uint64_t{0} >> (64 - 8 * (size - 8)));
+    return Key{low, high};
+  }
+  // kNoSymbol when not held.
+  Symbol find(const Key& key) const {
+    const Entry* set = &entries_[set_of(key)];
+    if (set[0].key.low == key.low && set[0].key.high == key.high) return set[0].symbol;
+    if (set[1].key.low == key.low && set[1].key.high == key.high) return set[1].symbol;
+    return kNoSymbol;
+  }
+  void put(const Key& key, Symbol symbol) {
+    Entry* set = &entries_[set_of(key)];
+    set[1] = set[0];
+    set[0] = Entry{key, symbol};
+  }
+
+ private:
+  static constexpr std::size_t kSetBits = 13;
+  struct Entry {
+    Key key;
+    Symbol symbol = kNoSymbol;
+  };
+  static std::size_t set_of(const Key& key) {
+    const std::uint64_t mixed = key.low * 0x9e3779b97f4a7c15ULL ^ key.high * 0xc2b2ae3d27d4eb4fULL;
+    return static_cast<std::size_t>(mixed >> (64 - kSetBits)) * 2;
+  }
+  std::unique_ptr<Entry[]> entries_ = std::make_unique<Entry[]>(std::size_t{2} << kSetBits);
+};
+
 // The fast reader's state between lines.
 struct FastScratch {
   PendingSymbols pending;
+  SymbolCache symbols;
+  std::vector<std::size_t> pending_items;  // the items whose SKU is pending, in order
   TimeCache ts_time, other_time;  // `ts`, and the other times (a promise is often in the next hour)
   KeyOrder event_keys, item_keys, address_keys, coupon_keys, pickup_point_keys;
 };

@@ -288,6 +288,54 @@ TEST(FastReader, ShuffledKeyOrdersAgree) {
   EXPECT_GT(twins.fast_lines(), 1000u);
 }
 
+// Item SKUs, riders, zones ... are taken from a cache of the strings already interned, by
+// their bytes (SymbolCache): strings of every length around its two 8-byte words, strings that
+// share their first word, prefixes of one another, non-ASCII ones, far more of them than the
+// cache holds (entries evicted, then met again), and lines that go bad after their cached
+// strings were read, must all read as the general reader reads them.
+TEST(FastReader, CachedSymbolsAgree) {
+  Twins twins;
+  std::mt19937_64 random(5);
+  std::vector<std::string> names = {"s", "sk", "sku", "sku-", "sku-1", "sku-12", "abcdefgh1", "abcdefgh2",
+                                    "abcdefghijklmnop", "abcdefghijklmnoq", "abcdefghijklmnopq", "清河", "清河小区3号楼"};
+  for (std::size_t size = 1; size <= 18; ++size) names.push_back(std::string(size, 'k'));
+  for (int i = 0; i < 30000; ++i) names.push_back("sku-" + std::to_string(i));
+  const auto name = [&] {
+    // Mostly a small working set (hits), now and then any name (misses and evictions).
+    const std::size_t pool = random() % 8 == 0 ? names.size() : 300;
+    return names[static_cast<std::size_t>(random() % pool)];
+  };
+  for (int i = 0; i < 12000; ++i) {
+    const std::string id = R"({"id":"e)" + std::to_string(i) + R"(",)";
+    std::string line;
+    switch (random() % 3) {
+      case 0: {
+        line = id + R"("type":"picking.completed","ts":0,"order_id":"O1","items":[)";
+        const std::size_t count = 1 + random() % 12;
+        for (std::size_t k = 0; k < count; ++k) {
+          line += (k == 0 ? "" : ",") + (random() % 16 == 0 ? R"({"qty":2,"sku":")" + name() + R"("})"
+                                                              : R"({"sku":")" + name() + R"(","qty":)" + std::to_string(1 + k) + "}");
+        }
+        line += "]}";
+        break;
+      }
+      case 1: line = id + R"("type":"rider.assigned","ts":0,"order_id":"O1","rider_id":")" + name() + R"("})"; break;
+      default:
+        line = id + R"("type":"order.created","ts":0,"order_id":"O1","user_id":"U1","amount":1,"zone":")" + name() +
+               R"(","community":")" + name() + R"(","items":[{"sku":")" + name() + R"(","qty":1}]})";
+    }
+    switch (random() % 16) {  // now and then a line that goes bad after its symbols were read
+      case 0: line.insert(line.size() - 1, ",\"x\":tru"); break;
+      case 1: line += "x"; break;
+      case 2: line.replace(line.find("\"ts\":0"), 7, "\"ts\":null"); break;
+      case 3: line.insert(line.size() - 1, ",\"rider_id\":\"\xff\""); break;
+      default: break;
+    }
+    EXPECT_AGREE(twins, line);
+  }
+  EXPECT_GT(twins.fast_lines(), 9000u);
+}
+
 // Keys are predicted with the comma before them (`,"qty":` right after the value before) once
 // a line has taught the order: lines that break the prediction in every way just after it
 // has been learned (a space, another key, a longer or shorter key of the same start, the key
