@@ -851,25 +851,25 @@ class FastReader : public LineState {
   }
 
   bool loose_skills() {
-    agent_.skills = 0;
-    agent_.has_unknown_skill = false;
-    agent_.unknown_skill = {};
-    agent_.skills_shape = Shape::kAbsent;
+    agent().skills = 0;
+    agent().has_unknown_skill = false;
+    agent().unknown_skill = {};
+    agent().skills_shape = Shape::kAbsent;
     if (*p_ == 'n') return null();
     if (*p_ != '[') return false;
-    agent_.skills_shape = Shape::kPresent;
+    agent().skills_shape = Shape::kPresent;
     return array([&] {
       std::string_view name;
       if (!plain_string(name)) return false;
       for (std::size_t i = 0; i < kSkillNames.size(); ++i) {
         if (kSkillNames[i] == name) {
-          agent_.skills = static_cast<std::uint8_t>(agent_.skills | (1u << i));
+          agent().skills = static_cast<std::uint8_t>(agent().skills | (1u << i));
           return true;
         }
       }
-      if (!agent_.has_unknown_skill) {
-        agent_.has_unknown_skill = true;
-        agent_.unknown_skill = name;
+      if (!agent().has_unknown_skill) {
+        agent().has_unknown_skill = true;
+        agent().unknown_skill = name;
       }
       return true;
     });
@@ -1132,16 +1132,16 @@ class FastReader : public LineState {
       case Field::kTags: return tags();
       case Field::kChannels: return channels();
       case Field::kPickupPoints: return pickup_points();
-      case Field::kAgentId: return loose_text(agent_.agent_id);
-      case Field::kIncidentId: return loose_text(agent_.incident_id);
-      case Field::kName: return loose_text(agent_.name);
-      case Field::kResolutionCode: return loose_text(agent_.resolution_code);
-      case Field::kNote: return loose_text(agent_.note);
-      case Field::kText: return loose_text(agent_.text);
-      case Field::kTo: return loose_text(agent_.to);
-      case Field::kCapacity: return loose_integer(agent_.capacity, agent_.capacity_shape);
-      case Field::kSupervisor: return loose_bool(agent_.supervisor, agent_.supervisor_shape);
-      case Field::kOnDuty: return loose_bool(agent_.on_duty, agent_.on_duty_shape);
+      case Field::kAgentId: return loose_text(agent().agent_id);
+      case Field::kIncidentId: return loose_text(agent().incident_id);
+      case Field::kName: return loose_text(agent().name);
+      case Field::kResolutionCode: return loose_text(agent().resolution_code);
+      case Field::kNote: return loose_text(agent().note);
+      case Field::kText: return loose_text(agent().text);
+      case Field::kTo: return loose_text(agent().to);
+      case Field::kCapacity: return loose_integer(agent().capacity, agent().capacity_shape);
+      case Field::kSupervisor: return loose_bool(agent().supervisor, agent().supervisor_shape);
+      case Field::kOnDuty: return loose_bool(agent().on_duty, agent().on_duty_shape);
       case Field::kSkills: return loose_skills();
     }
     return false;

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -328,7 +329,7 @@ class LineState {
   Result finish_agent() {
     const std::string_view type = deferred_.type_name;
     AgentFields& out = event_.rare().agent;
-    const AgentDeferred& in = agent_;
+    const AgentDeferred& in = agent();
     switch (event_.type) {
       case EventType::kAgentJoined: {
         if (auto r = take_id("agent_id", in.agent_id, kMaxAgentIdBytes, out.agent_id); !r) return r;
@@ -429,10 +430,25 @@ class LineState {
     return pick("substitution_pref", deferred_.substitution_pref, kPrefs, event_.substitution_pref);
   }
 
+  // agent.* fields are on a few lines in a thousand: their state (some 250 bytes) is set up
+  // only on a line that has one, not on every line.
+  AgentDeferred& agent() {
+    if (!agent_ready_) {
+      std::construct_at(&agent_);
+      agent_ready_ = true;
+    }
+    return agent_;
+  }
+
   Interner& interner_;
   Event& event_;
   Deferred deferred_;
-  AgentDeferred agent_;
+
+ private:
+  bool agent_ready_ = false;
+  union {
+    AgentDeferred agent_;  // alive once agent_ready_
+  };
 };
 
 }  // namespace og::events_internal

@@ -180,16 +180,16 @@ class LineReader : public LineState {
       case Field::kTags: return read_tags(key, value);
       case Field::kChannels: return read_channels(key, value);
       case Field::kPickupPoints: return read_pickup_points(key, value);
-      case Field::kAgentId: return read_loose_text(key, value, agent_.agent_id);
-      case Field::kIncidentId: return read_loose_text(key, value, agent_.incident_id);
-      case Field::kName: return read_loose_text(key, value, agent_.name);
-      case Field::kResolutionCode: return read_loose_text(key, value, agent_.resolution_code);
-      case Field::kNote: return read_loose_text(key, value, agent_.note);
-      case Field::kText: return read_loose_text(key, value, agent_.text);
-      case Field::kTo: return read_loose_text(key, value, agent_.to);
-      case Field::kCapacity: return read_loose_integer(key, value, agent_.capacity, agent_.capacity_shape);
-      case Field::kSupervisor: return read_loose_bool(key, value, agent_.supervisor, agent_.supervisor_shape);
-      case Field::kOnDuty: return read_loose_bool(key, value, agent_.on_duty, agent_.on_duty_shape);
+      case Field::kAgentId: return read_loose_text(key, value, agent().agent_id);
+      case Field::kIncidentId: return read_loose_text(key, value, agent().incident_id);
+      case Field::kName: return read_loose_text(key, value, agent().name);
+      case Field::kResolutionCode: return read_loose_text(key, value, agent().resolution_code);
+      case Field::kNote: return read_loose_text(key, value, agent().note);
+      case Field::kText: return read_loose_text(key, value, agent().text);
+      case Field::kTo: return read_loose_text(key, value, agent().to);
+      case Field::kCapacity: return read_loose_integer(key, value, agent().capacity, agent().capacity_shape);
+      case Field::kSupervisor: return read_loose_bool(key, value, agent().supervisor, agent().supervisor_shape);
+      case Field::kOnDuty: return read_loose_bool(key, value, agent().on_duty, agent().on_duty_shape);
       case Field::kSkills: return read_loose_skills(key, value);
     }
     return {};
@@ -234,32 +234,32 @@ class LineReader : public LineState {
   }
 
   Result read_loose_skills(std::string_view key, od::value& value) {
-    agent_.skills = 0;
-    agent_.has_unknown_skill = false;
-    agent_.unknown_skill = {};
+    agent().skills = 0;
+    agent().has_unknown_skill = false;
+    agent().unknown_skill = {};
     od::json_type type{};
     od::array array;
     if (value.type().get(type) || type != od::json_type::array || value.get_array().get(array)) {
-      agent_.skills_shape = type == od::json_type::null ? Shape::kAbsent : Shape::kIllTyped;
+      agent().skills_shape = type == od::json_type::null ? Shape::kAbsent : Shape::kIllTyped;
       return skip_value(key, value, 0);
     }
-    agent_.skills_shape = Shape::kPresent;
+    agent().skills_shape = Shape::kPresent;
     for (auto element : array) {
       od::value child;
       if (std::move(element).get(child)) return field_error("json", "invalid JSON (malformed array) in field " + quote_input(key));
       od::json_type child_type{};
       std::string_view name;
       if (child.type().get(child_type) || child_type != od::json_type::string || child.get_string().get(name)) {
-        agent_.skills_shape = Shape::kIllTyped;
+        agent().skills_shape = Shape::kIllTyped;
         if (auto r = skip_value(key, child, 1); !r) return r;
         continue;
       }
       const auto* found = std::find(kSkillNames.begin(), kSkillNames.end(), name);
       if (found != kSkillNames.end()) {
-        agent_.skills = static_cast<std::uint8_t>(agent_.skills | (1u << (found - kSkillNames.begin())));
-      } else if (!agent_.has_unknown_skill) {
-        agent_.has_unknown_skill = true;
-        agent_.unknown_skill = name;
+        agent().skills = static_cast<std::uint8_t>(agent().skills | (1u << (found - kSkillNames.begin())));
+      } else if (!agent().has_unknown_skill) {
+        agent().has_unknown_skill = true;
+        agent().unknown_skill = name;
       }
     }
     return {};
