@@ -1058,7 +1058,9 @@ class FastReader : public LineState {
         std::string_view text;
         if (!id(text)) return false;
         e.id.append(text);  // the event was reset (id empty); append skips assign's general case
-        e.id_hash = hash64(text);
+        // The same bytes (not merely equal ones) as the reader ahead hashed: the same hash.
+        const bool hinted = text.data() == scratch_.id_hint.data() && text.size() == scratch_.id_hint.size();
+        e.id_hash = hinted ? scratch_.id_hint_hash : hash64(text);
         deferred_.has_id = true;
         return true;
       }

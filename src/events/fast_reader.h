@@ -163,6 +163,8 @@ struct FastScratch {
   PendingSymbols pending;
   SymbolCache symbols;
   std::vector<std::size_t> pending_items;  // the items whose SKU is pending, in order
+  std::string_view id_hint;  // the line's event id as a reader ahead found it (empty: none) ...
+  std::uint64_t id_hint_hash = 0;  // ... and its hash64
   TimeCache ts_time, other_time;  // `ts`, and the other times (a promise is often in the next hour)
   KeyOrder event_keys, item_keys, address_keys, coupon_keys, pickup_point_keys;
 };

@@ -641,6 +641,7 @@ tl::expected<void, std::string> EventParser::parse(std::string_view json, Event&
   out.reset();
   if (json.size() > kMaxLineBytes) return too_long(json.size());
   const std::string_view line = impl_->pad(json, '\0');
+  impl_->scratch.id_hint = {};
   if (read_fast(line, impl_->interner, out, impl_->scratch)) {
     ++impl_->fast_lines;
     return {};
@@ -651,10 +652,13 @@ tl::expected<void, std::string> EventParser::parse(std::string_view json, Event&
   return impl_->read_general(line, out);
 }
 
-tl::expected<void, std::string> EventParser::parse_terminated(std::string_view json, Event& out) {
+tl::expected<void, std::string> EventParser::parse_terminated(std::string_view json, Event& out, std::string_view id,
+                                                              std::uint64_t id_hash) {
   static_assert(kTerminatedPadding >= kFastPadding);
   out.reset();
   if (json.size() > kMaxLineBytes) return too_long(json.size());
+  impl_->scratch.id_hint = id;
+  impl_->scratch.id_hint_hash = id_hash;
   if (read_fast(json, impl_->interner, out, impl_->scratch)) {
     ++impl_->fast_lines;
     return {};

@@ -38,7 +38,10 @@ class EventParser {
   // after it is '\0' and kTerminatedPadding bytes from there are readable (what they hold does
   // not matter). The fast reader then reads the line in place, without parse()'s copy of it
   // into a padded buffer; the same event, the same symbols, the same errors.
-  tl::expected<void, std::string> parse_terminated(std::string_view json, Event& out);
+  // `id`/`id_hash`: what a reader ahead already found (replay/lookahead.h), the event id's
+  // bytes in the line and their hash64; used only where the id read is those very bytes.
+  tl::expected<void, std::string> parse_terminated(std::string_view json, Event& out, std::string_view id = {},
+                                                   std::uint64_t id_hash = 0);
 
   // The general reader alone (simdjson On-Demand), for tests and fuzzing: parse() must give
   // the same event, the same symbols and the same error as this, line after line.

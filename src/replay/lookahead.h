@@ -9,8 +9,9 @@
 // odd layout, not JSON at all) only loses its hint. So the visitor sees exactly the lines,
 // line numbers and order it would without this, and everything it does is the same.
 //
-// Use (replay, and the server's request bodies): push() each line, then flush() at the end of
-// the input; each calls `visit(line_number, line)` for the lines that leave the window, and
+// Use (replay): push() each line, then flush() at the end of the input; each calls
+// `visit(line_number, line, id, id_hash)` for the lines that leave the window (`id`: the event
+// id's bytes in the line as the scan found them, empty if not, and their hash64), and
 // returns false as soon as a visit does (the rest of the window is then dropped, unvisited).
 // A pushed line's bytes must stay valid until it is visited (or flush() returns).
 // Depends on: engine, core. Not thread-safe.
@@ -70,6 +71,8 @@ class IngestLookahead {
   struct Entry {
     std::uint64_t line_number = 0;
     std::string_view line;
+    std::string_view id;  // empty: not found
+    std::uint64_t id_hash = 0;
     std::string_view order_id;  // empty: no hint
     std::uint32_t order_hash = 0;
   };
@@ -78,7 +81,7 @@ class IngestLookahead {
   bool visit_oldest(Visit& visit) {
     const Entry& entry = ring_[visited_ & kMask];
     ++visited_;
-    return visit(entry.line_number, entry.line);
+    return visit(entry.line_number, entry.line, entry.id, entry.id_hash);
   }
 
   // Where `"order_id":"` starts at or after `from`, or npos. It looks for the rarer '_'
@@ -133,12 +136,15 @@ class IngestLookahead {
     constexpr std::string_view kId = "{\"id\":\"";
     constexpr std::size_t kOrderKeyBytes = 12;  // "order_id":"
     entry.order_id = {};
+    entry.id = {};
     std::size_t after_id = 0;
     // Feeds write the id first; other layouts simply go without the dedupe hint.
     if (entry.line.starts_with(kId)) {
       const std::size_t end = find_quote(entry.line, kId.size());
       if (end == std::string_view::npos) return;
-      engine_.prefetch_event_id(hash64(entry.line.substr(kId.size(), end - kId.size())));
+      entry.id = entry.line.substr(kId.size(), end - kId.size());
+      entry.id_hash = hash64(entry.id);
+      engine_.prefetch_event_id(entry.id_hash);
       after_id = end;
     }
     const std::size_t key = find_order_key(entry.line, after_id);

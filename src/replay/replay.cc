@@ -17,13 +17,15 @@ ReplayRunner::ReplayRunner(Engine& engine, BadLineHandler on_bad_line, bool stri
 
 ReplayRunner::~ReplayRunner() { delete impl_; }
 
-bool ReplayRunner::feed_line(std::uint64_t line_number, std::string_view line, bool terminated) {
+bool ReplayRunner::feed_line(std::uint64_t line_number, std::string_view line) {
   ++stats_.lines;
-  auto parsed = terminated ? impl_->parser.parse_terminated(line, engine_.staging_event())
-                           : impl_->parser.parse(line, engine_.staging_event());
-  if (!parsed) {
+  return after_parse(line_number, impl_->parser.parse(line, engine_.staging_event()));
+}
+
+bool ReplayRunner::after_parse(std::uint64_t line_number, const tl::expected<void, std::string>& result) {
+  if (!result) {
     ++stats_.bad_lines;
-    if (on_bad_line_) on_bad_line_(line_number, parsed.error());
+    if (on_bad_line_) on_bad_line_(line_number, result.error());
     return !strict_;
   }
   ++stats_.events;
@@ -37,7 +39,9 @@ bool ReplayRunner::feed_line(std::uint64_t line_number, std::string_view line, b
 
 bool ReplayRunner::feed_buffer(std::string_view ndjson) {
   IngestLookahead ahead(engine_);
-  const auto visit = [this](std::uint64_t line_number, std::string_view line) { return feed_line(line_number, line); };
+  const auto visit = [this](std::uint64_t line_number, std::string_view line, std::string_view, std::uint64_t) {
+    return feed_line(line_number, line);
+  };
   bool keep_going = true;
   for_each_line(ndjson, [&](std::size_t line_number, std::string_view line) {
     if (keep_going) keep_going = ahead.push(line_number, line, visit);
@@ -62,9 +66,10 @@ bool ReplayRunner::feed_stream(std::FILE* input) {
   // The look-ahead holds only lines whole inside the block, each followed there by its '\n' (or
   // "\r\n"). Once the scan has passed it, that byte is nobody's: a '\0' over it lets the parser
   // read the line in place (EventParser::parse_terminated).
-  const auto visit = [&](std::uint64_t number, std::string_view line) {
+  const auto visit = [&](std::uint64_t number, std::string_view line, std::string_view id, std::uint64_t id_hash) {
     block[static_cast<std::size_t>(line.data() - block.data()) + line.size()] = '\0';
-    return feed_line(number, line, /*terminated=*/true);
+    ++stats_.lines;
+    return after_parse(number, impl_->parser.parse_terminated(line, engine_.staging_event(), id, id_hash));
   };
   const auto report_long_line = [&]() {
     ++stats_.lines;

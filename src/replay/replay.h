@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <tl/expected.hpp>
+
 #include "engine/engine.h"
 
 namespace og {
@@ -38,8 +40,9 @@ class ReplayRunner {
   const ReplayStats& stats() const { return stats_; }
 
  private:
-  // `terminated`: the line may be read in place (EventParser::parse_terminated).
-  bool feed_line(std::uint64_t line_number, std::string_view line, bool terminated = false);
+  bool feed_line(std::uint64_t line_number, std::string_view line);
+  // What follows a line's parse: the bad-line report, or the event's ingestion.
+  bool after_parse(std::uint64_t line_number, const tl::expected<void, std::string>& result);
   struct Impl;
   Engine& engine_;
   BadLineHandler on_bad_line_;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/hash.h"
 #include "engine/engine.h"
 #include "events/parser.h"
 #include "golden_case.h"
@@ -138,8 +139,12 @@ TEST(IngestLookahead, VisitsEveryLineOnceInOrderAndStopsWhenAVisitSaysSo) {
   for (int i = 0; i < 40; ++i) lines.push_back("{\"id\":\"e" + std::to_string(i) + "\",\"order_id\":\"O" + std::to_string(i % 3) + "\"}");
   std::vector<std::uint64_t> seen;
   IngestLookahead ahead(*engine);
-  const auto visit = [&](std::uint64_t number, std::string_view line) {
+  const auto visit = [&](std::uint64_t number, std::string_view line, std::string_view id, std::uint64_t id_hash) {
     EXPECT_EQ(line, lines[number - 1]);
+    // The id's own bytes in the line, and their hash (the parser takes it in place of its own).
+    EXPECT_EQ(id, "e" + std::to_string(number - 1));
+    EXPECT_EQ(id.data(), line.data() + 7);
+    EXPECT_EQ(id_hash, hash64(id));
     seen.push_back(number);
     return true;
   };
@@ -154,7 +159,7 @@ TEST(IngestLookahead, VisitsEveryLineOnceInOrderAndStopsWhenAVisitSaysSo) {
   // A visit that says stop: nothing after it is visited, by push or by flush.
   IngestLookahead stopping(*engine);
   std::vector<std::uint64_t> visited;
-  const auto stop_at_5 = [&](std::uint64_t number, std::string_view) {
+  const auto stop_at_5 = [&](std::uint64_t number, std::string_view, std::string_view, std::uint64_t) {
     visited.push_back(number);
     return number != 5;
   };
