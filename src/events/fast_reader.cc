@@ -605,7 +605,7 @@ class FastReader : public LineState {
   // The bytes read past the stop may flag a string that is all ASCII, which only widens the
   // span (still from a string's start to a string's end); a string with such a byte is always
   // flagged.
-  [[gnu::always_inline]] const char* string_stop(const char* at) {
+  const char* string_stop(const char* at) {
     const char* const start = at;
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"');
