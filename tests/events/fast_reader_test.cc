@@ -310,6 +310,38 @@ TEST(FastReader, IdHintsFromTheLookAheadAgree) {
   EXPECT_GE(twins.fast_lines(), 4u);
 }
 
+// The cache answers only for the very bytes it was given: keys that share one of their two
+// words with a held key must miss. Among 200K such keys, some land in the held key's set (8K
+// sets), so a comparison that looked at one word only would answer them with its symbol.
+TEST(SymbolCache, AKeySharingOneWordWithAHeldKeyMisses) {
+  using events_internal::SymbolCache;
+  const auto padded = [](const std::string& text) { return text + std::string(16, '\0'); };
+  const auto key = [](const std::string& buffer, std::size_t size) {
+    return SymbolCache::key_of(std::string_view(buffer.data(), size));
+  };
+  for (const std::string held : {std::string("abcdefgh"), std::string("abcdefgh-1234567"), std::string("x-1234567")}) {
+    SymbolCache cache;
+    const std::string held_buffer = padded(held);
+    cache.put(key(held_buffer, held.size()), 7);
+    ASSERT_EQ(cache.find(key(held_buffer, held.size())), 7u) << held;
+    std::size_t misses = 0;
+    for (int i = 0; i < 100000; ++i) {
+      const std::string number = std::to_string(i);
+      // The same first word, another second one (or none) ...
+      const std::string same_low = held.substr(0, 8) + number;
+      // ... and another first word before the same second one (none for a held key of 8 bytes).
+      const std::string same_high = std::string(8 - number.size(), '0') + number + held.substr(std::min<std::size_t>(8, held.size()));
+      for (const std::string& other : {same_low, same_high}) {
+        if (other == held || other.size() > SymbolCache::kMaxBytes) continue;
+        const std::string buffer = padded(other);
+        ASSERT_EQ(cache.find(key(buffer, other.size())), kNoSymbol) << held << " answered for " << other;
+        ++misses;
+      }
+    }
+    EXPECT_GT(misses, 100000u);
+  }
+}
+
 // Item SKUs, riders, zones ... are taken from a cache of the strings already interned, by
 // their bytes (SymbolCache): strings of every length around its two 8-byte words, strings that
 // share their first word, prefixes of one another, non-ASCII ones, far more of them than the
