@@ -69,7 +69,8 @@ class TimerWheel {
   // cancel(id) then schedule(deadline_ms, payload), with the same effect on what fires and in
   // which order (the timer takes the next schedule order), but the node is reused in place:
   // a watch re-armed at every event of its order (the stage timer, the stall clock) skips the
-  // free-list round trip, and a deadline that does not move stays in its slot. The id
+  // free-list round trip, and a deadline that stays within its wheel slot keeps the node's
+  // place in the slot's list (a slot fires in schedule order, not list order). The id
   // returned may equal `id`.
   TimerId reschedule(TimerId id, std::int64_t deadline_ms, std::uint64_t payload);
   bool is_live(TimerId id) const;
