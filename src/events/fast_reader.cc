@@ -345,8 +345,9 @@ constexpr std::array<std::uint64_t, 8> kWholePowersOfTen = {1, 10, 100, 1000, 10
   return value;
 }
 
-// The digits at `at` appended to `value` one by one (the reader without SSE2).
-const char* append_each_digit(const char* at, std::uint64_t& value) {
+// The digits at `at` appended to `value` one by one (the reader without SSE2; maybe unused,
+// since an SSE2 little-endian build discards its only caller).
+[[maybe_unused]] const char* append_each_digit(const char* at, std::uint64_t& value) {
   while (is_digit(*at)) value = value * 10 + digit_value(*at++);
   return at;
 }
@@ -688,14 +689,11 @@ class FastReader : public LineState {
   bool recurring_symbol(Symbol& target) {
     std::string_view text;
     if (!string_or_null(text) || text.size() > kMaxIdBytes * 4) return false;
-    const bool cacheable = !text.empty() && text.size() <= SymbolCache::kMaxBytes;
-    if (cacheable) {
-      if (const Symbol known = scratch_.symbols.find(SymbolCache::key_of(text)); known != kNoSymbol) {
-        target = known;
-        return true;
-      }
+    if (const Symbol known = scratch_.symbols.find(text); known != kNoSymbol) {
+      target = known;
+      return true;
     }
-    pending_.push_back({text, &target, cacheable});
+    pending_.push_back({text, &target, SymbolCache::fits(text)});
     return true;
   }
 
@@ -851,25 +849,26 @@ class FastReader : public LineState {
   }
 
   bool loose_skills() {
-    agent().skills = 0;
-    agent().has_unknown_skill = false;
-    agent().unknown_skill = {};
-    agent().skills_shape = Shape::kAbsent;
+    AgentDeferred& fields = agent();
+    fields.skills = 0;
+    fields.has_unknown_skill = false;
+    fields.unknown_skill = {};
+    fields.skills_shape = Shape::kAbsent;
     if (*p_ == 'n') return null();
     if (*p_ != '[') return false;
-    agent().skills_shape = Shape::kPresent;
+    fields.skills_shape = Shape::kPresent;
     return array([&] {
       std::string_view name;
       if (!plain_string(name)) return false;
       for (std::size_t i = 0; i < kSkillNames.size(); ++i) {
         if (kSkillNames[i] == name) {
-          agent().skills = static_cast<std::uint8_t>(agent().skills | (1u << i));
+          fields.skills = static_cast<std::uint8_t>(fields.skills | (1u << i));
           return true;
         }
       }
-      if (!agent().has_unknown_skill) {
-        agent().has_unknown_skill = true;
-        agent().unknown_skill = name;
+      if (!fields.has_unknown_skill) {
+        fields.has_unknown_skill = true;
+        fields.unknown_skill = name;
       }
       return true;
     });
@@ -966,15 +965,12 @@ class FastReader : public LineState {
         }
       });
       if (!item_read || sku.empty()) return false;  // no sku: "items[i].sku: missing"
-      const bool cacheable = sku.size() <= SymbolCache::kMaxBytes;
-      if (cacheable) {
-        if (const Symbol known = scratch_.symbols.find(SymbolCache::key_of(sku)); known != kNoSymbol) {
-          item.sku = known;
-          return true;
-        }
+      if (const Symbol known = scratch_.symbols.find(sku); known != kNoSymbol) {
+        item.sku = known;
+        return true;
       }
       pending_items_.push_back(items.size() - 1);
-      pending_.push_back({sku, nullptr, cacheable});
+      pending_.push_back({sku, nullptr, SymbolCache::fits(sku)});
       return true;
     });
     if (!read) return false;

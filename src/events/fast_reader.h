@@ -132,6 +132,11 @@ class SymbolCache {
     high = size <= 8 ? 0 : high & (~std::uint64_t{0} >> (64 - 8 * (size - 8)));
     return Key{low, high};
   }
+  // Whether a string of this size can be held.
+  static bool fits(std::string_view text) { return !text.empty() && text.size() <= kMaxBytes; }
+  // The symbol of `text` (16 readable bytes from its start), kNoSymbol when not held or when
+  // it does not fit.
+  Symbol find(std::string_view text) const { return fits(text) ? find(key_of(text)) : kNoSymbol; }
   // kNoSymbol when not held.
   Symbol find(const Key& key) const {
     const Entry* set = &entries_[set_of(key)];

@@ -234,32 +234,33 @@ class LineReader : public LineState {
   }
 
   Result read_loose_skills(std::string_view key, od::value& value) {
-    agent().skills = 0;
-    agent().has_unknown_skill = false;
-    agent().unknown_skill = {};
+    AgentDeferred& fields = agent();
+    fields.skills = 0;
+    fields.has_unknown_skill = false;
+    fields.unknown_skill = {};
     od::json_type type{};
     od::array array;
     if (value.type().get(type) || type != od::json_type::array || value.get_array().get(array)) {
-      agent().skills_shape = type == od::json_type::null ? Shape::kAbsent : Shape::kIllTyped;
+      fields.skills_shape = type == od::json_type::null ? Shape::kAbsent : Shape::kIllTyped;
       return skip_value(key, value, 0);
     }
-    agent().skills_shape = Shape::kPresent;
+    fields.skills_shape = Shape::kPresent;
     for (auto element : array) {
       od::value child;
       if (std::move(element).get(child)) return field_error("json", "invalid JSON (malformed array) in field " + quote_input(key));
       od::json_type child_type{};
       std::string_view name;
       if (child.type().get(child_type) || child_type != od::json_type::string || child.get_string().get(name)) {
-        agent().skills_shape = Shape::kIllTyped;
+        fields.skills_shape = Shape::kIllTyped;
         if (auto r = skip_value(key, child, 1); !r) return r;
         continue;
       }
       const auto* found = std::find(kSkillNames.begin(), kSkillNames.end(), name);
       if (found != kSkillNames.end()) {
-        agent().skills = static_cast<std::uint8_t>(agent().skills | (1u << (found - kSkillNames.begin())));
-      } else if (!agent().has_unknown_skill) {
-        agent().has_unknown_skill = true;
-        agent().unknown_skill = name;
+        fields.skills = static_cast<std::uint8_t>(fields.skills | (1u << (found - kSkillNames.begin())));
+      } else if (!fields.has_unknown_skill) {
+        fields.has_unknown_skill = true;
+        fields.unknown_skill = name;
       }
     }
     return {};
