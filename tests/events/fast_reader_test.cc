@@ -319,7 +319,7 @@ TEST(SymbolCache, AKeySharingOneWordWithAHeldKeyMisses) {
   const auto key = [](const std::string& buffer, std::size_t size) {
     return SymbolCache::key_of(std::string_view(buffer.data(), size));
   };
-  for (const std::string held : {std::string("abcdefgh"), std::string("abcdefgh-1234567"), std::string("x-1234567")}) {
+  for (const std::string& held : {std::string("abcdefgh"), std::string("abcdefgh-1234567"), std::string("x-1234567")}) {
     SymbolCache cache;
     const std::string held_buffer = padded(held);
     cache.put(key(held_buffer, held.size()), 7);
