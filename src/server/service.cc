@@ -504,9 +504,30 @@ store::Result<void> Service::commit(std::span<store::Record> records) {
   return written;
 }
 
-Service::Derived Service::take_derived() {
-  return Derived{std::exchange(pending_outbox_, {}), std::exchange(pending_incidents_, {}), std::exchange(pending_audit_, {}),
-                 std::exchange(pending_customers_, {})};
+Service::Derived Service::take_derived(std::size_t limit) {
+  if (limit >= derived_rows()) {
+    draining_derived_ = false;
+    return Derived{std::exchange(pending_outbox_, {}), std::exchange(pending_incidents_, {}), std::exchange(pending_audit_, {}),
+                   std::exchange(pending_customers_, {})};
+  }
+  // The oldest of each kind: a failed write puts them back in front (written_back), so every
+  // kind keeps its order (the outbox's is delivery order; an incident's last row wins).
+  Derived taken;
+  const auto take = [&limit](auto& pending, auto& rows) {
+    const auto n = static_cast<std::ptrdiff_t>(std::min(limit, pending.size()));
+    rows.assign(std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.begin() + n));
+    pending.erase(pending.begin(), pending.begin() + n);
+    limit -= static_cast<std::size_t>(n);
+  };
+  take(pending_outbox_, taken.outbox);
+  take(pending_incidents_, taken.incidents);
+  take(pending_audit_, taken.audit);
+  take(pending_customers_, taken.customers);
+  return taken;
+}
+
+std::size_t Service::derived_slice() const {
+  return options_.derived_slice_rows == 0 ? SIZE_MAX : options_.derived_slice_rows;
 }
 
 void Service::finish_derived_write() {
@@ -653,7 +674,7 @@ void Service::run_once() {
     // derived are written on og-journal while this thread goes back to its queue; the next
     // round takes the write back (finish_derived_write) before it touches the store.
     if (has_derived()) {
-      derived_write_ = std::make_unique<DerivedWrite>(DerivedWrite{take_derived(), {}});
+      derived_write_ = std::make_unique<DerivedWrite>(DerivedWrite{take_derived(derived_slice()), {}});
       writer_->run([this, alone = derived_write_.get()] { alone->written = write({}, alone->derived); });
     } else if (chain_ && chain_->tail_seq() >= last_checkpoint_ + options_.checkpoint_every_links) {
       checkpoint();
@@ -668,14 +689,23 @@ void Service::run_once() {
   // they are written alone on og-journal, as before. Driven by hand (no og-journal), they wait
   // only while more requests are queued. Recovery derives them again should the process die
   // first. A round with anything else (an action, rules, an unmasking's link) takes them.
-  bool hold_derived = false;
-  if (round->events_only && !records.empty() && derived_rows() < options_.derived_batch_rows) {
-    std::lock_guard lock(mutex_);
-    hold_derived = writer_ != nullptr || !jobs_.empty();
+  // Once the bound is reached they go a slice per transaction (derived_slice_rows) until none
+  // wait, so that no one transaction holds og-journal long while batches queue behind it.
+  std::size_t derived_taken = SIZE_MAX;
+  if (round->events_only && !records.empty()) {
+    bool more_coming = false;
+    {
+      std::lock_guard lock(mutex_);
+      more_coming = writer_ != nullptr || !jobs_.empty();
+    }
+    if (more_coming) {
+      if (derived_rows() >= options_.derived_batch_rows) draining_derived_ = true;
+      derived_taken = draining_derived_ ? derived_slice() : 0;
+    }
   }
   if (!records.empty() || has_derived()) {
     const auto started = std::chrono::steady_clock::now();
-    Derived derived = hold_derived ? Derived{} : take_derived();
+    Derived derived = take_derived(derived_taken);
     store::Result<void> written;
     if (writer_) {
       writer_->run([&] { written = write(records, derived); });

@@ -91,6 +91,11 @@ struct ServiceOptions {
   // index pages its rows land on (incident, command and audit keys are random), so fewer,
   // larger batches write the WAL several times less. 0: every journal transaction takes them.
   std::size_t derived_batch_rows = 4096;
+  // Once taken, derived rows go at most this many to one transaction (the rest with the next
+  // ones, until none wait), and so do the rows written alone at an idle moment: a transaction
+  // of 4,096 rows holds og-journal for tens of milliseconds, and every batch that arrives
+  // meanwhile waits for it before its own journal write. 0: no limit.
+  std::size_t derived_slice_rows = 512;
   // The master key (store/keyring): this file; "" = ORDERGUARD_MASTER_KEY, else DIR/master.key
   // (created at the first start).
   std::string master_key_file;
@@ -247,7 +252,9 @@ class Service {
   void maybe_snapshot();
   bool has_derived() const;
   std::size_t derived_rows() const;
-  Derived take_derived();  // the rows waiting, for one transaction
+  std::size_t derived_slice() const;  // derived_slice_rows, 0 read as no limit
+  // The rows waiting, oldest first, for one transaction: at most `limit` of them.
+  Derived take_derived(std::size_t limit = SIZE_MAX);
   // Waits for a write of derived rows alone started by the last round, and takes it back.
   void finish_derived_write();
   // One durable transaction: `records` and every derived row waiting (outbox, incidents,
@@ -299,6 +306,8 @@ class Service {
   std::unique_ptr<Round> journaled_;
   std::unique_ptr<JournalWriter> writer_;  // started by start(): every journal write runs there
   std::unique_ptr<DerivedWrite> derived_write_;  // started, not taken back yet
+  // The derived rows reached their bound: they go a slice per transaction until none wait.
+  bool draining_derived_ = false;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

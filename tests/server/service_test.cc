@@ -313,6 +313,7 @@ TEST_F(ServiceTest, OnItsThreadRowsDerivedAloneAreWrittenOnTheJournalThreadAndTa
   options.data_dir = dir_.string();
   options.snapshot_every_records = 0;
   options.tick_ms = 3'600'000;
+  options.derived_slice_rows = 0;  // all in one write (slices: the test below)
   auto service = Service::open(options, clock_);
   ASSERT_TRUE(service) << service.error();
   std::mutex mutex;
@@ -395,6 +396,86 @@ TEST_F(ServiceTest, WhileMoreBatchesWaitTheirDerivedRowsGatherForALaterTransacti
     expect_restart_serves(day);
     expect_stored(day);
   }
+}
+
+TEST_F(ServiceTest, DerivedRowsPastTheirBoundGoASliceAtATimeUntilNoneWait) {
+  // One batch per round, every batch queued first, a bound of one row and slices of three: each
+  // journal transaction takes at most three derived rows, and they keep going below the bound
+  // until none wait; the last round, with nothing behind it, takes the rest.
+  const BatchedDay day = batched_day(5, 500);
+  ASSERT_GE(day.batches.size(), 4U);
+  ServiceOptions options;
+  options.data_dir = dir_.string();
+  options.snapshot_every_records = 0;
+  options.max_group_bytes = 1;
+  options.derived_batch_rows = 1;
+  options.derived_slice_rows = 3;
+  auto service = Service::open(options, clock_);
+  ASSERT_TRUE(service) << service.error();
+  for (const std::string& batch : day.batches) {
+    (*service)->ingest(batch, [](IngestResult result) { EXPECT_TRUE(result.store_error.empty()) << result.store_error; });
+  }
+  const auto stored_rows = [&] {
+    auto store = store::Store::open(dir_.string());  // a connection of its own
+    EXPECT_TRUE(store) << store.error();
+    return store ? (*store)->audit_count() + (*store)->outbox_count() + (*store)->incident_count() : 0;
+  };
+  std::size_t stored = 0;
+  std::size_t rounds_that_wrote = 0;
+  for (std::size_t round = 1; round < day.batches.size(); ++round) {
+    (*service)->run_once();
+    const std::size_t now = stored_rows();
+    EXPECT_LE(now - stored, 3U) << "round " << round;
+    if (now > stored) ++rounds_that_wrote;
+    stored = now;
+  }
+  EXPECT_GE(rounds_that_wrote, 2U);  // once past the bound, every round took its slice
+  (*service)->run_once();
+  EXPECT_GT(stored_rows(), stored + 3);  // nothing waits behind the last batch: all the rest
+  service->reset();
+  expect_restart_serves(day);
+  expect_stored(day);
+}
+
+TEST_F(ServiceTest, OnItsThreadRowsWrittenAloneGoASliceAtATime) {
+  // The rows one batch derived, written alone while the engine thread has nothing else to do,
+  // in slices of two: the outbox's rows go first, so the outbox listener hears once per slice
+  // that holds commands, and every command is stored by then.
+  const BatchedDay day = batched_day(5, 1'000'000);
+  ASSERT_EQ(day.batches.size(), 1U);
+  const std::size_t command_count = static_cast<std::size_t>(std::count(day.commands.begin(), day.commands.end(), '\n'));
+  ASSERT_GE(command_count, 3U);
+  const std::size_t slices_with_commands = (command_count + 1) / 2;
+  ServiceOptions options;
+  options.data_dir = dir_.string();
+  options.snapshot_every_records = 0;
+  options.tick_ms = 3'600'000;
+  options.derived_slice_rows = 2;
+  auto service = Service::open(options, clock_);
+  ASSERT_TRUE(service) << service.error();
+  std::mutex mutex;
+  std::condition_variable signal;
+  std::size_t heard = 0;
+  (*service)->set_outbox_listener([&] {
+    std::lock_guard lock(mutex);
+    ++heard;
+    signal.notify_all();
+  });
+  (*service)->ingest(day.batches.front(), [](IngestResult result) { EXPECT_TRUE(result.store_error.empty()) << result.store_error; });
+  (*service)->start();
+  {
+    std::unique_lock lock(mutex);
+    // A guard against a hang, not a timing: the happy path never waits for it.
+    EXPECT_TRUE(signal.wait_for(lock, std::chrono::minutes(2), [&] { return heard >= slices_with_commands; }));
+    EXPECT_EQ(heard, slices_with_commands);
+  }
+  auto store = store::Store::open(dir_.string());
+  ASSERT_TRUE(store) << store.error();
+  EXPECT_EQ((*store)->outbox_count(), command_count);
+  EXPECT_GE((*service)->stats().groups, 1 + slices_with_commands);
+  service->reset();
+  expect_restart_serves(day);
+  expect_stored(day);
 }
 
 TEST_F(ServiceTest, RulesChangeLiveWithoutLosingOpenTimers) {
