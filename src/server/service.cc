@@ -12,6 +12,7 @@
 #include "core/json_writer.h"
 #include "people/people.h"
 #include "events/parser.h"
+#include "replay/lookahead.h"
 #include "replay/output.h"
 #include "rules/config.h"
 
@@ -245,19 +246,27 @@ store::Result<void> Service::recover() {
 void Service::apply(const store::Record& record, IngestResult* result) {
   applied_seq_ = record.seq;
   switch (record.kind) {
-    case store::RecordKind::kEvents:
-      for_each_line(record.body, [&](std::size_t line_number, std::string_view line) {
+    case store::RecordKind::kEvents: {
+      // As replay reads a file: the body in one padded copy, each line parsed where it stands
+      // once its '\n' is a '\0', and the memory ingesting a line touches (its order's interner
+      // slot, its id's dedupe slots) fetched a few lines ahead (replay/lookahead.h).
+      body_.assign(record.body);
+      body_.append(kTerminatedPadding, '\0');
+      const std::string_view body(body_.data(), record.body.size());
+      IngestLookahead ahead(*engine_);
+      const auto visit = [&](std::uint64_t line_number, std::string_view line, std::string_view event_id, std::uint64_t event_id_hash) {
+        body_[static_cast<std::size_t>(line.data() - body_.data()) + line.size()] = '\0';
         ++live_.events;
         if (result) ++result->lines;
         Event& staged = engine_->staging_event();
-        auto parsed = parser_->parse(line, staged);
+        auto parsed = parser_->parse_terminated(line, staged, event_id, event_id_hash);
         if (!parsed) {
           ++live_.rejected;
           if (result) {
             ++result->rejected;
             result->errors.push_back("line " + std::to_string(line_number) + ": " + parsed.error());
           }
-          return;
+          return true;
         }
         // What ingest_staged() takes away: the customer data's type, subject and time.
         const EventType type = staged.type;
@@ -272,14 +281,20 @@ void Service::apply(const store::Record& record, IngestResult* result) {
                 type == EventType::kUserProfile ? phone_subject(id) : address_subject(id), ts, std::move(*json)});
           }
         }
-        if (!result) return;
+        if (!result) return true;
         switch (outcome) {
           case IngestOutcome::kDuplicate: ++result->duplicates; break;
           case IngestOutcome::kLate: ++result->late; ++result->accepted; break;
           case IngestOutcome::kAccepted: ++result->accepted; break;
         }
-      });
+        return true;
+      };
+      for_each_line(body, [&](std::size_t line_number, std::string_view line) { ahead.push(line_number, line, visit); });
+      ahead.flush(visit);
+      live_.fast_lines = parser_->fast_lines();
+      if (body_.capacity() > (8U << 20)) body_ = {};  // a large body once: not kept
       break;
+    }
     case store::RecordKind::kClock:
       engine_->advance_watermark(record.at);
       break;

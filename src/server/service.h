@@ -17,7 +17,7 @@
 //
 // Owns: the engine, journal and checkpoint threads, the journal order, recovery, snapshots,
 // the change feed (incidents that changed, commands emitted), the customer vault's rows,
-// unmasking. Depends on: engine, replay (JSON forms), store (and its key ring), audit.
+// unmasking. Depends on: engine, replay (JSON forms, the look-ahead), store (and its key ring), audit.
 #pragma once
 
 #include <atomic>
@@ -167,6 +167,7 @@ struct ServiceStats {
   std::uint64_t groups = 0;        // journal transactions
   std::uint64_t records = 0;       // journal records written
   std::uint64_t events = 0;        // lines applied
+  std::uint64_t fast_lines = 0;    // of them, read by the parser's fast reader (the rest: simdjson)
   std::uint64_t rejected = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t clock_moves = 0;
@@ -276,6 +277,7 @@ class Service {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<EventParser> parser_;
+  std::string body_;  // apply(): the events record being read, padded for in-place parsing
 
   // Change detection: incidents not closed at the last look, with what was seen of them, in
   // creation order (a vector walked front to back: every round looks at each of them).
