@@ -520,19 +520,14 @@ store::Result<void> Service::commit(std::span<store::Record> records) {
 }
 
 Service::Derived Service::take_derived(std::size_t limit) {
-  if (limit >= derived_rows()) {
-    draining_derived_ = false;
-    return Derived{std::exchange(pending_outbox_, {}), std::exchange(pending_incidents_, {}), std::exchange(pending_audit_, {}),
-                   std::exchange(pending_customers_, {})};
-  }
+  if (limit >= derived_rows()) draining_derived_ = false;
   // The oldest of each kind: a failed write puts them back in front (written_back), so every
   // kind keeps its order (the outbox's is delivery order; an incident's last row wins).
   Derived taken;
   const auto take = [&limit](auto& pending, auto& rows) {
-    const auto n = static_cast<std::ptrdiff_t>(std::min(limit, pending.size()));
-    rows.assign(std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.begin() + n));
-    pending.erase(pending.begin(), pending.begin() + n);
-    limit -= static_cast<std::size_t>(n);
+    const std::size_t n = std::min(limit, pending.size());
+    rows = pending.take(n);
+    limit -= n;
   };
   take(pending_outbox_, taken.outbox);
   take(pending_incidents_, taken.incidents);
@@ -587,14 +582,10 @@ store::Result<void> Service::write(std::span<store::Record> records, Derived& de
 void Service::written_back(const store::Result<void>& written, Derived derived) {
   if (!written) {
     // The derived rows wait for the next transaction, ahead of those derived since.
-    const auto put_back = [](auto& rows, auto& pending) {
-      rows.insert(rows.end(), std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.end()));
-      pending = std::move(rows);
-    };
-    put_back(derived.outbox, pending_outbox_);
-    put_back(derived.incidents, pending_incidents_);
-    put_back(derived.audit, pending_audit_);
-    put_back(derived.customers, pending_customers_);
+    pending_outbox_.put_back(std::move(derived.outbox));
+    pending_incidents_.put_back(std::move(derived.incidents));
+    pending_audit_.put_back(std::move(derived.audit));
+    pending_customers_.put_back(std::move(derived.customers));
     return;
   }
   wal_written();
@@ -883,8 +874,8 @@ UnmaskResult Service::prepare_unmask(const std::string& order_id, const std::str
   return {Outcome::kShown, {}, std::move(*data)};
 }
 
-void Service::collect_changes(std::vector<Change>& changes, std::vector<store::OutboxItem>& outbox,
-                              std::vector<store::IncidentRow>& incidents) {
+void Service::collect_changes(std::vector<Change>& changes, RowQueue<store::OutboxItem>& outbox,
+                              RowQueue<store::IncidentRow>& incidents) {
   const auto& all = engine_->incidents().all();
   const auto publish = [&](const Incident& incident) {
     store::IncidentRow row;

@@ -38,6 +38,7 @@
 #include "engine/engine.h"
 #include "audit/chain.h"
 #include "server/customer_data.h"
+#include "server/row_queue.h"
 #include "store/keyring.h"
 #include "store/store.h"
 
@@ -247,8 +248,7 @@ class Service {
   // Looks the data up and queues its audit link; the caller answers once the link is durable.
   UnmaskResult prepare_unmask(const std::string& order_id, const std::string& actor, const std::string& reason, TimeMs now);
   void apply(const store::Record& record, IngestResult* result);
-  void collect_changes(std::vector<Change>& changes, std::vector<store::OutboxItem>& outbox,
-                       std::vector<store::IncidentRow>& incidents);
+  void collect_changes(std::vector<Change>& changes, RowQueue<store::OutboxItem>& outbox, RowQueue<store::IncidentRow>& incidents);
   bool maybe_move_clock(std::vector<store::Record>& records);  // true: a quiet-time move was added
   void maybe_snapshot();
   bool has_derived() const;
@@ -288,10 +288,10 @@ class Service {
   std::vector<Watched> watched_;
   std::size_t incidents_seen_ = 0;
   std::size_t commands_seen_ = 0;
-  std::vector<store::OutboxItem> pending_outbox_;   // derived rows riding on the next commit
-  std::vector<store::IncidentRow> pending_incidents_;
-  std::vector<store::AuditRow> pending_audit_;
-  std::vector<store::CustomerRow> pending_customers_;
+  RowQueue<store::OutboxItem> pending_outbox_;   // derived rows riding on the next commit
+  RowQueue<store::IncidentRow> pending_incidents_;
+  RowQueue<store::AuditRow> pending_audit_;
+  RowQueue<store::CustomerRow> pending_customers_;
   CustomerExtractor extractor_;
   KeyInfo key_info_;
   std::unique_ptr<audit::Chain> chain_;
