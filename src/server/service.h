@@ -83,7 +83,9 @@ struct ServiceOptions {
   // WAL checkpoints (the journal's new pages copied into the database file) run on a thread
   // of their own once the WAL holds this many pages; past wal_max_frames (the checkpoint
   // thread not keeping up, or none: run_once() driven by hand) the engine thread runs one.
-  std::uint64_t wal_checkpoint_frames = 1000;
+  // Index pages that every transaction rewrites are copied once per checkpoint: at 4,000 pages
+  // (16 MB) rather than 1,000, og-checkpoint spends about half the CPU per day under load.
+  std::uint64_t wal_checkpoint_frames = 4000;
   std::uint64_t wal_max_frames = 16000;
   bool audit = true;                 // keep the audit chain (src/audit)
   std::uint64_t checkpoint_every_links = 1000;  // a signed checkpoint at least this often
