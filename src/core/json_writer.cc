@@ -3,20 +3,48 @@
 #include <charconv>
 #include <cmath>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "core/time.h"
 
 namespace og {
+
+namespace {
+
+constexpr bool plain(unsigned char byte) { return byte >= 0x20 && byte != '"' && byte != '\\'; }
+
+// How many bytes from `at` on need no escape (at most `size`).
+std::size_t plain_run(const char* at, std::size_t size) {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes a step: the service writes every changed incident's JSON (ids, texts,
+  // evidence), and looking at it byte by byte was most of building it.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i below_space = _mm_set1_epi8(0x1F);
+  for (; i + 16 <= size; i += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + i));
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, below_space), below_space);  // a byte <= 0x1F
+    const __m128i special = _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)));
+    if (const int mask = _mm_movemask_epi8(special); mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  while (i < size && plain(static_cast<unsigned char>(at[i]))) ++i;
+  return i;
+}
+
+}  // namespace
 
 void append_json_string(std::string& out, std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
   // Most strings need no escape at all: runs of plain bytes are appended whole, not byte by
   // byte (a push_back per byte was a fifth of building an incident's JSON).
-  const auto plain = [](unsigned char byte) { return byte >= 0x20 && byte != '"' && byte != '\\'; };
   out.push_back('"');
   std::size_t i = 0;
   while (i < value.size()) {
-    std::size_t run = i;
-    while (run < value.size() && plain(static_cast<unsigned char>(value[run]))) ++run;
+    const std::size_t run = i + plain_run(value.data() + i, value.size() - i);
     out.append(value.data() + i, run - i);
     if (run == value.size()) break;
     const char c = value[run];

@@ -59,6 +59,48 @@ TEST(AppendJsonString, Utf8PassesThroughUnchanged) {
   EXPECT_EQ(escaped("emoji 🍅"), "\"emoji 🍅\"");
 }
 
+TEST(AppendJsonString, ASpecialByteAnywhereInALongStringIsEscaped) {
+  // Plain bytes are skipped sixteen at a time: each special byte at each place in strings of
+  // every length around a step or two, beside plain bytes at the edges of the ranges
+  // (0x20, 0x7f, 0x80, 0xff), gives what one byte at a time gives.
+  const auto by_byte = [](std::string_view value) {
+    std::string out = "\"";
+    for (const char c : value) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (byte < 0x20) {
+        static constexpr std::string_view kShort[] = {"\\b", "\\t", "\\n", "", "\\f", "\\r"};
+        if (byte >= 8 && byte <= 13 && !kShort[byte - 8].empty()) {
+          out += kShort[byte - 8];
+        } else {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[byte >> 4];
+          out += kHex[byte & 0xf];
+        }
+      } else {
+        out += c;
+      }
+    }
+    return out + "\"";
+  };
+  const std::string plain_bytes = "a \x7f\x80\xffZ09~";
+  for (std::size_t length = 1; length <= 40; ++length) {
+    std::string base(length, 'x');
+    for (std::size_t i = 0; i < length; ++i) base[i] = plain_bytes[i % plain_bytes.size()];
+    EXPECT_EQ(escaped(base), by_byte(base)) << length;
+    for (std::size_t at = 0; at < length; ++at) {
+      for (const char special : {'"', '\\', '\x01', '\x1f', '\n', '\0'}) {
+        std::string value = base;
+        value[at] = special;
+        ASSERT_EQ(escaped(value), by_byte(value)) << "length " << length << ", at " << at << ", byte " << int{special};
+      }
+    }
+  }
+}
+
 TEST(AppendJsonString, Appends) {
   std::string out = "x=";
   append_json_string(out, "y");
