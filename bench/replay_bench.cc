@@ -53,6 +53,10 @@ void BM_ReplayEndToEnd(benchmark::State& state) {
     // Read as `orderguard replay --input FILE` reads: in blocks, each line parsed where it
     // stands (ReplayRunner::feed_stream), from memory here so the disk is not measured.
     std::FILE* input = fmemopen(measured.data(), measured.size(), "r");
+    if (input == nullptr) {
+      state.SkipWithError("fmemopen could not open the measured stream");
+      break;
+    }
     runner.feed_stream(input);
     std::fclose(input);
     const std::string incidents = incidents_ndjson(engine, engine.interner());
