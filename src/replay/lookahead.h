@@ -14,7 +14,8 @@
 // id's bytes in the line as the scan found them, empty if not, and their hash64), and
 // returns false as soon as a visit does (the rest of the window is then dropped, unvisited).
 // A pushed line's bytes must stay valid until it is visited (or flush() returns).
-// Depends on: engine, core. Not thread-safe.
+// parse_each_in_place() does all of that for a whole buffer (replay's feed_buffer, the
+// service's journal records). Depends on: engine, events (the parser), core. Not thread-safe.
 #pragma once
 
 #include <array>
@@ -29,6 +30,7 @@
 
 #include "core/hash.h"
 #include "engine/engine.h"
+#include "events/parser.h"
 
 namespace og {
 
@@ -168,5 +170,23 @@ class IngestLookahead {
   std::uint64_t count_ = 0;    // lines pushed
   std::uint64_t visited_ = 0;  // lines visited
 };
+
+// Every non-blank line of an NDJSON buffer the caller may write into (its first `size` bytes,
+// then kTerminatedPadding more), through the look-ahead, each parsed into the engine's staging
+// event where it stands, once its '\n' (or '\r') is a '\0' (EventParser::parse_terminated):
+// visit(line_number, line, parsed) in order, until a visit returns false (then false).
+template <typename Visit>
+bool parse_each_in_place(char* buffer, std::size_t size, Engine& engine, EventParser& parser, Visit&& visit) {
+  IngestLookahead ahead(engine);
+  const auto parse = [&](std::uint64_t line_number, std::string_view line, std::string_view id, std::uint64_t id_hash) {
+    buffer[static_cast<std::size_t>(line.data() - buffer) + line.size()] = '\0';
+    return visit(line_number, line, parser.parse_terminated(line, engine.staging_event(), id, id_hash));
+  };
+  bool keep_going = true;
+  for_each_line(std::string_view(buffer, size), [&](std::size_t line_number, std::string_view line) {
+    if (keep_going) keep_going = ahead.push(line_number, line, parse);
+  });
+  return keep_going && ahead.flush(parse);
+}
 
 }  // namespace og

@@ -38,15 +38,15 @@ bool ReplayRunner::after_parse(std::uint64_t line_number, const tl::expected<voi
 }
 
 bool ReplayRunner::feed_buffer(std::string_view ndjson) {
-  IngestLookahead ahead(engine_);
-  const auto visit = [this](std::uint64_t line_number, std::string_view line, std::string_view, std::uint64_t) {
-    return feed_line(line_number, line);
-  };
-  bool keep_going = true;
-  for_each_line(ndjson, [&](std::size_t line_number, std::string_view line) {
-    if (keep_going) keep_going = ahead.push(line_number, line, visit);
-  });
-  return keep_going && ahead.flush(visit);
+  // One padded copy, each line parsed in place: as feed_stream reads a block.
+  std::string padded;
+  padded.reserve(ndjson.size() + kTerminatedPadding);
+  padded.append(ndjson).append(kTerminatedPadding, '\0');
+  return parse_each_in_place(padded.data(), ndjson.size(), engine_, impl_->parser,
+                             [this](std::uint64_t line_number, std::string_view, const tl::expected<void, std::string>& parsed) {
+                               ++stats_.lines;
+                               return after_parse(line_number, parsed);
+                             });
 }
 
 bool ReplayRunner::feed_stream(std::FILE* input) {

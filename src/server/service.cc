@@ -247,19 +247,13 @@ void Service::apply(const store::Record& record, IngestResult* result) {
   applied_seq_ = record.seq;
   switch (record.kind) {
     case store::RecordKind::kEvents: {
-      // As replay reads a file: the body in one padded copy, each line parsed where it stands
-      // once its '\n' is a '\0', and the memory ingesting a line touches (its order's interner
-      // slot, its id's dedupe slots) fetched a few lines ahead (replay/lookahead.h).
+      // As replay reads a file: the body in one padded copy, each line parsed where it stands,
+      // the memory its ingestion touches fetched a few lines ahead (replay/lookahead.h).
       body_.assign(record.body);
       body_.append(kTerminatedPadding, '\0');
-      const std::string_view body(body_.data(), record.body.size());
-      IngestLookahead ahead(*engine_);
-      const auto visit = [&](std::uint64_t line_number, std::string_view line, std::string_view event_id, std::uint64_t event_id_hash) {
-        body_[static_cast<std::size_t>(line.data() - body_.data()) + line.size()] = '\0';
+      const auto visit = [&](std::uint64_t line_number, std::string_view line, const tl::expected<void, std::string>& parsed) {
         ++live_.events;
         if (result) ++result->lines;
-        Event& staged = engine_->staging_event();
-        auto parsed = parser_->parse_terminated(line, staged, event_id, event_id_hash);
         if (!parsed) {
           ++live_.rejected;
           if (result) {
@@ -269,6 +263,7 @@ void Service::apply(const store::Record& record, IngestResult* result) {
           return true;
         }
         // What ingest_staged() takes away: the customer data's type, subject and time.
+        const Event& staged = engine_->staging_event();
         const EventType type = staged.type;
         const TimeMs ts = staged.ts;
         const Symbol subject = type == EventType::kUserProfile ? staged.user_id : staged.order_id;
@@ -289,8 +284,7 @@ void Service::apply(const store::Record& record, IngestResult* result) {
         }
         return true;
       };
-      for_each_line(body, [&](std::size_t line_number, std::string_view line) { ahead.push(line_number, line, visit); });
-      ahead.flush(visit);
+      parse_each_in_place(body_.data(), record.body.size(), *engine_, *parser_, visit);
       live_.fast_lines = parser_->fast_lines();
       if (body_.capacity() > (8U << 20)) body_ = {};  // a large body once: not kept
       break;
