@@ -822,7 +822,8 @@ class EngineCore {
   void free_slot(std::uint32_t slot, Event& event);
   static constexpr std::uint32_t kNoSlot = UINT32_MAX;
   std::uint32_t staging_slot_ = kNoSlot;
-  // The in-order lane: a FIFO in one power-of-two array, so the front, the back and the
+  // The in-order lane: events in (ts, lifecycle, id) order, mostly appended at the back and
+  // always taken from the front. One power-of-two array, so the front, the back and the
   // look-ahead's reads a few entries in (prefetch_release_ahead) are a mask away rather than
   // a std::deque's block lookup. It keeps its largest size (16 bytes an entry, the events of
   // one out-of-orderness bound).
@@ -842,6 +843,20 @@ class EngineCore {
     void pop_front() {
       head_ = (head_ + 1) & (slots_.size() - 1);
       --size_;
+    }
+    // Puts `pending` in its place among the last `max_passed` entries, moving those after it
+    // up by one; false (nothing changed) when its place lies further in.
+    template <class After>
+    bool insert_near_back(const Pending& pending, std::size_t max_passed, After after) {
+      std::size_t at = size_;
+      while (at > 0 && after((*this)[at - 1], pending)) {
+        if (size_ - at == max_passed) return false;
+        --at;
+      }
+      push_back(pending);
+      for (std::size_t i = size_ - 1; i > at; --i) (*this)[i] = (*this)[i - 1];
+      (*this)[at] = pending;
+      return true;
     }
     // Snapshots: `n` entries to be overwritten in place, front first.
     void resize(std::size_t n) {
@@ -899,8 +914,9 @@ class EngineCore {
   NotifyLimiter notify_limiter_;
 };
 
-// Inline: the reorder buffer's heap calls it a dozen times for each late event it hands out,
-// about a quarter of a steady stream's events.
+// Inline: the reorder buffer calls it for each event it takes, and for each entry an event
+// that arrived out of order passes on its way to its place; its heap, a dozen times for each
+// event it hands out.
 inline bool EngineCore::PendingAfter::operator()(const Pending& a, const Pending& b) const {
   if (a.ts != b.ts) return a.ts > b.ts;
   if (a.rank != b.rank) return a.rank > b.rank;
