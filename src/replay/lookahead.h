@@ -14,14 +14,15 @@
 // id's bytes in the line as the scan found them, empty if not, and their hash64), and
 // returns false as soon as a visit does (the rest of the window is then dropped, unvisited).
 // A pushed line's bytes must stay valid until it is visited (or flush() returns).
-// parse_each_in_place() does all of that for a whole buffer (replay's feed_buffer, the
-// service's journal records). Depends on: engine, events (the parser), core. Not thread-safe.
+// parse_each_in_place() does all of that for a whole buffer, and parse_each_copied() for a
+// copy of one (replay's feed_buffer, the service's journal records). Depends on: engine, events (the parser), core. Not thread-safe.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #if defined(__SSE2__)
@@ -187,6 +188,19 @@ bool parse_each_in_place(char* buffer, std::size_t size, Engine& engine, EventPa
     if (keep_going) keep_going = ahead.push(line_number, line, parse);
   });
   return keep_going && ahead.flush(parse);
+}
+
+// parse_each_in_place() on a padded copy of `ndjson` in `copy`, which the caller keeps from
+// call to call: fed a line or a batch at a time, it allocates once rather than per call (a
+// copy allocated and freed per line, between the engine's own allocations, had left 1.3 bytes
+// per open order more in malloc's use at 1M open orders). A copy over 8 MiB is let go.
+template <typename Visit>
+bool parse_each_copied(std::string& copy, std::string_view ndjson, Engine& engine, EventParser& parser, Visit&& visit) {
+  constexpr std::size_t kKeptBytes = std::size_t{8} << 20;
+  copy.assign(ndjson).append(kTerminatedPadding, '\0');
+  const bool completed = parse_each_in_place(copy.data(), ndjson.size(), engine, parser, visit);
+  if (copy.capacity() > kKeptBytes) std::string().swap(copy);
+  return completed;
 }
 
 }  // namespace og

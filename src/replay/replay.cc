@@ -10,12 +10,7 @@ namespace og {
 struct ReplayRunner::Impl {
   explicit Impl(Interner& interner) : parser(interner) {}
   EventParser parser;
-  // feed_buffer's copy, kept for the next call: callers that feed a line or a batch at a time
-  // would otherwise allocate and free one per call, and with the engine allocating in between,
-  // that left about 1.3 bytes per open order more in malloc's use at 1M open orders
-  // (MemoryPerOpenOrder, one line a call). A large one is let go after use.
-  std::string padded;
-  static constexpr std::size_t kKeptBytes = std::size_t{1} << 20;
+  std::string copy;  // feed_buffer's padded copy, kept for the next call (parse_each_copied)
 };
 
 ReplayRunner::ReplayRunner(Engine& engine, BadLineHandler on_bad_line, bool strict)
@@ -45,16 +40,11 @@ bool ReplayRunner::after_parse(std::uint64_t line_number, const tl::expected<voi
 
 bool ReplayRunner::feed_buffer(std::string_view ndjson) {
   // One padded copy, each line parsed in place: as feed_stream reads a block.
-  std::string& padded = impl_->padded;
-  padded.assign(ndjson).append(kTerminatedPadding, '\0');
-  const bool completed =
-      parse_each_in_place(padded.data(), ndjson.size(), engine_, impl_->parser,
-                          [this](std::uint64_t line_number, std::string_view, const tl::expected<void, std::string>& parsed) {
-                            ++stats_.lines;
-                            return after_parse(line_number, parsed);
-                          });
-  if (padded.capacity() > Impl::kKeptBytes) std::string().swap(padded);
-  return completed;
+  return parse_each_copied(impl_->copy, ndjson, engine_, impl_->parser,
+                           [this](std::uint64_t line_number, std::string_view, const tl::expected<void, std::string>& parsed) {
+                             ++stats_.lines;
+                             return after_parse(line_number, parsed);
+                           });
 }
 
 bool ReplayRunner::feed_stream(std::FILE* input) {

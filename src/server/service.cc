@@ -249,8 +249,6 @@ void Service::apply(const store::Record& record, IngestResult* result) {
     case store::RecordKind::kEvents: {
       // As replay reads a file: the body in one padded copy, each line parsed where it stands,
       // the memory its ingestion touches fetched a few lines ahead (replay/lookahead.h).
-      body_.assign(record.body);
-      body_.append(kTerminatedPadding, '\0');
       const auto visit = [&](std::uint64_t line_number, std::string_view line, const tl::expected<void, std::string>& parsed) {
         ++live_.events;
         if (result) ++result->lines;
@@ -284,9 +282,8 @@ void Service::apply(const store::Record& record, IngestResult* result) {
         }
         return true;
       };
-      parse_each_in_place(body_.data(), record.body.size(), *engine_, *parser_, visit);
+      parse_each_copied(body_, record.body, *engine_, *parser_, visit);
       live_.fast_lines = parser_->fast_lines();
-      if (body_.capacity() > (8U << 20)) body_ = {};  // a large body once: not kept
       break;
     }
     case store::RecordKind::kClock:

@@ -279,7 +279,7 @@ class Service {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<EventParser> parser_;
-  std::string body_;  // apply(): the events record being read, padded for in-place parsing
+  std::string body_;  // apply(): the events record being read, padded (parse_each_copied)
 
   // Change detection: incidents not closed at the last look, with what was seen of them, in
   // creation order (a vector walked front to back: every round looks at each of them).
