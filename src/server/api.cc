@@ -26,6 +26,7 @@
 #include "replay/measures.h"
 #include "replay/output.h"
 #include "rules/config.h"
+#include "server/event_body.h"
 #include "server/incident_list.h"
 #include "server/overload.h"
 #include "server/static_files.h"
@@ -505,8 +506,8 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
 
 asio::awaitable<Reply> Api::Impl::post_events(Request& request) {
   std::string body = std::move(request.body());
-  std::size_t lines = 0;  // memchr, not a loop over bytes: this runs on the I/O thread for every byte received
-  for (const char *at = body.data(), *end = at + body.size(); (at = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)))) != nullptr; ++at) ++lines;
+  join_one_event(body);  // one pretty-printed event: one line, before it is journaled
+  const std::size_t lines = ndjson_lines(body);
   if (lines > limits.max_batch_lines) {
     co_return error(413, "batch_too_large",
                     "the batch has " + std::to_string(lines) + " lines; the limit is " + std::to_string(limits.max_batch_lines) +

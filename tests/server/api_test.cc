@@ -2,6 +2,7 @@
 // roles, limits and errors. The service runs its own thread; its wall clock is a manual one,
 // so event time moves only when a test moves it.
 #include "server/api.h"
+#include "server/event_body.h"
 
 #include <gtest/gtest.h>
 
@@ -277,11 +278,48 @@ TEST_F(ApiTest, EventsAnswerPerLineAfterTheyAreStored) {
   EXPECT_NE(bad.body.find("line 1: "), std::string::npos) << bad.body;
 }
 
+// "One event or an NDJSON batch": one event may come pretty-printed over several lines.
+TEST_F(ApiTest, OneEventOverSeveralLinesIsOneEvent) {
+  const std::string pretty =
+      "{\n  \"id\": \"p1\",\n  \"type\": \"order.created\",\n  \"ts\": \"2026-11-21T10:00:00+08:00\",\r\n"
+      "  \"order_id\": \"P1\",\n  \"user_id\": \"U1\",\n  \"amount\": 100,\n  \"note\": \"两行\"\n}\n";
+  const Answer one = post("/v1/events", pretty, Role::kIngest);
+  EXPECT_EQ(one.status, 200U) << one.body;
+  EXPECT_NE(one.body.find("\"accepted\":1,"), std::string::npos) << one.body;
+  EXPECT_NE(one.body.find("\"rejected\":0,"), std::string::npos) << one.body;
+  EXPECT_EQ(get("/v1/orders/P1", Role::kViewer).status, 200U);
+  // A batch whose first line is broken is still read line by line: the good line gets in.
+  const Answer broken = post("/v1/events", "{\"id\":\"p2\",\n" + std::string(kOrder) + "\n", Role::kIngest);
+  EXPECT_EQ(broken.status, 200U) << broken.body;
+  EXPECT_NE(broken.body.find("\"rejected\":1,"), std::string::npos) << broken.body;
+  EXPECT_NE(broken.body.find("\"accepted\":1,"), std::string::npos) << broken.body;
+}
+
+TEST(EventBody, OnlyOneObjectOverSeveralLinesIsJoined) {
+  std::string pretty = "{\n \"a\": 1,\r\n \"b\": \"x\"\n}";
+  EXPECT_TRUE(join_one_event(pretty));
+  EXPECT_EQ(pretty, "{  \"a\": 1,   \"b\": \"x\" }\n");
+  for (std::string left_alone : {std::string("{\"a\":1}\n{\"b\":2}\n"), std::string("{\"a\":1}"), std::string("{\n\"a\":1\n}\n{\"b\":2}\n"),
+                                 std::string("[\n1\n]"), std::string("{\"a\":\n"), std::string("")}) {
+    const std::string before = left_alone;
+    EXPECT_FALSE(join_one_event(left_alone)) << before;
+    EXPECT_EQ(left_alone, before);
+  }
+  EXPECT_EQ(ndjson_lines(""), 0U);
+  EXPECT_EQ(ndjson_lines("{}"), 1U);
+  EXPECT_EQ(ndjson_lines("{}\n{}"), 2U);
+  EXPECT_EQ(ndjson_lines("{}\n{}\n"), 2U);
+}
+
 TEST_F(ApiTest, EventLimitsAnswer413WithWhatToDo) {
   std::string many;
   for (int i = 0; i < 60; ++i) many += std::string(kOrder) + "\n";
   const Answer batch = post("/v1/events", many, Role::kIngest);
   EXPECT_EQ(batch.status, 413U);
+  // 51 lines, the last without its '\n': it counts too.
+  std::string just_over;
+  for (int i = 0; i < 51; ++i) just_over += (i > 0 ? "\n" : "") + std::string(kOrder);
+  EXPECT_EQ(post("/v1/events", just_over, Role::kIngest).status, 413U);
   EXPECT_NE(batch.body.find("batch_too_large"), std::string::npos) << batch.body;
   const Answer body = post("/v1/events", std::string(70 << 10, ' '), Role::kIngest);
   EXPECT_EQ(body.status, 413U);
