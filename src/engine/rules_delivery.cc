@@ -215,6 +215,7 @@ void EngineCore::on_rider_cancelled(std::uint32_t o, const Event& e) {
   // cancellation by a rider already replaced does not.
   const bool cancels_current = e.ts >= s.rider_assigned_at() && (e.rider_id == s.rider || e.rider_id == kNoSymbol);
   if (cancels_current) s.current_rider_cancelled = true;
+  if (s.is_closed_at(e.ts)) return;  // a closed order's fulfilment events only feed STATE_INCONSISTENT
   Incident* incident = raise(Raise{.type = IncidentType::kRiderCancelled, .at = e.ts, .order = o, .evidence = {e.id}});
   if (incident != nullptr && s.rider_assigned_at() != kAbsent && s.rider_assigned_at() > e.ts) {
     // A late cancellation: another rider was already assigned after it.
@@ -317,6 +318,7 @@ void EngineCore::on_rider_location(std::uint32_t o, const Event& e) {
 void EngineCore::on_attempt_failed(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   check_state_consistency(o, e);
+  if (s.is_closed_at(e.ts)) return;  // a closed order's fulfilment events only feed STATE_INCONSISTENT
   Incident* failed = raise(Raise{.type = IncidentType::kDeliveryFailed, .at = e.ts, .order = o, .evidence = {e.id}});
   if (failed != nullptr && s.delivered_at() != kAbsent && s.delivered_at() > e.ts) {
     log.resolve(*failed, Resolution::kSelf, s.delivered_at());  // a late failure: delivered after it

@@ -138,6 +138,7 @@ void EngineCore::check_picking(std::uint32_t o, const Event& e, const std::vecto
 void EngineCore::on_stock_shortage(std::uint32_t o, const Event& e) {
   OrderState& s = order(o);
   check_state_consistency(o, e);
+  if (s.is_closed_at(e.ts)) return;  // a closed order's fulfilment events only feed STATE_INCONSISTENT
   const bool paid = s.is_paid_at(e.ts);
   raise(Raise{.type = IncidentType::kOutOfStock, .at = e.ts, .order = o, .sku = e.sku,
               .severity_override = paid ? config.type(IncidentType::kOutOfStock).severity : config.out_of_stock_unpaid_severity,
@@ -167,8 +168,11 @@ void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
   check_state_consistency(o, e);
   s.set_pick_completed_at(e.ts);
   s.picked_hash = canonical_hash_by_sku(e.items, [](const Item& item) { return item.sku; });
-  if (s.created) check_picking(o, e, e.items);
-  else extras(o).picked_before_created = e.items;
+  if (!s.created) {
+    extras(o).picked_before_created = e.items;
+  } else if (!s.is_closed_at(e.ts)) {  // a closed order's fulfilment events only feed STATE_INCONSISTENT
+    check_picking(o, e, e.items);
+  }
   refresh_stage(o, e);
 }
 
