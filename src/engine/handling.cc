@@ -444,7 +444,7 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       const DurationMs late = s->delivered_at() - s->promise_at();
       std::int64_t amount = 0;
       for (const LatenessTier& tier : policies.lateness_coupons) {
-        if (late >= tier.over_ms) amount = tier.amount;
+        if (late > tier.over_ms) amount = tier.amount;  // "15–30 min ¥5, over 30 min ¥10": 30:00 is ¥5
       }
       return amount;
     }

@@ -143,7 +143,7 @@ struct Playbook {
 };
 
 struct LatenessTier {
-  DurationMs over_ms = 0;  // late by more than this (at or above)
+  DurationMs over_ms = 0;  // late by more than this (strictly: exactly on a tier's edge is the tier below)
   std::int64_t amount = 0;
   friend bool operator==(const LatenessTier&, const LatenessTier&) = default;
 };
