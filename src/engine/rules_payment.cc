@@ -166,6 +166,13 @@ void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
 }
 
 void EngineCore::on_refund_failed(std::uint32_t o, const Event& e) {
+  // The failure is this refund's incident: its 24 h watch would only raise it once more, after
+  // the playbook's re-issue (under a new refund id) had paid it, and pay it again.
+  if (find_extras(o) != nullptr) {
+    for (RefundWatch& watch : extras(o).refunds) {
+      if (watch.refund_id == e.refund_id) timers_.cancel(watch.timer);
+    }
+  }
   Incident* incident =
       raise(Raise{.type = IncidentType::kRefundFailed, .at = e.ts, .order = o, .refund_id = e.refund_id, .evidence = {e.id}});
   if (incident == nullptr) return;
