@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "engine/engine_core.h"
 #include "handling/choice.h"
+#include "core/saturating.h"
 
 namespace og {
 namespace {
@@ -165,7 +166,7 @@ void EngineCore::attempt_step(PlaybookRun& run, TimeMs at) {
       return;
     case StepAction::kResolve: {
       const std::int64_t amount = step_amount(run, step);
-      if (amount != kAbsent && amount > 0) incident.loss += amount;
+      if (amount != kAbsent && amount > 0) incident.loss = saturating_add(incident.loss, amount);
       finish_run(run, at);
       return;
     }
@@ -383,7 +384,7 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
     for (const SkuQty& line : lines) {
       const std::int64_t price = unit_price_of(run.order, line.sku);
       if (price == kAbsent) return kAbsent;
-      total += price * line.qty;
+      total = saturating_add(total, saturating_mul(price, line.qty));
     }
     return total;
   };
@@ -410,7 +411,7 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
         }
       }
       const std::int64_t price = unit_price_of(run.order, run.sku);
-      return qty == kAbsent || price == kAbsent ? kAbsent : qty * price;
+      return qty == kAbsent || price == kAbsent ? kAbsent : saturating_mul(qty, price);
     }
     case AmountRule::kMissing: {
       if (run.order == UINT32_MAX) return kAbsent;
@@ -435,7 +436,7 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       for (const OrderItem& item : items_of(run.order)) {
         const auto it = catalog_.find(item.sku);
         if (item.unit_price == kAbsent || it == catalog_.end() || it->second.price == kAbsent) continue;
-        if (item.unit_price > it->second.price) total += (item.unit_price - it->second.price) * item.qty;
+        if (item.unit_price > it->second.price) total = saturating_add(total, saturating_mul(item.unit_price - it->second.price, item.qty));
       }
       return total;
     }
@@ -621,7 +622,7 @@ bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs a
       command.amount = amount;
       command.reference = run.reference;
       if (s != nullptr) command.user_id = view(s->user);
-      incident.loss += amount;
+      incident.loss = saturating_add(incident.loss, amount);
       run.last_payout = amount;
       return true;
     }
@@ -908,7 +909,7 @@ void EngineCore::count_gmv(std::uint32_t o) {
   if (s.gmv_counted || !s.created || s.amount == kAbsent) return;
   if (s.paid_at() == kAbsent && s.payment_method != PaymentMethod::kCod) return;
   s.gmv_counted = true;
-  gmv += s.amount;
+  gmv = saturating_add(gmv, s.amount);
 }
 
 }  // namespace og

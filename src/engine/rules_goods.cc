@@ -7,6 +7,7 @@
 
 #include "core/geo.h"
 #include "engine/engine_core.h"
+#include "core/saturating.h"
 
 namespace og {
 namespace {
@@ -78,7 +79,7 @@ void EngineCore::check_prices_and_coupon(std::uint32_t o, const Event& e) {
   if (!e.coupon.present) return;
   std::int64_t subtotal = 0;
   for (const OrderItem& item : items) {
-    if (item.unit_price != kAbsent) subtotal += static_cast<std::int64_t>(item.qty) * item.unit_price;
+    if (item.unit_price != kAbsent) subtotal = saturating_add(subtotal, saturating_mul(item.qty, item.unit_price));
   }
   const bool expired = e.coupon.expires_at != kAbsent && e.coupon.expires_at < e.ts;
   const bool below_min_spend = e.coupon.min_spend != kAbsent && e.coupon.min_spend > subtotal;

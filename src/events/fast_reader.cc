@@ -717,7 +717,8 @@ class FastReader : public LineState {
 
   // ---- numbers and other scalars ------------------------------------------------------
 
-  // A non-negative whole number of at most 18 digits (the general reader decides the rest).
+  // A non-negative whole number up to kMaxMoney (the general reader decides the rest: a count
+  // may be larger, an amount may not).
   bool whole(std::int64_t& out) {
     const char* at = p_;
     std::uint64_t value = 0;
@@ -727,7 +728,7 @@ class FastReader : public LineState {
       while (is_digit(*at)) value = value * 10 + digit_value(*at++);
       if (at == p_ || at - p_ > 18) return false;
     }
-    if (*at == '.' || *at == 'e' || *at == 'E' || is_digit(*at)) return false;
+    if (*at == '.' || *at == 'e' || *at == 'E' || is_digit(*at) || value > static_cast<std::uint64_t>(kMaxMoney)) return false;
     out = static_cast<std::int64_t>(value);
     p_ = at;
     return true;

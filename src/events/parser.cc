@@ -318,7 +318,9 @@ class LineReader : public LineState {
   }
 
   Result read_money(std::string_view key, od::value& value, std::int64_t& out) {
-    return read_integer(key, value, out, "an integer amount in minor units (分)");
+    if (auto r = read_integer(key, value, out, "an integer amount in minor units (分)"); !r) return r;
+    if (out > kMaxMoney) return field_error(key, "must be at most " + std::to_string(kMaxMoney) + " (分)");
+    return {};
   }
 
   Result read_count(std::string_view key, od::value& value, std::int64_t& out) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/json_writer.h"
+#include "core/saturating.h"
 
 namespace og {
 namespace {
@@ -27,7 +28,7 @@ void add(MeasureGroup& group, const Incident& incident, TimeMs end, DurationMs s
     return;
   }
   ++group.incidents;
-  group.loss += incident.loss;
+  group.loss = saturating_add(group.loss, incident.loss);
   if (incident.escalated_at != kAbsent) ++group.reached_people;
   if (incident.false_positive) ++group.false_positives;
   if (incident.status == IncidentStatus::kResolved) {
@@ -126,13 +127,13 @@ HandlingMeasures measure_handling(const Engine& engine, TimeMs end) {
     if (incident.community != kNoSymbol) add(measures.by_community[std::string(interner.view(incident.community))], incident, end, sla);
     if (incident.type == IncidentType::kCouponInvalid && incident.status == IncidentStatus::kResolved &&
         incident.resolution == Resolution::kAuto) {
-      measures.loss_honoured += incident.loss;
+      measures.loss_honoured = saturating_add(measures.loss_honoured, incident.loss);
     }
   }
   for (const Command& command : engine.commands()) {
     ++measures.commands[command.name];
-    if (command.name == "refund.issue" && command.amount > 0) measures.loss_refunds += command.amount;
-    if (command.name == "coupon.issue" && command.amount > 0) measures.loss_coupons += command.amount;
+    if (command.name == "refund.issue" && command.amount > 0) measures.loss_refunds = saturating_add(measures.loss_refunds, command.amount);
+    if (command.name == "coupon.issue" && command.amount > 0) measures.loss_coupons = saturating_add(measures.loss_coupons, command.amount);
   }
   measures.gmv = engine.gmv();
   measures.notifications_suppressed = engine.notifications_suppressed();

@@ -566,8 +566,17 @@ TEST_F(ParserTest, OrderScopedOptionalFields) {
 TEST_F(ParserTest, MoneyIsANonNegativeInteger) {
   ASSERT_TRUE(accepts(order_event("order.created", R"("user_id":"U7","amount":0)")));
   EXPECT_EQ(event_.amount, 0);
-  ASSERT_TRUE(accepts(order_event("order.created", R"("user_id":"U7","amount":9223372036854775807)")));
-  EXPECT_EQ(event_.amount, 9223372036854775807);
+  // Up to 10 trillion yuan in 分, the most any sum of them is computed from (kMaxMoney).
+  ASSERT_TRUE(accepts(order_event("order.created", R"("user_id":"U7","amount":1000000000000000)")));
+  EXPECT_EQ(event_.amount, 1000000000000000);
+  for (const char* over : {"1000000000000001", "9223372036854775807"}) {
+    const std::string line = order_event("order.created", std::string(R"("user_id":"U7","amount":)") + over);
+    EXPECT_EQ(error_of(line).rfind("amount: must be at most 1000000000000000 (分)", 0), 0u) << error_of(line);
+  }
+  EXPECT_TRUE(rejects(order_event("order.created", R"("user_id":"U7","items":[{"sku":"s","qty":1,"unit_price":1000000000000001}])"), "items[0].unit_price"));
+  // A count is not money: a stock level may be larger.
+  ASSERT_TRUE(accepts(master_event("stock.level", R"("sku":"s","available":1000000000000001)")));
+  EXPECT_EQ(event_.available, 1000000000000001);
 
   const std::string negative = order_event("order.created", R"("user_id":"U7","amount":-1)");
   EXPECT_TRUE(rejects(negative, "amount"));
