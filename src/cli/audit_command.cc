@@ -25,7 +25,7 @@ std::optional<std::string> unhex(std::string_view text) {
 }  // namespace
 
 int run_audit_verify(const AuditArgs& args) {
-  auto store = store::Store::open(args.data);
+  auto store = store::Store::open_existing(args.data);
   if (!store) {
     spdlog::error("orderguard audit verify: {}", store.error());
     return kExitUsage;
@@ -48,7 +48,7 @@ int run_audit_verify(const AuditArgs& args) {
 }
 
 int run_audit_checkpoints(const AuditArgs& args) {
-  auto store = store::Store::open(args.data);
+  auto store = store::Store::open_existing(args.data);
   if (!store) {
     spdlog::error("orderguard audit checkpoints: {}", store.error());
     return kExitUsage;

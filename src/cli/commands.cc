@@ -40,7 +40,7 @@ int run_replay(const ReplayArgs& args) {
   }
   TimeMs until = kAbsent;
   if (!args.until.empty()) {
-    auto parsed = parse_rfc3339_ms(args.until);
+    auto parsed = parse_time_ms(args.until);
     if (!parsed) {
       spdlog::error("orderguard replay: --until: {}", parsed.error());
       return kExitUsage;

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   auto* replay_cmd = app.add_subcommand("replay", "Run events from a file through the engine in event time, write what it found");
   replay_cmd->add_option("--input", replay.input, "NDJSON events, or - for stdin")->required();
   replay_cmd->add_option("--config", replay.config, "rules configuration (TOML); defaults when absent");
-  replay_cmd->add_option("--until", replay.until, "move event time to this RFC 3339 time at the end (default: the last event's ts)");
+  replay_cmd->add_option("--until", replay.until, "move event time to this time at the end, RFC 3339 or epoch milliseconds (default: the last event's ts)");
   replay_cmd->add_option("--incidents", replay.incidents, "where to write incidents (NDJSON), or -")->required();
   replay_cmd->add_option("--commands", replay.commands, "where to write the commands emitted (NDJSON)");
   replay_cmd->add_option("--report", replay.report, "where to write counts and handling measures (JSON)");

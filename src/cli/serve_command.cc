@@ -207,6 +207,10 @@ int run_tokens_create(const TokensArgs& args) {
     spdlog::error("orderguard tokens create: --role {}: one of ingest, viewer, agent, supervisor, admin", args.role);
     return kExitUsage;
   }
+  if (*role == server::Role::kAgent && args.agent.empty()) {
+    spdlog::error("orderguard tokens create: an agent token acts as one agent: give --agent AGENT_ID");
+    return kExitUsage;
+  }
   auto store = store::Store::open(args.data);
   if (!store) {
     spdlog::error("orderguard tokens create: {}", store.error());
@@ -224,7 +228,7 @@ int run_tokens_create(const TokensArgs& args) {
 }
 
 int run_tokens_list(const TokensArgs& args) {
-  auto store = store::Store::open(args.data);
+  auto store = store::Store::open_existing(args.data);
   if (!store) {
     spdlog::error("orderguard tokens list: {}", store.error());
     return kExitUsage;
@@ -242,7 +246,7 @@ int run_tokens_list(const TokensArgs& args) {
 }
 
 int run_tokens_revoke(const TokensArgs& args) {
-  auto store = store::Store::open(args.data);
+  auto store = store::Store::open_existing(args.data);
   if (!store) {
     spdlog::error("orderguard tokens revoke: {}", store.error());
     return kExitUsage;

@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -18,14 +17,6 @@
 
 namespace og::cli {
 namespace {
-
-// RFC 3339, or integer epoch milliseconds (as an event's ts may be).
-tl::expected<TimeMs, std::string> parse_time(const std::string& text) {
-  TimeMs millis = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), millis);
-  if (error == std::errc() && end == text.data() + text.size()) return millis;
-  return parse_rfc3339_ms(text);
-}
 
 using File = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
 
@@ -59,7 +50,7 @@ int run_validate(const ValidateArgs& args) {
   }
   TimeMs at = kAbsent;
   if (!args.at.empty()) {
-    auto parsed = parse_time(args.at);
+    auto parsed = parse_time_ms(args.at);
     if (!parsed) {
       spdlog::error("orderguard validate: --at: {}", parsed.error());
       return kExitUsage;

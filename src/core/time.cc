@@ -35,6 +35,13 @@ tl::unexpected<std::string> bad_time(std::string_view why) {
 
 }  // namespace
 
+tl::expected<TimeMs, std::string> parse_time_ms(std::string_view text) {
+  TimeMs millis = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), millis);
+  if (error == std::errc() && end == text.data() + text.size()) return millis;
+  return parse_rfc3339_ms(text);
+}
+
 tl::expected<TimeMs, std::string> parse_rfc3339_ms(std::string_view text) {
   unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!read_digits(text, 0, 4, year) || text.size() < 5 || text[4] != '-' ||

@@ -23,6 +23,9 @@ inline constexpr DurationMs kHourMs = 60 * kMinuteMs;
 // The error says what is wrong in words a person can act on.
 tl::expected<TimeMs, std::string> parse_rfc3339_ms(std::string_view text);
 
+// A time given on a command line: RFC 3339, or integer epoch milliseconds (as an event's ts may be).
+tl::expected<TimeMs, std::string> parse_time_ms(std::string_view text);
+
 // Always "YYYY-MM-DDTHH:MM:SS.mmmZ".
 std::string format_utc_ms(TimeMs time_ms);
 void append_utc_ms(std::string& out, TimeMs time_ms);

@@ -271,6 +271,14 @@ struct Store::Statements {
   std::unique_ptr<ZSTD_DCtx, FreeDCtx> decompressor{ZSTD_createDCtx()};
 };
 
+Result<std::unique_ptr<Store>> Store::open_existing(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::path(dir) / "orderguard.db", ec)) {
+    return tl::unexpected("no OrderGuard data at " + dir + " (no orderguard.db there): pass the --data directory serve used");
+  }
+  return open(dir);
+}
+
 Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

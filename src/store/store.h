@@ -142,6 +142,9 @@ class Store {
  public:
   // Opens (creating when absent) DIR/orderguard.db. Errors name the file and what to do.
   static Result<std::unique_ptr<Store>> open(const std::string& dir);
+  // Opens DIR/orderguard.db only when it is there: for commands that read what serve wrote
+  // (audit verify, tokens list), where a mistyped --data must not pass as an empty store.
+  static Result<std::unique_ptr<Store>> open_existing(const std::string& dir);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

@@ -94,6 +94,26 @@ TEST_F(CliTest, ReplayReadsStdinAndHonoursUntil) {
   CommandResult late = run_cli("replay --input - --incidents - --until 2026-11-21T10:15:00Z < " + input.string());
   EXPECT_EQ(late.exit_code, 0) << late.output;
   EXPECT_NE(late.output.find(R"("type":"PAYMENT_TIMEOUT")"), std::string::npos) << late.output;
+  // As an event's ts may be: epoch milliseconds (2026-11-21T10:15:00Z).
+  CommandResult epoch = run_cli("replay --input - --incidents - --until 1795256100000 < " + input.string());
+  EXPECT_EQ(epoch.exit_code, 0) << epoch.output;
+  EXPECT_EQ(epoch.output, late.output);
+}
+
+// Commands that read what serve wrote do not take a mistyped --data for an empty store, nor
+// create one there.
+TEST_F(CliTest, AuditAndTokenListsNeedAnExistingDataDirectory) {
+  const std::filesystem::path absent = dir_ / "no-such-data";
+  for (const std::string command : {"audit verify", "audit checkpoints", "tokens list", "tokens revoke tok-1"}) {
+    const CommandResult result = run_cli(command + " --data " + absent.string());
+    EXPECT_EQ(result.exit_code, 2) << command << ": " << result.output;
+    EXPECT_NE(result.output.find("no OrderGuard data at"), std::string::npos) << command << ": " << result.output;
+    EXPECT_FALSE(std::filesystem::exists(absent)) << command;
+  }
+  const CommandResult agent = run_cli("tokens create --role agent --data " + (dir_ / "data").string());
+  EXPECT_EQ(agent.exit_code, 2) << agent.output;
+  EXPECT_NE(agent.output.find("give --agent AGENT_ID"), std::string::npos) << agent.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "data"));
 }
 
 TEST_F(CliTest, StrictStopsAtTheFirstBadLine) {
