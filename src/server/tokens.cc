@@ -67,18 +67,15 @@ TokenCheck::TokenCheck(std::unique_ptr<store::Store> store) : store_(std::move(s
 
 std::optional<Identity> TokenCheck::identify(std::string_view secret) {
   if (secret.empty() || secret.size() > 256) return std::nullopt;
+  // Looked up on every request, not cached: a token revoked by `orderguard tokens revoke` (another
+  // process) must get 401 at once. One indexed read of a small table; requests are batches.
   const auto hash = hash_secret(secret);
-  const std::string key(reinterpret_cast<const char*>(hash.data()), hash.size());
-  const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
-  if (const auto it = cache_.find(key); it != cache_.end() && it->second.until > now) return it->second.identity;
-  std::optional<Identity> identity;
-  if (const auto stored = store_->token(hash)) {
-    if (const auto role = role_from_name(stored->role)) identity = Identity{*role, stored->agent_id, stored->id};
-  }
-  if (cache_.size() > 10'000) cache_.clear();  // wrong tokens must not grow it without bound
-  cache_[key] = Entry{identity, now + std::chrono::seconds(5)};
-  return identity;
+  const auto stored = store_->token(hash);
+  if (!stored) return std::nullopt;
+  const auto role = role_from_name(stored->role);
+  if (!role) return std::nullopt;
+  return Identity{*role, stored->agent_id, stored->id};
 }
 
 }  // namespace og::server

@@ -6,12 +6,10 @@
 #pragma once
 
 #include <array>
-#include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "store/store.h"
 
@@ -51,13 +49,8 @@ class TokenCheck {
   std::optional<Identity> identify(std::string_view secret);
 
  private:
-  std::mutex mutex_;
+  std::mutex mutex_;  // the store's connection is used by one thread at a time
   std::unique_ptr<store::Store> store_;
-  struct Entry {
-    std::optional<Identity> identity;
-    std::chrono::steady_clock::time_point until;
-  };
-  std::unordered_map<std::string, Entry> cache_;  // by hash (hex)
 };
 
 }  // namespace og::server

@@ -189,6 +189,19 @@ TEST_F(ApiTest, TokensAndRoles) {
   EXPECT_NE(forbidden.body.find("needs the role admin"), std::string::npos) << forbidden.body;
 }
 
+// `orderguard tokens revoke` is another process with its own connection: the next call with the
+// token is refused, not one some seconds later.
+TEST_F(ApiTest, ARevokedTokenIsRefusedAtItsNextCall) {
+  auto store = store::Store::open(dir_.string());
+  ASSERT_TRUE(store) << store.error();
+  const auto token = create_token(**store, Role::kViewer, "soon revoked", 0, "");
+  ASSERT_TRUE(token) << token.error();
+  const std::string bearer = "Bearer " + token->secret;
+  EXPECT_EQ(call(http::verb::get, "/v1/kpis", {}, std::nullopt, bearer).status, 200U);
+  ASSERT_TRUE((*store)->revoke_token(token->row.id).value_or(false));
+  EXPECT_EQ(call(http::verb::get, "/v1/kpis", {}, std::nullopt, bearer).status, 401U);
+}
+
 // The whole matrix: every endpoint under /v1, every role and no token. A role too weak is
 // refused by the role check itself (403 naming the role needed), before anything is read or
 // done; a strong enough role gets past it (whatever the endpoint then answers: 200, 400, 404
