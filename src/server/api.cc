@@ -667,11 +667,14 @@ asio::awaitable<Reply> Api::Impl::send_agent_event(std::string event_json, std::
   const ActionResult result = co_await on_engine<ActionResult>(std::move(work));
   if (result.store_failed) co_return error(503, "store_unavailable", result.error);
   if (!result.applied) {
-    // The parser's "line 1: field: ..." is about the fields the client sent.
+    // The parser's "line 1: field: ..." is about the fields the client sent: a bad body. What
+    // the desk refuses (an incident not at the desk, an agent off duty) is a conflict.
     std::string message = result.error;
-    if (message.starts_with("line 1: ")) message.erase(0, 8);
+    const bool bad_body = message.starts_with("line 1: ");
+    if (bad_body) message.erase(0, 8);
     const bool missing = message.find("no incident") != std::string::npos || message.find("unknown agent") != std::string::npos;
-    co_return error(missing ? 404 : 409, missing ? "not_found" : "refused", message);
+    if (missing) co_return error(404, "not_found", message);
+    co_return bad_body ? error(400, "bad_body", message) : error(409, "refused", message);
   }
   std::string out = "{\"applied\":true";
   if (!result.incident_json.empty()) out += ",\"incident\":" + result.incident_json;
@@ -710,12 +713,13 @@ asio::awaitable<Reply> Api::Impl::incident_action(std::string id, std::string_vi
     acting = *given;
   }
   if (acting.empty()) co_return error(400, "bad_body", "agent_id: required (this token is not bound to an agent)");
-  if (who.role == Role::kAgent) {
-    // An agent acts only on what is assigned to them; anyone on duty may comment.
-    auto check = [id, acting, comment = action == "comment"](const Engine& engine) -> std::optional<Reply> {
+  {
+    // An unknown incident is 404 for every role. An agent acts only on what is assigned to
+    // them; anyone on duty may comment.
+    auto check = [id, acting, agent = who.role == Role::kAgent, comment = action == "comment"](const Engine& engine) -> std::optional<Reply> {
       const Incident* incident = const_cast<IncidentLog&>(engine.incidents()).find_by_id(id);
       if (incident == nullptr) return error(404, "not_found", "no incident " + id);
-      if (!comment && incident->assignee != acting) {
+      if (agent && !comment && incident->assignee != acting) {
         return error(403, "forbidden", "incident " + id + " is not assigned to " + acting + "; a supervisor can act on it");
       }
       return std::nullopt;
