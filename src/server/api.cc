@@ -247,8 +247,9 @@ struct Api::Impl {
   }
 
   asio::awaitable<Reply> route(Request& request, const Target& target);
-  std::optional<Reply> authorize(const Request& request, Role needed, Identity& who);
-  Reply me(const Request& request);
+  // Who the request's token speaks for, or the 401 that says what is wrong with it.
+  std::optional<Reply> authenticate(const Request& request, Identity& who);
+  Reply me(const Identity& who);
 
   asio::awaitable<Reply> post_events(Request& request);
   asio::awaitable<Reply> list_incidents(const Target& target);
@@ -332,7 +333,7 @@ asio::awaitable<Reply> Api::handle(Request& request) {
   co_return answer;
 }
 
-std::optional<Reply> Api::Impl::authorize(const Request& request, Role needed, Identity& who) {
+std::optional<Reply> Api::Impl::authenticate(const Request& request, Identity& who) {
   const std::string_view header = request[http::field::authorization];
   constexpr std::string_view kBearer = "Bearer ";
   if (header.empty()) return error(401, "unauthorized", "send Authorization: Bearer TOKEN (create one with `orderguard tokens create`)");
@@ -341,31 +342,19 @@ std::optional<Reply> Api::Impl::authorize(const Request& request, Role needed, I
   }
   const auto identity = tokens.identify(header.substr(kBearer.size()));
   if (!identity) return error(401, "unauthorized", "the token is unknown or revoked");
-  if (!role_allows(identity->role, needed)) {
-    return error(403, "forbidden",
-                 "this needs the role " + std::string(role_name(needed)) + "; the token has " + std::string(role_name(identity->role)));
-  }
   who = *identity;
   return std::nullopt;
 }
 
 // GET /v1/me: any valid token learns its role (and the agent it acts as), so that a client
 // offers only what it may do.
-Reply Api::Impl::me(const Request& request) {
-  Identity who;
-  for (Role role : {Role::kAdmin, Role::kSupervisor, Role::kAgent, Role::kViewer, Role::kIngest}) {
-    auto denied = authorize(request, role, who);
-    if (!denied) {
-      std::string out;
-      JsonWriter writer(out);
-      writer.begin_object().field("role", role_name(who.role));
-      if (!who.agent_id.empty()) writer.field("agent_id", who.agent_id);
-      writer.end_object();
-      return json(std::move(out));
-    }
-    if (denied->response.result_int() == 401) return std::move(*denied);
-  }
-  return error(403, "forbidden", "the token has no role");
+Reply Api::Impl::me(const Identity& who) {
+  std::string out;
+  JsonWriter writer(out);
+  writer.begin_object().field("role", role_name(who.role));
+  if (!who.agent_id.empty()) writer.field("agent_id", who.agent_id);
+  writer.end_object();
+  return json(std::move(out));
 }
 
 asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) {
@@ -389,12 +378,17 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
   if (files && verb == http::verb::get) if (auto found = files->serve(target.path)) co_return reply(std::move(*found));
   if (parts.empty() || parts[0] != "v1") co_return error(404, "not_found", "no such path: " + target.path + " (the API is under /v1)");
 
+  // Every /v1 call needs a token, an unknown path or method too: 401 comes first.
   Identity who;
-  const auto need = [&](Role role) { return authorize(request, role, who); };
+  if (auto unknown = authenticate(request, who)) co_return std::move(*unknown);
+  const auto need = [&](Role role) -> std::optional<Reply> {
+    if (role_allows(who.role, role)) return std::nullopt;
+    return error(403, "forbidden", "this needs the role " + std::string(role_name(role)) + "; the token has " + std::string(role_name(who.role)));
+  };
   const std::size_t n = parts.size();
   if (n == 2 && parts[1] == "me") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
-    co_return me(request);
+    co_return me(who);
   }
   if (n == 2 && parts[1] == "events") {
     if (verb != http::verb::post) co_return method_not_allowed("POST");
@@ -584,7 +578,7 @@ asio::awaitable<Reply> Api::Impl::list_incidents(const Target& target) {
   filter.community = get("community");
   filter.subject = get("subject");
   filter.order = get("order_id");
-  std::size_t limit = limits.default_page;
+  std::size_t limit = std::min(limits.default_page, limits.max_page);  // --max-page bounds the default too
   if (const std::string text = get("limit"); !text.empty()) {
     const auto parsed = parse_size(text);
     if (!parsed || *parsed == 0 || *parsed > limits.max_page) {

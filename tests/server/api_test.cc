@@ -414,6 +414,21 @@ TEST_F(ApiTest, PagesOfEverySizeFollowOneOrder) {
   EXPECT_NE(get("/v1/incidents?subject=user:U1", Role::kViewer).body.find("\"total\":1"), std::string::npos);
 }
 
+// --max-page bounds the page a client gets without asking for a size, too (here 20 < 50).
+TEST_F(ApiTest, TheDefaultPageIsNoLargerThanTheMaximum) {
+  ASSERT_NO_FATAL_FAILURE(post_unpaid_orders_until_they_time_out(25));
+  const Answer page = get("/v1/incidents?type=PAYMENT_TIMEOUT", Role::kViewer);
+  ASSERT_EQ(page.status, 200U) << page.body;
+  std::size_t items = 0;
+  for (std::size_t at = page.body.find("\"type\":\"PAYMENT_TIMEOUT\""); at != std::string::npos;
+       at = page.body.find("\"type\":\"PAYMENT_TIMEOUT\"", at + 1)) {
+    ++items;
+  }
+  EXPECT_EQ(items, 20U) << page.body;
+  EXPECT_NE(page.body.find("\"total\":25"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("\"next_cursor\":\"20\""), std::string::npos) << page.body;
+}
+
 TEST_F(ApiTest, AnIncidentComesWithItsCommandsAndCase) {
   EXPECT_EQ(get("/v1/incidents/inc-0000000000000000", Role::kViewer).status, 404U);
   const std::string id = escalated_incident();
@@ -564,6 +579,10 @@ TEST_F(ApiTest, UnknownPathsAndMethods) {
   const Answer wrong = call(http::verb::get, "/v1/events", {}, Role::kIngest);
   EXPECT_EQ(wrong.status, 405U);
   EXPECT_EQ(wrong.header(http::field::allow), "POST");
+  // "Every /v1 call needs Authorization": without a token, an unknown path or method is 401 too.
+  EXPECT_EQ(get("/v1/nothing", std::nullopt).status, 401U);
+  EXPECT_EQ(call(http::verb::delete_, "/v1/events", {}, std::nullopt).status, 401U);
+  EXPECT_EQ(get("/v2/incidents", std::nullopt).status, 404U);  // outside /v1: no token needed to learn that
 }
 
 TEST_F(ApiTest, KeepAliveServesManyRequestsOnOneConnection) {
