@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   logger->set_pattern("%v");
   spdlog::set_default_logger(logger);
   CLI::App app{"OrderGuard: real-time order-exception engine (detects, fixes, escalates, proves, measures)", "orderguard"};
+  app.option_defaults()->always_capture_default();  // --help shows each flag's default
   app.require_subcommand(1);
   app.set_version_flag("--version", "orderguard 0.1.0");
 

@@ -178,6 +178,7 @@ void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
 }
 
 void EngineCore::on_substitution_responded(std::uint32_t o, const Event& e) {
+  if (e.sku == kNoSymbol) return;  // an answer about no sku changes nothing
   OrderState& s = order(o);
   // Only answers given before picking completed shape what should have been picked.
   if (s.pick_completed_at() != kAbsent && e.ts > s.pick_completed_at()) return;

@@ -1105,9 +1105,7 @@ class FastReader : public LineState {
         return whole_or_null(e.available);
       case Field::kReorderPoint: return whole_or_null(e.reorder_point);
       case Field::kActiveOrders: return whole_or_null(e.active_orders);
-      case Field::kScore:
-        deferred_.has_score = true;
-        return whole_or_null(e.score);
+      case Field::kScore: return whole_or_null(e.score);
       case Field::kRadiusM: return *p_ == 'n' ? null() : number_in(e.radius_m, 0, 1e8);
       case Field::kLat:
         if (*p_ == 'n') return null();
@@ -1118,9 +1116,7 @@ class FastReader : public LineState {
         deferred_.has_lng = true;
         return number_in(e.position.lng, -180, 180);
       case Field::kAccepted:
-        if (*p_ == 'n') return null();
-        deferred_.has_accepted = true;
-        return boolean(e.accepted);
+        return *p_ == 'n' ? null() : boolean(e.accepted);
       case Field::kOnline: return *p_ == 'n' ? null() : boolean(e.online);
       case Field::kPromiseAt: return time(e.promise_at);
       case Field::kSlotStart: return time(e.slot_start);

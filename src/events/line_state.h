@@ -146,7 +146,7 @@ struct Deferred {
   bool has_kind = false, has_reason = false, has_by = false, has_payment_method = false,
        has_user_tier = false, has_substitution_pref = false, has_tier = false;
   bool has_id = false, has_type = false, has_ts = false, has_amount = false, has_lat = false,
-       has_lng = false, has_score = false, has_accepted = false, has_available = false;
+       has_lng = false, has_available = false;
   std::string_view type_name;
 };
 
@@ -291,12 +291,13 @@ class LineState {
         }
         return {};
       case EventType::kRatingSubmitted:
-        if (!deferred_.has_score || e.score == kAbsent) return missing("score", type);
-        if (e.score < 1 || e.score > 5) return field_error("score", "must be 1 to 5");
+        // Optional, as every field of the type table: a rating with only a text opens nothing.
+        if (e.score != kAbsent && (e.score < 1 || e.score > 5)) return field_error("score", "must be 1 to 5");
         return {};
       case EventType::kSubstitutionResponded:
-        if (e.sku == kNoSymbol) return missing("sku", type);
-        return !deferred_.has_accepted ? missing("accepted", type) : Result{};
+        // `sku` and `accepted` are optional (EVENTS.md marks neither): an answer without a sku
+        // applies to nothing, one without `accepted` accepts nothing.
+        return {};
       case EventType::kCatalogItem: return e.sku == kNoSymbol ? missing("sku", type) : Result{};
       case EventType::kStockLevel:
         if (e.sku == kNoSymbol) return missing("sku", type);

@@ -154,9 +154,7 @@ class LineReader : public LineState {
         return read_count(key, value, event_.available);
       case Field::kReorderPoint: return read_count(key, value, event_.reorder_point);
       case Field::kActiveOrders: return read_count(key, value, event_.active_orders);
-      case Field::kScore:
-        deferred_.has_score = true;
-        return read_count(key, value, event_.score);
+      case Field::kScore: return read_count(key, value, event_.score);
       case Field::kRadiusM: return read_number(key, value, event_.radius_m, 0, 1e8);
       case Field::kLat:
         if (is_null(value)) return {};
@@ -168,7 +166,6 @@ class LineReader : public LineState {
         return read_number(key, value, event_.position.lng, -180, 180);
       case Field::kAccepted:
         if (is_null(value)) return {};
-        deferred_.has_accepted = true;
         return read_bool(key, value, event_.accepted);
       case Field::kOnline: return read_bool(key, value, event_.online);
       case Field::kPromiseAt: return read_time(key, value, event_.promise_at);

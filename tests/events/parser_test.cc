@@ -420,11 +420,6 @@ TEST_F(ParserTest, RequiredFieldsPerType) {
       {"rider.location", R"("rider_id":"R1","lng":116.33)", "lat"},
       {"rider.location", R"("rider_id":"R1","lat":40.03)", "lng"},
       {"rider.location", R"("rider_id":"R1","lat":null,"lng":116.33)", "lat"},
-      {"rating.submitted", R"("text":"好")", "score"},
-      {"rating.submitted", R"("score":null)", "score"},
-      {"substitution.responded", R"("accepted":true)", "sku"},
-      {"substitution.responded", R"("sku":"s1")", "accepted"},
-      {"substitution.responded", R"("sku":"s1","accepted":null)", "accepted"},
       {"catalog.item", R"("name":"西红柿","price":590)", "sku"},
       {"stock.level", R"("available":3)", "sku"},
       {"stock.level", R"("sku":"s1")", "available"},
@@ -480,6 +475,17 @@ TEST_F(ParserTest, RiderLocationFields) {
   EXPECT_TRUE(rejects(order_event("rider.location", R"("lat":40,"lng":-180.1)"), "lng"));
   EXPECT_TRUE(rejects(order_event("rider.location", R"("lat":"40.03","lng":116)"), "lat"));
   EXPECT_TRUE(rejects(order_event("rider.location", R"("lat":40,"lng":[116]})"), "lng"));
+}
+
+// EVENTS.md marks no field of these two types "(req)": a line without them is accepted.
+TEST_F(ParserTest, RatingAndSubstitutionFieldsAreOptional) {
+  ASSERT_TRUE(accepts(order_event("rating.submitted", R"("text":"很差")")));
+  EXPECT_EQ(event_.score, kAbsent);
+  ASSERT_TRUE(accepts(order_event("rating.submitted", R"("score":null)")));
+  EXPECT_EQ(event_.score, kAbsent);
+  EXPECT_TRUE(accepts(order_event("substitution.responded", R"("accepted":true)")));
+  EXPECT_TRUE(accepts(order_event("substitution.responded", R"("sku":"s1")")));
+  EXPECT_TRUE(accepts(order_event("substitution.responded", R"("sku":"s1","accepted":null)")));
 }
 
 TEST_F(ParserTest, RatingScoreIsOneToFive) {
