@@ -599,6 +599,54 @@ asio::awaitable<Reply> Api::Impl::list_incidents(const Target& target) {
   co_return co_await read_engine(service, std::move(work));
 }
 
+namespace {
+
+// "timeline": the order's milestones, incidents, commands and people's actions, by time (the
+// order's answer, and an incident's about an order).
+void write_order_timeline(JsonWriter& writer, const Engine& engine, const OrderView& order, std::string_view id) {
+  struct Entry {
+    TimeMs at;
+    std::string json;
+  };
+  std::vector<Entry> timeline;
+  for (const auto& [name, at] : order.milestones) {
+    std::string entry;
+    JsonWriter(entry).begin_object().key("at").time_utc(at).field("kind", "milestone").field("name", name).end_object();
+    timeline.push_back({at, std::move(entry)});
+  }
+  std::vector<std::string> incident_ids;
+  for (const Incident& incident : engine.incidents().all()) {
+    if (engine.interner().view(incident.order) != id) continue;
+    incident_ids.push_back(incident.id);
+    std::string body;
+    append_incident_json(body, incident, engine.interner());
+    std::string entry;
+    JsonWriter(entry).begin_object().key("at").time_utc(incident.detected_at).field("kind", "incident").key("incident").raw(body).end_object();
+    timeline.push_back({incident.detected_at, std::move(entry)});
+  }
+  for (const Command& command : engine.commands()) {
+    if (command.order_id != id) continue;
+    std::string entry;
+    JsonWriter(entry).begin_object().key("at").time_utc(command.at).field("kind", "command").key("command").raw(command_json(command)).end_object();
+    timeline.push_back({command.at, std::move(entry)});
+  }
+  for (const people::Action& action : engine.desk_actions()) {
+    if (std::find(incident_ids.begin(), incident_ids.end(), action.incident_id) == incident_ids.end()) continue;
+    std::string entry;
+    JsonWriter person(entry);
+    person.begin_object().key("at").time_utc(action.at).field("kind", "person").field("incident_id", action.incident_id).key("action");
+    append_action_json(person, action);
+    person.end_object();
+    timeline.push_back({action.at, std::move(entry)});
+  }
+  std::stable_sort(timeline.begin(), timeline.end(), [](const Entry& a, const Entry& b) { return a.at < b.at; });
+  writer.key("timeline").begin_array();
+  for (const Entry& entry : timeline) writer.raw(entry.json);
+  writer.end_array();
+}
+
+}  // namespace
+
 asio::awaitable<Reply> Api::Impl::get_incident(std::string id) {
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
   auto work = [id](const Engine& engine) {
@@ -615,8 +663,11 @@ asio::awaitable<Reply> Api::Impl::get_incident(std::string id) {
       if (command.incident_id == id) writer.raw(command_json(command));
     }
     writer.end_array();
-    // The order's other incidents: its timeline as the engine saw it.
+    // The order's timeline (INTERFACES.md: "the incident with the order's timeline"), and its
+    // other incidents.
     if (incident->order != kNoSymbol) {
+      const std::string order_id(engine.interner().view(incident->order));
+      if (const std::optional<OrderView> order = engine.order_view(order_id)) write_order_timeline(writer, engine, *order, order_id);
       writer.key("order_incidents").begin_array();
       for (const Incident& other : engine.incidents().all()) {
         if (other.order == incident->order && other.index != incident->index) {
@@ -765,46 +816,8 @@ asio::awaitable<Reply> Api::Impl::get_order(std::string id) {
     if (order->vip) writer.field("user_tier", "vip");
     if (order->promise_at != kAbsent) writer.key("promise_at").time_utc(order->promise_at);
     writer.field("state", order->milestones.empty() ? std::string_view("unknown") : order->milestones.back().first);
-    // The timeline: milestones, incidents, commands and people's actions, by time.
-    struct Entry {
-      TimeMs at;
-      std::string json;
-    };
-    std::vector<Entry> timeline;
-    for (const auto& [name, at] : order->milestones) {
-      std::string entry;
-      JsonWriter(entry).begin_object().key("at").time_utc(at).field("kind", "milestone").field("name", name).end_object();
-      timeline.push_back({at, std::move(entry)});
-    }
-    std::vector<std::string> incident_ids;
-    for (const Incident& incident : engine.incidents().all()) {
-      if (engine.interner().view(incident.order) != id) continue;
-      incident_ids.push_back(incident.id);
-      std::string body;
-      append_incident_json(body, incident, engine.interner());
-      std::string entry;
-      JsonWriter(entry).begin_object().key("at").time_utc(incident.detected_at).field("kind", "incident").key("incident").raw(body).end_object();
-      timeline.push_back({incident.detected_at, std::move(entry)});
-    }
-    for (const Command& command : engine.commands()) {
-      if (command.order_id != id) continue;
-      std::string entry;
-      JsonWriter(entry).begin_object().key("at").time_utc(command.at).field("kind", "command").key("command").raw(command_json(command)).end_object();
-      timeline.push_back({command.at, std::move(entry)});
-    }
-    for (const people::Action& action : engine.desk_actions()) {
-      if (std::find(incident_ids.begin(), incident_ids.end(), action.incident_id) == incident_ids.end()) continue;
-      std::string entry;
-      JsonWriter person(entry);
-      person.begin_object().key("at").time_utc(action.at).field("kind", "person").field("incident_id", action.incident_id).key("action");
-      append_action_json(person, action);
-      person.end_object();
-      timeline.push_back({action.at, std::move(entry)});
-    }
-    std::stable_sort(timeline.begin(), timeline.end(), [](const Entry& a, const Entry& b) { return a.at < b.at; });
-    writer.key("timeline").begin_array();
-    for (const Entry& entry : timeline) writer.raw(entry.json);
-    writer.end_array().end_object();
+    write_order_timeline(writer, engine, *order, id);
+    writer.end_object();
     return json(std::move(out));
   };
   co_return co_await read_engine(service, std::move(work));

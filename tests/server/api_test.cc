@@ -439,6 +439,11 @@ TEST_F(ApiTest, AnIncidentComesWithItsCommandsAndCase) {
   EXPECT_NE(detail.body.find("\"case\":{\"status\":\"assigned\",\"assignee\":\"A1\""), std::string::npos) << detail.body;
   EXPECT_NE(detail.body.find("\"desk_actions\":[{"), std::string::npos) << detail.body;
   EXPECT_NE(detail.body.find("\"similar\":["), std::string::npos) << detail.body;
+  // With the order's timeline, as GET /v1/orders/{id} has it: its milestones and this incident.
+  const std::size_t timeline = detail.body.find("\"timeline\":[{\"at\":");
+  ASSERT_NE(timeline, std::string::npos) << detail.body;
+  EXPECT_NE(detail.body.find("\"kind\":\"milestone\",\"name\":\"created\"", timeline), std::string::npos) << detail.body;
+  EXPECT_NE(detail.body.find("\"kind\":\"incident\",\"incident\":{\"id\":\"" + id, timeline), std::string::npos) << detail.body;
 }
 
 TEST_F(ApiTest, PeopleActThroughTheDesk) {
