@@ -73,7 +73,11 @@ void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
   }
 
   timers_.cancel(s.payment_timer);
-  clear(find_open_for_order(o, IncidentType::kPaymentTimeout), e);
+  if (Incident* timeout = find_open_for_order(o, IncidentType::kPaymentTimeout)) {
+    clear(timeout, e);
+  } else {
+    note_late_evidence(IncidentType::kPaymentTimeout, o, e);  // closed already: it keeps its end, and records this
+  }
   // "A later payment.succeeded": applied after the failure, which equal timestamps are too.
   if (Incident* failed = find_open_for_order(o, IncidentType::kPaymentFailed); failed && e.ts >= failed->detected_at) {
     clear(failed, e);

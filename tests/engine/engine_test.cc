@@ -131,6 +131,44 @@ TEST_F(EngineTest, LateEvidenceAfterTheDeadlineResolvesSelfInstead) {
   EXPECT_EQ(format_utc_ms(timeout->resolved_at), "2026-11-21T10:16:00.000Z");
 }
 
+// Decision 5: a closed incident keeps its resolution, and records the late evidence that would
+// have disproved it. With the playbooks on: they cancel at 30 min, and the cancellation closes it.
+TEST(EngineLateEvidence, ALatePaymentIsRecordedOnAPaymentTimeoutAlreadyClosed) {
+  Engine engine{RulesConfig{}};
+  EventParser parser(engine.interner());
+  const auto send = [&](const std::string& json) {
+    Event event;
+    EXPECT_TRUE(parser.parse(json, event)) << json;
+    return engine.ingest(event);
+  };
+  const auto timeout_of = [&](std::string_view order) -> const Incident* {
+    for (const Incident& incident : engine.incidents().all()) {
+      if (incident.type == IncidentType::kPaymentTimeout && engine.interner().view(incident.order) == order) return &incident;
+    }
+    return nullptr;
+  };
+  const std::string address = R"("address":{"text":"清河小区3号楼","building":"3","room":"501","lat":40.03,"lng":116.33})";
+  send(R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":"O1","user_id":"U1",)" + address + R"(,"amount":100})");
+  send(R"({"id":"t1","type":"clock.tick","ts":"2026-11-21T10:40:00Z"})");
+  send(R"({"id":"c1","type":"order.cancelled","ts":"2026-11-21T10:30:01Z","order_id":"O1","by":"system"})");
+  ASSERT_NE(timeout_of("O1"), nullptr);
+  ASSERT_TRUE(timeout_of("O1")->is_closed());
+  const IncidentStatus status = timeout_of("O1")->status;
+  EXPECT_EQ(send(R"({"id":"e2","type":"payment.succeeded","ts":"2026-11-21T10:10:00Z","order_id":"O1","amount":100,"txn_id":"T1"})"),
+            IngestOutcome::kLate);
+  EXPECT_EQ(timeout_of("O1")->status, status);
+  EXPECT_EQ(timeout_of("O1")->evidence.back(), "e2");
+  // A payment after the deadline proves nothing wrong: not recorded.
+  send(R"({"id":"f1","type":"order.created","ts":"2026-11-21T10:30:00Z","order_id":"O2","user_id":"U2",)" + address + R"(,"amount":100})");
+  send(R"({"id":"t2","type":"clock.tick","ts":"2026-11-21T11:10:00Z"})");
+  send(R"({"id":"c2","type":"order.cancelled","ts":"2026-11-21T11:00:01Z","order_id":"O2","by":"system"})");
+  ASSERT_NE(timeout_of("O2"), nullptr);
+  ASSERT_TRUE(timeout_of("O2")->is_closed());
+  const std::size_t before = timeout_of("O2")->evidence.size();
+  send(R"({"id":"f2","type":"payment.succeeded","ts":"2026-11-21T10:50:00Z","order_id":"O2","amount":100,"txn_id":"T2"})");
+  EXPECT_EQ(timeout_of("O2")->evidence.size(), before);
+}
+
 TEST_F(EngineTest, ALateEventArmsItsDeadlinesAsIfItHadComeOnTime) {
   send(tick("t0", "2026-11-21T12:00:00Z"));
   EXPECT_EQ(send(created("e1", "O1", "2026-11-21T10:00:00Z")), IngestOutcome::kLate);
