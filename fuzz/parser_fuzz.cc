@@ -19,6 +19,7 @@
 #include "core/time.h"
 #include "events/event_diff.h"
 #include "events/event_type.h"
+#include "events/line_state.h"
 #include "events/parser.h"
 
 namespace {
@@ -130,6 +131,10 @@ void check_accepted(const og::Interner& interner, const og::Event& e) {
     FUZZ_CHECK(v == og::kAbsent || v >= 0);
   }
   FUZZ_CHECK(e.coupon.discount >= 0);
+  // Money is bounded (decision 56), so what the engine adds up from it cannot overflow.
+  for (const std::int64_t v : {e.amount, e.price, e.coupon.min_spend, e.coupon.discount}) {
+    FUZZ_CHECK(v == og::kAbsent || v <= og::events_internal::kMaxMoney);
+  }
   switch (e.type) {
     case og::EventType::kOrderCreated:
       FUZZ_CHECK(e.user_id != og::kNoSymbol);
@@ -139,7 +144,7 @@ void check_accepted(const og::Interner& interner, const og::Event& e) {
       FUZZ_CHECK(e.amount != og::kAbsent && e.txn_id != og::kNoSymbol);
       break;
     case og::EventType::kRatingSubmitted:
-      FUZZ_CHECK(e.score >= 1 && e.score <= 5);
+      FUZZ_CHECK(e.score == og::kAbsent || (e.score >= 1 && e.score <= 5));  // optional (EVENTS.md)
       break;
     case og::EventType::kRiderLocation:
       FUZZ_CHECK(e.has_position);
@@ -163,7 +168,7 @@ void check_accepted(const og::Interner& interner, const og::Event& e) {
   for (const og::Item& item : e.items) {
     FUZZ_CHECK(item.sku != og::kNoSymbol && in_symbol_range(interner, item.sku));
     FUZZ_CHECK(item.qty >= 1);
-    FUZZ_CHECK(item.unit_price == og::kAbsent || item.unit_price >= 0);
+    FUZZ_CHECK(item.unit_price == og::kAbsent || (item.unit_price >= 0 && item.unit_price <= og::events_internal::kMaxMoney));
     if (item.expires_at != og::kAbsent) check_time_round_trip(item.expires_at);
   }
   for (const og::PickupPoint& point : e.pickup_points()) {
