@@ -369,6 +369,7 @@ bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condi
       const UserState* u = users_.find(s->user);
       return u != nullptr && u->complete_address_community == s->community;
     }
+    case Condition::kOrderPaid: return s != nullptr && s->paid_at() != kAbsent;
     case Condition::kCount: break;
   }
   return false;

@@ -88,6 +88,7 @@ enum class Condition : std::uint8_t {
   kWrongAddress,      // the failed attempt's reason
   kHasPickupPoint,
   kHasKnownAddress,   // the customer gave a complete address in this community before
+  kOrderPaid,         // a payment.succeeded for the order is known
   kCount,
 };
 inline constexpr std::size_t kConditionCount = static_cast<std::size_t>(Condition::kCount);
