@@ -155,6 +155,10 @@ TEST_F(CliTest, BadUsageExitsTwo) {
   const CommandResult help = run_cli("replay --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.output.find("--incidents"), std::string::npos);
+  // --help documents every flag, its default included.
+  const CommandResult simulate_help = run_cli("simulate --help");
+  EXPECT_NE(simulate_help.output.find("--seed UINT=1 "), std::string::npos) << simulate_help.output;
+  EXPECT_NE(simulate_help.output.find("=grocery"), std::string::npos) << simulate_help.output;
 }
 
 TEST_F(CliTest, RulesCheckValidatesAndListsChanges) {
