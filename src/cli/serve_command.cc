@@ -207,8 +207,8 @@ int run_tokens_create(const TokensArgs& args) {
     spdlog::error("orderguard tokens create: --role {}: one of ingest, viewer, agent, supervisor, admin", args.role);
     return kExitUsage;
   }
-  if (*role == server::Role::kAgent && args.agent.empty()) {
-    spdlog::error("orderguard tokens create: an agent token acts as one agent: give --agent AGENT_ID");
+  if (auto wrong = server::token_arguments_error(*role, args.agent)) {  // before a store is created for it
+    spdlog::error("orderguard tokens create: {}", *wrong);
     return kExitUsage;
   }
   auto store = store::Store::open(args.data);

@@ -170,25 +170,22 @@ void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
 }
 
 void EngineCore::on_refund_failed(std::uint32_t o, const Event& e) {
-  // The failure is this refund's incident: its 24 h watch would only raise it once more, after
-  // the playbook's re-issue (under a new refund id) had paid it, and pay it again.
+  TimeMs succeeded_after = kAbsent;  // a success of this refund after the failure
   if (find_extras(o) != nullptr) {
     for (RefundWatch& watch : extras(o).refunds) {
-      if (watch.refund_id == e.refund_id) timers_.cancel(watch.timer);
+      if (watch.refund_id != e.refund_id) continue;
+      // The failure is this refund's incident: its 24 h watch would only raise it once more,
+      // after the playbook's re-issue (under a new refund id) had paid it, and pay it again.
+      timers_.cancel(watch.timer);
+      if (succeeded_after == kAbsent && watch.succeeded_at != kAbsent && watch.succeeded_at > e.ts) {
+        succeeded_after = watch.succeeded_at;
+      }
     }
   }
   Incident* incident =
       raise(Raise{.type = IncidentType::kRefundFailed, .at = e.ts, .order = o, .refund_id = e.refund_id, .evidence = {e.id}});
-  if (incident == nullptr) return;
   // A late failure of a refund that already succeeded after it: cleared by itself.
-  if (const OrderExtras* extra = find_extras(o)) {
-    for (const RefundWatch& watch : extra->refunds) {
-      if (watch.refund_id == e.refund_id && watch.succeeded_at != kAbsent && watch.succeeded_at > e.ts) {
-        log.resolve(*incident, Resolution::kSelf, watch.succeeded_at);
-        return;
-      }
-    }
-  }
+  if (incident != nullptr && succeeded_after != kAbsent) log.resolve(*incident, Resolution::kSelf, succeeded_after);
 }
 
 void EngineCore::fire_refund_timeout(std::uint32_t o, std::uint32_t w, TimeMs at) {

@@ -24,12 +24,11 @@ bool join_one_event(std::string& body) {
   std::string_view first_line = text.substr(first, first_end - first);
   while (!first_line.empty() && is_space(first_line.back())) first_line.remove_suffix(1);
   if (first_line.ends_with('}')) return false;
-  std::string joined = body;
-  std::replace_if(joined.begin(), joined.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  // JSON's whitespace includes line breaks: the body as it is must be one object.
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(joined).get(root) != simdjson::SUCCESS || !root.is_object()) return false;
-  body = std::move(joined);
+  if (parser.parse(body).get(root) != simdjson::SUCCESS || !root.is_object()) return false;
+  std::replace_if(body.begin(), body.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   body.push_back('\n');
   return true;
 }

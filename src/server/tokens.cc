@@ -41,12 +41,15 @@ bool role_allows(Role held, Role needed) {
   return static_cast<int>(held) >= static_cast<int>(needed);
 }
 
+std::optional<std::string> token_arguments_error(Role role, std::string_view agent_id) {
+  if (role == Role::kAgent && agent_id.empty()) return std::string("an agent token acts as one agent: give --agent AGENT_ID");
+  return std::nullopt;
+}
+
 store::Result<NewToken> create_token(store::Store& store, Role role, std::string_view name, TimeMs now,
                                      std::string_view agent_id) {
   ensure_sodium();
-  if (role == Role::kAgent && agent_id.empty()) {
-    return tl::unexpected(std::string("an agent token acts as one agent: give --agent AGENT_ID"));
-  }
+  if (auto wrong = token_arguments_error(role, agent_id)) return tl::unexpected(std::move(*wrong));
   std::array<unsigned char, 32> random{};
   randombytes_buf(random.data(), random.size());
   std::array<char, 64> text{};
