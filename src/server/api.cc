@@ -255,8 +255,10 @@ struct Api::Impl {
   asio::awaitable<Reply> list_incidents(const Target& target);
   asio::awaitable<Reply> get_incident(std::string id);
   asio::awaitable<Reply> incident_action(std::string id, std::string_view action, const Request& request, Identity who);
-  asio::awaitable<Reply> get_order(std::string id);
+  asio::awaitable<Reply> get_order(std::string id, const Target& target, const Identity& who);
   asio::awaitable<Reply> unmask_order(std::string id, const Request& request, const Identity& who);
+  // The order's clear customer data, once an audit link of kind `unmask` is durable.
+  asio::awaitable<UnmaskResult> unmask(std::string id, const Identity& who, std::string reason);
   asio::awaitable<Reply> get_rules();
   asio::awaitable<Reply> put_rules(const Request& request);
   asio::awaitable<Reply> post_agent(const Request& request);
@@ -436,7 +438,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
   if (n == 3 && parts[1] == "orders") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
     if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
-    co_return co_await get_order(std::string(parts[2]));
+    co_return co_await get_order(std::string(parts[2]), target, who);
   }
   if (n == 2 && parts[1] == "stream") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
@@ -791,22 +793,76 @@ asio::awaitable<Reply> Api::Impl::incident_action(std::string id, std::string_vi
 
 // ---- orders -----------------------------------------------------------------------------
 
-asio::awaitable<Reply> Api::Impl::get_order(std::string id) {
+namespace {
+
+// The clear customer data, as an unmasking gives it (POST .../unmask, a supervisor's read).
+void write_clear_customer(JsonWriter& writer, const CustomerData& data) {
+  writer.key("customer").begin_object().field("masked", false);
+  if (data.phone) writer.field("phone", data.phone->phone);
+  if (const auto& address = data.address) {
+    writer.key("address").begin_object();
+    if (!address->text.empty()) writer.field("text", address->text);
+    if (!address->building.empty()) writer.field("building", address->building);
+    if (!address->unit.empty()) writer.field("unit", address->unit);
+    if (!address->room.empty()) writer.field("room", address->room);
+    writer.end_object();
+  }
+  writer.end_object();
+}
+
+}  // namespace
+
+asio::awaitable<UnmaskResult> Api::Impl::unmask(std::string id, const Identity& who, std::string reason) {
+  std::string actor = who.agent_id.empty() ? who.token_id : who.agent_id;
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-  auto work = [id, &service = service](const Engine& engine) {
+  auto work = [this, id = std::move(id), actor = std::move(actor), reason = std::move(reason)](auto done) mutable {
+    service.unmask(std::move(id), std::move(actor), std::move(reason), std::move(done));
+  };
+  co_return co_await on_engine<UnmaskResult>(std::move(work));
+}
+
+// GET /v1/orders/{id}[?masked=true]. Phones and addresses are masked below supervisor
+// (INTERFACES.md). A supervisor or an admin reads them in clear, and each such read is an
+// unmasking: answered only once its audit link (kind `unmask`) is durable, as POST .../unmask
+// is. `masked=true` reads the masked form and writes no link: the dashboard reads so, and
+// unmasks on request with a reason (decision 44).
+asio::awaitable<Reply> Api::Impl::get_order(std::string id, const Target& target, const Identity& who) {
+  bool masked = !role_allows(who.role, Role::kSupervisor);
+  for (const auto& [key, value] : target.query) {
+    if (key != "masked") co_return error(400, "unknown_parameter", "unknown query parameter `" + key + "`; known: masked");
+    if (value != "true" && value != "false") co_return error(400, "bad_parameter", "masked: true or false");
+    masked = masked || value == "true";
+  }
+  std::optional<CustomerData> clear;
+  if (!masked) {
+    UnmaskResult shown = co_await unmask(id, who, "read of the order by a " + std::string(role_name(who.role)) + " (GET /v1/orders/{id})");
+    switch (shown.outcome) {
+      case UnmaskResult::Outcome::kShown: clear = std::move(shown.data); break;
+      case UnmaskResult::Outcome::kUnavailable: co_return error(503, "store_unavailable", shown.error);
+      // No such order (the read answers 404), nothing on record, or no chain to write the
+      // link to: the read shows what it may.
+      case UnmaskResult::Outcome::kNotFound:
+      case UnmaskResult::Outcome::kNoChain: break;
+    }
+  }
+  // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto work = [id, &service = service, clear = std::move(clear)](const Engine& engine) {
     const std::optional<OrderView> order = engine.order_view(id);
     if (!order) return error(404, "not_found", "no event of order " + id + " has been seen");
-    // Masked for every role (decision 44): the clear values only through POST .../unmask.
-    const auto customer = service.customer(id);
-    if (!customer) return error(503, "store_unavailable", customer.error());
     std::string out;
     JsonWriter writer(out);
     writer.begin_object().field("order_id", id);
-    if (!customer->empty()) {
-      writer.key("customer").begin_object().field("masked", true);
-      if (customer->phone) writer.field("phone", mask_phone(customer->phone->phone));
-      if (customer->address) writer.field("address", mask_address(order->community));
-      writer.end_object();
+    if (clear) {
+      write_clear_customer(writer, *clear);
+    } else {
+      const auto customer = service.customer(id);
+      if (!customer) return error(503, "store_unavailable", customer.error());
+      if (!customer->empty()) {
+        writer.key("customer").begin_object().field("masked", true);
+        if (customer->phone) writer.field("phone", mask_phone(customer->phone->phone));
+        if (customer->address) writer.field("address", mask_address(order->community));
+        writer.end_object();
+      }
     }
     if (!order->user.empty()) writer.field("user_id", order->user);
     if (!order->zone.empty()) writer.field("zone", order->zone);
@@ -836,29 +892,18 @@ asio::awaitable<Reply> Api::Impl::unmask_order(std::string id, const Request& re
     co_return error(400, "bad_body", "reason: required: say why the clear data is needed (it is written to the audit chain)");
   }
   if (reason->size() > 1000) co_return error(400, "bad_body", "reason: at most 1000 bytes");
-  std::string actor = who.agent_id.empty() ? who.token_id : who.agent_id;
-  auto work = [this, id, actor = std::move(actor), reason = *reason](auto done) mutable {
-    service.unmask(std::move(id), std::move(actor), std::move(reason), std::move(done));
-  };
-  UnmaskResult result = co_await on_engine<UnmaskResult>(std::move(work));
+  UnmaskResult result = co_await unmask(id, who, *reason);
   switch (result.outcome) {
     case UnmaskResult::Outcome::kNotFound: co_return error(404, "not_found", result.error);
-    case UnmaskResult::Outcome::kUnavailable: co_return error(503, "store_unavailable", result.error);
+    case UnmaskResult::Outcome::kUnavailable:
+    case UnmaskResult::Outcome::kNoChain: co_return error(503, "store_unavailable", result.error);
     case UnmaskResult::Outcome::kShown: break;
   }
   std::string out;
   JsonWriter writer(out);
-  writer.begin_object().field("order_id", id).key("customer").begin_object().field("masked", false);
-  if (result.data.phone) writer.field("phone", result.data.phone->phone);
-  if (const auto& address = result.data.address) {
-    writer.key("address").begin_object();
-    if (!address->text.empty()) writer.field("text", address->text);
-    if (!address->building.empty()) writer.field("building", address->building);
-    if (!address->unit.empty()) writer.field("unit", address->unit);
-    if (!address->room.empty()) writer.field("room", address->room);
-    writer.end_object();
-  }
-  writer.end_object().end_object();
+  writer.begin_object().field("order_id", id);
+  write_clear_customer(writer, result.data);
+  writer.end_object();
   co_return json(std::move(out));
 }
 

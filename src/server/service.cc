@@ -844,7 +844,7 @@ void Service::apply_round() {
 UnmaskResult Service::prepare_unmask(const std::string& order_id, const std::string& actor, const std::string& reason,
                                     TimeMs now) {
   using Outcome = UnmaskResult::Outcome;
-  if (!chain_) return {Outcome::kUnavailable, "this server keeps no audit chain, and every unmasking is written to it", {}};
+  if (!chain_) return {Outcome::kNoChain, "this server keeps no audit chain, and every unmasking is written to it", {}};
   if (!engine_->order_view(order_id)) return {Outcome::kNotFound, "no event of order " + order_id + " has been seen", {}};
   auto data = customer(order_id);
   if (!data) return {Outcome::kUnavailable, data.error(), {}};

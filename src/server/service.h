@@ -124,7 +124,8 @@ struct CustomerData {
 };
 
 struct UnmaskResult {
-  enum class Outcome : std::uint8_t { kShown, kNotFound, kUnavailable };
+  // kNoChain: this server keeps no audit chain, so nothing can be shown in clear.
+  enum class Outcome : std::uint8_t { kShown, kNotFound, kUnavailable, kNoChain };
   Outcome outcome = Outcome::kUnavailable;
   std::string error;
   CustomerData data;

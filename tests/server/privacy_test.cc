@@ -1,10 +1,10 @@
 // Customer data (PIPL, docs/privacy.md), end to end through the real binary: a canary phone
 // and address pushed through every path (valid events, bad lines carrying them in many
 // fields, validation drafts, order reads as each role, the event stream, metrics, the outbox,
-// error bodies, the log) must come out of nothing but the unmask answer, and no file of the
-// data directory may hold them in any simple form, before or after a key rotation. Also:
-// masking, who may unmask, the audit link it leaves, and a wrong master key refused with
-// exit code 2.
+// error bodies, the log) must come out of nothing but the two clear answers (the unmask, a
+// supervisor's read of the order), and no file of the data directory may hold them in any
+// simple form, before or after a key rotation. Also: masking, who may unmask, the audit
+// links it leaves, and a wrong master key refused with exit code 2.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -178,12 +178,26 @@ TEST_F(PrivacyTest, CanaryLeavesOnlyThroughUnmask) {
   ask(http::verb::post, "/v1/validate", ingest, R"({"order_id":"D2","address":{"text":"Canary-Lane-8837 13912345678"})");
   ask(http::verb::post, "/v1/validate", ingest, R"({"order_id":"D3","amount":"Canary-Lane-8837","address":)" + kAddress + "}");
 
-  // Reads as every role: masked for all of them.
-  for (const std::string* who : {&viewer, &agent, &supervisor, &admin}) {
-    const auto [order_status, order] = ask(http::verb::get, "/v1/orders/O1", *who);
-    ASSERT_EQ(order_status, 200U) << order;
-    EXPECT_NE(order.find(R"("customer":{"masked":true,"phone":"139****5678","address":"清河小区 ****"})"), std::string::npos) << order;
+  // Reads below supervisor are masked, and so is every role's read with ?masked=true (the
+  // dashboard's); a viewer cannot ask for more.
+  const std::string kMasked = R"("customer":{"masked":true,"phone":"139****5678","address":"清河小区 ****"})";
+  for (const std::string* who : {&viewer, &agent}) {
+    for (const char* target : {"/v1/orders/O1", "/v1/orders/O1?masked=false"}) {
+      const auto [order_status, order] = ask(http::verb::get, target, *who);
+      ASSERT_EQ(order_status, 200U) << order;
+      EXPECT_NE(order.find(kMasked), std::string::npos) << order;
+    }
   }
+  for (const std::string* who : {&viewer, &supervisor, &admin}) {
+    const auto [order_status, order] = ask(http::verb::get, "/v1/orders/O1?masked=true", *who);
+    ASSERT_EQ(order_status, 200U) << order;
+    EXPECT_NE(order.find(kMasked), std::string::npos) << order;
+  }
+  EXPECT_EQ(ask(http::verb::get, "/v1/orders/O1?masked=yes", supervisor).first, 400U);
+  EXPECT_EQ(ask(http::verb::get, "/v1/orders/O1?mask=true", supervisor).first, 400U);
+  EXPECT_EQ(ask(http::verb::get, "/v1/orders/NOPE", supervisor).first, 404U);
+  EXPECT_EQ(call(port, http::verb::get, "/v1/audit", supervisor).second.find(R"("kind":"unmask")"), std::string::npos)
+      << "no read so far showed clear data";
   const auto [list_status, list] = ask(http::verb::get, "/v1/incidents?limit=500", viewer);
   ASSERT_EQ(list_status, 200U) << list;
   for (std::size_t at = list.find("\"id\":\"inc-"); at != std::string::npos; at = list.find("\"id\":\"inc-", at + 1)) {
@@ -206,9 +220,16 @@ TEST_F(PrivacyTest, CanaryLeavesOnlyThroughUnmask) {
             R"({"order_id":"O1","customer":{"masked":false,"phone":"13912345678","address":{"text":"清河小区金丝雀路Canary-Lane-8837号","building":"Canary-B7","unit":"Canary-U3","room":"Canary-R1202"}}})" "\n");
   // The search finds every form it looks for where they are.
   EXPECT_EQ(joined(leaks(unmasked.second)), "13912345678, 12345678, canary, 金丝雀");
+  // A supervisor's plain read is an unmasking too (INTERFACES.md: clear from supervisor up,
+  // written to the audit chain), with the same clear form.
+  const auto read_clear = call(port, http::verb::get, "/v1/orders/O1", supervisor);
+  ASSERT_EQ(read_clear.first, 200U) << read_clear.second;
+  EXPECT_NE(read_clear.second.find(unmasked.second.substr(17, unmasked.second.size() - 19)), std::string::npos) << read_clear.second;
+  EXPECT_NE(read_clear.second.find(R"("timeline":[)"), std::string::npos) << read_clear.second;
   const auto trail = ask(http::verb::get, "/v1/orders/O1/trail", viewer);
   EXPECT_NE(trail.second.find(R"("kind":"unmask","subject":"O1")"), std::string::npos) << trail.second;
   EXPECT_NE(trail.second.find(R"({"fields":["address","phone"],"reason":"rider cannot find the door"})"), std::string::npos) << trail.second;
+  EXPECT_NE(trail.second.find(R"x({"fields":["address","phone"],"reason":"read of the order by a supervisor (GET /v1/orders/{id})"})x"), std::string::npos) << trail.second;
   const auto verified = ask(http::verb::post, "/v1/audit/verify", supervisor);
   EXPECT_NE(verified.second.find("\"verified\":true"), std::string::npos) << verified.second;
 

@@ -114,7 +114,8 @@ export interface OrderView {
   promise_at?: string;
   state: string;
   timeline: TimelineEntry[];
-  // Masked for every role (docs/privacy.md): 138****1234, the address down to its community.
+  // Read with ?masked=true, so masked for every role (docs/privacy.md): 138****1234, the
+  // address down to its community; a supervisor sees more only by unmasking with a reason.
   customer?: { masked: true; phone?: string; address?: string };
 }
 

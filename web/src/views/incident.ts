@@ -97,7 +97,7 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
     try {
       const next = await get<IncidentDetail>(`/v1/incidents/${encodeURIComponent(id)}`);
       const orderView = next.incident.order_id
-        ? await get<OrderView>(`/v1/orders/${encodeURIComponent(next.incident.order_id)}`).catch(() => null)
+        ? await get<OrderView>(`/v1/orders/${encodeURIComponent(next.incident.order_id)}?masked=true`).catch(() => null)
         : null;
       // The order's links of the audit chain (404: none yet, or no chain kept).
       const nextTrail = next.incident.order_id
