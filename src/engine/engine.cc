@@ -565,7 +565,7 @@ int EngineCore::priority_of(const Incident& incident) const {
   return std::min(score, 100);
 }
 
-void EngineCore::clear(Incident* incident, const Event& evidence) {
+void EngineCore::clear(Incident* incident, const Event& evidence, Credit credit) {
   if (incident == nullptr) return;
   incident->evidence.push_back(evidence.id);
   if (incident->watch_deadline_ms != kAbsent && evidence.ts <= incident->watch_deadline_ms) {
@@ -573,7 +573,7 @@ void EngineCore::clear(Incident* incident, const Event& evidence) {
     return;
   }
   // "self" only when nothing was done yet; after a playbook's command the fix is ours.
-  const bool acted = !incident->actions.empty();
+  const bool acted = credit == Credit::kPlaybookIfActed && !incident->actions.empty();
   log.resolve(*incident, acted ? Resolution::kAuto : Resolution::kSelf, evidence.ts);
   stop_run(incident->index);
   withdraw_from_desk(*incident, "cleared", evidence.ts);

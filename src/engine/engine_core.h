@@ -682,9 +682,13 @@ class EngineCore {
   Incident* raise(Raise request);
   Incident* find_open(IncidentType type, Symbol subject, std::uint32_t detail = 0);
   Incident* find_open_for_order(std::uint32_t order, IncidentType type, std::uint32_t detail = 0);
-  // The awaited evidence arrived: retract when it proves a missed deadline wrong,
-  // otherwise resolve `self` (only for types that clear themselves).
-  void clear(Incident* incident, const Event& evidence);
+  // Who a clearing is credited to: the playbook when it had acted (`auto`), else the cause
+  // itself (`self`); or the cause always, where the spec names the resolution for the type
+  // (PAYMENT_FAILED: "a later payment.succeeded (resolution self)", decision 10).
+  enum class Credit : std::uint8_t { kPlaybookIfActed, kCause };
+  // The awaited evidence arrived: retract when it proves a missed deadline wrong, otherwise
+  // resolve (only for types that clear themselves).
+  void clear(Incident* incident, const Event& evidence, Credit credit = Credit::kPlaybookIfActed);
   void note_late_evidence(IncidentType type, std::uint32_t order, const Event& evidence, std::uint32_t detail = 0);
   // Retracts the open incident of `type` when the late event `e` would have prevented it
   // (its ts is at or before the missed deadline); otherwise leaves it as it is.

@@ -80,7 +80,7 @@ void EngineCore::on_payment_succeeded(std::uint32_t o, const Event& e) {
   }
   // "A later payment.succeeded": applied after the failure, which equal timestamps are too.
   if (Incident* failed = find_open_for_order(o, IncidentType::kPaymentFailed); failed && e.ts >= failed->detected_at) {
-    clear(failed, e);
+    clear(failed, e, Credit::kCause);
   }
   // A payment stamped at or before a pickup (or refund) that looked unpaid arrives late.
   retract_if_disproved(o, IncidentType::kStateInconsistent, e);
