@@ -777,6 +777,11 @@ class EngineCore {
   // goods (rules_goods.cc)
   void check_picking(std::uint32_t o, const Event& e, const std::vector<Item>& picked);
   bool picking_matches_order(std::uint32_t o) const;
+  // What should have been picked, by SKU: the ordered items after the substitutions the
+  // customer accepted (a substitute takes its original's quantity).
+  std::vector<SkuQty> expected_picking(std::uint32_t o) const;
+  // The SKU expected in place of `ordered`: its accepted substitute, else itself.
+  static Symbol expected_sku(const OrderExtras* extra, Symbol ordered);
   void check_prices_and_coupon(std::uint32_t o, const Event& e);
   void check_address(std::uint32_t o, const Event& e);
 

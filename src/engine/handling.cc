@@ -350,7 +350,7 @@ bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condi
     case Condition::kMissingItems:
     case Condition::kWrongItems: {
       if (run.order == UINT32_MAX) return false;
-      const auto ordered = canonical_items(items_of(run.order));
+      const auto ordered = expected_picking(run.order);
       const auto qty_in = [](const std::vector<SkuQty>& list, Symbol sku) {
         for (const SkuQty& line : list) {
           if (line.sku == sku) return line.qty;
@@ -415,14 +415,25 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       return qty == kAbsent || price == kAbsent ? kAbsent : saturating_mul(qty, price);
     }
     case AmountRule::kMissing: {
+      // Missing against what should have been picked (accepted substitutions included); a
+      // missing substitute is worth what its original was ordered at.
       if (run.order == UINT32_MAX) return kAbsent;
+      const OrderExtras* extra = find_extras(run.order);
+      const auto original_of = [&](Symbol sku) {
+        if (extra != nullptr) {
+          for (const auto& [ordered, substitute] : extra->accepted_substitutions) {
+            if (substitute == sku) return ordered;
+          }
+        }
+        return sku;
+      };
       std::vector<SkuQty> missing;
-      for (const SkuQty& line : canonical_items(items_of(run.order))) {
+      for (const SkuQty& line : expected_picking(run.order)) {
         std::int64_t picked = 0;
         for (const SkuQty& p : run.items) {
           if (p.sku == line.sku) picked = p.qty;
         }
-        if (picked < line.qty) missing.push_back(SkuQty{line.sku, line.qty - picked});
+        if (picked < line.qty) missing.push_back(SkuQty{original_of(line.sku), line.qty - picked});
       }
       return missing.empty() ? 0 : value_of(missing);
     }

@@ -107,18 +107,24 @@ void EngineCore::check_address(std::uint32_t o, const Event& e) {
   }
 }
 
-bool EngineCore::picking_matches_order(std::uint32_t o) const {
-  const OrderState& s = orders_[o];
-  const OrderExtras* extra = find_extras(o);
-  const std::uint64_t ordered = canonical_hash_by_sku(items_of(o), [&](const OrderItem& item) {
-    if (extra != nullptr) {
-      for (const auto& [sku, substitute] : extra->accepted_substitutions) {
-        if (sku == item.sku) return substitute;
-      }
+Symbol EngineCore::expected_sku(const OrderExtras* extra, Symbol ordered) {
+  if (extra != nullptr) {
+    for (const auto& [sku, substitute] : extra->accepted_substitutions) {
+      if (sku == ordered) return substitute;
     }
-    return item.sku;
-  });
-  return ordered == s.picked_hash;
+  }
+  return ordered;
+}
+
+bool EngineCore::picking_matches_order(std::uint32_t o) const {
+  const OrderExtras* extra = find_extras(o);
+  const std::uint64_t expected = canonical_hash_by_sku(items_of(o), [&](const OrderItem& item) { return expected_sku(extra, item.sku); });
+  return expected == orders_[o].picked_hash;
+}
+
+std::vector<SkuQty> EngineCore::expected_picking(std::uint32_t o) const {
+  const OrderExtras* extra = find_extras(o);
+  return quantities_by_sku(items_of(o), [&](const OrderItem& item) { return expected_sku(extra, item.sku); });
 }
 
 void EngineCore::check_picking(std::uint32_t o, const Event& e, const std::vector<Item>& picked) {
