@@ -783,7 +783,7 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at, std::opti
   content = hash_combine(content, hash64(interner.view(incident.order)));
   const std::int64_t limit = step.to == "customer" ? run.config->policies.notify_max_per_hour : INT64_MAX;
   const std::uint64_t recipient_key = hash64(step.to + ":" + recipient);
-  const NotifyVerdict verdict = notify_limiter_.check(recipient_key, content, at, limit);
+  const NotifyVerdict verdict = notify_limiter_.check(recipient_key, content, incident.index, at, limit);
   if (verdict != NotifyVerdict::kSend) {
     ++notifications_suppressed;
     return false;
@@ -797,7 +797,7 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at, std::opti
     capped = rate_caps.admit(caps, user_id, 0, at, run.config->policies.rate_caps, sms ? "notify sms" : "notify phone");
     if (capped) return false;
   }
-  notify_limiter_.record(recipient_key, content, at);
+  notify_limiter_.record(recipient_key, content, incident.index, at);
   Command& command = new_command(run, step, step.channel, at);
   command.to = step.to;
   command.channel = step.channel;

@@ -52,29 +52,32 @@ std::string_view notify_verdict_name(NotifyVerdict verdict) {
   return "send";
 }
 
-NotifyVerdict NotifyLimiter::admit(std::uint64_t recipient, std::uint64_t content, TimeMs at, std::int64_t max_per_hour) {
-  const NotifyVerdict verdict = check(recipient, content, at, max_per_hour);
-  if (verdict == NotifyVerdict::kSend) record(recipient, content, at);
+NotifyVerdict NotifyLimiter::admit(std::uint64_t recipient, std::uint64_t content, std::uint64_t sender, TimeMs at,
+                                   std::int64_t max_per_hour) {
+  const NotifyVerdict verdict = check(recipient, content, sender, at, max_per_hour);
+  if (verdict == NotifyVerdict::kSend) record(recipient, content, sender, at);
   return verdict;
 }
 
-NotifyVerdict NotifyLimiter::check(std::uint64_t recipient, std::uint64_t content, TimeMs at, std::int64_t max_per_hour) {
+NotifyVerdict NotifyLimiter::check(std::uint64_t recipient, std::uint64_t content, std::uint64_t sender, TimeMs at,
+                                   std::int64_t max_per_hour) {
   if (contents_.contains(content)) return NotifyVerdict::kDuplicate;
-  std::deque<TimeMs>& times = sent_[recipient];
+  std::deque<Sent>& sent = sent_[recipient];
   // The hour that ends at `at` is (at - 1h, at].
-  while (!times.empty() && times.front() <= at - kHourMs) times.pop_front();
-  if (static_cast<std::int64_t>(times.size()) >= max_per_hour) return NotifyVerdict::kOverHourlyLimit;
+  while (!sent.empty() && sent.front().at <= at - kHourMs) sent.pop_front();
+  const auto by_others = std::count_if(sent.begin(), sent.end(), [&](const Sent& s) { return s.sender != sender; });
+  if (by_others >= max_per_hour) return NotifyVerdict::kOverHourlyLimit;
   return NotifyVerdict::kSend;
 }
 
-void NotifyLimiter::record(std::uint64_t recipient, std::uint64_t content, TimeMs at) {
-  sent_[recipient].push_back(at);
+void NotifyLimiter::record(std::uint64_t recipient, std::uint64_t content, std::uint64_t sender, TimeMs at) {
+  sent_[recipient].push_back(Sent{at, sender});
   contents_.insert(content);
 }
 
 std::size_t NotifyLimiter::memory_bytes() const {
   std::size_t bytes = contents_.size() * 32;
-  for (const auto& [recipient, times] : sent_) bytes += 64 + times.size() * sizeof(TimeMs);
+  for (const auto& [recipient, sent] : sent_) bytes += 64 + sent.size() * sizeof(Sent);
   return bytes;
 }
 
@@ -84,7 +87,12 @@ void NotifyLimiter::save(serial::Writer& w) const {
   for (const auto& entry : sent_) recipients.push_back(entry.first);
   std::sort(recipients.begin(), recipients.end());
   w.varint(recipients.size());
-  for (const std::uint64_t recipient : recipients) w(recipient, sent_.at(recipient));
+  for (const std::uint64_t recipient : recipients) {
+    const std::deque<Sent>& sent = sent_.at(recipient);
+    w(recipient);
+    w.varint(sent.size());
+    for (const Sent& s : sent) w(s.at, s.sender);
+  }
   std::vector<std::uint64_t> contents(contents_.begin(), contents_.end());
   std::sort(contents.begin(), contents.end());
   w(contents);
@@ -98,7 +106,12 @@ void NotifyLimiter::load(serial::Reader& r) {
     std::uint64_t recipient = 0;
     r(recipient);
     r.check(!sent_.contains(recipient), "a notification recipient twice");
-    r(sent_[recipient]);
+    std::deque<Sent>& sent = sent_[recipient];
+    const std::size_t count = r.count();
+    for (std::size_t j = 0; j < count; ++j) {
+      Sent& s = sent.emplace_back();
+      r(s.at, s.sender);
+    }
   }
   std::vector<std::uint64_t> contents;
   r(contents);
