@@ -176,8 +176,8 @@ TEST(HandlingOff, DetectionOnlyRunsNoPlaybook) {
 }
 
 // A hand-checked day. GMV: O1 1000 + O2 1000 + O3 1000 (all paid) = 3000.
-// - O1 DUPLICATE_PAYMENT (high) at 10:00:20: refund 1000 at once (first action in SLA),
-//   refund.succeeded at 10:05:20: auto, handling 5 min. Loss 1000.
+// - O1 DUPLICATE_PAYMENT (high) at 10:00:20: refund 1000 at once (first action in SLA), and
+//   handled with it (a refund that fails is REFUND_FAILED's): auto, handling 0. Loss 1000.
 // - O2 PAYMENT_AMOUNT_MISMATCH (high), underpaid at 10:10: escalated at once (a person; no
 //   agent on duty, no action): open at the end, SLA missed (no action by 10:11).
 // - O3 PRICE_MISMATCH (medium) at 10:20: the order paid 1000 for an item the catalog sells at
@@ -200,7 +200,7 @@ TEST(Measures, HandCheckedDay) {
   const MeasureGroup& duplicate = m.by_type.at("DUPLICATE_PAYMENT");
   EXPECT_EQ(duplicate.resolved, 1u);
   EXPECT_EQ(duplicate.auto_or_self, 1u);
-  EXPECT_EQ(duplicate.handling_ms, (std::vector<std::int64_t>{5 * kMinuteMs}));
+  EXPECT_EQ(duplicate.handling_ms, (std::vector<std::int64_t>{0}));
   EXPECT_EQ(duplicate.sla_met[static_cast<std::size_t>(Severity::kHigh)], 1u);
   EXPECT_EQ(duplicate.loss, 1000);
   const MeasureGroup& mismatch = m.by_type.at("PAYMENT_AMOUNT_MISMATCH");
