@@ -277,6 +277,7 @@ IngestOutcome EngineCore::ingest_staged() {
   }
   release(watermark);
   expire(watermark);
+  fire_sla_deadlines();
   return IngestOutcome::kAccepted;
 }
 
@@ -332,6 +333,15 @@ void EngineCore::advance_watermark(TimeMs time_ms) {
   if (max_ts == kAbsent || time_ms > max_ts) max_ts = time_ms;
   release(watermark);
   expire(watermark);
+  fire_sla_deadlines();
+}
+
+void EngineCore::fire_sla_deadlines() {
+  if (const auto due = desk.next_deadline(); !due || *due >= watermark) [[likely]] return;
+  if (desk.now() && *desk.now() < watermark) {
+    (void)desk.advance(watermark);
+    sync_desk();
+  }
 }
 
 void EngineCore::finish(TimeMs until_ms) {

@@ -586,6 +586,9 @@ class EngineCore {
   Event& staging_event();
   IngestOutcome ingest_staged();
   void advance_watermark(TimeMs time_ms);
+  // SLA deadlines are event time too: a case the watermark has passed unacknowledged goes up
+  // to a supervisor now, not at the next person's action or the end of the input.
+  void fire_sla_deadlines();
   // Memory hints (Engine::prefetch_event_id; release's look-ahead): they change nothing.
   void prefetch_event_id(std::uint64_t id_hash) const { seen_ids_.prefetch(id_hash); }
   void prefetch_order(Symbol order_id) const {

@@ -253,6 +253,10 @@ class PeopleDesk {
   std::vector<Agent> agents() const;  // by id
   int free_capacity(std::string_view agent_id) const;  // capacity - open cases held; 0 if unknown
   std::optional<TimeMs> now() const { return now_; }
+  // The earliest SLA deadline still pending, if any.
+  std::optional<TimeMs> next_deadline() const {
+    return deadlines_.empty() ? std::nullopt : std::optional<TimeMs>(deadlines_.begin()->first);
+  }
 
   const std::vector<Action>& log() const { return log_; }
   // Hands the log so far to its consumer (the audit chain) and empties it; seq continues.

@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "events/parser.h"
+#include "people/people.h"
 #include "replay/measures.h"
 #include "replay/output.h"
 #include "rules/config.h"
@@ -141,6 +142,26 @@ on_failure = "next"
   EXPECT_EQ(duplicate->status, IncidentStatus::kEscalated);
   EXPECT_EQ(format_utc_ms(duplicate->escalated_at), "2026-11-21T10:20:20.000Z");
   EXPECT_EQ(duplicate->actions, (std::vector<std::string>{"refund.issue", "refund.issue"}));
+}
+
+// INCIDENTS.md People: "An incident not acknowledged within its SLA goes up to a
+// supervisor", as event time passes: a tick past the deadline moves it, with no person's
+// action and no end of input (a service asked a minute later must show it).
+TEST(Escalation, AnUnacknowledgedCaseGoesUpToTheSupervisorAsEventTimePasses) {
+  Playthrough run;
+  run.send(R"({"id":"a1","type":"agent.joined","ts":"2026-11-21T09:00:00Z","agent_id":"P1","skills":["payment"],"capacity":2,"on_duty":true})");
+  run.send(R"({"id":"a2","type":"agent.joined","ts":"2026-11-21T09:00:00Z","agent_id":"SUP","skills":[],"capacity":0,"supervisor":true,"on_duty":true})");
+  run.send(created("O1", "2026-11-21T10:00:00Z", 20000, "U1"));
+  // Underpaid: PAYMENT_AMOUNT_MISMATCH (high, 1 min SLA) escalates at once, to P1.
+  run.send(event("p1", "payment.succeeded", "O1", "2026-11-21T10:00:05Z", R"(,"amount":500,"txn_id":"T1")"));
+  run.send(tick("t1", "2026-11-21T10:00:30Z"));
+  const Incident* mismatch = run.find(IncidentType::kPaymentAmountMismatch);
+  ASSERT_NE(mismatch, nullptr);
+  EXPECT_EQ(mismatch->assignee, "P1");
+  run.send(tick("t2", "2026-11-21T10:01:20Z"));  // the watermark (10 s behind) is at 10:01:10
+  EXPECT_EQ(mismatch->assignee, "SUP");
+  ASSERT_NE(run.engine().desk().find_case(mismatch->id), nullptr);
+  EXPECT_TRUE(run.engine().desk().find_case(mismatch->id)->sla_breached);
 }
 
 TEST(ConfigVersion, AnOpenIncidentKeepsThePlaybookThatOpenedIt) {
