@@ -642,9 +642,11 @@ void Service::run_once() {
     } else if (auto* act = std::get_if<Job::Act>(&job.work)) {
       // A person acts at the engine's now: just past the watermark, which then moves past
       // it (a clock record), so the action is applied at once and can be answered. Before
-      // any event the engine has no now, and the wall clock's is used.
+      // any event there is no event time yet, and the action happens at its start (epoch 0):
+      // the wall clock's now would make every event of a feed stamped earlier late (a
+      // client that registers its agents first, then sends a day from the past).
       const TimeMs watermark = engine_->watermark();
-      const TimeMs at = watermark != kAbsent ? watermark + 1 : now;
+      const TimeMs at = watermark != kAbsent ? watermark + 1 : 0;
       const std::uint64_t seq = store_->last_seq() + 1 + records.size();
       std::string line = "{\"id\":\"act-" + std::to_string(seq) + "\",\"ts\":\"" + format_utc_ms(at) + "\",";
       line.append(act->event_json, 1);  // the caller's object without its "{"

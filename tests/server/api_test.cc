@@ -291,6 +291,20 @@ TEST_F(ApiTest, EventsAnswerPerLineAfterTheyAreStored) {
   EXPECT_NE(bad.body.find("line 1: "), std::string::npos) << bad.body;
 }
 
+// Decision 35: before any event, a person's action happens at the start of event time. A
+// client that registers its agents first and then sends a day stamped before the wall clock
+// (here 2026 against 2027) gets nothing late: no payment timeout for an order paid 40 s in.
+TEST_F(ApiTest, AgentsRegisteredBeforeTheFirstEventMakeNothingLate) {
+  ASSERT_EQ(post("/v1/agents", R"({"agent_id":"P1","skills":["payment"],"capacity":3,"on_duty":true})", Role::kSupervisor).status, 200U);
+  const Answer day = post("/v1/events", std::string(kOrder) + "\n" +
+                                            R"({"id":"e2","type":"payment.succeeded","ts":"2026-11-21T10:00:40+08:00","order_id":"O1","amount":1180,"txn_id":"T9"})" "\n",
+                          Role::kIngest);
+  ASSERT_EQ(day.status, 200U) << day.body;
+  EXPECT_NE(day.body.find("\"late\":0"), std::string::npos) << day.body;
+  const Answer timeouts = get("/v1/incidents?type=PAYMENT_TIMEOUT", Role::kViewer);
+  EXPECT_EQ(timeouts.body.find("\"id\":\"inc-"), std::string::npos) << timeouts.body;
+}
+
 // "One event or an NDJSON batch": one event may come pretty-printed over several lines.
 TEST_F(ApiTest, OneEventOverSeveralLinesIsOneEvent) {
   const std::string pretty =
