@@ -40,16 +40,17 @@ void add(MeasureGroup& group, const Incident& incident, TimeMs end, DurationMs s
     ++group.open;
   }
   // SLA of the first handling action. An incident that cleared itself before anyone had to
-  // act needed no action; one still waiting counts as missed once its SLA is over.
+  // act needed no action; one still waiting counts as missed once its SLA is over. One
+  // handled with no command (a coupon honoured, a playbook that only resolves) was handled
+  // when it was resolved.
   const auto severity = static_cast<std::size_t>(incident.severity);
   const TimeMs deadline = incident.detected_at + sla_ms;
   if (incident.first_action_at != kAbsent) {
     (incident.first_action_at <= deadline ? group.sla_met : group.sla_missed)[severity]++;
-  } else if (incident.status != IncidentStatus::kResolved && end > deadline) {
-    group.sla_missed[severity]++;
-  } else if (incident.status == IncidentStatus::kResolved && incident.resolution != Resolution::kSelf &&
-             incident.resolved_at > deadline) {
-    group.sla_missed[severity]++;
+  } else if (incident.status != IncidentStatus::kResolved) {
+    if (end > deadline) group.sla_missed[severity]++;
+  } else if (incident.resolution != Resolution::kSelf) {
+    (incident.resolved_at <= deadline ? group.sla_met : group.sla_missed)[severity]++;
   }
 }
 

@@ -238,5 +238,23 @@ TEST(Measures, HandCheckedDay) {
   EXPECT_EQ(m.commands.at("refund.issue"), 2u);
 }
 
+// SLA attainment counts an incident handled without a command: an invalid coupon of ¥5 is
+// honoured at detection (resolved auto, no command), which is a handling action in time.
+TEST(Measures, AnIncidentHandledWithNoCommandMetItsSla) {
+  Playthrough run;
+  run.send(R"({"id":"c1","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":"O1","user_id":"U1","amount":4500,"payment_method":"cod","coupon":{"code":"C5","discount":500,"min_spend":10000},)" +
+           std::string(kAddress) + "}");
+  run.send(tick("t", "2026-11-21T10:20:00Z"));
+  run.engine().finish();
+  const Incident* coupon = run.find(IncidentType::kCouponInvalid);
+  ASSERT_NE(coupon, nullptr);
+  EXPECT_EQ(coupon->resolution, Resolution::kAuto);
+  EXPECT_TRUE(coupon->actions.empty());
+  const HandlingMeasures m = measure_handling(run.engine(), run.engine().max_event_time());
+  const MeasureGroup& group = m.by_type.at("COUPON_INVALID");
+  EXPECT_EQ(group.sla_met[static_cast<std::size_t>(Severity::kMedium)], 1u);
+  EXPECT_EQ(group.sla_attainment(Severity::kMedium), 1.0);
+}
+
 }  // namespace
 }  // namespace og
