@@ -161,6 +161,19 @@ int main(int argc, char** argv) {
   validate_cmd->add_option("--at", validate.at, "check time, RFC 3339 or epoch milliseconds (default: the last event's ts)");
   validate_cmd->add_option("--config", validate.config, "rules configuration (TOML); defaults when absent");
 
+  // CLI11 answers a mistyped command with "A subcommand is required": name it, and the commands.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string commands;
+    bool known = false;
+    for (const CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || command->get_name() == argv[1];
+      commands += (commands.empty() ? "" : ", ") + command->get_name();
+    }
+    if (!known) {
+      spdlog::error("orderguard: `{}` is not a command; the commands are {} (orderguard --help)", argv[1], commands);
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

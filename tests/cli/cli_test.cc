@@ -150,7 +150,9 @@ TEST_F(CliTest, MissingInputFileExitsOne) {
 
 TEST_F(CliTest, BadUsageExitsTwo) {
   EXPECT_EQ(run_cli("replay --incidents -").exit_code, 2);
-  EXPECT_EQ(run_cli("no-such-command").exit_code, 2);
+  const CommandResult unknown = run_cli("no-such-command");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("`no-such-command` is not a command; the commands are replay,"), std::string::npos) << unknown.output;
   EXPECT_EQ(run_cli("replay --input x --incidents - --until yesterday").exit_code, 2);
   const CommandResult help = run_cli("replay --help");
   EXPECT_EQ(help.exit_code, 0);
