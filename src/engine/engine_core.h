@@ -711,6 +711,8 @@ class EngineCore {
   void start_playbooks();  // the incidents raised by the event or deadline just handled
   void start_playbook(std::uint32_t incident);
   void enter_step(PlaybookRun& run, std::size_t step, TimeMs at);
+  // Every `when` condition of the step holds and no `unless` one does.
+  bool step_applies(const PlaybookRun& run, const Step& step) const;
   void attempt_step(PlaybookRun& run, TimeMs at);
   void attempt_failed(PlaybookRun& run, TimeMs at, Symbol code);
   void follow(PlaybookRun& run, const StepTarget& target, TimeMs at, std::string_view cause);

@@ -126,18 +126,21 @@ void EngineCore::arm_run_timer(PlaybookRun& run, PlaybookRun::Phase phase, TimeM
 // ---------------------------------------------------------------------------------------------
 // The state machine
 
+bool EngineCore::step_applies(const PlaybookRun& run, const Step& step) const {
+  for (std::size_t c = 0; c < kConditionCount; ++c) {
+    const auto condition = static_cast<Condition>(c);
+    if (((step.when >> c) & 1u) && !condition_holds(run, step, condition)) return false;
+    if (((step.unless >> c) & 1u) && condition_holds(run, step, condition)) return false;
+  }
+  return true;
+}
+
 void EngineCore::enter_step(PlaybookRun& run, std::size_t step, TimeMs at) {
   Incident& incident = log.at(run.incident);
   const auto& steps = run.config->playbooks[static_cast<std::size_t>(incident.type)].steps;
   for (; step < steps.size(); ++step) {
     const Step& candidate = steps[step];
-    bool holds = true;
-    for (std::size_t c = 0; c < kConditionCount; ++c) {
-      const auto condition = static_cast<Condition>(c);
-      if (((candidate.when >> c) & 1u) && !condition_holds(run, candidate, condition)) holds = false;
-      if (((candidate.unless >> c) & 1u) && condition_holds(run, candidate, condition)) holds = false;
-    }
-    if (!holds) continue;
+    if (!step_applies(run, candidate)) continue;
     if (run.step_count++ >= kMaxStepsPerRun) {
       escalate(incident, at, "playbook_loops");
       return;
@@ -158,6 +161,14 @@ void EngineCore::enter_step(PlaybookRun& run, std::size_t step, TimeMs at) {
 void EngineCore::attempt_step(PlaybookRun& run, TimeMs at) {
   Incident& incident = log.at(run.incident);
   const Step& step = current_step(run, incident);
+  // Conditions hold at each attempt, not only on entry: an order cancelled during a delay or
+  // between retries is not charged again, nor cancelled twice.
+  if (run.attempt > 0 || step.delay_ms > 0) {
+    if (!step_applies(run, step)) {
+      enter_step(run, run.step + 1u, at);
+      return;
+    }
+  }
   ++run.attempt;
   run.attempt_at = at;
   switch (step.action) {
@@ -370,6 +381,7 @@ bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condi
       return u != nullptr && u->complete_address_community == s->community;
     }
     case Condition::kOrderPaid: return s != nullptr && s->paid_at() != kAbsent;
+    case Condition::kOrderCancelled: return s != nullptr && s->cancelled_at() != kAbsent;
     case Condition::kCount: break;
   }
   return false;

@@ -89,6 +89,7 @@ enum class Condition : std::uint8_t {
   kHasPickupPoint,
   kHasKnownAddress,   // the customer gave a complete address in this community before
   kOrderPaid,         // a payment.succeeded for the order is known
+  kOrderCancelled,    // an order.cancelled for the order is known (whoever cancelled it)
   kCount,
 };
 inline constexpr std::size_t kConditionCount = static_cast<std::size_t>(Condition::kCount);
