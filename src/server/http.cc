@@ -70,6 +70,24 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     co_return true;
   }
 
+  // Reads and drops the `bytes` of a body refused for its declared length, so that a client
+  // that writes its whole body before it reads (urllib, HttpURLConnection) gets the 413, not
+  // a broken pipe. Only up to kMaxDrainBytes: a larger body costs the connection instead.
+  static constexpr std::uint64_t kMaxDrainBytes = std::uint64_t{256} << 20;
+  static asio::awaitable<bool> drain(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::uint64_t bytes) {
+    const std::size_t buffered = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, buffer.size()));
+    buffer.consume(buffered);
+    bytes -= buffered;
+    char chunk[16 << 10];
+    while (bytes > 0) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, sizeof chunk));
+      auto [ec, n] = co_await asio::async_read(stream, asio::buffer(chunk, want), kTuple);
+      if (ec) co_return false;
+      bytes -= n;
+    }
+    co_return true;
+  }
+
   // Reads a chunked body, holding it as it grows; on a refusal, drops the rest.
   asio::awaitable<std::optional<Response>> read_chunked(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                         http::request_parser<http::string_body>& parser, Held& held,
@@ -137,9 +155,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (header_ec) {
         if (header_ec == http::error::body_limit) {
+          // The declared length is over the limit (the parser checks it with the header).
+          const auto declared = parser.content_length();
           Response too_big = error_response(413, "body_too_large",
-                                            "the body exceeds " + std::to_string(limits.max_body_bytes) +
-                                                " bytes: send the events in smaller batches");
+                                            "the body is " + (declared ? std::to_string(*declared) + " bytes" : std::string("larger")) +
+                                                "; the limit is " + std::to_string(limits.max_body_bytes) +
+                                                ": send the events in smaller batches");
+          // Waiting for 100-continue, the client has not sent the body: answer and close.
+          const bool waits = beast::iequals(parser.get()[http::field::expect], "100-continue");
+          if (!waits && declared && (*declared > kMaxDrainBytes || !co_await drain(stream, buffer, *declared))) break;
           co_await write(stream, too_big, false);
         } else if (header_ec == http::error::header_limit) {
           Response too_big = error_response(431, "headers_too_large", "the request headers exceed the limit");
@@ -151,15 +175,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         }
         break;
       }
+      // A declared length over the limit failed the header read above (body_limit).
       const auto length = parser.content_length();
-      if (length && *length > limits.max_body_bytes) {
-        Response too_big = error_response(
-            413, "body_too_large",
-            "the body is " + std::to_string(*length) + " bytes; the limit is " + std::to_string(limits.max_body_bytes) +
-                ": send the events in smaller batches");
-        co_await write(stream, too_big, false);
-        break;
-      }
       const bool expects_continue = beast::iequals(parser.get()[http::field::expect], "100-continue");
       Held held{gate};
       if (gate.hold && length && *length > 0) {
