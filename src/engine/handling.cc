@@ -793,6 +793,9 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at, std::opti
     content = hash_combine(content, hash64(part));
   }
   content = hash_combine(content, hash64(interner.view(incident.order)));
+  // Per incident: a second incident on the order (a rider stalled again, a second failed
+  // attempt) contacts again, as its own row of the spec says.
+  content = hash_combine(content, hash64(incident.id));
   const std::int64_t limit = step.to == "customer" ? run.config->policies.notify_max_per_hour : INT64_MAX;
   const std::uint64_t recipient_key = hash64(step.to + ":" + recipient);
   const NotifyVerdict verdict = notify_limiter_.check(recipient_key, content, incident.index, at, limit);

@@ -178,7 +178,7 @@ struct Policies {
   std::int64_t damage_refund_percent = 100;
   std::int64_t refund_auto_cap = 5000;
   std::int64_t coupon_honour_cap = 1000;
-  std::int64_t notify_max_per_hour = 3;  // per customer
+  std::int64_t notify_max_per_hour = 20;  // per customer (what other incidents sent): a storm guard
   std::int64_t rider_max_load = 3;       // active orders a rider may already have
   double substitute_max_price_ratio = 1.2;
   std::int64_t substitute_offer_count = 3;
