@@ -470,7 +470,11 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
     }
     if (n == 4 && parts[3] == "duty") {
       if (verb != http::verb::post) co_return method_not_allowed("POST");
-      if (auto denied = need(Role::kSupervisor)) co_return std::move(*denied);
+      // Agents declare their own on/off duty (INCIDENTS.md "People"); a supervisor sets anyone's.
+      if (auto denied = need(Role::kAgent)) co_return std::move(*denied);
+      if (who.role == Role::kAgent && who.agent_id != parts[2]) {
+        co_return error(403, "forbidden", "an agent sets only their own duty (this token acts as " + who.agent_id + ")");
+      }
       co_return co_await agent_duty(std::string(parts[2]), request);
     }
     if (n == 4 && parts[3] == "queue") {

@@ -234,7 +234,7 @@ TEST_F(ApiTest, EveryEndpointByEveryRole) {
       {http::verb::put, "/v1/rules", "not = [toml", Who::kAdmin},
       {http::verb::get, "/v1/agents", "", Who::kViewer},
       {http::verb::post, "/v1/agents", R"({"agent_id":"A9","capacity":1})", Who::kSupervisor},
-      {http::verb::post, "/v1/agents/A9/duty", R"({"on_duty":true})", Who::kSupervisor},
+      {http::verb::post, "/v1/agents/A1/duty", R"({"on_duty":true})", Who::kAgent},  // the agent token acts as A1
       {http::verb::get, "/v1/agents/A1/queue", "", Who::kAgent},
       {http::verb::get, "/v1/kpis", "", Who::kViewer},
       {http::verb::get, "/v1/audit", "", Who::kSupervisor},
@@ -507,6 +507,12 @@ TEST_F(ApiTest, PeopleActThroughTheDesk) {
   const Answer agents = get("/v1/agents", Role::kViewer);
   EXPECT_NE(agents.body.find("\"agent_id\":\"A1\""), std::string::npos) << agents.body;
   EXPECT_EQ(post("/v1/agents/A2/duty", R"({"on_duty":false})", Role::kSupervisor).status, 200U);
+  // Agents declare their own duty (INTERFACES.md: supervisor / agent), and only their own.
+  EXPECT_EQ(post("/v1/agents/A1/duty", R"({"on_duty":false})", Role::kAgent).status, 200U);
+  EXPECT_EQ(post("/v1/agents/A1/duty", R"({"on_duty":true})", Role::kAgent).status, 200U);
+  const Answer not_mine = post("/v1/agents/A2/duty", R"({"on_duty":true})", Role::kAgent);
+  EXPECT_EQ(not_mine.status, 403U);
+  EXPECT_NE(not_mine.body.find("only their own duty"), std::string::npos) << not_mine.body;
   EXPECT_EQ(post("/v1/agents/A2/duty", R"({"on_duty":"no"})", Role::kSupervisor).status, 400U);
   EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A3","capacity":1,"role":"admin"})", Role::kSupervisor).status, 400U);
   // A body the agent events' parser refuses is a bad body (400), whoever sends it.

@@ -360,6 +360,12 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     await agent.getByTestId('my-duty').waitFor();
     await agent.getByTestId('queue-row').first().or(agent.getByTestId('queue-empty')).waitFor();
     await shot(agent, '10-workbench');
+    // An agent declares their own duty (INTERFACES.md: supervisor / agent): off, then on again.
+    await agent.getByTestId('my-duty').filter({ hasText: '值班中' }).waitFor();
+    await agent.locator('[data-testid^="duty-"]').click();
+    await agent.getByTestId('my-duty').filter({ hasText: '未值班' }).waitFor();
+    await agent.locator('[data-testid^="duty-"]').click();
+    await agent.getByTestId('my-duty').filter({ hasText: '值班中' }).waitFor();
   });
 
   it('English on a switch; usable at 1366×768 and on a large monitor; keyboard reachable', { timeout: STEP }, async () => {

@@ -145,7 +145,6 @@ const messages = {
   'wb.off_duty': ['未值班', 'Off duty'],
   'wb.go_on': ['开始值班', 'Go on duty'],
   'wb.go_off': ['结束值班', 'Go off duty'],
-  'wb.duty_by_supervisor': ['值班状态由主管设置', 'A supervisor sets duty'],
   'wb.skills': ['技能', 'Skills'],
   'wb.capacity': ['容量 {used}/{capacity}', 'Load {used}/{capacity}'],
   'wb.queue': ['我的队列', 'My queue'],

@@ -59,7 +59,7 @@ export function workbenchView(root: HTMLElement): () => void {
           `${t('wb.agent')} ${mine.name || mine.agent_id}`,
           h('div', { class: 'row wrap' },
             h('span', { class: `chip duty ${mine.on_duty ? 'on' : 'off'}`, 'data-testid': 'my-duty' }, mine.on_duty ? t('wb.on_duty') : t('wb.off_duty')),
-            can(me.role, 'supervise') ? dutyButton(mine) : h('span', { class: 'muted' }, t('wb.duty_by_supervisor'))),
+            dutyButton(mine)),  // agents declare their own duty (INTERFACES.md: supervisor / agent)
           h('p', {}, `${t('wb.skills')}: ${mine.skills.map((skill) => nameOf('skill', skill)).join('、') || t('common.none')}`),
           h('p', {}, t('wb.capacity', { used, capacity: mine.capacity })),
         ),
