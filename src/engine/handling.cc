@@ -411,9 +411,11 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       const OrderExtras* extra = run.order == UINT32_MAX ? nullptr : find_extras(run.order);
       if (extra == nullptr) return kAbsent;
       for (const RefundWatch& watch : extra->refunds) {
-        if (watch.refund_id == incident.refund_id) return watch.amount;
+        if (watch.refund_id == incident.refund_id && watch.amount != kAbsent) return watch.amount;
       }
-      return kAbsent;
+      // A refund OrderGuard issued fails under the payment system's own refund id, which no
+      // refund.requested announced: the order's latest refund.issue is the one to re-issue.
+      return extra->last_refund_issued;
     }
     case AmountRule::kShort: {
       if (run.order == UINT32_MAX || run.sku == kNoSymbol) return kAbsent;
@@ -646,6 +648,7 @@ bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs a
       command.amount = amount;
       command.reference = run.reference;
       if (s != nullptr) command.user_id = view(s->user);
+      if (step.action == StepAction::kRefundIssue && run.order != UINT32_MAX) extras(run.order).last_refund_issued = amount;
       incident.loss = saturating_add(incident.loss, amount);
       run.last_payout = amount;
       return true;

@@ -102,8 +102,8 @@ OG_DESCRIBE(PaymentRecord) { ar(v.txn_id, v.at, v.amount); }
 OG_DESCRIBE(OrderExtras) {
   ar(v.more_payments, v.refunds,
      each(v.accepted_substitutions, [](auto& a, auto& pair) { a(sym(pair.first), sym(pair.second)); }), v.incidents,
-     v.picked_before_created, v.paid_before_created, v.coupon_discount, v.paid_no_order_timer, v.stock_release_timer,
-     v.remediation_failures);
+     v.picked_before_created, v.paid_before_created, v.coupon_discount, v.last_refund_issued, v.paid_no_order_timer,
+     v.stock_release_timer, v.remediation_failures);
 }
 
 // The order's times and flags, compact in memory (engine_core.h), go out as the plain fields
@@ -277,7 +277,7 @@ OG_DESCRIBE(RulesConfig) {
 static_assert(sizeof(EventFields) == 256, "EventFields changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(Event) == 320, "Event changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(OrderState) == 200, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
-static_assert(sizeof(OrderExtras) == 176, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
+static_assert(sizeof(OrderExtras) == 184, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
 static_assert(sizeof(UserState) == 72, "UserState changed: update describe(UserState) in engine/snapshot.cc");
 static_assert(sizeof(RiderState) == 80, "RiderState changed: update describe(RiderState) in engine/snapshot.cc");
 static_assert(sizeof(PlaybookRun) == 160, "PlaybookRun changed: update describe(PlaybookRun) in engine/snapshot.cc");
