@@ -201,8 +201,8 @@ TEST(HandlingOff, DetectionOnlyRunsNoPlaybook) {
 //   handled with it (a refund that fails is REFUND_FAILED's): auto, handling 0. Loss 1000.
 // - O2 PAYMENT_AMOUNT_MISMATCH (high), underpaid at 10:10: escalated at once (a person; no
 //   agent on duty, no action): open at the end, SLA missed (no action by 10:11).
-// - O3 PRICE_MISMATCH (medium) at 10:20: the order paid 1000 for an item the catalog sells at
-//   900: refund 100 at once, no proof awaited: auto, handling 0. Loss 100.
+// - O3 PRICE_MISMATCH (medium) at 10:20: the order paid 1000 (at 10:20:05) for an item the
+//   catalog sells at 900: refund 100 once paid, no proof awaited: auto, handling 5 s. Loss 100.
 TEST(Measures, HandCheckedDay) {
   Playthrough run;
   run.send(R"({"id":"m1","type":"catalog.item","ts":"2026-11-21T09:00:00Z","sku":"A","name":"a","category":"c","price":900})");
@@ -231,7 +231,7 @@ TEST(Measures, HandCheckedDay) {
   EXPECT_EQ(mismatch.manual_rate(), 1.0);
   const MeasureGroup& price = m.by_type.at("PRICE_MISMATCH");
   EXPECT_EQ(price.loss, 100);
-  EXPECT_EQ(price.handling_ms, (std::vector<std::int64_t>{0}));
+  EXPECT_EQ(price.handling_ms, (std::vector<std::int64_t>{5 * kSecondMs}));
   EXPECT_EQ(m.gmv, 3000);
   EXPECT_EQ(m.loss_refunds, 1100);
   EXPECT_DOUBLE_EQ(*m.loss_rate(), 1100.0 / 3000.0);
