@@ -73,6 +73,11 @@ Result<Case*> PeopleDesk::open_case(std::string_view incident_id) {
   }
   Case& record = found->second;
   if (record.status == CaseStatus::kResolved) {
+    // A case withdrawn by the engine (cleared by itself, retracted) has no person behind it.
+    if (record.closed_by.empty()) {
+      return fail(fmt::format("incident {} left the desk at {} ({} by the engine): there is nothing left to act on",
+                              incident_id, when(record.closed_at.value_or(0)), record.resolution_code));
+    }
     return fail(fmt::format("incident {} is already resolved (by {} at {}, code {})", incident_id, record.closed_by,
                             when(record.closed_at.value_or(0)), record.resolution_code));
   }

@@ -183,6 +183,9 @@ TEST(SlaWithdrawn, AWithdrawnCaseMissesNoDeadlineAndStaysClosed) {
   EXPECT_EQ(assignee_of(desk, "inc-1"), "");
   // The desk's one open slot is free again.
   OG_OK(desk.escalate(payment_case("inc-2"), kT0 + kHourMs));
+  // A person acting on it is told it left without one (not "resolved by" nobody).
+  EXPECT_EQ(error_of(desk.acknowledge("inc-1", "SUP", kT0 + kHourMs)),
+            "incident inc-1 left the desk at 2026-11-21T02:01:00.000Z (cleared by the engine): there is nothing left to act on");
 }
 
 }  // namespace
