@@ -613,10 +613,15 @@ void Service::run_once() {
   bool needs_engine = false;
   {
     std::lock_guard lock(mutex_);
+    bool took_events = false;
     while (!jobs_.empty() && bytes < options_.max_group_bytes) {
+      // A person's action is stamped at the engine's now: a batch ahead of it in the same
+      // round is not applied yet, so the action waits for the next round.
+      if (took_events && std::holds_alternative<Job::Act>(jobs_.front().work)) break;
       if (auto* ingest = std::get_if<Job::Ingest>(&jobs_.front().work)) {
         bytes += ingest->body.size();
         queued_bytes_ -= ingest->body.size();
+        took_events = true;
       } else {
         needs_engine = true;
       }

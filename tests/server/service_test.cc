@@ -115,6 +115,27 @@ class ServiceTest : public ::testing::Test {
   ManualClock clock_{kWallStart};
 };
 
+// A person's action queued behind the first batch (a fresh server, agents registered while
+// the feed starts) waits for that batch: it is stamped at the engine's now once the batch is
+// applied, not at the start of event time behind an escalation the batch already made.
+TEST_F(ServiceTest, AnActionQueuedBehindABatchIsStampedAfterIt) {
+  auto service = open();
+  ASSERT_TRUE(service);
+  IngestResult ingested;
+  service->ingest(std::string(R"({"id":"e1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"O1","user_id":"U1","amount":1180})") +
+                      "\n" + R"({"id":"e2","type":"refund.succeeded","ts":"2026-11-21T10:00:30+08:00","order_id":"O1","amount":1180,"refund_id":"R1"})" +
+                      "\n" + R"({"id":"t1","type":"clock.tick","ts":"2026-11-21T10:01:00+08:00"})" + "\n",
+                  [&](IngestResult result) { ingested = std::move(result); });
+  ActionResult joined;
+  service->act(R"({"type":"agent.joined","agent_id":"A1","skills":["risk"],"capacity":3,"on_duty":true})", "",
+               [&](ActionResult result) { joined = std::move(result); });
+  service->run_once();
+  service->run_once();
+  EXPECT_EQ(ingested.accepted, 3U);
+  EXPECT_TRUE(joined.applied) << joined.error;
+  EXPECT_NE(incidents(*service).find("STATE_INCONSISTENT"), std::string::npos);
+}
+
 TEST_F(ServiceTest, AnswersEachLineAndStoresTheBatchBeforeApplyingIt) {
   auto service = open();
   const IngestResult result = ingest(*service, std::string(kOrder) + "\n{\"id\":\"bad\"}\n\n" + kOrder + "\n");
