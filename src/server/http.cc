@@ -1,6 +1,7 @@
 #include "server/http.h"
 
 #include <atomic>
+#include <charconv>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -70,10 +71,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     co_return true;
   }
 
-  // Reads and drops the `bytes` of a body refused for its declared length, so that a client
-  // that writes its whole body before it reads (urllib, HttpURLConnection) gets the 413, not
-  // a broken pipe. Only up to kMaxDrainBytes: a larger body costs the connection instead.
+  // Reads and drops the `bytes` of a body refused for its declared length, after the 413, so
+  // that a client that writes its whole body before it reads (urllib, HttpURLConnection)
+  // reads the answer instead of meeting a reset. Up to kMaxDrainBytes, for kDrainSeconds.
   static constexpr std::uint64_t kMaxDrainBytes = std::uint64_t{256} << 20;
+  static constexpr int kDrainSeconds = 10;
   static asio::awaitable<bool> drain(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::uint64_t bytes) {
     const std::size_t buffered = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, buffer.size()));
     buffer.consume(buffered);
@@ -155,16 +157,23 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (header_ec) {
         if (header_ec == http::error::body_limit) {
-          // The declared length is over the limit (the parser checks it with the header).
-          const auto declared = parser.content_length();
+          // The declared length is over the limit: the parser checks it with the header (and
+          // is not to be asked its content_length() after that error, so the field is read).
+          const auto field = parser.get()[http::field::content_length];
+          std::uint64_t declared = 0;
+          const bool known = std::from_chars(field.data(), field.data() + field.size(), declared).ec == std::errc();
           Response too_big = error_response(413, "body_too_large",
-                                            "the body is " + (declared ? std::to_string(*declared) + " bytes" : std::string("larger")) +
+                                            "the body is " + (known ? std::to_string(declared) + " bytes" : std::string("larger")) +
                                                 "; the limit is " + std::to_string(limits.max_body_bytes) +
                                                 ": send the events in smaller batches");
-          // Waiting for 100-continue, the client has not sent the body: answer and close.
+          // Answer first, then drop what the client still sends (for a few seconds, up to
+          // kMaxDrainBytes) before closing: one that writes its whole body before it reads
+          // then gets the answer, not a reset. Waiting for 100-continue, it sends nothing.
           const bool waits = beast::iequals(parser.get()[http::field::expect], "100-continue");
-          if (!waits && declared && (*declared > kMaxDrainBytes || !co_await drain(stream, buffer, *declared))) break;
-          co_await write(stream, too_big, false);
+          if (co_await write(stream, too_big, false) && !waits && known && declared <= kMaxDrainBytes) {
+            stream.expires_after(std::chrono::seconds(kDrainSeconds));
+            co_await drain(stream, buffer, declared);
+          }
         } else if (header_ec == http::error::header_limit) {
           Response too_big = error_response(431, "headers_too_large", "the request headers exceed the limit");
           co_await write(stream, too_big, false);

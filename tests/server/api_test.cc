@@ -357,6 +357,24 @@ TEST_F(ApiTest, EventLimitsAnswer413WithWhatToDo) {
   EXPECT_NO_THROW(huge = post("/v1/events", std::string(8 << 20, ' '), Role::kIngest));
   EXPECT_EQ(huge.status, 413U);
   EXPECT_NE(huge.body.find("the limit is"), std::string::npos) << huge.body;
+  // A client that declares a body over the limit and waits before sending it is answered at
+  // once (the server answers, then drops what comes, for a few seconds at most).
+  {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(5));  // the idle timeout would be 60 s
+    stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    const std::string head = "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + tokens_[Role::kIngest] +
+                             "\r\nContent-Length: 100000000\r\n\r\n";
+    asio::write(stream, asio::buffer(head));
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    beast::error_code ec;
+    http::read(stream, buffer, response, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(response.result_int(), 413U);
+    EXPECT_NE(response.body().find("the body is 100000000 bytes"), std::string::npos) << response.body();
+  }
   // Nothing of either was stored, and the server goes on.
   EXPECT_EQ(service_->stats().records, 0U);
   EXPECT_EQ(get("/healthz", std::nullopt).status, 200U);
