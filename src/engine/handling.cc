@@ -162,10 +162,16 @@ void EngineCore::attempt_step(PlaybookRun& run, TimeMs at) {
   Incident& incident = log.at(run.incident);
   const Step& step = current_step(run, incident);
   // Conditions hold at each attempt, not only on entry: an order cancelled during a delay or
-  // between retries is not charged again, nor cancelled twice.
+  // between retries is not charged again, nor cancelled twice. A delayed first attempt whose
+  // conditions went is skipped, as on entry; a retry whose conditions went ends the step as
+  // failed, and its on_failure decides (it is no failed remediation of the order).
   if (run.attempt > 0 || step.delay_ms > 0) {
     if (!step_applies(run, step)) {
-      enter_step(run, run.step + 1u, at);
+      if (run.attempt == 0) {
+        enter_step(run, run.step + 1u, at);
+      } else {
+        follow(run, step.on_failure, at, "step_failed:" + step.name);
+      }
       return;
     }
   }
