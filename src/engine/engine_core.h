@@ -273,8 +273,9 @@ struct OrderExtras {
   std::vector<Item> picked_before_created;     // picking.completed seen before order.created
   std::vector<PaymentRecord> paid_before_created;  // checked against the amount once the order is known
   std::int64_t coupon_discount = 0;
-  // The amount of the latest refund.issue a playbook sent for the order: the refund that a
-  // refund.failed no refund.requested announced is re-issued at it (REFUND_FAILED).
+  // The amount of the latest refund.issue a playbook sent for the order, until a
+  // refund.succeeded of the order confirms it: the refund that a refund.failed no
+  // refund.requested announced is re-issued at it (REFUND_FAILED).
   std::int64_t last_refund_issued = kAbsent;
   TimerId paid_no_order_timer;  // a payment before order.created
   TimerId stock_release_timer;  // a cancellation after stock was reserved

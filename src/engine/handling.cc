@@ -417,10 +417,11 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       const OrderExtras* extra = run.order == UINT32_MAX ? nullptr : find_extras(run.order);
       if (extra == nullptr) return kAbsent;
       for (const RefundWatch& watch : extra->refunds) {
-        if (watch.refund_id == incident.refund_id && watch.amount != kAbsent) return watch.amount;
+        if (watch.refund_id == incident.refund_id) return watch.amount;
       }
       // A refund OrderGuard issued fails under the payment system's own refund id, which no
-      // refund.requested announced: the order's latest refund.issue is the one to re-issue.
+      // refund.requested announced: the order's latest refund.issue not yet confirmed by a
+      // refund.succeeded is the one to re-issue (none: the amount is unknown, a person decides).
       return extra->last_refund_issued;
     }
     case AmountRule::kShort: {

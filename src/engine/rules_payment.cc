@@ -142,6 +142,9 @@ void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
     // A late payment stamped at or before this refund proves it wrong (watch_deadline).
     raise(Raise{.type = IncidentType::kStateInconsistent, .at = e.ts, .order = o, .watch_deadline = e.ts, .evidence = {e.id}});
   }
+  // A refund of the order went through: ours is confirmed (an awaited event matches by order
+  // and type, decision 30), and no later failure of an unknown refund re-issues it.
+  extras(o).last_refund_issued = kAbsent;
   auto& refunds = extras(o).refunds;
   bool matched = false;
   for (RefundWatch& watch : refunds) {

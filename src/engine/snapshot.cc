@@ -301,7 +301,7 @@ namespace {
 
 constexpr std::string_view kMagic = "OGSNAPSH";
 // Raised whenever the payload's layout changes; restore() reads only its own version.
-constexpr std::uint32_t kVersion = 3;
+constexpr std::uint32_t kVersion = 4;
 constexpr std::size_t kHeaderBytes = 32;  // magic, version, reserved (0), payload length, hash
 
 void put_fixed(std::string& out, std::uint64_t value, int bytes) {
