@@ -789,8 +789,10 @@ class EngineCore {
   // What should have been picked, by SKU: the ordered items after the substitutions the
   // customer accepted (a substitute takes its original's quantity).
   std::vector<SkuQty> expected_picking(std::uint32_t o) const;
-  // The SKU expected in place of `ordered`: its accepted substitute, else itself.
+  // The SKU expected in place of `ordered`: its accepted substitute, else itself; and back,
+  // the ordered SKU an expected one stands for.
   static Symbol expected_sku(const OrderExtras* extra, Symbol ordered);
+  static Symbol ordered_sku(const OrderExtras* extra, Symbol expected);
   void check_prices_and_coupon(std::uint32_t o, const Event& e);
   void check_address(std::uint32_t o, const Event& e);
 

@@ -440,21 +440,13 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       // missing substitute is worth what its original was ordered at.
       if (run.order == UINT32_MAX) return kAbsent;
       const OrderExtras* extra = find_extras(run.order);
-      const auto original_of = [&](Symbol sku) {
-        if (extra != nullptr) {
-          for (const auto& [ordered, substitute] : extra->accepted_substitutions) {
-            if (substitute == sku) return ordered;
-          }
-        }
-        return sku;
-      };
       std::vector<SkuQty> missing;
       for (const SkuQty& line : expected_picking(run.order)) {
         std::int64_t picked = 0;
         for (const SkuQty& p : run.items) {
           if (p.sku == line.sku) picked = p.qty;
         }
-        if (picked < line.qty) missing.push_back(SkuQty{original_of(line.sku), line.qty - picked});
+        if (picked < line.qty) missing.push_back(SkuQty{ordered_sku(extra, line.sku), line.qty - picked});
       }
       return missing.empty() ? 0 : value_of(missing);
     }

@@ -116,6 +116,15 @@ Symbol EngineCore::expected_sku(const OrderExtras* extra, Symbol ordered) {
   return ordered;
 }
 
+Symbol EngineCore::ordered_sku(const OrderExtras* extra, Symbol expected) {
+  if (extra != nullptr) {
+    for (const auto& [sku, substitute] : extra->accepted_substitutions) {
+      if (substitute == expected) return sku;
+    }
+  }
+  return expected;
+}
+
 bool EngineCore::picking_matches_order(std::uint32_t o) const {
   const OrderExtras* extra = find_extras(o);
   const std::uint64_t expected = canonical_hash_by_sku(items_of(o), [&](const OrderItem& item) { return expected_sku(extra, item.sku); });

@@ -468,21 +468,21 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
       }
       co_return method_not_allowed("GET, POST");
     }
+    // An agent acts on their own agent only; a supervisor on anyone's.
+    const auto own_agent = [&](std::string_view what) -> std::optional<Reply> {
+      if (auto denied = need(Role::kAgent)) return denied;
+      if (who.role != Role::kAgent || who.agent_id == parts[2]) return std::nullopt;
+      return error(403, "forbidden", "an agent " + std::string(what) + " (this token acts as " + who.agent_id + ")");
+    };
     if (n == 4 && parts[3] == "duty") {
       if (verb != http::verb::post) co_return method_not_allowed("POST");
-      // Agents declare their own on/off duty (INCIDENTS.md "People"); a supervisor sets anyone's.
-      if (auto denied = need(Role::kAgent)) co_return std::move(*denied);
-      if (who.role == Role::kAgent && who.agent_id != parts[2]) {
-        co_return error(403, "forbidden", "an agent sets only their own duty (this token acts as " + who.agent_id + ")");
-      }
+      // Agents declare their own on/off duty (INCIDENTS.md "People").
+      if (auto denied = own_agent("sets only their own duty")) co_return std::move(*denied);
       co_return co_await agent_duty(std::string(parts[2]), request);
     }
     if (n == 4 && parts[3] == "queue") {
       if (verb != http::verb::get) co_return method_not_allowed("GET");
-      if (auto denied = need(Role::kAgent)) co_return std::move(*denied);
-      if (who.role == Role::kAgent && who.agent_id != parts[2]) {
-        co_return error(403, "forbidden", "an agent sees only their own queue (this token acts as " + who.agent_id + ")");
-      }
+      if (auto denied = own_agent("sees only their own queue")) co_return std::move(*denied);
       co_return co_await agent_queue(std::string(parts[2]));
     }
   }
