@@ -101,6 +101,10 @@ void EngineCore::start_playbook(std::uint32_t index) {
       run.repeat_customer = recent >= run.config->policies.repeat_incidents;
     }
   }
+  if (run.repeat_customer && run.config->policies.repeat_escalates_all) {
+    escalate(incident, at, "repeat_customer");  // INCIDENTS.md: a person, not the playbook
+    return;
+  }
   if (run.config->playbooks[static_cast<std::size_t>(incident.type)].steps.empty()) return;  // stays open
   incident.status = IncidentStatus::kHandling;
   auto [it, inserted] = runs_.insert_or_assign(index, std::move(run));
@@ -190,7 +194,7 @@ void EngineCore::attempt_step(PlaybookRun& run, TimeMs at) {
     case StepAction::kWait:
       break;
     default: {
-      if (pays_out(step.action) && run.repeat_customer && compensates(step.amount)) {
+      if (pays_out(step.action) && run.repeat_customer && compensates(step.amount)) {  // repeat_escalates = "payouts"
         escalate(incident, at, "repeat_customer");
         return;
       }

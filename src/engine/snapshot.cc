@@ -253,7 +253,7 @@ OG_DESCRIBE(RateCap) { ar(v.count, v.amount, v.window_ms); }
 OG_DESCRIBE(Policies) {
   ar(v.lateness_coupons, v.damage_refund_percent, v.refund_auto_cap, v.coupon_honour_cap, v.notify_max_per_hour,
      v.rider_max_load, v.substitute_max_price_ratio, v.substitute_offer_count, v.repeat_incidents, v.repeat_window_ms,
-     v.remediation_failures);
+     v.repeat_escalates_all, v.remediation_failures);
 }
 
 OG_DESCRIBE(HandlingConfig) { ar(v.playbooks, v.policies, v.templates); }
@@ -285,7 +285,7 @@ static_assert(sizeof(Incident) == 288, "Incident changed: update describe(Incide
 static_assert(sizeof(Command) == 624, "Command changed: update describe(Command) in engine/snapshot.cc");
 static_assert(sizeof(RulesConfig) == 480, "RulesConfig changed: update describe(RulesConfig) in engine/snapshot.cc");
 static_assert(sizeof(Step) == 328, "Step changed: update describe(Step) in engine/snapshot.cc");
-static_assert(sizeof(Policies) == 248, "Policies changed: update describe(Policies) in engine/snapshot.cc");
+static_assert(sizeof(Policies) == 256, "Policies changed: update describe(Policies) in engine/snapshot.cc");
 static_assert(sizeof(EngineCounters) == 64, "EngineCounters changed: update describe(EngineCounters)");
 static_assert(sizeof(people::Case) == 432, "people::Case changed: update people/people_serial.h");
 static_assert(sizeof(people::Action) == 200, "people::Action changed: update people/people_serial.h");
@@ -301,7 +301,7 @@ namespace {
 
 constexpr std::string_view kMagic = "OGSNAPSH";
 // Raised whenever the payload's layout changes; restore() reads only its own version.
-constexpr std::uint32_t kVersion = 4;
+constexpr std::uint32_t kVersion = 5;
 constexpr std::size_t kHeaderBytes = 32;  // magic, version, reserved (0), payload length, hash
 
 void put_fixed(std::string& out, std::uint64_t value, int bytes) {

@@ -425,6 +425,14 @@ tl::expected<void, std::string> read_policies(const Reader& reader, const toml::
       auto value = reader.duration(node, key);
       if (!value) return tl::unexpected(value.error());
       policies.repeat_window_ms = *value;
+    } else if (name == "repeat_escalates") {
+      auto value = reader.text(node, key, 16);
+      if (!value) return tl::unexpected(value.error());
+      if (*value != "all" && *value != "payouts") {
+        return reader.fail(node, key, "must be \"all\" (a repeat customer's incident goes to a person) or \"payouts\" "
+                                      "(only its refunds and coupons do)");
+      }
+      policies.repeat_escalates_all = *value == "all";
     } else if (name == "remediation_failures") {
       ok = set_int(policies.remediation_failures, 1, 100);
     } else if (name == "rate_caps") {
@@ -433,7 +441,7 @@ tl::expected<void, std::string> read_policies(const Reader& reader, const toml::
       return reader.fail(node, key,
                          "unknown policy; allowed: lateness_coupons, damage_refund_percent, refund_auto_cap, "
                          "coupon_honour_cap, notify_max_per_hour, rider_max_load, substitute_max_price_ratio, "
-                         "substitute_offer_count, repeat_incidents, repeat_window, remediation_failures, rate_caps");
+                         "substitute_offer_count, repeat_incidents, repeat_window, repeat_escalates, remediation_failures, rate_caps");
     }
     if (!ok) return ok;
   }
@@ -621,8 +629,9 @@ std::string policies_to_toml(const Policies& policies) {
                      policies.notify_max_per_hour);
   out += fmt::format("rider_max_load = {}\nsubstitute_max_price_ratio = {}\nsubstitute_offer_count = {}\n",
                      policies.rider_max_load, policies.substitute_max_price_ratio, policies.substitute_offer_count);
-  out += fmt::format("repeat_incidents = {}\nrepeat_window = {}\nremediation_failures = {}\n", policies.repeat_incidents,
-                     quote(format_duration(policies.repeat_window_ms)), policies.remediation_failures);
+  out += fmt::format("repeat_incidents = {}\nrepeat_window = {}\nrepeat_escalates = {}\nremediation_failures = {}\n",
+                     policies.repeat_incidents, quote(format_duration(policies.repeat_window_ms)),
+                     quote(policies.repeat_escalates_all ? "all" : "payouts"), policies.remediation_failures);
   out += "\n[policy.rate_caps]\n";
   for (std::size_t kind = 0; kind < kRateCapCount; ++kind) {
     const RateCap& cap = policies.rate_caps[kind];

@@ -184,6 +184,10 @@ struct Policies {
   std::int64_t substitute_offer_count = 3;
   std::int64_t repeat_incidents = 3;     // incidents of one user ...
   DurationMs repeat_window_ms = 7 * 24 * kHourMs;  // ... within this: a repeat customer
+  // What a repeat customer's incident does: true (INCIDENTS.md, the default) goes to a person
+  // at detection; false lets the playbook run and only its payouts to the customer go to a
+  // person (decisions #27: fewer manual cases, for operators who trust their playbooks).
+  bool repeat_escalates_all = true;
   std::int64_t remediation_failures = 2;  // failed steps on one order before a person takes over
   // By RateCapKind; the defaults (config/playbooks.toml) only bite on a storm.
   std::array<RateCap, kRateCapCount> rate_caps{};

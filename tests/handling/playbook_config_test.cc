@@ -80,6 +80,16 @@ TEST(PlaybookConfig, TheWholeConfigurationRoundTripsThroughItsToml) {
   EXPECT_EQ(rules_version(*again), rules_version(RulesConfig{}));
 }
 
+TEST(PlaybookConfig, RepeatCustomersGoToAPersonUnlessOnlyPayoutsDo) {
+  EXPECT_TRUE(RulesConfig{}.handling->policies.repeat_escalates_all);  // INCIDENTS.md's rule
+  const auto payouts = load_rules("[policy]\nrepeat_escalates = \"payouts\"\n", "p.toml");
+  ASSERT_TRUE(payouts) << payouts.error();
+  EXPECT_FALSE(payouts->handling->policies.repeat_escalates_all);
+  const auto again = load_rules(rules_to_toml(*payouts), "round-trip");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->handling->policies, payouts->handling->policies);
+}
+
 struct BadPlaybook {
   const char* toml;
   const char* message;
@@ -110,6 +120,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadPlaybook{"[[playbooks.OUT_OF_STOCK.steps]]\ndo = \"wait\"\nawait = [\"catalog.item\"]\n", "is not an order event type"},
         BadPlaybook{"[[playbooks.OUT_OF_STOCK.steps]]\nwhen = [\"pref_refund\"]\n", "every step needs `do`"},
         BadPlaybook{"[policy]\nrefund_auto_cap = -5\n", "policy.refund_auto_cap: -5 is out of range"},
+        BadPlaybook{"[policy]\nrepeat_escalates = \"some\"\n", "policy.repeat_escalates: must be \"all\""},
         BadPlaybook{"[policy]\nlateness_coupons = [[\"15m\", 500], [\"5m\", 300]]\n", "tiers must be in increasing lateness"},
         BadPlaybook{"[templates.x]\nzh = \"只有中文\"\n", "templates.x: needs both zh and en"},
         BadPlaybook{"handling.enabled = \"yes\"\n", "handling.enabled: must be true or false"}));

@@ -266,7 +266,10 @@ TEST(RateCapStorm, TextMessagesOverall) {
 }
 
 TEST(RateCapStorm, TextMessagesAndCallsPerCustomer) {
-  Storm storm("[policy.rate_caps]\nsms_per_user = { count = 1, window = \"24h\" }\nphone_per_user = { count = 1, window = \"24h\" }\n");
+  // U1's second order is its third incident (O1 stalls, then fails): repeat_incidents is set out
+  // of the way, so that the cap is what holds.
+  Storm storm("[policy]\nrepeat_incidents = 100\n[policy.rate_caps]\nsms_per_user = { count = 1, window = \"24h\" }\n"
+              "phone_per_user = { count = 1, window = \"24h\" }\n");
   // Two hours apart, so that the hourly notification limit (3 per customer) is not what holds.
   storm.failed_delivery("O1", 0, "U1");
   storm.failed_delivery("O2", 120, "U1");

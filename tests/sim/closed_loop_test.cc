@@ -92,8 +92,9 @@ TEST(ClosedLoop, EscalatedIncidentsAreAcknowledgedAndResolvedBySimulatedAgents) 
       EXPECT_TRUE(closed_by_agent.contains(incident.id)) << incident.id;
       EXPECT_NE(incident.first_action_at, kAbsent);
     }
-    // Nearly every escalation ends with a person: the rest cleared by itself first.
-    EXPECT_GE(manual * 10, engine.escalations().size() * 9);
+    // Most escalations end with a person: the rest cleared by themselves first (a repeat
+    // customer's payment failure goes to a person at once, and is often paid before anyone acts).
+    EXPECT_GE(manual * 10, engine.escalations().size() * 8);
     EXPECT_GT(measures.overall.manual, 0u);
     EXPECT_EQ(measures.overall.open, 0u);
   });
