@@ -104,6 +104,10 @@ void EngineCore::refresh_stage(std::uint32_t o, const Event& e) {
     if (starts[index] != kAbsent) continue;
     Incident* stuck = find_open_for_order(o, stuck_type(stage), stuck_detail(stage));
     if (stuck == nullptr || s.is_closed_at(e.ts)) continue;  // a closed order's events only feed STATE_INCONSISTENT
+    // A late event on an order cancelled or completed since: the closing, not this event, is
+    // why no stage runs. Only an event that would end the stage anyway says it passed (a late
+    // payment proves nothing about a pickup).
+    if (!s.has_picked_up_at() && !s.has_delivered_at() && running_stage_starts(s)[index] != kAbsent) continue;
     // Stopped without its next event (the rider cancelled): an incident its deadline raised is
     // proved wrong when the stop came at or before that deadline. Otherwise the stage passed.
     const bool stopped = stage == Stage::kPickup && s.current_rider_cancelled && !seen(s.picked_up_at()) && !seen(s.delivered_at());
