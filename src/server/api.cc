@@ -119,6 +119,7 @@ class Body {
     return std::string(value);
   }
   bool has(std::string_view key) const { return !root_[key].error(); }
+  // Only for a key has() found: value_unsafe() of a missing key is undefined (it crashed).
   simdjson::dom::element raw(std::string_view key) const { return root_[key].value_unsafe(); }
   // Every key of the object, to refuse the unknown ones.
   std::vector<std::string> keys() const {
@@ -972,7 +973,9 @@ asio::awaitable<Reply> Api::Impl::agent_duty(std::string id, const Request& requ
   auto body = Body::parse(request.body());
   if (!body) co_return error(400, "bad_body", body.error());
   bool on_duty = false;
-  if (body->raw("on_duty").get_bool().get(on_duty)) co_return error(400, "bad_body", "on_duty: true or false is required");
+  if (!body->has("on_duty") || body->raw("on_duty").get_bool().get(on_duty)) {
+    co_return error(400, "bad_body", "on_duty: true or false is required");
+  }
   for (const std::string& key : body->keys()) {
     if (key != "on_duty") co_return error(400, "unknown_field", "`" + key + "` cannot be set here; send {\"on_duty\": true|false}");
   }

@@ -532,6 +532,12 @@ TEST_F(ApiTest, PeopleActThroughTheDesk) {
   EXPECT_EQ(not_mine.status, 403U);
   EXPECT_NE(not_mine.body.find("only their own duty"), std::string::npos) << not_mine.body;
   EXPECT_EQ(post("/v1/agents/A2/duty", R"({"on_duty":"no"})", Role::kSupervisor).status, 400U);
+  // Without on_duty at all (it crashed the server: a missing key read unchecked).
+  for (const char* body : {"{}", R"({"agent_id":"A2"})"}) {
+    const Answer no_duty = post("/v1/agents/A2/duty", body, Role::kSupervisor);
+    EXPECT_EQ(no_duty.status, 400U) << body;
+    EXPECT_NE(no_duty.body.find("on_duty: true or false is required"), std::string::npos) << no_duty.body;
+  }
   EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A3","capacity":1,"role":"admin"})", Role::kSupervisor).status, 400U);
   // A body the agent events' parser refuses is a bad body (400), whoever sends it.
   EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A3","capacity":"lots"})", Role::kSupervisor).status, 400U);
