@@ -932,7 +932,17 @@ asio::awaitable<Reply> Api::Impl::put_rules(const Request& request) {
     if (!body) co_return error(400, "bad_body", body.error());
     auto text = body->string("toml");
     if (!text) co_return error(400, "bad_body", "send the rules as TOML text, or as {\"toml\": \"...\"}");
+    for (const std::string& key : body->keys()) {
+      if (key != "toml") co_return error(400, "unknown_field", "`" + key + "` is not a field here; send {\"toml\": \"...\"}");
+    }
     toml = std::move(*text);
+  }
+  // An empty body would put every rule back to its default: as likely a client's mistake as a
+  // wish, so the wish has to be written (a comment line is a whole rules file of defaults).
+  if (toml.find_first_not_of(" \t\r\n") == std::string::npos) {
+    co_return error(400, "bad_body",
+                    "empty rules: send the whole rules file (GET /v1/rules gives the current one); to go back to "
+                    "every default, send a file with only a comment, such as \"# defaults\"");
   }
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
   auto work = [this, toml = std::move(toml)](auto done) mutable { service.replace_rules(std::move(toml), std::move(done)); };

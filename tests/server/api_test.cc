@@ -579,6 +579,17 @@ TEST_F(ApiTest, RulesAreReadAndReplacedLive) {
   EXPECT_NE(valid.body.find("\"key\":\"types.PAYMENT_TIMEOUT.timeout\""), std::string::npos) << valid.body;
   EXPECT_NE(get("/v1/rules").body.find("timeout = \\\"20m\\\""), std::string::npos);
   EXPECT_EQ(call(http::verb::delete_, "/v1/rules").status, 405U);
+  // An empty body is refused, not taken for "every default" (which silently undid the rule
+  // above); an unknown field beside the toml too.
+  for (const char* body : {"", " \n", R"({"toml":""})", R"({"toml":"# x","x":1})"}) {
+    const Answer refused = call(http::verb::put, "/v1/rules", body);
+    EXPECT_EQ(refused.status, 400U) << body << ": " << refused.body;
+  }
+  EXPECT_NE(get("/v1/rules").body.find("timeout = \\\"20m\\\""), std::string::npos);
+  // Written out, the defaults are a wish: a file of only a comment.
+  const Answer defaults = call(http::verb::put, "/v1/rules", "# back to the defaults\n");
+  EXPECT_EQ(defaults.status, 200U) << defaults.body;
+  EXPECT_EQ(get("/v1/rules").body.find("timeout = \\\"20m\\\""), std::string::npos);
 }
 
 TEST_F(ApiTest, KpisAreTheHandlingMeasures) {
