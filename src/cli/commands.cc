@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -30,9 +31,42 @@ tl::expected<RulesConfig, std::string> load_config_or_defaults(const std::string
   return load_rules_file(path);
 }
 
+// Why the outputs cannot be written as asked, or "": an output that names the input (or another
+// output) would overwrite it (`--incidents events.ndjson` destroyed the events).
+std::string outputs_clash(const ReplayArgs& args) {
+  const std::pair<const char*, const std::string*> outputs[] = {
+      {"--incidents", &args.incidents}, {"--commands", &args.commands}, {"--report", &args.report}};
+  const auto same = [](const std::string& a, const std::string& b) {
+    if (a.empty() || b.empty() || a == "-" || b == "-") return false;
+    std::error_code error;
+    if (a == b || std::filesystem::equivalent(a, b, error)) return true;  // links too, when both exist
+    std::error_code error_b;
+    const auto canonical_a = std::filesystem::weakly_canonical(a, error);
+    const auto canonical_b = std::filesystem::weakly_canonical(b, error_b);
+    return !error && !error_b && canonical_a == canonical_b;
+  };
+  for (std::size_t i = 0; i < std::size(outputs); ++i) {
+    if (same(*outputs[i].second, args.input)) {
+      return fmt::format("{} {} is the --input file: it would be overwritten; write the results elsewhere", outputs[i].first,
+                         *outputs[i].second);
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (same(*outputs[i].second, *outputs[j].second)) {
+        return fmt::format("{} and {} name the same file {}: give each its own", outputs[j].first, outputs[i].first,
+                           *outputs[i].second);
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int run_replay(const ReplayArgs& args) {
+  if (const std::string clash = outputs_clash(args); !clash.empty()) {
+    spdlog::error("orderguard replay: {}", clash);
+    return kExitUsage;
+  }
   auto config = load_config_or_defaults(args.config);
   if (!config) {
     spdlog::error("orderguard replay: bad configuration: {}", config.error());
@@ -50,6 +84,11 @@ int run_replay(const ReplayArgs& args) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, std::fclose);
   std::FILE* input = stdin;
   if (args.input != "-") {
+    std::error_code error;
+    if (std::filesystem::is_directory(args.input, error)) {
+      spdlog::error("orderguard replay: --input {} is a directory; name the NDJSON events file", args.input);
+      return kExitFailure;
+    }
     owned.reset(std::fopen(args.input.c_str(), "rb"));
     if (!owned) {
       spdlog::error("orderguard replay: cannot open --input {}: {}", args.input, std::strerror(errno));
@@ -63,6 +102,10 @@ int run_replay(const ReplayArgs& args) {
       engine, [](std::uint64_t line, const std::string& reason) { fmt::print(stderr, "line {}: {}\n", line, reason); },
       args.strict);
   const bool completed = runner.feed_stream(input);
+  if (std::ferror(input) != 0) {
+    spdlog::error("orderguard replay: cannot read --input {}: {}", args.input, std::strerror(errno));
+    return kExitFailure;
+  }
   if (!completed) {
     spdlog::error("orderguard replay: stopped at the first bad line (--strict)");
     return kExitFailure;

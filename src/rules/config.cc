@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -352,10 +353,14 @@ tl::expected<RulesConfig, std::string> load_rules(std::string_view toml_text, st
 }
 
 tl::expected<RulesConfig, std::string> load_rules_file(const std::string& path) {
+  std::error_code error;
+  // A directory opens, and reads as nothing: it would have been a valid file of defaults.
+  if (std::filesystem::is_directory(path, error)) return tl::unexpected(path + ": is a directory; name the rules file");
   std::ifstream file(path, std::ios::binary);
   if (!file) return tl::unexpected(path + ": cannot open the rules file");
   std::ostringstream text;
   text << file.rdbuf();
+  if (file.bad()) return tl::unexpected(path + ": cannot read the rules file");
   return load_rules(text.str(), path);
 }
 

@@ -148,6 +148,34 @@ TEST_F(CliTest, MissingInputFileExitsOne) {
   EXPECT_NE(result.output.find("cannot open --input"), std::string::npos);
 }
 
+TEST_F(CliTest, ADirectoryIsNotTakenForAnEmptyFile) {
+  const CommandResult replay = run_cli("replay --input " + dir_.string() + " --incidents -");
+  EXPECT_EQ(replay.exit_code, 1);
+  EXPECT_NE(replay.output.find("is a directory; name the NDJSON events file"), std::string::npos) << replay.output;
+  const CommandResult rules = run_cli("rules check " + dir_.string());
+  EXPECT_EQ(rules.exit_code, 2);
+  EXPECT_NE(rules.output.find("is a directory; name the rules file"), std::string::npos) << rules.output;
+  const auto input = write("events.ndjson", kEvents);
+  const CommandResult config = run_cli("replay --input " + input.string() + " --config " + dir_.string() + " --incidents -");
+  EXPECT_EQ(config.exit_code, 2);
+}
+
+TEST_F(CliTest, AnOutputThatNamesTheInputIsRefusedAndTheInputStays) {
+  const auto input = write("events.ndjson", kEvents);
+  const CommandResult over_input = run_cli("replay --input " + input.string() + " --incidents " + input.string());
+  EXPECT_EQ(over_input.exit_code, 2);
+  EXPECT_NE(over_input.output.find("is the --input file: it would be overwritten"), std::string::npos) << over_input.output;
+  EXPECT_EQ(read_file(input), kEvents);
+  // Another spelling of the same path, and two outputs on one file (not yet there).
+  const std::string dotted = (dir_ / "." / "events.ndjson").string();
+  EXPECT_EQ(run_cli("replay --input " + input.string() + " --incidents - --report " + dotted).exit_code, 2);
+  EXPECT_EQ(read_file(input), kEvents);
+  const CommandResult two = run_cli("replay --input " + input.string() + " --incidents " + (dir_ / "out").string() +
+                                    " --commands " + (dir_ / "." / "out").string());
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_NE(two.output.find("--incidents and --commands name the same file"), std::string::npos) << two.output;
+}
+
 TEST_F(CliTest, BadUsageExitsTwo) {
   EXPECT_EQ(run_cli("replay --incidents -").exit_code, 2);
   const CommandResult unknown = run_cli("no-such-command");
