@@ -4,8 +4,9 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "rules/config.h"
 #include "server/api.h"
 #include "server/http.h"
 #include "server/outbox.h"
@@ -85,14 +87,12 @@ int run_serve(const ServeArgs& args) {
   }
   options.quiet_after_ms = *quiet;
   if (!args.config.empty()) {
-    std::ifstream in(args.config, std::ios::binary);
-    if (!in) {
-      spdlog::error("orderguard serve: --config {}: cannot read it", args.config);
+    auto text = read_rules_text(args.config);
+    if (!text) {
+      spdlog::error("orderguard serve: --config {}", text.error());
       return kExitUsage;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    options.rules_toml = text.str();
+    options.rules_toml = std::move(*text);
     options.rules_source = args.config;
   }
   server::OutboxOptions outbox_options;
@@ -183,7 +183,15 @@ int run_serve(const ServeArgs& args) {
     spdlog::error("orderguard serve: cannot listen on {}: {} (is another serve running? use --listen)", args.listen, error.what());
     return kExitFailure;
   }
-  if (!args.port_file.empty()) std::ofstream(args.port_file) << bound << "\n";
+  if (!args.port_file.empty()) {
+    std::ofstream port_file(args.port_file, std::ios::trunc);
+    port_file << bound << "\n";
+    if (!port_file.flush()) {
+      // A script waiting for the file would wait for ever.
+      spdlog::error("orderguard serve: cannot write --port-file {}: {}", args.port_file, std::strerror(errno));
+      return kExitFailure;
+    }
+  }
   spdlog::info("orderguard serve: memory cap {} MiB (request bodies held: {} MiB; ingest refused above {} MiB resident)",
                args.max_memory_mb, overload_limits.body_budget_bytes >> 20, overload_limits.high_water_bytes >> 20);
   spdlog::info("orderguard serve: listening on http://{}:{}", address, bound);

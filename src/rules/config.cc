@@ -352,7 +352,7 @@ tl::expected<RulesConfig, std::string> load_rules(std::string_view toml_text, st
   return config;
 }
 
-tl::expected<RulesConfig, std::string> load_rules_file(const std::string& path) {
+tl::expected<std::string, std::string> read_rules_text(const std::string& path) {
   std::error_code error;
   // A directory opens, and reads as nothing: it would have been a valid file of defaults.
   if (std::filesystem::is_directory(path, error)) return tl::unexpected(path + ": is a directory; name the rules file");
@@ -361,7 +361,13 @@ tl::expected<RulesConfig, std::string> load_rules_file(const std::string& path) 
   std::ostringstream text;
   text << file.rdbuf();
   if (file.bad()) return tl::unexpected(path + ": cannot read the rules file");
-  return load_rules(text.str(), path);
+  return text.str();
+}
+
+tl::expected<RulesConfig, std::string> load_rules_file(const std::string& path) {
+  auto text = read_rules_text(path);
+  if (!text) return tl::unexpected(text.error());
+  return load_rules(*text, path);
 }
 
 std::vector<ConfigChange> diff_rules(const RulesConfig& before, const RulesConfig& after) {

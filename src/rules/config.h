@@ -106,6 +106,8 @@ struct ConfigChange {
 // "rules.toml:12: types.PAYMENT_TIMEOUT.timeout: not a duration: ...".
 tl::expected<RulesConfig, std::string> load_rules(std::string_view toml_text, std::string_view source_name);
 tl::expected<RulesConfig, std::string> load_rules_file(const std::string& path);
+// The text of a rules file, or why it cannot be read ("PATH: is a directory; ...").
+tl::expected<std::string, std::string> read_rules_text(const std::string& path);
 
 std::vector<ConfigChange> diff_rules(const RulesConfig& before, const RulesConfig& after);
 

@@ -158,6 +158,17 @@ TEST_F(CliTest, ADirectoryIsNotTakenForAnEmptyFile) {
   const auto input = write("events.ndjson", kEvents);
   const CommandResult config = run_cli("replay --input " + input.string() + " --config " + dir_.string() + " --incidents -");
   EXPECT_EQ(config.exit_code, 2);
+  const CommandResult serve = run_cli("serve --data " + (dir_ / "data").string() + " --listen 127.0.0.1:0 --config " + dir_.string());
+  EXPECT_EQ(serve.exit_code, 2);
+  EXPECT_NE(serve.output.find("is a directory; name the rules file"), std::string::npos) << serve.output;
+}
+
+TEST_F(CliTest, ServeStopsWhenItCannotWriteItsPortFile) {
+  // A script that waits for the file would wait for ever.
+  const CommandResult serve = run_cli("serve --data " + (dir_ / "data").string() + " --listen 127.0.0.1:0 --port-file " +
+                                      (dir_ / "absent" / "port").string());
+  EXPECT_EQ(serve.exit_code, 1);
+  EXPECT_NE(serve.output.find("cannot write --port-file"), std::string::npos) << serve.output;
 }
 
 TEST_F(CliTest, AnOutputThatNamesTheInputIsRefusedAndTheInputStays) {
