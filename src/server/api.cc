@@ -42,7 +42,8 @@ namespace {
 // ---- requests ---------------------------------------------------------------------------
 
 struct Target {
-  std::string path;
+  std::string path;  // decoded, for messages and the dashboard's files
+  std::vector<std::string> segments;  // split first, then each decoded: an id may hold '/' (%2F)
   std::map<std::string, std::string, std::less<>> query;
 };
 
@@ -53,11 +54,12 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string url_decode(std::string_view text) {
+// '+' is a space only in a query (application/x-www-form-urlencoded); in a path it is itself.
+std::string url_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
+    if (plus_is_space && text[i] == '+') {
       out.push_back(' ');
     } else if (text[i] == '%' && i + 2 < text.size() + 0 && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
@@ -72,34 +74,33 @@ std::string url_decode(std::string_view text) {
 Target parse_target(std::string_view target) {
   Target out;
   const std::size_t question = target.find('?');
-  out.path = url_decode(target.substr(0, question));
-  if (question == std::string_view::npos) return out;
-  std::string_view query = target.substr(question + 1);
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const std::size_t equals = pair.find('=');
-    if (!pair.empty()) out.query[url_decode(pair.substr(0, equals))] = equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
-}
-
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
+  std::string_view path = target.substr(0, question);
+  out.path = url_decode(path, false);
   while (!path.empty()) {
     if (path.front() == '/') {
       path.remove_prefix(1);
       continue;
     }
     const std::size_t slash = path.find('/');
-    parts.push_back(path.substr(0, slash));
+    out.segments.push_back(url_decode(path.substr(0, slash), false));
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash);
   }
-  return parts;
+  if (question == std::string_view::npos) return out;
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t equals = pair.find('=');
+    if (!pair.empty()) {
+      out.query[url_decode(pair.substr(0, equals), true)] = equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1), true);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
 }
+
 
 // A JSON request body: an object of allow-listed fields, read with simdjson's DOM (bodies
 // here are small: actions, agents).
@@ -361,7 +362,7 @@ Reply Api::Impl::me(const Identity& who) {
 }
 
 asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) {
-  const auto parts = split_path(target.path);
+  const std::vector<std::string_view> parts(target.segments.begin(), target.segments.end());
   const http::verb verb = request.method();
   const auto method_not_allowed = [&](std::string_view allowed) {
     Reply answer = error(405, "method_not_allowed", "use " + std::string(allowed) + " on " + target.path);

@@ -18,6 +18,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "core/json_writer.h"
+#include "core/messages.h"
 
 namespace og::server {
 
@@ -39,7 +40,7 @@ Response json_response(unsigned status, std::string body) {
 Response error_response(unsigned status, std::string_view code, std::string_view message) {
   std::string body;
   JsonWriter json(body);
-  json.begin_object().key("error").begin_object().field("code", code).field("message", message).end_object().end_object();
+  json.begin_object().key("error").begin_object().field("code", code).field("message", valid_utf8(message)).end_object().end_object();
   return json_response(status, std::move(body));
 }
 

@@ -566,6 +566,21 @@ TEST_F(ApiTest, AnOrderHasItsStateAndTimeline) {
   EXPECT_LT(milestone, incident);  // by time
 }
 
+TEST_F(ApiTest, AnIdWithSlashOrPlusIsReadBackPercentEncoded) {
+  // EVENTS.md allows any string as an id: '/' reaches the path as %2F and is split on before
+  // decoding; '+' in a path is a plus (a space only in a query).
+  std::string order(kOrder);
+  order.replace(order.find("\"O1\""), 4, "\"A/B+C\"");
+  ASSERT_EQ(post("/v1/events", order + "\n", Role::kIngest).status, 200U);
+  advance_and_settle(kMinuteMs);
+  const Answer slash = get("/v1/orders/A%2FB+C", Role::kViewer);
+  EXPECT_EQ(slash.status, 200U) << slash.body;
+  EXPECT_NE(slash.body.find("\"order_id\":\"A/B+C\""), std::string::npos) << slash.body;
+  EXPECT_EQ(get("/v1/orders/A%2FB%2BC", Role::kViewer).status, 200U);
+  EXPECT_EQ(get("/v1/orders/A%2FB%20C", Role::kViewer).status, 404U);
+  EXPECT_EQ(get("/v1/orders/A/B+C", Role::kViewer).status, 404U);  // three segments: no such endpoint
+}
+
 TEST_F(ApiTest, RulesAreReadAndReplacedLive) {
   const Answer rules = get("/v1/rules");
   ASSERT_EQ(rules.status, 200U);
@@ -649,6 +664,12 @@ TEST_F(ApiTest, UnknownPathsAndMethods) {
   EXPECT_EQ(get("/v1/nothing", std::nullopt).status, 401U);
   EXPECT_EQ(call(http::verb::delete_, "/v1/events", {}, std::nullopt).status, 401U);
   EXPECT_EQ(get("/v2/incidents", std::nullopt).status, 404U);  // outside /v1: no token needed to learn that
+  // An id that decodes to bytes that are not UTF-8 is echoed with replacements: the answer
+  // stays valid JSON text.
+  const Answer odd = get("/v1/incidents/%FF%FE", Role::kViewer);
+  EXPECT_EQ(odd.status, 404U);
+  EXPECT_EQ(odd.body.find('\xFF'), std::string::npos) << odd.body;
+  EXPECT_NE(odd.body.find("\xEF\xBF\xBD\xEF\xBF\xBD"), std::string::npos) << odd.body;
 }
 
 TEST_F(ApiTest, KeepAliveServesManyRequestsOnOneConnection) {
