@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "core/hash.h"
 #include "engine/engine_core.h"
 
@@ -68,6 +70,7 @@ EngineMemory Engine::memory_usage() const { return core_->memory_usage(); }
 const std::vector<Command>& Engine::commands() const { return core_->commands; }
 const std::vector<std::uint32_t>& Engine::escalations() const { return core_->escalations; }
 const std::vector<AgentRefusal>& Engine::agent_refusals() const { return core_->refusals; }
+const std::string& Engine::refusal() const { return core_->refusal; }
 const people::PeopleDesk& Engine::desk() const { return core_->desk; }
 const std::vector<people::Action>& Engine::desk_actions() const { return core_->desk_actions; }
 std::int64_t Engine::gmv() const { return core_->gmv; }
@@ -244,10 +247,27 @@ IngestOutcome EngineCore::ingest(const Event& event) {
   return ingest_staged();
 }
 
+void EngineCore::refuse_time_jump(const Event& event) {
+  const DurationMs jump = event.ts - max_ts;
+  const std::string ahead = jump >= 2 * 24 * kHourMs ? fmt::format("{} days", jump / (24 * kHourMs))
+                                                      : fmt::format("{} hours", jump / kHourMs);
+  refusal = fmt::format(
+      "ts: {} is {} after the newest event time {} (more than engine.max_time_jump, {}): not applied; check the "
+      "source's clock, and that epoch values are milliseconds",
+      format_utc_ms(event.ts), ahead, format_utc_ms(max_ts), format_duration(config.max_time_jump_ms));
+}
+
 IngestOutcome EngineCore::ingest_staged() {
   const std::uint32_t slot = staging_slot_;
   staging_slot_ = kNoSlot;
   Event& event = pending_events_[slot];
+  // A newest time within one jump of 1970 is no reference: people's actions before any event
+  // are stamped at 0 (decisions #35).
+  if (max_ts != kAbsent && max_ts > config.max_time_jump_ms && event.ts - max_ts > config.max_time_jump_ms) [[unlikely]] {
+    refuse_time_jump(event);
+    free_slot(slot, event);
+    return IngestOutcome::kRefused;  // not remembered either: the same id with a right ts is welcome
+  }
   if (is_duplicate(event)) {
     ++counters.events_duplicate;
     free_slot(slot, event);

@@ -30,7 +30,8 @@
 
 namespace og {
 
-enum class IngestOutcome : std::uint8_t { kAccepted, kLate, kDuplicate };
+// kRefused: not taken at all (see Engine::refusal()): an event time too far past the newest.
+enum class IngestOutcome : std::uint8_t { kAccepted, kLate, kDuplicate, kRefused };
 
 struct EngineCounters {
   std::uint64_t events_accepted = 0;
@@ -110,6 +111,8 @@ class Engine {
   // did not parse) is simply overwritten by the next one.
   Event& staging_event();
   IngestOutcome ingest_staged();
+  // Why the last ingest was kRefused, for a person: "ts: ... is 8 years after ...".
+  const std::string& refusal() const;
 
   // A memory hint for an event a few lines ahead of the one being ingested (replay/lookahead.h
   // computes it from the raw line): it fetches what the dedupe check will read and changes

@@ -589,6 +589,8 @@ class EngineCore {
   IngestOutcome ingest(const Event& event);
   Event& staging_event();
   IngestOutcome ingest_staged();
+  void refuse_time_jump(const Event& event);
+  std::string refusal;  // why the last kRefused (not saved: it is about one call)
   void advance_watermark(TimeMs time_ms);
   // SLA deadlines are event time too: a case the watermark has passed unacknowledged goes up
   // to a supervisor now, not at the next person's action or the end of the input.

@@ -260,7 +260,7 @@ OG_DESCRIBE(HandlingConfig) { ar(v.playbooks, v.policies, v.templates); }
 
 // Without `handling`: the core writes the version's index beside it.
 OG_DESCRIBE(RulesConfig) {
-  ar(v.max_out_of_orderness_ms, v.high_value_amount, v.dedupe_max_ids, v.sla_ms, v.types, v.handling_enabled);
+  ar(v.max_out_of_orderness_ms, v.high_value_amount, v.dedupe_max_ids, v.max_time_jump_ms, v.sla_ms, v.types, v.handling_enabled);
   ar(v.payment_timeout_ms, v.paid_no_order_timeout_ms, v.refund_timeout_ms, v.stock_release_timeout_ms,
      v.out_of_stock_unpaid_severity, v.default_reorder_point, v.min_shelf_life_ms, v.damaged_complaint_kinds,
      v.wrong_item_complaint_kinds, v.slot_lead_ms, v.stages, v.stall_timeout_ms, v.stall_min_move_m,
@@ -283,7 +283,7 @@ static_assert(sizeof(RiderState) == 80, "RiderState changed: update describe(Rid
 static_assert(sizeof(PlaybookRun) == 160, "PlaybookRun changed: update describe(PlaybookRun) in engine/snapshot.cc");
 static_assert(sizeof(Incident) == 288, "Incident changed: update describe(Incident) in engine/snapshot.cc");
 static_assert(sizeof(Command) == 624, "Command changed: update describe(Command) in engine/snapshot.cc");
-static_assert(sizeof(RulesConfig) == 480, "RulesConfig changed: update describe(RulesConfig) in engine/snapshot.cc");
+static_assert(sizeof(RulesConfig) == 488, "RulesConfig changed: update describe(RulesConfig) in engine/snapshot.cc");
 static_assert(sizeof(Step) == 328, "Step changed: update describe(Step) in engine/snapshot.cc");
 static_assert(sizeof(Policies) == 256, "Policies changed: update describe(Policies) in engine/snapshot.cc");
 static_assert(sizeof(EngineCounters) == 64, "EngineCounters changed: update describe(EngineCounters)");

@@ -29,12 +29,16 @@ bool ReplayRunner::after_parse(std::uint64_t line_number, const tl::expected<voi
     if (on_bad_line_) on_bad_line_(line_number, result.error());
     return !strict_;
   }
-  ++stats_.events;
   switch (engine_.ingest_staged()) {
+    case IngestOutcome::kRefused:
+      ++stats_.bad_lines;
+      if (on_bad_line_) on_bad_line_(line_number, engine_.refusal());
+      return !strict_;
     case IngestOutcome::kDuplicate: ++stats_.duplicates; break;
     case IngestOutcome::kLate: ++stats_.late; break;
     case IngestOutcome::kAccepted: break;
   }
+  ++stats_.events;
   return true;
 }
 

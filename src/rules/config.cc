@@ -84,6 +84,7 @@ std::vector<Param> build_registry() {
   add("engine.max_out_of_orderness", Kind::kDuration, [](RulesConfig& c) { return &c.max_out_of_orderness_ms; }, 0, kHourMs);
   add("engine.high_value_amount", Kind::kInt, [](RulesConfig& c) { return &c.high_value_amount; }, 0, kMoney);
   add("engine.dedupe_max_ids", Kind::kInt, [](RulesConfig& c) { return &c.dedupe_max_ids; }, 2, 4e9);
+  add("engine.max_time_jump", Kind::kDuration, [](RulesConfig& c) { return &c.max_time_jump_ms; }, kHourMs, 100 * 366 * 24.0 * kHourMs);
   add("handling.enabled", Kind::kBool, [](RulesConfig& c) { return &c.handling_enabled; });
   for (std::size_t s = 0; s < kSeverityCount; ++s) {
     add("sla." + std::string(severity_name(static_cast<Severity>(s))), Kind::kDuration,

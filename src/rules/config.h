@@ -43,6 +43,10 @@ struct RulesConfig {
   // Event ids remembered for dedupe: the most recent half of this always, at most all of it
   // (16 to 32 bytes each).
   std::int64_t dedupe_max_ids = 50'000'000;
+  // An event more than this after the newest event time is refused, not applied: one wrong
+  // clock or a mistyped epoch (year 2528) would otherwise move time for good, and every open
+  // order would time out at once (decisions #58).
+  DurationMs max_time_jump_ms = 366 * 24 * kHourMs;
 
   // [sla] first-handling-action deadlines by severity (low, medium, high)
   std::array<DurationMs, kSeverityCount> sla_ms = {30 * kMinuteMs, 5 * kMinuteMs, 1 * kMinuteMs};

@@ -266,6 +266,14 @@ void Service::apply(const store::Record& record, IngestResult* result) {
         const TimeMs ts = staged.ts;
         const Symbol subject = type == EventType::kUserProfile ? staged.user_id : staged.order_id;
         const IngestOutcome outcome = engine_->ingest_staged();
+        if (outcome == IngestOutcome::kRefused) {
+          ++live_.rejected;
+          if (result) {
+            ++result->rejected;
+            result->errors.push_back("line " + std::to_string(line_number) + ": " + engine_->refusal());
+          }
+          return true;
+        }
         if (outcome == IngestOutcome::kDuplicate) ++live_.duplicates;
         if (outcome != IngestOutcome::kDuplicate && CustomerExtractor::carries(type)) {
           if (auto json = extractor_.read(type, line)) {
@@ -279,6 +287,7 @@ void Service::apply(const store::Record& record, IngestResult* result) {
           case IngestOutcome::kDuplicate: ++result->duplicates; break;
           case IngestOutcome::kLate: ++result->late; ++result->accepted; break;
           case IngestOutcome::kAccepted: ++result->accepted; break;
+          case IngestOutcome::kRefused: break;  // answered above
         }
         return true;
       };

@@ -187,6 +187,18 @@ TEST_F(CliTest, AnOutputThatNamesTheInputIsRefusedAndTheInputStays) {
   EXPECT_NE(two.output.find("--incidents and --commands name the same file"), std::string::npos) << two.output;
 }
 
+TEST_F(CliTest, AnEventYearsPastTheNewestIsABadLineAndTheRestGoesOn) {
+  const std::string events = std::string(kEvents) +
+                             R"({"id":"z1","type":"clock.tick","ts":"2528-11-21T10:00:00+08:00"})" "\n" +
+                             R"({"id":"z2","type":"clock.tick","ts":"2026-11-21T10:45:00+08:00"})" "\n";
+  const auto input = write("events.ndjson", events);
+  const CommandResult result = run_cli("replay --input " + input.string() + " --incidents - --report " + (dir_ / "r.json").string());
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("line 8: ts: 2528-11-21T02:00:00.000Z is 183351 days after the newest event time"), std::string::npos)
+      << result.output;
+  EXPECT_NE(read_file(dir_ / "r.json").find("\"bad_lines\":3"), std::string::npos) << read_file(dir_ / "r.json");
+}
+
 TEST_F(CliTest, BadUsageExitsTwo) {
   EXPECT_EQ(run_cli("replay --incidents -").exit_code, 2);
   const CommandResult unknown = run_cli("no-such-command");

@@ -110,6 +110,22 @@ TEST_F(EngineTest, PaymentWithinTheBoundButArrivingAfterTheTickStillCountsInTime
   EXPECT_EQ(find(IncidentType::kPaymentTimeout), nullptr);
 }
 
+TEST_F(EngineTest, AnEventFarPastTheNewestTimeIsRefusedAndMovesNothing) {
+  send(created("e1", "O1", "2026-11-21T10:00:00Z"));
+  // A mistyped year (or epoch seconds times ten): applied, it would time every order out at once.
+  EXPECT_EQ(send(tick("t1", "9999-12-31T23:59:59Z")), IngestOutcome::kRefused);
+  EXPECT_EQ(engine_.refusal(),
+            "ts: 9999-12-31T23:59:59.000Z is 2912118 days after the newest event time 2026-11-21T10:00:00.000Z (more "
+            "than engine.max_time_jump, 366d): not applied; check the source's clock, and that epoch values are milliseconds");
+  EXPECT_EQ(format_utc_ms(engine_.max_event_time()), "2026-11-21T10:00:00.000Z");
+  EXPECT_EQ(find(IncidentType::kPaymentTimeout), nullptr);
+  // Not remembered as seen: the same id with the time meant is taken.
+  EXPECT_EQ(send(tick("t1", "2026-11-21T10:05:00Z")), IngestOutcome::kAccepted);
+  // Up to the bound is a jump like any other (a trace whose catalog is from last year).
+  EXPECT_EQ(send(tick("t2", "2027-11-22T10:05:00Z")), IngestOutcome::kAccepted);
+  EXPECT_EQ(send(tick("t3", "2028-11-22T10:05:00.001Z")), IngestOutcome::kRefused);
+}
+
 TEST_F(EngineTest, LateEvidenceRetractsTheIncidentItProvesWrong) {
   send(created("e1", "O1", "2026-11-21T10:00:00Z"));
   send(tick("t1", "2026-11-21T10:20:00Z"));

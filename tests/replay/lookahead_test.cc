@@ -61,12 +61,17 @@ Outcome one_by_one(const std::string& ndjson, bool strict) {
       if (strict) out.completed = false;
       return;
     }
-    ++out.stats.events;
     switch (engine->ingest_staged()) {
+      case IngestOutcome::kRefused:
+        ++out.stats.bad_lines;
+        out.bad_lines.emplace_back(line_number, engine->refusal());
+        if (strict) out.completed = false;
+        return;
       case IngestOutcome::kDuplicate: ++out.stats.duplicates; break;
       case IngestOutcome::kLate: ++out.stats.late; break;
       case IngestOutcome::kAccepted: break;
     }
+    ++out.stats.events;
   });
   finish(*engine, out);
   return out;

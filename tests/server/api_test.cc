@@ -289,6 +289,19 @@ TEST_F(ApiTest, EventsAnswerPerLineAfterTheyAreStored) {
   const Answer bad = post("/v1/events", "not json at all\n", Role::kIngest);
   EXPECT_EQ(bad.status, 400U);
   EXPECT_NE(bad.body.find("line 1: "), std::string::npos) << bad.body;
+  // An epoch with one digit too many (year 2528) is refused by line, and time stays where it was.
+  const Answer future = post("/v1/events",
+                             R"({"id":"f1","type":"payment.succeeded","ts":17637408000000,"order_id":"O1","amount":1180,"txn_id":"T9"})"
+                             "\n",
+                             Role::kIngest);
+  EXPECT_EQ(future.status, 400U);
+  EXPECT_NE(future.body.find("more than engine.max_time_jump"), std::string::npos) << future.body;
+  const Answer paid = post("/v1/events",
+                           R"({"id":"f1","type":"payment.succeeded","ts":"2026-11-21T10:00:40+08:00","order_id":"O1","amount":1180,"txn_id":"T9"})"
+                           "\n",
+                           Role::kIngest);
+  EXPECT_EQ(paid.status, 200U);
+  EXPECT_NE(paid.body.find("\"accepted\":1,\"duplicates\":0,\"late\":0"), std::string::npos) << paid.body;
 }
 
 // Decision 35: before any event, a person's action happens at the start of event time. A
