@@ -163,6 +163,24 @@ TEST_F(CliTest, ADirectoryIsNotTakenForAnEmptyFile) {
   EXPECT_NE(serve.output.find("is a directory; name the rules file"), std::string::npos) << serve.output;
 }
 
+TEST_F(CliTest, ServeRefusesToStartAfreshWhereAStoreWasLost) {
+  // What an earlier start leaves beside its store; the store itself truncated to nothing.
+  const fs::path data = dir_ / "data";
+  fs::create_directories(data);
+  std::ofstream(data / "audit.pub") << "00\n";
+  std::ofstream(data / "orderguard.db");
+  const CommandResult empty = run_cli("serve --data " + data.string() + " --listen 127.0.0.1:0");
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.output.find("the store orderguard.db is empty, but audit.pub from an earlier start is there: restore"),
+            std::string::npos)
+      << empty.output;
+  fs::remove(data / "orderguard.db");
+  const CommandResult missing = run_cli("serve --data " + data.string() + " --listen 127.0.0.1:0");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("the store orderguard.db is missing"), std::string::npos) << missing.output;
+  EXPECT_FALSE(fs::exists(data / "orderguard.db"));  // nothing was created in its place
+}
+
 TEST_F(CliTest, ServeStopsWhenItCannotWriteItsPortFile) {
   // A script that waits for the file would wait for ever.
   const CommandResult serve = run_cli("serve --data " + (dir_ / "data").string() + " --listen 127.0.0.1:0 --port-file " +
