@@ -77,6 +77,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // reads the answer instead of meeting a reset. Up to kMaxDrainBytes, for kDrainSeconds.
   static constexpr std::uint64_t kMaxDrainBytes = std::uint64_t{256} << 20;
   static constexpr int kDrainSeconds = 10;
+  static constexpr std::size_t kReadAhead = 16 << 10;  // what one read of a waiting keep-alive connection takes
   static asio::awaitable<bool> drain(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::uint64_t bytes) {
     const std::size_t buffered = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, buffer.size()));
     buffer.consume(buffered);
@@ -143,18 +144,22 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       ~Count() { --n; }
     } count(open_connections);
     beast::flat_buffer buffer;
-    if (open_connections > limits.max_connections) {
-      Response busy = error_response(503, "too_many_connections",
-                                     "the server holds its maximum of connections; retry shortly or reuse a keep-alive connection");
-      busy.set(http::field::retry_after, "1");
-      co_await write(stream, busy, false);
-      co_return;
-    }
-    for (;;) {
+    // Over the cap, one request is still read: a health probe must answer when the server is
+    // full (a monitor would otherwise take a busy server for a dead one); any other gets 503.
+    const bool over_cap = open_connections > limits.max_connections;
+    for (bool first = true;; first = false) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(limits.max_body_bytes);
       parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-      stream.expires_after(std::chrono::seconds(limits.idle_timeout_s));
+      if (!first && buffer.size() == 0) {
+        // Keep-alive: the next request may be a while coming; once it starts, its headers
+        // have header_timeout_s.
+        stream.expires_after(std::chrono::seconds(limits.idle_timeout_s));
+        auto [wait_ec, got] = co_await stream.async_read_some(buffer.prepare(kReadAhead), kTuple);
+        if (wait_ec) break;
+        buffer.commit(got);
+      }
+      stream.expires_after(std::chrono::seconds(limits.header_timeout_s));
       auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (header_ec) {
         if (header_ec == http::error::body_limit) {
@@ -185,6 +190,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         }
         break;
       }
+      if (over_cap) {
+        const std::string_view target = parser.get().target();
+        if (target != "/healthz" && target != "/readyz") {
+          Response busy = error_response(503, "too_many_connections",
+                                         "the server holds its maximum of connections; retry shortly or reuse a keep-alive connection");
+          busy.set(http::field::retry_after, "1");
+          co_await write(stream, busy, false);
+          break;
+        }
+      }
+      stream.expires_after(std::chrono::seconds(limits.idle_timeout_s));  // the body: as long as before
       // A declared length over the limit failed the header read above (body_limit).
       const auto length = parser.content_length();
       const bool expects_continue = beast::iequals(parser.get()[http::field::expect], "100-continue");
@@ -244,7 +260,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         co_await stream_events(stream, reply);
         break;
       }
-      if (!co_await write(stream, reply.response, keep_alive) || !keep_alive) break;
+      if (!co_await write(stream, reply.response, keep_alive && !over_cap) || !keep_alive || over_cap) break;
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

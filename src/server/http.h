@@ -24,8 +24,11 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 struct HttpLimits {
   std::size_t max_body_bytes = 32 << 20;     // a request body; larger: 413
   std::size_t max_header_bytes = 16 << 10;
-  std::size_t max_connections = 1024;        // beyond: 503 and close
+  std::size_t max_connections = 1024;        // beyond: 503 and close (/healthz and /readyz still answer)
   std::uint32_t idle_timeout_s = 60;         // a keep-alive connection with nothing to read
+  // From a new connection's start, or a request's first byte, to the end of its headers: a
+  // client that sends its headers a byte at a time holds a connection this long, not idle_timeout_s.
+  std::uint32_t header_timeout_s = 10;
 };
 
 // A stream of server-sent events: the handler returns one instead of a response; the
