@@ -200,6 +200,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           break;
         }
       }
+      if (const auto coding = parser.get()[http::field::transfer_encoding]; !coding.empty() && !beast::iequals(coding, "chunked")) {
+        // RFC 9112 §6.1: a coding the server does not understand is 501. Beast reads only the
+        // chunking, and a body taken past "gzip" would be read as if it were plain.
+        Response unsupported = error_response(501, "unsupported_transfer_encoding",
+                                              "Transfer-Encoding " + std::string(coding) +
+                                                  ": only chunked is understood; send the body plain or chunked");
+        co_await write(stream, unsupported, false);
+        break;
+      }
       stream.expires_after(std::chrono::seconds(limits.idle_timeout_s));  // the body: as long as before
       // A declared length over the limit failed the header read above (body_limit).
       const auto length = parser.content_length();
@@ -250,6 +259,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                                             "the body exceeds " + std::to_string(limits.max_body_bytes) +
                                                 " bytes: send the events in smaller batches");
           co_await write(stream, too_big, false);
+        } else if (body_ec.category() == beast::error_code(http::error::bad_chunk).category() && body_ec != http::error::end_of_stream &&
+                   body_ec != http::error::partial_message) {
+          // A body the parser refuses (a chunk size that is not hex, overflows or lies): the
+          // client hears why instead of a closed connection.
+          Response bad = error_response(400, "bad_request", std::string("not a valid HTTP body: ") + body_ec.message());
+          co_await write(stream, bad, false);
         }
         break;
       }

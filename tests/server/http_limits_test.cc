@@ -1,6 +1,6 @@
-// server/http's connection limits over loopback (a real server on port 0, a trivial handler):
-// a full server still answers health probes, and a client that never finishes its headers is
-// let go after header_timeout_s, not idle_timeout_s.
+// server/http's connection limits and body framing over loopback (a real server on port 0, a
+// trivial handler): a full server still answers health probes, a client that never finishes
+// its headers is let go after header_timeout_s, and a body it cannot read is answered.
 #include "server/http.h"
 
 #include <gtest/gtest.h>
@@ -95,6 +95,24 @@ TEST_F(HttpLimitsTest, HeadersNeverFinishedAreLetGoAfterTheHeaderTimeout) {
   boost::system::error_code error;
   asio::read(slow->socket(), asio::buffer(&byte, 1), error);
   EXPECT_EQ(error, asio::error::eof);
+}
+
+unsigned status_of(beast::tcp_stream& stream, const std::string& raw) {
+  asio::write(stream.socket(), asio::buffer(raw));
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  return response.result_int();
+}
+
+TEST_F(HttpLimitsTest, BodiesItCannotReadAreAnsweredNotDropped) {
+  start(HttpLimits{});
+  const std::string head = "POST /v1/events HTTP/1.1\r\nHost: x\r\n";
+  EXPECT_EQ(status_of(*connect(), head + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), 200U);
+  EXPECT_EQ(status_of(*connect(), head + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"), 400U);
+  EXPECT_EQ(status_of(*connect(), head + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n"), 400U);
+  EXPECT_EQ(status_of(*connect(), head + "Transfer-Encoding: gzip\r\n\r\nabc"), 501U);
+  EXPECT_EQ(status_of(*connect(), head + "Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), 501U);
 }
 
 }  // namespace
