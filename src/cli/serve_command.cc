@@ -240,7 +240,7 @@ int run_tokens_create(const TokensArgs& args) {
     spdlog::error("orderguard tokens create: --role {}: one of ingest, viewer, agent, supervisor, admin", args.role);
     return kExitUsage;
   }
-  if (auto wrong = server::token_arguments_error(*role, args.agent)) {  // before a store is created for it
+  if (auto wrong = server::token_arguments_error(*role, args.agent, args.name)) {  // before a store is created for it
     spdlog::error("orderguard tokens create: {}", *wrong);
     return kExitUsage;
   }

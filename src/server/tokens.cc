@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -41,15 +42,22 @@ bool role_allows(Role held, Role needed) {
   return static_cast<int>(held) >= static_cast<int>(needed);
 }
 
-std::optional<std::string> token_arguments_error(Role role, std::string_view agent_id) {
+std::optional<std::string> token_arguments_error(Role role, std::string_view agent_id, std::string_view name) {
   if (role == Role::kAgent && agent_id.empty()) return std::string("an agent token acts as one agent: give --agent AGENT_ID");
+  // Names and agent ids are printed one per line (`tokens list`): a newline in one would
+  // forge another line.
+  const auto has_control = [](std::string_view text) {
+    return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  };
+  if (has_control(name)) return std::string("--name: no control characters (newlines, tabs ...) in a token's name");
+  if (has_control(agent_id)) return std::string("--agent: no control characters (newlines, tabs ...) in an agent id");
   return std::nullopt;
 }
 
 store::Result<NewToken> create_token(store::Store& store, Role role, std::string_view name, TimeMs now,
                                      std::string_view agent_id) {
   ensure_sodium();
-  if (auto wrong = token_arguments_error(role, agent_id)) return tl::unexpected(std::move(*wrong));
+  if (auto wrong = token_arguments_error(role, agent_id, name)) return tl::unexpected(std::move(*wrong));
   std::array<unsigned char, 32> random{};
   randombytes_buf(random.data(), random.size());
   std::array<char, 64> text{};

@@ -31,7 +31,7 @@ struct NewToken {
 // Creates a token for `role` and stores its hash. `agent_id`: the desk agent a person's token
 // acts as (required for the agent role: an agent acts only as themself).
 // What is wrong with a token's arguments before anything is stored, or nullopt.
-std::optional<std::string> token_arguments_error(Role role, std::string_view agent_id);
+std::optional<std::string> token_arguments_error(Role role, std::string_view agent_id, std::string_view name = {});
 store::Result<NewToken> create_token(store::Store& store, Role role, std::string_view name, TimeMs now,
                                      std::string_view agent_id = {});
 

@@ -114,6 +114,12 @@ TEST_F(CliTest, AuditAndTokenListsNeedAnExistingDataDirectory) {
   EXPECT_EQ(agent.exit_code, 2) << agent.output;
   EXPECT_NE(agent.output.find("give --agent AGENT_ID"), std::string::npos) << agent.output;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "data"));
+  // A newline in a name would forge a line of `tokens list` (popen runs a shell: printf makes one).
+  const CommandResult forged = run_cli("tokens create --role viewer --name \"$(printf 'ops\\ntok-0000  admin')\" --data " +
+                                       (dir_ / "data").string());
+  EXPECT_EQ(forged.exit_code, 2) << forged.output;
+  EXPECT_NE(forged.output.find("--name: no control characters"), std::string::npos) << forged.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "data"));
 }
 
 TEST_F(CliTest, StrictStopsAtTheFirstBadLine) {
