@@ -153,8 +153,17 @@ Result<std::string> decode_body(ZSTD_DCtx* context, BodyEncoding encoding, std::
 
 std::string customer_binding(std::string_view subject) { return "orderguard-customer-v1:" + std::string(subject); }
 
+// SQLite's words say what is wrong with a damaged file, not what to do about it.
+std::string with_remedy(std::string message, int code) {
+  code &= 0xff;
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    message += " (the store file is damaged: stop serve and restore orderguard.db, with its -wal file, from a backup)";
+  }
+  return message;
+}
+
 std::string sqlite_error(sqlite3* db, std::string_view what) {
-  return std::string(what) + ": " + sqlite3_errmsg(db);
+  return with_remedy(std::string(what) + ": " + sqlite3_errmsg(db), sqlite3_errcode(db));
 }
 
 // A prepared statement, reset on every use.
@@ -343,10 +352,10 @@ Store::~Store() {
 
 Result<void> Store::exec(const char* sql) const {
   char* message = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+  if (const int code = sqlite3_exec(db_, sql, nullptr, nullptr, &message); code != SQLITE_OK) {
     std::string text = message ? message : "unknown error";
     sqlite3_free(message);
-    return tl::unexpected(text);
+    return tl::unexpected(with_remedy(std::move(text), code));
   }
   return {};
 }

@@ -198,3 +198,40 @@ TEST_F(StoreTest, AnUncreatableDirectoryIsRefusedWithAClearError) {
 
 }  // namespace
 }  // namespace og::store
+
+namespace og::store {
+namespace {
+
+class DamagedStoreTest : public StoreDirTest {
+ protected:
+  DamagedStoreTest() : StoreDirTest("og-store-damaged-") {}
+};
+
+TEST_F(DamagedStoreTest, ReadingADamagedFileSaysWhatToDo) {
+  {
+    auto store = open();
+    std::vector<Record> records{{0, RecordKind::kEvents, 100, std::string(20000, 'x')}};
+    ASSERT_TRUE(store->append(records, {}, {}));
+  }
+  // Every page after the schema's overwritten, as a disk fault might (WAL folded in first).
+  sql("PRAGMA wal_checkpoint(TRUNCATE)");
+  {
+    std::fstream file(database(), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(0, std::ios::end);
+    const auto size = static_cast<std::size_t>(file.tellg());
+    ASSERT_GT(size, 8192U);
+    file.seekp(4096);
+    file << std::string(size - 4096, '\xff');
+  }
+  auto store = Store::open(dir_.string());
+  std::string error = store ? "" : store.error();
+  if (store) {
+    const auto read = (*store)->read_journal(0, [](Record&&) { return true; });
+    ASSERT_FALSE(read);
+    error = read.error();
+  }
+  EXPECT_NE(error.find("restore orderguard.db, with its -wal file, from a backup"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace og::store
