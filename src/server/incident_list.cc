@@ -33,9 +33,15 @@ struct SymbolFilter {
     community = symbol_of(filter.community);
     order = symbol_of(filter.order);
     std::string_view id = filter.subject;
+    // "kind:id" only where the part before the colon is a kind: an id may hold a colon itself.
     if (const std::size_t colon = id.find(':'); colon != std::string_view::npos) {
-      subject_kind = id.substr(0, colon);
-      id = id.substr(colon + 1);
+      const std::string_view kind = id.substr(0, colon);
+      for (std::size_t k = 0; k <= static_cast<std::size_t>(SubjectKind::kCommunity); ++k) {
+        if (subject_kind_name(static_cast<SubjectKind>(k)) != kind) continue;
+        subject_kind = kind;
+        id = id.substr(colon + 1);
+        break;
+      }
     }
     if (!filter.subject.empty()) {
       subject = interner.find(id);

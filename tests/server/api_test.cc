@@ -463,6 +463,15 @@ TEST_F(ApiTest, PagesOfEverySizeFollowOneOrder) {
   EXPECT_NE(get("/v1/incidents?subject=user:P3", Role::kViewer).body.find("\"total\":0"), std::string::npos);
   EXPECT_NE(get("/v1/incidents?order_id=P3", Role::kViewer).body.find("\"total\":1"), std::string::npos);
   EXPECT_NE(get("/v1/incidents?subject=user:U1", Role::kViewer).body.find("\"total\":1"), std::string::npos);
+  // An id may hold a colon: "kind:" is read off only when it names a kind.
+  std::string colon(kOrder);
+  colon.replace(colon.find("\"e1\""), 4, "\"c1\"");
+  colon.replace(colon.find("\"O1\""), 4, "\"ORD:7\"");
+  ASSERT_EQ(post("/v1/events", colon + "\n", Role::kIngest).status, 200U);
+  advance_and_settle(16 * kMinuteMs);
+  EXPECT_NE(get("/v1/incidents?subject=ORD:7", Role::kViewer).body.find("\"total\":1"), std::string::npos);
+  EXPECT_NE(get("/v1/incidents?subject=order:ORD:7", Role::kViewer).body.find("\"total\":1"), std::string::npos);
+  EXPECT_NE(get("/v1/incidents?subject=user:ORD:7", Role::kViewer).body.find("\"total\":0"), std::string::npos);
 }
 
 // --max-page bounds the page a client gets without asking for a size, too (here 20 < 50).

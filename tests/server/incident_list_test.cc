@@ -69,10 +69,13 @@ std::vector<const Incident*> reference(const Engine& engine, const IncidentFilte
     if (!filter.community.empty() && interner.view(incident.community) != filter.community) continue;
     if (!filter.order.empty() && interner.view(incident.order) != filter.order) continue;
     if (!filter.subject.empty()) {
+      // "kind:id" where the part before the first colon is a kind; otherwise the whole is an id.
       const std::string_view subject = filter.subject;
       const std::size_t colon = subject.find(':');
-      const std::string_view id = colon == std::string_view::npos ? subject : subject.substr(colon + 1);
-      if (colon != std::string_view::npos && subject_kind_name(incident.subject_kind) != subject.substr(0, colon)) continue;
+      const std::string_view kind = colon == std::string_view::npos ? std::string_view() : subject.substr(0, colon);
+      const bool is_kind = kind == "order" || kind == "user" || kind == "rider" || kind == "sku" || kind == "community";
+      const std::string_view id = is_kind ? subject.substr(colon + 1) : subject;
+      if (is_kind && subject_kind_name(incident.subject_kind) != kind) continue;
       if (interner.view(incident.subject) != id) continue;
     }
     found.push_back(&incident);
