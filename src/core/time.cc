@@ -38,7 +38,15 @@ tl::unexpected<std::string> bad_time(std::string_view why) {
 tl::expected<TimeMs, std::string> parse_time_ms(std::string_view text) {
   TimeMs millis = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), millis);
-  if (error == std::errc() && end == text.data() + text.size()) return millis;
+  if (end == text.data() + text.size() && !text.empty()) {
+    // All digits: epoch milliseconds, as an event's ts may be, within the years RFC 3339 has.
+    constexpr TimeMs kLast = 253402300799999;  // 9999-12-31T23:59:59.999Z
+    if (error != std::errc() || millis < 0 || millis > kLast) {
+      return tl::unexpected(std::string(text) + ": epoch milliseconds must be from 0 to " + std::to_string(kLast) +
+                            " (9999-12-31T23:59:59.999Z)");
+    }
+    return millis;
+  }
   return parse_rfc3339_ms(text);
 }
 

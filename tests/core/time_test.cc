@@ -347,3 +347,21 @@ TEST(FormatDuration, RoundTripsThroughTheParser) {
 
 }  // namespace
 }  // namespace og
+
+namespace og {
+namespace {
+
+TEST(ParseTimeMs, EpochMillisecondsWithinTheYearsOfRfc3339) {
+  EXPECT_EQ(parse_time_ms("1763690400000"), 1763690400000);
+  EXPECT_EQ(parse_time_ms("0"), 0);
+  EXPECT_EQ(parse_time_ms("2026-11-21T10:00:00+08:00"), parse_rfc3339_ms("2026-11-21T10:00:00+08:00"));
+  EXPECT_EQ(parse_time_ms("253402300799999"), parse_rfc3339_ms("9999-12-31T23:59:59.999Z"));
+  for (const char* wrong : {"-5", "253402300800000", "99999999999999999999999"}) {
+    const auto parsed = parse_time_ms(wrong);
+    ASSERT_FALSE(parsed) << wrong;
+    EXPECT_EQ(parsed.error(), std::string(wrong) + ": epoch milliseconds must be from 0 to 253402300799999 (9999-12-31T23:59:59.999Z)");
+  }
+}
+
+}  // namespace
+}  // namespace og
