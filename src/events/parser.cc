@@ -103,7 +103,7 @@ class LineReader : public LineState {
         return {};
       }
       case Field::kType:
-        if (value.get_string().get(deferred_.type_name)) return field_error(key, "must be a string");
+        if (const auto error = value.get_string().get(deferred_.type_name)) return not_a_string(key, error);
         deferred_.has_type = true;
         return {};
       case Field::kTs:
@@ -263,8 +263,17 @@ class LineReader : public LineState {
     return {};
   }
 
+  // A string simdjson could not read: another type, or a string it refuses (a \u escape of a
+  // lone surrogate, a bad escape), which is not what "must be a string" would make one look for.
+  static Result not_a_string(std::string_view key, simdjson::error_code error) {
+    if (error == simdjson::STRING_ERROR) {
+      return field_error(key, "not a valid JSON string (a bad escape, or a \\u escape of half a surrogate pair)");
+    }
+    return field_error(key, "must be a string");
+  }
+
   Result read_id(std::string_view key, od::value& value, std::string_view& out) {
-    if (value.get_string().get(out)) return field_error(key, "must be a string");
+    if (const auto error = value.get_string().get(out)) return not_a_string(key, error);
     if (out.empty()) return field_error(key, "must not be empty");
     if (out.size() > kMaxIdBytes) return field_error(key, "longer than 128 bytes");
     return {};
@@ -275,7 +284,7 @@ class LineReader : public LineState {
       out = {};
       return {};
     }
-    if (value.get_string().get(out)) return field_error(key, "must be a string");
+    if (const auto error = value.get_string().get(out)) return not_a_string(key, error);
     return {};
   }
 

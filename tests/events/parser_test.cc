@@ -391,6 +391,17 @@ TEST_F(ParserTest, EscapedKeysAreRecognised) {
   EXPECT_EQ(event_.type, EventType::kClockTick);
 }
 
+TEST_F(ParserTest, AStringJsonRefusesIsNamedForWhatItIs) {
+  // Half a surrogate pair, or an escape JSON does not have: the text is not a string, which
+  // "must be a string" would send one looking for a number or an object.
+  const std::string bad = "not a valid JSON string (a bad escape, or a \\u escape of half a surrogate pair)";
+  EXPECT_EQ(error_of(R"({"id":"a\ud800b","type":"clock.tick","ts":0})"), "id: " + bad);
+  EXPECT_EQ(error_of(R"({"id":"e1","type":"rider.status","ts":0,"rider_id":"R\q"})"), "rider_id: " + bad);
+  EXPECT_EQ(error_of(R"({"id":"e1","type":"order.cancelled","ts":0,"order_id":"O\udc00"})"), "order_id: " + bad);
+  EXPECT_EQ(error_of(R"({"id":7,"type":"clock.tick","ts":0})"), "id: must be a string");
+  EXPECT_TRUE(accepts(R"({"id":"a\ud83d\ude00","type":"clock.tick","ts":0})"));  // a whole pair is fine
+}
+
 TEST_F(ParserTest, SourceIsOptional) {
   EXPECT_TRUE(accepts(master_event("clock.tick", R"("source":"oms")")));
   EXPECT_TRUE(accepts(master_event("clock.tick", R"("source":null)")));
