@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -78,6 +79,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   static constexpr std::uint64_t kMaxDrainBytes = std::uint64_t{256} << 20;
   static constexpr int kDrainSeconds = 10;
   static constexpr std::size_t kReadAhead = 16 << 10;  // what one read of a waiting keep-alive connection takes
+  static constexpr std::size_t kProbeRoom = 64;        // connections over the cap that may still ask /healthz
+  static constexpr std::uint32_t kProbeSeconds = 2;    // for their headers
+  static Response busy_response() {
+    Response busy = error_response(503, "too_many_connections",
+                                   "the server holds its maximum of connections; retry shortly or reuse a keep-alive connection");
+    busy.set(http::field::retry_after, "1");
+    return busy;
+  }
   static asio::awaitable<bool> drain(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::uint64_t bytes) {
     const std::size_t buffered = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, buffer.size()));
     buffer.consume(buffered);
@@ -122,7 +131,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(kTuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-      if (ec) continue;  // a client that vanished mid-handshake, out of descriptors ...: keep accepting
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory) {
+        // Out of descriptors: retrying at once would spin; connections closing free some.
+        asio::steady_timer pause(io, std::chrono::milliseconds(100));
+        co_await pause.async_wait(kTuple);
+        continue;
+      }
+      if (ec) continue;  // a client that vanished mid-handshake ...: keep accepting
       socket.set_option(tcp::no_delay(true), ec);
       asio::co_spawn(io, session(beast::tcp_stream(std::move(socket))), asio::detached);
     }
@@ -144,9 +159,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       ~Count() { --n; }
     } count(open_connections);
     beast::flat_buffer buffer;
-    // Over the cap, one request is still read: a health probe must answer when the server is
-    // full (a monitor would otherwise take a busy server for a dead one); any other gets 503.
+    // Over the cap, one request is still read, briefly: a health probe must answer when the
+    // server is full (a monitor would otherwise take a busy server for a dead one); any other
+    // gets 503. Far over it (kProbeRoom more), nothing is read: 503 at once, as before.
     const bool over_cap = open_connections > limits.max_connections;
+    if (open_connections > limits.max_connections + kProbeRoom) {
+      Response busy = busy_response();
+      co_await write(stream, busy, false);
+      co_return;
+    }
     for (bool first = true;; first = false) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(limits.max_body_bytes);
@@ -159,7 +180,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         if (wait_ec) break;
         buffer.commit(got);
       }
-      stream.expires_after(std::chrono::seconds(limits.header_timeout_s));
+      stream.expires_after(std::chrono::seconds(over_cap ? std::min<std::uint32_t>(limits.header_timeout_s, kProbeSeconds) : limits.header_timeout_s));
       auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (header_ec) {
         if (header_ec == http::error::body_limit) {
@@ -193,9 +214,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (over_cap) {
         const std::string_view target = parser.get().target();
         if (target != "/healthz" && target != "/readyz") {
-          Response busy = error_response(503, "too_many_connections",
-                                         "the server holds its maximum of connections; retry shortly or reuse a keep-alive connection");
-          busy.set(http::field::retry_after, "1");
+          Response busy = busy_response();
           co_await write(stream, busy, false);
           break;
         }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -78,6 +79,15 @@ TEST_F(HttpLimitsTest, AFullServerStillAnswersHealthProbes) {
   EXPECT_EQ(get(*connect(), "/readyz"), 200U);
   EXPECT_EQ(get(*connect(), "/v1/incidents"), 503U);
   EXPECT_EQ(get(*held, "/v1/incidents"), 200U);  // the connection within the cap goes on
+  // Far over the cap (64 more that say nothing), a connection is answered 503 before it
+  // sends anything: idle sockets cannot pile up waiting for their headers.
+  std::vector<std::unique_ptr<beast::tcp_stream>> silent;
+  for (int i = 0; i < 64; ++i) silent.push_back(connect());
+  const auto last = connect();
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(*last, buffer, response);
+  EXPECT_EQ(response.result_int(), 503U);
 }
 
 TEST_F(HttpLimitsTest, HeadersNeverFinishedAreLetGoAfterTheHeaderTimeout) {
