@@ -59,27 +59,6 @@ void bootstrap_admin_token(store::Store& store, const std::string& data_dir, Tim
   spdlog::info("orderguard serve: first start: an admin token is in {} (create others with `orderguard tokens create`)", path);
 }
 
-// Why the data directory must not start afresh, or "": its store is gone or empty while the
-// files an earlier start left beside it are there. A new store would take their place
-// silently: every incident and token lost, the audit chain begun again under the old key.
-std::string lost_store(const std::string& data_dir) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  const fs::path dir(data_dir);
-  const fs::path db = dir / "orderguard.db";
-  const bool empty = !fs::exists(db, error) || (fs::is_regular_file(db, error) && fs::file_size(db, error) == 0);
-  if (!empty) return {};
-  for (const char* left : {"audit.key", "audit.pub", "admin.token"}) {
-    if (fs::exists(dir / left, error)) {
-      return fmt::format("data {}: the store orderguard.db is {}, but {} from an earlier start is there: restore "
-                         "orderguard.db from a backup (with its -wal file), or, to begin a new store on purpose, move "
-                         "audit.key, audit.pub and admin.token out of the directory",
-                         data_dir, fs::exists(db, error) ? "empty" : "missing", left);
-    }
-  }
-  return {};
-}
-
 }  // namespace
 
 int run_serve(const ServeArgs& args) {
@@ -122,10 +101,6 @@ int run_serve(const ServeArgs& args) {
   options.sinks = server::outbox_sinks(outbox_options);
   options.master_key_file = args.master_key_file;
 
-  if (const std::string lost = lost_store(args.data); !lost.empty()) {
-    spdlog::error("orderguard serve: {}", lost);
-    return kExitUsage;
-  }
   auto service = server::Service::open(options, clock);
   if (!service) {
     spdlog::error("orderguard serve: {}", service.error());

@@ -288,10 +288,36 @@ Result<std::unique_ptr<Store>> Store::open_existing(const std::string& dir) {
   return open(dir);
 }
 
+namespace {
+
+// Why the store must not be created afresh, or "": orderguard.db is gone or empty while files
+// an earlier start left beside it are there (the audit chain's keys, the first admin token).
+// A new store would take its place silently, for serve or for any command that opens one
+// (`tokens create` after "my token stopped working"): every incident and token lost, the audit
+// chain begun again under the old key.
+std::string lost_store(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path db = fs::path(dir) / "orderguard.db";
+  const bool missing = !fs::exists(db, error);
+  if (!missing && !(fs::is_regular_file(db, error) && fs::file_size(db, error) == 0)) return {};
+  for (const char* left : {"audit.key", "audit.pub", "admin.token"}) {
+    if (fs::exists(fs::path(dir) / left, error)) {
+      return "data " + dir + ": the store orderguard.db is " + (missing ? "missing" : "empty") + ", but " + left +
+             " from an earlier start is there: restore orderguard.db from a backup (with its -wal file), or, to begin a "
+             "new store on purpose, move audit.key, audit.pub and admin.token out of the directory";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return tl::unexpected("data directory " + dir + ": cannot create it (" + ec.message() + "); pass --data with a writable directory");
+  if (std::string lost = lost_store(dir); !lost.empty()) return tl::unexpected(std::move(lost));
   const std::string path = (std::filesystem::path(dir) / "orderguard.db").string();
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {

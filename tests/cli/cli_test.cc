@@ -185,6 +185,11 @@ TEST_F(CliTest, ServeRefusesToStartAfreshWhereAStoreWasLost) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("the store orderguard.db is missing"), std::string::npos) << missing.output;
   EXPECT_FALSE(fs::exists(data / "orderguard.db"));  // nothing was created in its place
+  // Nor by the next thing one tries when a token stops working.
+  const CommandResult token = run_cli("tokens create --role admin --data " + data.string());
+  EXPECT_EQ(token.exit_code, 2);
+  EXPECT_NE(token.output.find("the store orderguard.db is missing"), std::string::npos) << token.output;
+  EXPECT_FALSE(fs::exists(data / "orderguard.db"));
 }
 
 TEST_F(CliTest, ServeStopsWhenItCannotWriteItsPortFile) {
