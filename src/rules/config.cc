@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <sstream>
+#include <memory>
 
 #include <toml++/toml.h>
 
@@ -357,12 +359,15 @@ tl::expected<std::string, std::string> read_rules_text(const std::string& path) 
   std::error_code error;
   // A directory opens, and reads as nothing: it would have been a valid file of defaults.
   if (std::filesystem::is_directory(path, error)) return tl::unexpected(path + ": is a directory; name the rules file");
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return tl::unexpected(path + ": cannot open the rules file");
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) return tl::unexpected(path + ": cannot read the rules file");
-  return text.str();
+  // stdio, not a stream: `text << file.rdbuf()` swallows a read error (it sets failbit on
+  // the copy, as an empty file does), and a file cut short would read as fewer rules.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
+  if (!file) return tl::unexpected(path + ": cannot open the rules file (" + std::strerror(errno) + ")");
+  std::string text;
+  char block[1 << 16];
+  while (const std::size_t got = std::fread(block, 1, sizeof block, file.get())) text.append(block, got);
+  if (std::ferror(file.get()) != 0) return tl::unexpected(path + ": cannot read the rules file (" + std::strerror(errno) + ")");
+  return text;
 }
 
 tl::expected<RulesConfig, std::string> load_rules_file(const std::string& path) {

@@ -158,6 +158,10 @@ TEST_F(CliTest, ADirectoryIsNotTakenForAnEmptyFile) {
   const CommandResult replay = run_cli("replay --input " + dir_.string() + " --incidents -");
   EXPECT_EQ(replay.exit_code, 1);
   EXPECT_NE(replay.output.find("is a directory; name the NDJSON events file"), std::string::npos) << replay.output;
+  // A read error is not an empty file of defaults either (/proc/self/mem reads as EIO).
+  const CommandResult unreadable = run_cli("rules check /proc/self/mem");
+  EXPECT_EQ(unreadable.exit_code, 2);
+  EXPECT_NE(unreadable.output.find("cannot read the rules file"), std::string::npos) << unreadable.output;
   const CommandResult rules = run_cli("rules check " + dir_.string());
   EXPECT_EQ(rules.exit_code, 2);
   EXPECT_NE(rules.output.find("is a directory; name the rules file"), std::string::npos) << rules.output;
