@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <optional>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -138,6 +139,18 @@ int run_serve(const ServeArgs& args) {
   (*service)->set_outbox_listener([&sink] { sink.poke(); });
   (*service)->start();
   sink.start();
+  // Every way out from here stops the engine thread before the outbox it pokes is destroyed
+  // (locals go in reverse order: the outbox before the service).
+  struct StopBoth {
+    server::Service& service;
+    server::Outbox& outbox;
+    ~StopBoth() {
+      // The engine first (it stores what it derived last), then the outbox drains what is due.
+      service.stop();
+      outbox.stop();
+    }
+  };
+  std::optional<StopBoth> stop_both(std::in_place, **service, sink);
 
   boost::asio::io_context io(1);
   server::Service& engine_service = **service;
@@ -203,9 +216,7 @@ int run_serve(const ServeArgs& args) {
     io.stop();
   });
   io.run();
-  // The engine first (it stores what it derived last), then the outbox drains what is due.
-  (*service)->stop();
-  sink.stop();
+  stop_both.reset();  // before the server and the API go
   return kExitOk;
 }
 
