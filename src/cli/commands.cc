@@ -31,14 +31,20 @@ tl::expected<RulesConfig, std::string> load_config_or_defaults(const std::string
   return load_rules_file(path);
 }
 
-// Why the outputs cannot be written as asked, or "": an output that names the input (or another
-// output) would overwrite it (`--incidents events.ndjson` destroyed the events).
+// Why the outputs cannot be written as asked, or "": an output that names the input, the
+// rules file or another output would overwrite it (`--incidents events.ndjson` destroyed the
+// events). Only files are compared: /dev/null or a terminal may well take two outputs.
 std::string outputs_clash(const ReplayArgs& args) {
   const std::pair<const char*, const std::string*> outputs[] = {
       {"--incidents", &args.incidents}, {"--commands", &args.commands}, {"--report", &args.report}};
   const auto same = [](const std::string& a, const std::string& b) {
     if (a.empty() || b.empty() || a == "-" || b == "-") return false;
     std::error_code error;
+    const auto file_or_new = [&](const std::string& path) {
+      const auto status = std::filesystem::status(path, error);
+      return status.type() == std::filesystem::file_type::regular || status.type() == std::filesystem::file_type::not_found;
+    };
+    if (!file_or_new(a) || !file_or_new(b)) return false;
     if (a == b || std::filesystem::equivalent(a, b, error)) return true;  // links too, when both exist
     std::error_code error_b;
     const auto canonical_a = std::filesystem::weakly_canonical(a, error);
@@ -48,6 +54,10 @@ std::string outputs_clash(const ReplayArgs& args) {
   for (std::size_t i = 0; i < std::size(outputs); ++i) {
     if (same(*outputs[i].second, args.input)) {
       return fmt::format("{} {} is the --input file: it would be overwritten; write the results elsewhere", outputs[i].first,
+                         *outputs[i].second);
+    }
+    if (same(*outputs[i].second, args.config)) {
+      return fmt::format("{} {} is the --config file: it would be overwritten; write the results elsewhere", outputs[i].first,
                          *outputs[i].second);
     }
     for (std::size_t j = 0; j < i; ++j) {
@@ -103,7 +113,8 @@ int run_replay(const ReplayArgs& args) {
       args.strict);
   const bool completed = runner.feed_stream(input);
   if (std::ferror(input) != 0) {
-    spdlog::error("orderguard replay: cannot read --input {}: {}", args.input, std::strerror(errno));
+    // errno is not the read's by now: the lines before the failure were still fed.
+    spdlog::error("orderguard replay: cannot read --input {}: the read failed part way (a device or file system error)", args.input);
     return kExitFailure;
   }
   if (!completed) {

@@ -162,6 +162,10 @@ TEST_F(CliTest, ADirectoryIsNotTakenForAnEmptyFile) {
   const CommandResult unreadable = run_cli("rules check /proc/self/mem");
   EXPECT_EQ(unreadable.exit_code, 2);
   EXPECT_NE(unreadable.output.find("cannot read the rules file"), std::string::npos) << unreadable.output;
+  const CommandResult unreadable_input = run_cli("replay --input /proc/self/mem --incidents -");
+  EXPECT_EQ(unreadable_input.exit_code, 1);
+  EXPECT_NE(unreadable_input.output.find("cannot read --input /proc/self/mem: the read failed"), std::string::npos)
+      << unreadable_input.output;
   const CommandResult rules = run_cli("rules check " + dir_.string());
   EXPECT_EQ(rules.exit_code, 2);
   EXPECT_NE(rules.output.find("is a directory; name the rules file"), std::string::npos) << rules.output;
@@ -218,6 +222,13 @@ TEST_F(CliTest, AnOutputThatNamesTheInputIsRefusedAndTheInputStays) {
                                     " --commands " + (dir_ / "." / "out").string());
   EXPECT_EQ(two.exit_code, 2);
   EXPECT_NE(two.output.find("--incidents and --commands name the same file"), std::string::npos) << two.output;
+  const auto rules = write("rules.toml", "# defaults\n");
+  const CommandResult over_rules = run_cli("replay --input " + input.string() + " --config " + rules.string() +
+                                           " --incidents - --report " + rules.string());
+  EXPECT_EQ(over_rules.exit_code, 2);
+  EXPECT_EQ(read_file(rules), "# defaults\n");
+  // Not files: /dev/null takes every output.
+  EXPECT_EQ(run_cli("replay --input " + input.string() + " --incidents /dev/null --commands /dev/null --report /dev/null").exit_code, 0);
 }
 
 TEST_F(CliTest, AnEventYearsPastTheNewestIsABadLineAndTheRestGoesOn) {
