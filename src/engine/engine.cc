@@ -587,9 +587,11 @@ int EngineCore::priority_of(const Incident& incident) const {
   if (incident.type == IncidentType::kCommunityHotspot) score += 10;
   if (incident.user != kNoSymbol) {
     if (const UserState* user_state = users_.find(incident.user)) {
+      // A repeat customer as the handling policy counts one (this incident not listed yet).
+      const Policies& policies = config.handling->policies;
       const auto recent = std::count_if(user_state->read().incident_times.begin(), user_state->read().incident_times.end(),
-                                        [&](TimeMs t) { return t > incident.detected_at - 7 * 24 * kHourMs; });
-      if (recent >= 2) score += 5;  // this one makes the third within 7 days: a repeat customer
+                                        [&](TimeMs t) { return t > incident.detected_at - policies.repeat_window_ms; });
+      if (recent + 1 >= policies.repeat_incidents) score += 5;
     }
   }
   return std::min(score, 100);

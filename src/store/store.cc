@@ -156,8 +156,11 @@ std::string customer_binding(std::string_view subject) { return "orderguard-cust
 // SQLite's words say what is wrong with a damaged file, not what to do about it.
 std::string with_remedy(std::string message, int code) {
   code &= 0xff;
-  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+  if (code == SQLITE_CORRUPT) {
     message += " (the store file is damaged: stop serve and restore orderguard.db, with its -wal file, from a backup)";
+  } else if (code == SQLITE_NOTADB) {
+    message += " (orderguard.db is not an SQLite database: is this the data directory serve used? if it is, the file is "
+               "damaged: restore it, with its -wal file, from a backup)";
   }
   return message;
 }
@@ -335,7 +338,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
     if (auto ok = store->exec(pragma); !ok) return tl::unexpected("store " + path + ": " + ok.error());
   }
   if (auto ok = store->exec(kSchema); !ok) {
-    return tl::unexpected("store " + path + ": " + ok.error() + " (is it an OrderGuard data directory?)");
+    // A damaged or foreign file has its remedy in the message already.
+    const bool explained = ok.error().find(" (orderguard.db ") != std::string::npos || ok.error().find(" (the store file ") != std::string::npos;
+    return tl::unexpected("store " + path + ": " + ok.error() + (explained ? "" : " (is it an OrderGuard data directory?)"));
   }
   {
     Statement has_key_id(db, "SELECT COUNT(*) FROM pragma_table_info('journal') WHERE name = 'key_id'");

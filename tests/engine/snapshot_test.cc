@@ -638,7 +638,7 @@ TEST_F(BadSnapshot, AnotherVersion) {
   std::string bytes = *bytes_;
   bytes[8] = 6;
   EXPECT_EQ(error_of(bytes), "snapshot: format version 6, this build reads version 5");
-  bytes[8] = 4;  // before the repeat_escalates policy (format 5)
+  bytes[8] = 4;  // before the repeat_escalates policy and engine.max_time_jump (format 5)
   EXPECT_EQ(error_of(bytes), "snapshot: format version 4, this build reads version 5");
   bytes[8] = 3;  // before an order remembered its latest unconfirmed refund (format 4)
   EXPECT_EQ(error_of(bytes), "snapshot: format version 3, this build reads version 5");

@@ -600,7 +600,7 @@ TEST_F(ApiTest, AnIdWithSlashOrPlusIsReadBackPercentEncoded) {
   EXPECT_NE(slash.body.find("\"order_id\":\"A/B+C\""), std::string::npos) << slash.body;
   EXPECT_EQ(get("/v1/orders/A%2FB%2BC", Role::kViewer).status, 200U);
   EXPECT_EQ(get("/v1/orders/A%2FB%20C", Role::kViewer).status, 404U);
-  EXPECT_EQ(get("/v1/orders/A/B+C", Role::kViewer).status, 404U);  // three segments: no such endpoint
+  EXPECT_EQ(get("/v1/orders/A/B+C", Role::kViewer).status, 404U);  // four segments: no such endpoint
 }
 
 TEST_F(ApiTest, RulesAreReadAndReplacedLive) {
