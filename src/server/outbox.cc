@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <string>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,6 +22,35 @@ namespace og::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+
+namespace {
+
+// A process killed while it appended leaves the file's last line cut short; the next start
+// would append straight after it, gluing two commands into one line a reader cannot parse.
+// That line was never confirmed (the store still owes it, and sends it again whole), so the
+// cut-off bytes go. A file that ends in '\n', or is empty, is left as it is.
+tl::expected<void, std::string> drop_torn_line(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return {};  // not there yet: created on open
+  std::fseek(file, 0, SEEK_END);
+  const long size = std::ftell(file);
+  long keep = size;
+  char byte = '\n';
+  // Back from the end to the last '\n' (a line is a command: a few hundred bytes).
+  while (keep > 0) {
+    std::fseek(file, keep - 1, SEEK_SET);
+    if (std::fread(&byte, 1, 1, file) != 1 || byte == '\n') break;
+    --keep;
+  }
+  std::fclose(file);
+  if (keep == size) return {};
+  if (::truncate(path.c_str(), keep) != 0) {
+    return tl::unexpected("--outbox-file " + path + ": its last line is cut short (a crash while writing) and it cannot be trimmed");
+  }
+  return {};
+}
+
+}  // namespace
 
 std::vector<std::string> outbox_sinks(const OutboxOptions& options) {
   std::vector<std::string> sinks;
@@ -52,6 +83,7 @@ store::Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& data_dir,
     if (outbox->host_.empty()) return tl::unexpected("--webhook " + outbox->options_.webhook + ": no host");
   }
   if (!outbox->options_.file.empty()) {
+    if (auto trimmed = drop_torn_line(outbox->options_.file); !trimmed) return tl::unexpected(trimmed.error());
     outbox->file_ = std::fopen(outbox->options_.file.c_str(), "ab");
     if (outbox->file_ == nullptr) {
       return tl::unexpected("--outbox-file " + outbox->options_.file + ": cannot open it for appending");

@@ -52,6 +52,26 @@ TEST_F(OutboxTest, TheFileSinkAppendsEachCommandOnce) {
   EXPECT_EQ((*outbox)->stats().delivered_file, 2U);
 }
 
+TEST_F(OutboxTest, ALineCutShortByACrashIsDroppedBeforeAppending) {
+  // A process killed in the middle of a line: the next start must not glue a command onto it.
+  OutboxOptions options;
+  options.file = (dir_ / "out.ndjson").string();
+  std::ofstream(options.file, std::ios::binary) << "{\"id\":\"cmd-0\"}\n{\"id\":\"cmd-1\",\"comm";
+  add_commands({"file"}, {{"cmd-1", 0, R"({"id":"cmd-1"})"}});
+  auto outbox = Outbox::open(dir_.string(), options, clock_);
+  ASSERT_TRUE(outbox) << outbox.error();
+  (*outbox)->deliver_due();
+  std::ifstream in(options.file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "{\"id\":\"cmd-0\"}\n{\"id\":\"cmd-1\"}\n");
+  // A whole file, and a file of one cut line, are left whole or emptied.
+  ASSERT_TRUE(Outbox::open(dir_.string(), options, clock_));
+  EXPECT_EQ(std::filesystem::file_size(options.file), text.size());
+  std::ofstream(options.file, std::ios::binary) << "{\"id\"";
+  ASSERT_TRUE(Outbox::open(dir_.string(), options, clock_));
+  EXPECT_EQ(std::filesystem::file_size(options.file), 0U);
+}
+
 TEST_F(OutboxTest, TheWebhookIsRetriedWithBackoffUntilItTakesTheCommand) {
   // A receiver that fails its first two calls.
   std::mutex mutex;
