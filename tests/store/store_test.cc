@@ -202,12 +202,7 @@ TEST_F(StoreTest, AnUncreatableDirectoryIsRefusedWithAClearError) {
 namespace og::store {
 namespace {
 
-class DamagedStoreTest : public StoreDirTest {
- protected:
-  DamagedStoreTest() : StoreDirTest("og-store-damaged-") {}
-};
-
-TEST_F(DamagedStoreTest, ReadingADamagedFileSaysWhatToDo) {
+TEST_F(StoreTest, ReadingADamagedFileSaysWhatToDo) {
   {
     auto store = open();
     std::vector<Record> records{{0, RecordKind::kEvents, 100, std::string(20000, 'x')}};
