@@ -101,7 +101,6 @@ Target parse_target(std::string_view target) {
   return out;
 }
 
-
 // A JSON request body: an object of allow-listed fields, read with simdjson's DOM (bodies
 // here are small: actions, agents).
 class Body {
