@@ -626,7 +626,9 @@ void EngineCore::note_late_evidence(IncidentType type, std::uint32_t o, const Ev
   }
 }
 
-void EngineCore::count_for_hotspot(const Incident& incident) {
+// `known_at`: when the incident's community became known, if after its detection (the order
+// came late): a hotspot it completes is detected then at the earliest (decisions #4).
+void EngineCore::count_for_hotspot(const Incident& incident, TimeMs known_at) {
   if (incident.community == kNoSymbol || incident.subject_kind != SubjectKind::kOrder) return;
   if (!config.enabled(IncidentType::kCommunityHotspot)) return;
   HotspotWindow& window = hotspots_[hotspot_key(incident.community, incident.type)];
@@ -648,7 +650,7 @@ void EngineCore::count_for_hotspot(const Incident& incident) {
     }
     if (static_cast<std::int64_t>(in_window.size()) < config.hotspot_count) continue;
     if (window.raised_at != kAbsent && end - window.raised_at < span && window.raised_at - end < span) continue;
-    Raise request{.type = IncidentType::kCommunityHotspot, .at = end, .subject = incident.community,
+    Raise request{.type = IncidentType::kCommunityHotspot, .at = std::max(end, known_at), .subject = incident.community,
                   .about_type = incident.type, .evidence = {}};
     for (const std::uint32_t index : in_window) {
       if (!log.at(index).evidence.empty()) request.evidence.push_back(log.at(index).evidence.front());

@@ -703,7 +703,7 @@ class EngineCore {
   // (its ts is at or before the missed deadline); otherwise leaves it as it is.
   void retract_if_disproved(std::uint32_t order, IncidentType type, const Event& e, std::uint32_t detail = 0);
   int priority_of(const Incident& incident) const;
-  void count_for_hotspot(const Incident& incident);
+  void count_for_hotspot(const Incident& incident, TimeMs known_at = kAbsent);
   // Retracts an incident (never before its detection) and what it alone held up: a hotspot.
   void retract(Incident& incident, TimeMs at);
   std::string event_id(EventRef ref) const { return std::string(ids_.view(ref)); }

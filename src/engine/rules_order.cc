@@ -35,8 +35,8 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   else if (profile != nullptr && profile->has_profile_pref) s.substitution_pref = profile->substitution_pref;
 
   if (const OrderExtras* extra = find_extras(o)) timers_.cancel(extra->paid_no_order_timer);
+  adopt_early_incidents(o);  // first: the paid-no-order incident the order clears takes its facts too
   clear(find_open_for_order(o, IncidentType::kPaidNoOrder), e);
-  adopt_early_incidents(o);
   if (const OrderExtras* extra = find_extras(o)) {
     for (const PaymentRecord& payment : extra->paid_before_created) check_amount_mismatch(o, payment, e);
   }
@@ -78,14 +78,18 @@ void EngineCore::raise_if_fulfilled_after(std::uint32_t o, const Event& e, std::
 }
 
 // Incidents raised before the order itself was known (a payment, a shortage, a complaint that
-// came first) take on its facts now: the high-value raise, zone, community, customer.
+// came first) take on its facts now, resolved ones too (decisions #5): the high-value raise,
+// zone, community, customer. Those that learn their community count towards its hotspots
+// then, and those that learn their customer towards a repeat customer, as if raised with them.
 void EngineCore::adopt_early_incidents(std::uint32_t o) {
   const OrderExtras* extra = find_extras(o);
   if (extra == nullptr) return;
   const OrderState& s = order(o);
-  for (const std::uint32_t index : extra->incidents) {
+  const std::vector<std::uint32_t> early = extra->incidents;  // a hotspot raised below adds to the log
+  for (const std::uint32_t index : early) {
     Incident& incident = log.at(index);
-    if (incident.is_closed()) continue;
+    const bool new_community = incident.community == kNoSymbol && s.community != kNoSymbol;
+    const bool new_user = incident.user == kNoSymbol && s.user != kNoSymbol;
     incident.zone = s.zone;
     incident.community = s.community;
     incident.user = s.user;
@@ -93,6 +97,12 @@ void EngineCore::adopt_early_incidents(std::uint32_t o) {
     incident.vip = s.vip;
     if (s.amount != kAbsent && s.amount >= config.high_value_amount) incident.severity = Severity::kHigh;
     incident.priority = priority_of(incident);
+    if (new_user) {
+      auto& times = users_[incident.user].more().incident_times;
+      if (times.size() >= 64) times.erase(times.begin());
+      times.push_back(incident.detected_at);
+    }
+    if (new_community && incident.status != IncidentStatus::kRetracted) count_for_hotspot(incident, s.created_at());  // may move the log
   }
 }
 
