@@ -101,6 +101,24 @@ Target parse_target(std::string_view target) {
   return out;
 }
 
+// The people's actions on an incident (POST /v1/incidents/{id}/ACTION), with the event each
+// becomes and the fields it takes, as named in the agent.* events (docs/spec/EVENTS.md).
+struct IncidentActionSpec {
+  std::string_view type;
+  std::vector<std::string_view> fields;
+};
+const std::map<std::string_view, IncidentActionSpec>& incident_actions() {
+  static const std::map<std::string_view, IncidentActionSpec> kActions{
+      {"ack", {"agent.ack", {}}},
+      {"resolve", {"agent.resolve", {"resolution_code", "note"}}},
+      {"escalate", {"agent.escalate", {"reason"}}},
+      {"reassign", {"agent.reassign", {"to"}}},
+      {"comment", {"agent.comment", {"text"}}},
+      {"false_positive", {"agent.false_positive", {}}},
+  };
+  return kActions;
+}
+
 // A JSON request body: an object of allow-listed fields, read with simdjson's DOM (bodies
 // here are small: actions, agents).
 class Body {
@@ -410,6 +428,10 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
       co_return co_await get_incident(std::string(parts[2]));
     }
     if (n == 4) {
+      // An action nobody has is 404 whatever the method (405 would say it exists).
+      if (!incident_actions().contains(parts[3])) {
+        co_return error(404, "not_found", "no action `" + std::string(parts[3]) + "`; actions: ack, resolve, escalate, reassign, comment, false_positive");
+      }
       if (verb != http::verb::post) co_return method_not_allowed("POST");
       if (auto denied = need(Role::kAgent)) co_return std::move(*denied);
       co_return co_await incident_action(std::string(parts[2]), parts[3], request, who);
@@ -735,23 +757,8 @@ asio::awaitable<Reply> Api::Impl::send_agent_event(std::string event_json, std::
 }
 
 asio::awaitable<Reply> Api::Impl::incident_action(std::string id, std::string_view action, const Request& request, Identity who) {
-  // The fields each action takes, as named in the agent.* events (docs/spec/EVENTS.md).
-  struct Spec {
-    std::string_view type;
-    std::vector<std::string_view> fields;
-  };
-  static const std::map<std::string_view, Spec> kActions{
-      {"ack", {"agent.ack", {}}},
-      {"resolve", {"agent.resolve", {"resolution_code", "note"}}},
-      {"escalate", {"agent.escalate", {"reason"}}},
-      {"reassign", {"agent.reassign", {"to"}}},
-      {"comment", {"agent.comment", {"text"}}},
-      {"false_positive", {"agent.false_positive", {}}},
-  };
-  const auto found = kActions.find(action);
-  if (found == kActions.end()) {
-    co_return error(404, "not_found", "no action `" + std::string(action) + "`; actions: ack, resolve, escalate, reassign, comment, false_positive");
-  }
+  const auto found = incident_actions().find(action);  // route() answered an unknown one
+
   auto body = Body::parse(request.body().empty() ? std::string("{}") : request.body());
   if (!body) co_return error(400, "bad_body", body.error());
   // Who acts: a token bound to an agent acts as that agent and no other.

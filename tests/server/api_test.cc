@@ -540,6 +540,8 @@ TEST_F(ApiTest, PeopleActThroughTheDesk) {
   EXPECT_EQ(resolved.status, 200U) << resolved.body;
   EXPECT_NE(resolved.body.find("\"resolution\":\"manual\""), std::string::npos) << resolved.body;
   EXPECT_EQ(post("/v1/incidents/" + id + "/dance", "{}", Role::kAgent).status, 404U);
+  EXPECT_EQ(get("/v1/incidents/" + id + "/dance", Role::kAgent).status, 404U);  // no such action, whatever the method
+  EXPECT_EQ(get("/v1/incidents/" + id + "/ack", Role::kAgent).status, 405U);
   EXPECT_EQ(post("/v1/incidents/" + id + "/ack", "[1,2]", Role::kAgent).status, 400U);
   const Answer queue = get("/v1/agents/A1/queue", Role::kAgent);
   EXPECT_EQ(queue.status, 200U);
