@@ -162,6 +162,19 @@ Reply error(unsigned status, std::string_view code, std::string_view message) {
 }
 Reply json(std::string body, unsigned status = 200) { return reply(json_response(status, std::move(body))); }
 
+// A query parameter the endpoint does not take, answered 400 with the ones it does: ignored,
+// a misspelt filter (`?stauts=open`) would give an answer that only looks right.
+std::optional<Reply> unknown_parameter(const Target& target, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : target.query) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string list;
+    for (const std::string_view name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+    return error(400, "unknown_parameter",
+                 "unknown query parameter `" + key + "`; " + (list.empty() ? "this endpoint takes none" : "known: " + list));
+  }
+  return std::nullopt;
+}
+
 // Runs `submit(done)` and resumes the awaiting coroutine with what `done` is given, on the
 // coroutine's own executor (the service calls `done` on its thread). Not a coroutine
 // itself: g++ 12 destroys lambda arguments of coroutines twice.
@@ -425,6 +438,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
     if (n == 3) {
       if (verb != http::verb::get) co_return method_not_allowed("GET");
       if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+      if (auto bad = unknown_parameter(target, {})) co_return std::move(*bad);
       co_return co_await get_incident(std::string(parts[2]));
     }
     if (n == 4) {
@@ -466,6 +480,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
   if (n == 2 && parts[1] == "stream") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
     if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+    if (auto bad = unknown_parameter(target, {"type"})) co_return std::move(*bad);
     co_return co_await stream(target);
   }
   if (n == 2 && parts[1] == "rules") {
@@ -520,6 +535,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
   if (n == 2 && parts[1] == "kpis") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
     if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
+    if (auto bad = unknown_parameter(target, {})) co_return std::move(*bad);
     co_return co_await kpis();
   }
   co_return error(404, "not_found", "no such endpoint: " + std::string(request.method_string()) + " " + target.path);
@@ -584,12 +600,8 @@ asio::awaitable<Reply> Api::Impl::list_incidents(const Target& target) {
     const auto it = target.query.find(key);
     return it == target.query.end() ? std::string() : it->second;
   };
-  static constexpr std::array<std::string_view, 9> kKnown{"status", "severity", "type", "zone", "community",
-                                                          "subject", "order_id", "limit", "cursor"};
-  for (const auto& [key, value] : target.query) {
-    if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end()) {
-      co_return error(400, "unknown_parameter", "unknown query parameter `" + key + "`; known: status, severity, type, zone, community, subject, order_id, limit, cursor");
-    }
+  if (auto bad = unknown_parameter(target, {"status", "severity", "type", "zone", "community", "subject", "order_id", "limit", "cursor"})) {
+    co_return std::move(*bad);
   }
   if (const std::string status = get("status"); !status.empty()) {
     filter.status = enum_from<IncidentStatus>(status, 6, incident_status_name);
@@ -840,8 +852,8 @@ asio::awaitable<UnmaskResult> Api::Impl::unmask(std::string id, const Identity& 
 // unmasks on request with a reason (decision 44).
 asio::awaitable<Reply> Api::Impl::get_order(std::string id, const Target& target, const Identity& who) {
   bool masked = !role_allows(who.role, Role::kSupervisor);
+  if (auto bad = unknown_parameter(target, {"masked"})) co_return std::move(*bad);
   for (const auto& [key, value] : target.query) {
-    if (key != "masked") co_return error(400, "unknown_parameter", "unknown query parameter `" + key + "`; known: masked");
     if (value != "true" && value != "false") co_return error(400, "bad_parameter", "masked: true or false");
     masked = masked || value == "true";
   }

@@ -542,6 +542,13 @@ TEST_F(ApiTest, PeopleActThroughTheDesk) {
   EXPECT_EQ(post("/v1/incidents/" + id + "/dance", "{}", Role::kAgent).status, 404U);
   EXPECT_EQ(get("/v1/incidents/" + id + "/dance", Role::kAgent).status, 404U);  // no such action, whatever the method
   EXPECT_EQ(get("/v1/incidents/" + id + "/ack", Role::kAgent).status, 405U);
+  // A parameter an endpoint does not take is refused everywhere, not ignored on some.
+  for (const std::string& target : {"/v1/incidents/" + id + "?full=1", std::string("/v1/kpis?zone=Z1"),
+                                   std::string("/v1/incidents?stauts=open"), std::string("/v1/orders/O1?mask=true")}) {
+    const Answer refused = get(target, Role::kViewer);
+    EXPECT_EQ(refused.status, 400U) << target;
+    EXPECT_NE(refused.body.find("\"code\":\"unknown_parameter\""), std::string::npos) << target << ": " << refused.body;
+  }
   EXPECT_EQ(post("/v1/incidents/" + id + "/ack", "[1,2]", Role::kAgent).status, 400U);
   const Answer queue = get("/v1/agents/A1/queue", Role::kAgent);
   EXPECT_EQ(queue.status, 200U);
