@@ -40,9 +40,8 @@ tl::expected<TimeMs, std::string> parse_time_ms(std::string_view text) {
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), millis);
   if (end == text.data() + text.size() && !text.empty()) {
     // All digits: epoch milliseconds, as an event's ts may be, within the years RFC 3339 has.
-    constexpr TimeMs kLast = 253402300799999;  // 9999-12-31T23:59:59.999Z
-    if (error != std::errc() || millis < 0 || millis > kLast) {
-      return tl::unexpected(std::string(text) + ": epoch milliseconds must be from 0 to " + std::to_string(kLast) +
+    if (error != std::errc() || millis < 0 || millis > kMaxEpochMs) {
+      return tl::unexpected(std::string(text) + ": epoch milliseconds must be from 0 to " + std::to_string(kMaxEpochMs) +
                             " (9999-12-31T23:59:59.999Z)");
     }
     return millis;

@@ -19,6 +19,10 @@ inline constexpr DurationMs kSecondMs = 1000;
 inline constexpr DurationMs kMinuteMs = 60 * kSecondMs;
 inline constexpr DurationMs kHourMs = 60 * kMinuteMs;
 
+// The times RFC 3339 can write: the years 0000 to 9999.
+inline constexpr TimeMs kMinEpochMs = -62167219200000;  // 0000-01-01T00:00:00.000Z
+inline constexpr TimeMs kMaxEpochMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
+
 // "2026-11-21T10:00:00.123+08:00", "...Z". Fractions beyond milliseconds are truncated.
 // The error says what is wrong in words a person can act on.
 tl::expected<TimeMs, std::string> parse_rfc3339_ms(std::string_view text);

@@ -567,11 +567,7 @@ Incident* EngineCore::raise(Raise request) {
   to_start_.push_back(index);
   if (request.order != UINT32_MAX) {
     extras(request.order).incidents.push_back(index);
-    if (added.user != kNoSymbol) {
-      auto& times = users_[added.user].more().incident_times;
-      if (times.size() >= 64) times.erase(times.begin());
-      times.push_back(added.detected_at);
-    }
+    if (added.user != kNoSymbol) note_user_incident(added.user, added.detected_at);
     count_for_hotspot(added);  // may raise a hotspot: `added` may have moved after it
   }
   return &log.at(index);
@@ -586,15 +582,25 @@ int EngineCore::priority_of(const Incident& incident) const {
   if (incident.vip) score += 10;
   if (incident.type == IncidentType::kCommunityHotspot) score += 10;
   if (incident.user != kNoSymbol) {
-    if (const UserState* user_state = users_.find(incident.user)) {
-      // A repeat customer as the handling policy counts one (this incident not listed yet).
-      const Policies& policies = config.handling->policies;
-      const auto recent = std::count_if(user_state->read().incident_times.begin(), user_state->read().incident_times.end(),
-                                        [&](TimeMs t) { return t > incident.detected_at - policies.repeat_window_ms; });
-      if (recent + 1 >= policies.repeat_incidents) score += 5;
-    }
+    // A repeat customer as the handling policy counts one (this incident not listed yet).
+    const Policies& policies = config.handling->policies;
+    const std::int64_t recent = user_incidents_between(incident.user, incident.detected_at - policies.repeat_window_ms, INT64_MAX);
+    if (recent + 1 >= policies.repeat_incidents) score += 5;
   }
   return std::min(score, 100);
+}
+
+void EngineCore::note_user_incident(Symbol user, TimeMs detected_at) {
+  auto& times = users_[user].more().incident_times;
+  if (times.size() >= 64) times.erase(times.begin());
+  times.push_back(detected_at);
+}
+
+std::int64_t EngineCore::user_incidents_between(Symbol user, TimeMs from, TimeMs to) const {
+  const UserState* state = users_.find(user);
+  if (state == nullptr) return 0;
+  const auto& times = state->read().incident_times;
+  return std::count_if(times.begin(), times.end(), [&](TimeMs t) { return t > from && t <= to; });
 }
 
 void EngineCore::clear(Incident* incident, const Event& evidence, Credit credit) {

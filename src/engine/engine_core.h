@@ -703,6 +703,10 @@ class EngineCore {
   // (its ts is at or before the missed deadline); otherwise leaves it as it is.
   void retract_if_disproved(std::uint32_t order, IncidentType type, const Event& e, std::uint32_t detail = 0);
   int priority_of(const Incident& incident) const;
+  // Repeat customers: an incident about `user`'s orders is noted at its detection time (the
+  // last 64 kept), and counted over (from, to].
+  void note_user_incident(Symbol user, TimeMs detected_at);
+  std::int64_t user_incidents_between(Symbol user, TimeMs from, TimeMs to) const;
   void count_for_hotspot(const Incident& incident, TimeMs known_at = kAbsent);
   // Retracts an incident (never before its detection) and what it alone held up: a hotspot.
   void retract(Incident& incident, TimeMs at);

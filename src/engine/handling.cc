@@ -94,12 +94,8 @@ void EngineCore::start_playbook(std::uint32_t index) {
     return;
   }
   if (incident.user != kNoSymbol) {
-    if (const UserState* u = users_.find(incident.user)) {
-      const DurationMs window = run.config->policies.repeat_window_ms;
-      const auto recent = std::count_if(u->read().incident_times.begin(), u->read().incident_times.end(),
-                                        [&](TimeMs t) { return t > at - window && t <= at; });
-      run.repeat_customer = recent >= run.config->policies.repeat_incidents;
-    }
+    const Policies& policies = run.config->policies;
+    run.repeat_customer = user_incidents_between(incident.user, at - policies.repeat_window_ms, at) >= policies.repeat_incidents;
   }
   if (run.repeat_customer && run.config->policies.repeat_escalates_all) {
     escalate(incident, at, "repeat_customer");  // INCIDENTS.md: a person, not the playbook

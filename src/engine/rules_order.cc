@@ -97,11 +97,7 @@ void EngineCore::adopt_early_incidents(std::uint32_t o) {
     incident.vip = s.vip;
     if (s.amount != kAbsent && s.amount >= config.high_value_amount) incident.severity = Severity::kHigh;
     incident.priority = priority_of(incident);
-    if (new_user) {
-      auto& times = users_[incident.user].more().incident_times;
-      if (times.size() >= 64) times.erase(times.begin());
-      times.push_back(incident.detected_at);
-    }
+    if (new_user) note_user_incident(incident.user, incident.detected_at);
     if (new_community && incident.status != IncidentStatus::kRetracted) count_for_hotspot(incident, s.created_at());  // may move the log
   }
 }

@@ -17,6 +17,7 @@
 
 #include "core/interner.h"
 #include "core/messages.h"
+#include "core/time.h"
 #include "events/event.h"
 #include "events/event_type.h"
 
@@ -186,8 +187,6 @@ constexpr std::size_t kMaxItems = 1000;
 // Money above this (10 trillion yuan in 分) is refused: no order is worth more, and sums and
 // products of amounts within it are computed saturating, so nothing a client sends overflows.
 constexpr std::int64_t kMaxMoney = 1'000'000'000'000'000;
-constexpr TimeMs kMinEpochMs = -62167219200000;  // 0000-01-01T00:00:00.000Z
-constexpr TimeMs kMaxEpochMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
 
 // The fields of one line as read so far; finish() checks them against the event type.
 class LineState {
