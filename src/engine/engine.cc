@@ -110,7 +110,7 @@ EngineMemory EngineCore::memory_usage() const {
   for (const UserState& user : users_.records()) {
     memory.people += block(user.recent_orders) + block(user.amounts);
     if (user.history) {
-      memory.people += sizeof(UserHistory) + kBlockOverhead + block(user.history->user_cancellations) + block(user.history->incident_times);
+      memory.people += sizeof(UserHistory) + kBlockOverhead + block(user.history->user_cancellations) + block(user.history->incidents);
     }
   }
   for (const RiderState& rider : riders_.records()) memory.people += block(rider.cancellations);
@@ -559,15 +559,16 @@ Incident* EngineCore::raise(Raise request) {
     if (state.amount != kAbsent && state.amount >= config.high_value_amount) incident.severity = Severity::kHigh;
   } else {
     incident.subject = request.subject;
+    if (incident.subject_kind == SubjectKind::kUser) incident.user = request.subject;
   }
   if (log.find_open(key_of(incident)) != nullptr) return nullptr;
   incident.priority = priority_of(incident);
   Incident& added = log.add(std::move(incident));
   const std::uint32_t index = added.index;
   to_start_.push_back(index);
+  if (added.user != kNoSymbol) note_user_incident(added.user, index);
   if (request.order != UINT32_MAX) {
     extras(request.order).incidents.push_back(index);
-    if (added.user != kNoSymbol) note_user_incident(added.user, added.detected_at);
     count_for_hotspot(added);  // may raise a hotspot: `added` may have moved after it
   }
   return &log.at(index);
@@ -590,17 +591,21 @@ int EngineCore::priority_of(const Incident& incident) const {
   return std::min(score, 100);
 }
 
-void EngineCore::note_user_incident(Symbol user, TimeMs detected_at) {
-  auto& times = users_[user].more().incident_times;
-  if (times.size() >= 64) times.erase(times.begin());
-  times.push_back(detected_at);
+void EngineCore::note_user_incident(Symbol user, std::uint32_t incident) {
+  auto& incidents = users_[user].more().incidents;
+  if (incidents.size() >= 64) incidents.erase(incidents.begin());
+  incidents.push_back(incident);
 }
 
+// A retracted incident was proved wrong: it makes no one a repeat customer (decisions #27).
 std::int64_t EngineCore::user_incidents_between(Symbol user, TimeMs from, TimeMs to) const {
   const UserState* state = users_.find(user);
   if (state == nullptr) return 0;
-  const auto& times = state->read().incident_times;
-  return std::count_if(times.begin(), times.end(), [&](TimeMs t) { return t > from && t <= to; });
+  const auto& incidents = state->read().incidents;
+  return std::count_if(incidents.begin(), incidents.end(), [&](std::uint32_t index) {
+    const Incident& incident = log.at(index);
+    return incident.status != IncidentStatus::kRetracted && incident.detected_at > from && incident.detected_at <= to;
+  });
 }
 
 void EngineCore::clear(Incident* incident, const Event& evidence, Credit credit) {

@@ -273,13 +273,14 @@ struct OrderExtras {
   std::vector<Item> picked_before_created;     // picking.completed seen before order.created
   std::vector<PaymentRecord> paid_before_created;  // checked against the amount once the order is known
   std::int64_t coupon_discount = 0;
-  // The amount of the latest refund.issue a playbook sent for the order, until a
-  // refund.succeeded of the order confirms it: the refund that a refund.failed no
-  // refund.requested announced is re-issued at it (REFUND_FAILED).
-  std::int64_t last_refund_issued = kAbsent;
   TimerId paid_no_order_timer;  // a payment before order.created
   TimerId stock_release_timer;  // a cancellation after stock was reserved
   std::uint8_t remediation_failures = 0;  // playbook steps that failed on this order
+  // The latest refund.issue a playbook sent for the order (its place in `commands`), until a
+  // refund.succeeded of the order confirms it: the refund that a refund.failed no
+  // refund.requested announced is re-issued at its amount (REFUND_FAILED), and a failure of it
+  // takes its amount back out of the loss (decisions #60).
+  std::uint32_t last_refund_command = UINT32_MAX;
 };
 
 
@@ -497,10 +498,10 @@ struct UserHistory {
   std::vector<std::pair<TimeMs, Symbol>> user_cancellations;  // (ts, order)
   TimeMs frequent_cancel_raised_at = kAbsent;
   TimeMs duplicate_unpaid_raised_at = kAbsent;
-  std::vector<TimeMs> incident_times;  // incidents about this user's orders (repeat customers)
+  std::vector<std::uint32_t> incidents;  // about the user or the user's orders (repeat customers)
   bool empty() const {
     return user_cancellations.empty() && frequent_cancel_raised_at == kAbsent && duplicate_unpaid_raised_at == kAbsent &&
-           incident_times.empty();
+           incidents.empty();
   }
 };
 
@@ -705,7 +706,7 @@ class EngineCore {
   int priority_of(const Incident& incident) const;
   // Repeat customers: an incident about `user`'s orders is noted at its detection time (the
   // last 64 kept), and counted over (from, to].
-  void note_user_incident(Symbol user, TimeMs detected_at);
+  void note_user_incident(Symbol user, std::uint32_t incident);
   std::int64_t user_incidents_between(Symbol user, TimeMs from, TimeMs to) const;
   void count_for_hotspot(const Incident& incident, TimeMs known_at = kAbsent);
   // Retracts an incident (never before its detection) and what it alone held up: a hotspot.
@@ -760,6 +761,8 @@ class EngineCore {
   void on_refund_requested(std::uint32_t o, const Event& e);
   void on_refund_succeeded(std::uint32_t o, const Event& e);
   void on_refund_failed(std::uint32_t o, const Event& e);
+  void take_back_failed_refund(std::uint32_t o, const Event& e);
+  void take_back_honoured_coupon(std::uint32_t o);
   void on_stock_reserved(std::uint32_t o, const Event& e);
   void on_stock_shortage(std::uint32_t o, const Event& e);
   void on_stock_released(std::uint32_t o, const Event& e);

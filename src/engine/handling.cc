@@ -422,7 +422,7 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       // A refund OrderGuard issued fails under the payment system's own refund id, which no
       // refund.requested announced: the order's latest refund.issue not yet confirmed by a
       // refund.succeeded is the one to re-issue (none: the amount is unknown, a person decides).
-      return extra->last_refund_issued;
+      return extra->last_refund_command == UINT32_MAX ? kAbsent : commands[extra->last_refund_command].amount;
     }
     case AmountRule::kShort: {
       if (run.order == UINT32_MAX || run.sku == kNoSymbol) return kAbsent;
@@ -647,7 +647,9 @@ bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs a
       command.amount = amount;
       command.reference = run.reference;
       if (s != nullptr) command.user_id = view(s->user);
-      if (step.action == StepAction::kRefundIssue && run.order != UINT32_MAX) extras(run.order).last_refund_issued = amount;
+      if (step.action == StepAction::kRefundIssue && run.order != UINT32_MAX) {
+        extras(run.order).last_refund_command = static_cast<std::uint32_t>(commands.size() - 1);
+      }
       incident.loss = saturating_add(incident.loss, amount);
       run.last_payout = amount;
       return true;

@@ -94,7 +94,9 @@ void IncidentLog::resolve(Incident& incident, Resolution resolution, TimeMs at) 
   if (incident.is_closed()) return;
   close(incident);
   incident.status = IncidentStatus::kResolved;
-  incident.resolution = resolution;
+  // INCIDENTS.md: `auto` is "with no person involved", `self` "before any action". Once an
+  // incident has reached the people desk, whatever closes it is a person's case (decisions #59).
+  incident.resolution = incident.escalated_at != kAbsent ? Resolution::kManual : resolution;
   incident.resolved_at = std::max(at, incident.detected_at);  // late evidence can carry an earlier ts
 }
 

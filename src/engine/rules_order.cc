@@ -97,7 +97,7 @@ void EngineCore::adopt_early_incidents(std::uint32_t o) {
     incident.vip = s.vip;
     if (s.amount != kAbsent && s.amount >= config.high_value_amount) incident.severity = Severity::kHigh;
     incident.priority = priority_of(incident);
-    if (new_user) note_user_incident(incident.user, incident.detected_at);
+    if (new_user) note_user_incident(incident.user, index);
     if (new_community && incident.status != IncidentStatus::kRetracted) count_for_hotspot(incident, s.created_at());  // may move the log
   }
 }
@@ -128,6 +128,18 @@ void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
   drop_fulfilment_watches(o);
   arm_stock_release(o, e.ts);
   if (first_cancellation && e.cancelled_by == CancelledBy::kUser) count_user_cancellation(o, e);
+  if (!s.gmv_counted) take_back_honoured_coupon(o);
+}
+
+// A coupon honoured at checkout gives nothing up on an order cancelled before it was paid:
+// the loss rate counts it only for orders in the GMV (decisions #60).
+void EngineCore::take_back_honoured_coupon(std::uint32_t o) {
+  const OrderExtras* extra = find_extras(o);
+  if (extra == nullptr) return;
+  for (const std::uint32_t index : extra->incidents) {
+    Incident& incident = log.at(index);
+    if (incident.type == IncidentType::kCouponInvalid && incident.resolution == Resolution::kAuto) incident.loss = 0;
+  }
 }
 
 void EngineCore::on_order_completed(std::uint32_t o, const Event& e) {

@@ -2,6 +2,7 @@
 // PAYMENT_AMOUNT_MISMATCH, DUPLICATE_PAYMENT, REFUND_FAILED, STOCK_NOT_RELEASED.
 #include <algorithm>
 
+#include "core/saturating.h"
 #include "engine/engine_core.h"
 
 namespace og {
@@ -144,7 +145,7 @@ void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
   }
   // A refund of the order went through: ours is confirmed (an awaited event matches by order
   // and type, decision 30), and no later failure of an unknown refund re-issues it.
-  extras(o).last_refund_issued = kAbsent;
+  extras(o).last_refund_command = UINT32_MAX;
   auto& refunds = extras(o).refunds;
   bool matched = false;
   for (RefundWatch& watch : refunds) {
@@ -172,7 +173,27 @@ void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
   }
 }
 
+// Loss is money that moved (INCIDENTS.md's loss rate): a refund OrderGuard issued counts when
+// it goes out, and comes back out when a refund.failed shows it did not go through. The
+// failure is taken as ours (decision 57) unless a refund.requested announced it as another
+// refund: one requested before ours went out, or for another amount.
+void EngineCore::take_back_failed_refund(std::uint32_t o, const Event& e) {
+  const OrderExtras* extra = find_extras(o);
+  if (extra == nullptr || extra->last_refund_command == UINT32_MAX) return;
+  Command& command = commands[extra->last_refund_command];
+  if (command.payout_failed) return;
+  for (const RefundWatch& watch : extra->refunds) {
+    if (watch.refund_id == e.refund_id && watch.requested_at != kAbsent &&
+        (watch.requested_at < command.at || watch.amount != command.amount)) {
+      return;
+    }
+  }
+  command.payout_failed = true;
+  if (Incident* issuer = log.find_by_id(command.incident_id)) issuer->loss = saturating_add(issuer->loss, -command.amount);
+}
+
 void EngineCore::on_refund_failed(std::uint32_t o, const Event& e) {
+  take_back_failed_refund(o, e);
   TimeMs succeeded_after = kAbsent;  // a success of this refund after the failure
   if (find_extras(o) != nullptr) {
     for (RefundWatch& watch : extras(o).refunds) {

@@ -102,7 +102,7 @@ OG_DESCRIBE(PaymentRecord) { ar(v.txn_id, v.at, v.amount); }
 OG_DESCRIBE(OrderExtras) {
   ar(v.more_payments, v.refunds,
      each(v.accepted_substitutions, [](auto& a, auto& pair) { a(sym(pair.first), sym(pair.second)); }), v.incidents,
-     v.picked_before_created, v.paid_before_created, v.coupon_discount, v.last_refund_issued, v.paid_no_order_timer,
+     v.picked_before_created, v.paid_before_created, v.coupon_discount, v.last_refund_command, v.paid_no_order_timer,
      v.stock_release_timer, v.remediation_failures);
 }
 
@@ -180,7 +180,7 @@ const auto kTimedSymbols = [](auto& a, auto& pair) { a(pair.first, sym(pair.seco
 OG_DESCRIBE(UserState) {
   const auto fields = [&](auto& history) {
     ar(each(history.user_cancellations, kTimedSymbols), history.frequent_cancel_raised_at, v.recent_orders,
-       history.duplicate_unpaid_raised_at, v.amounts, history.incident_times, v.vip, v.has_profile_tier,
+       history.duplicate_unpaid_raised_at, v.amounts, history.incidents, v.vip, v.has_profile_tier,
        v.substitution_pref, v.has_profile_pref, v.channels, sym(v.complete_address_community));
   };
   if constexpr (kWriting<Ar>) {
@@ -220,7 +220,7 @@ OG_DESCRIBE(Incident) {
 OG_DESCRIBE(Command) {
   ar(v.id, v.name, v.incident_id, v.order_id, v.at, v.amount, v.qty, v.unit_price, v.sku, v.substitute_sku,
      v.substitute_skus, v.rider_id, v.user_id, v.zone, v.pickup_point_id, v.reference, v.channel, v.to,
-     v.template_name, v.text, v.text_en, v.reason, v.linked);
+     v.template_name, v.text, v.text_en, v.reason, v.linked, v.payout_failed);
 }
 
 OG_DESCRIBE(AgentRefusal) { ar(v.event_id, v.message); }
@@ -277,12 +277,12 @@ OG_DESCRIBE(RulesConfig) {
 static_assert(sizeof(EventFields) == 256, "EventFields changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(Event) == 320, "Event changed: update describe(Event) in engine/snapshot.cc");
 static_assert(sizeof(OrderState) == 200, "OrderState changed: update describe(OrderState) in engine/snapshot.cc");
-static_assert(sizeof(OrderExtras) == 184, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
+static_assert(sizeof(OrderExtras) == 176, "OrderExtras changed: update describe(OrderExtras) in engine/snapshot.cc");
 static_assert(sizeof(UserState) == 72, "UserState changed: update describe(UserState) in engine/snapshot.cc");
 static_assert(sizeof(RiderState) == 80, "RiderState changed: update describe(RiderState) in engine/snapshot.cc");
 static_assert(sizeof(PlaybookRun) == 160, "PlaybookRun changed: update describe(PlaybookRun) in engine/snapshot.cc");
 static_assert(sizeof(Incident) == 288, "Incident changed: update describe(Incident) in engine/snapshot.cc");
-static_assert(sizeof(Command) == 624, "Command changed: update describe(Command) in engine/snapshot.cc");
+static_assert(sizeof(Command) == 632, "Command changed: update describe(Command) in engine/snapshot.cc");
 static_assert(sizeof(RulesConfig) == 488, "RulesConfig changed: update describe(RulesConfig) in engine/snapshot.cc");
 static_assert(sizeof(Step) == 328, "Step changed: update describe(Step) in engine/snapshot.cc");
 static_assert(sizeof(Policies) == 256, "Policies changed: update describe(Policies) in engine/snapshot.cc");
@@ -301,7 +301,7 @@ namespace {
 
 constexpr std::string_view kMagic = "OGSNAPSH";
 // Raised whenever the payload's layout changes; restore() reads only its own version.
-constexpr std::uint32_t kVersion = 5;
+constexpr std::uint32_t kVersion = 6;
 constexpr std::size_t kHeaderBytes = 32;  // magic, version, reserved (0), payload length, hash
 
 void put_fixed(std::string& out, std::uint64_t value, int bytes) {
@@ -714,6 +714,13 @@ std::unique_ptr<EngineCore> EngineCore::load(serial::Reader& r) {
   r(c.to_start_, c.commands, c.escalations, c.refusals, c.desk_actions);
   for (const std::uint32_t index : c.to_start_) r.check(index < incidents, "an unknown incident to start");
   for (const std::uint32_t index : c.escalations) r.check(index < incidents, "an unknown escalated incident");
+  for (const UserState& user : c.users_.records()) {
+    for (const std::uint32_t index : user.read().incidents) r.check(index < incidents, "a user's incident past the log");
+  }
+  for (const auto& [o, extra] : c.extras_) {
+    r.check(extra.last_refund_command == UINT32_MAX || extra.last_refund_command < c.commands.size(),
+            "an order's refund past the commands");
+  }
   r.section("people desk");
   c.desk.load(r);
   r.section("notification limits");

@@ -42,6 +42,9 @@ struct Command {
   std::string text_en;      // and in English
   std::string reason;
   std::vector<std::string> linked;  // zone.alert: the incidents of the hotspot
+  // refund.issue: a refund.failed showed it moved no money, so it is no loss (decisions #60).
+  // Not part of the command as sent.
+  bool payout_failed = false;
 };
 
 // One line of replay --commands.

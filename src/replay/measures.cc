@@ -23,13 +23,15 @@ std::optional<double> ratio(std::uint64_t part, std::uint64_t whole) {
 }
 
 void add(MeasureGroup& group, const Incident& incident, TimeMs end, DurationMs sla_ms) {
+  // INCIDENTS.md leaves retracted incidents out of the auto-handling rate alone: the manual
+  // intervention rate is over every incident, and one retracted on the desk reached a person.
+  if (incident.escalated_at != kAbsent) ++group.reached_people;
   if (incident.status == IncidentStatus::kRetracted) {
     ++group.retracted;
     return;
   }
   ++group.incidents;
   group.loss = saturating_add(group.loss, incident.loss);
-  if (incident.escalated_at != kAbsent) ++group.reached_people;
   if (incident.false_positive) ++group.false_positives;
   if (incident.status == IncidentStatus::kResolved) {
     ++group.resolved;
@@ -89,7 +91,7 @@ std::string percent(std::optional<double> value) { return value ? fmt::format("{
 }  // namespace
 
 std::optional<double> MeasureGroup::auto_handling_rate() const { return ratio(auto_or_self, resolved); }
-std::optional<double> MeasureGroup::manual_rate() const { return ratio(reached_people, incidents); }
+std::optional<double> MeasureGroup::manual_rate() const { return ratio(reached_people, incidents + retracted); }
 std::optional<double> MeasureGroup::mean_handling_ms() const {
   if (handling_ms.empty()) return std::nullopt;
   double total = 0;
@@ -133,7 +135,7 @@ HandlingMeasures measure_handling(const Engine& engine, TimeMs end) {
   }
   for (const Command& command : engine.commands()) {
     ++measures.commands[command.name];
-    if (command.name == "refund.issue" && command.amount > 0) measures.loss_refunds = saturating_add(measures.loss_refunds, command.amount);
+    if (command.name == "refund.issue" && command.amount > 0 && !command.payout_failed) measures.loss_refunds = saturating_add(measures.loss_refunds, command.amount);
     if (command.name == "coupon.issue" && command.amount > 0) measures.loss_coupons = saturating_add(measures.loss_coupons, command.amount);
   }
   measures.gmv = engine.gmv();

@@ -22,7 +22,7 @@ struct MeasureGroup {
   std::uint64_t resolved = 0;
   std::uint64_t auto_or_self = 0;
   std::uint64_t manual = 0;
-  std::uint64_t reached_people = 0;
+  std::uint64_t reached_people = 0;  // retracted ones included
   std::uint64_t false_positives = 0;
   std::uint64_t open = 0;        // not closed at the end
   std::vector<std::int64_t> handling_ms;  // detection -> resolution, resolved ones

@@ -636,16 +636,18 @@ TEST_F(BadSnapshot, TruncatedAnywhere) {
 
 TEST_F(BadSnapshot, AnotherVersion) {
   std::string bytes = *bytes_;
-  bytes[8] = 6;
-  EXPECT_EQ(error_of(bytes), "snapshot: format version 6, this build reads version 5");
+  bytes[8] = 7;
+  EXPECT_EQ(error_of(bytes), "snapshot: format version 7, this build reads version 6");
+  bytes[8] = 5;  // before refunds that failed left the loss, and users' incidents by index (format 6)
+  EXPECT_EQ(error_of(bytes), "snapshot: format version 5, this build reads version 6");
   bytes[8] = 4;  // before the repeat_escalates policy and engine.max_time_jump (format 5)
-  EXPECT_EQ(error_of(bytes), "snapshot: format version 4, this build reads version 5");
+  EXPECT_EQ(error_of(bytes), "snapshot: format version 4, this build reads version 6");
   bytes[8] = 3;  // before an order remembered its latest unconfirmed refund (format 4)
-  EXPECT_EQ(error_of(bytes), "snapshot: format version 3, this build reads version 5");
+  EXPECT_EQ(error_of(bytes), "snapshot: format version 3, this build reads version 6");
   bytes[8] = 2;  // before notifications remembered their incident (format 3)
-  EXPECT_EQ(error_of(bytes), "snapshot: format version 2, this build reads version 5");
+  EXPECT_EQ(error_of(bytes), "snapshot: format version 2, this build reads version 6");
   bytes[8] = 1;  // before compact evidence ids (format 2)
-  EXPECT_EQ(error_of(bytes), "snapshot: format version 1, this build reads version 5");
+  EXPECT_EQ(error_of(bytes), "snapshot: format version 1, this build reads version 6");
 }
 
 TEST_F(BadSnapshot, TrailingBytes) {
