@@ -283,7 +283,7 @@ struct Api::Impl {
   std::optional<Reply> authenticate(const Request& request, Identity& who);
   Reply me(const Identity& who);
 
-  asio::awaitable<Reply> post_events(Request& request);
+  asio::awaitable<Reply> post_events(Request& request, bool may_act_for_people);
   asio::awaitable<Reply> list_incidents(const Target& target);
   asio::awaitable<Reply> get_incident(std::string id);
   asio::awaitable<Reply> incident_action(std::string id, std::string_view action, const Request& request, Identity who);
@@ -427,7 +427,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
   if (n == 2 && parts[1] == "events") {
     if (verb != http::verb::post) co_return method_not_allowed("POST");
     if (auto denied = need(Role::kIngest)) co_return std::move(*denied);
-    co_return co_await post_events(request);
+    co_return co_await post_events(request, who.role == Role::kAdmin);
   }
   if (n >= 2 && parts[1] == "incidents") {
     if (n == 2) {
@@ -543,7 +543,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
 
 // ---- POST /v1/events ----------------------------------------------------------------------
 
-asio::awaitable<Reply> Api::Impl::post_events(Request& request) {
+asio::awaitable<Reply> Api::Impl::post_events(Request& request, bool may_act_for_people) {
   std::string body = std::move(request.body());
   join_one_event(body);  // one pretty-printed event: one line, before it is journaled
   const std::size_t lines = ndjson_lines(body);
@@ -558,7 +558,9 @@ asio::awaitable<Reply> Api::Impl::post_events(Request& request) {
     co_return busy;
   }
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-  auto work = [this, body = std::move(body)](auto done) mutable { service.ingest(std::move(body), std::move(done)); };
+  auto work = [this, body = std::move(body), may_act_for_people](auto done) mutable {
+    service.ingest(std::move(body), std::move(done), may_act_for_people);
+  };
   const IngestResult result = co_await on_engine<IngestResult>(std::move(work));
   if (!result.store_error.empty()) co_return error(503, "store_unavailable", result.store_error);
   events_total->Increment(static_cast<double>(result.lines));

@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "core/json_writer.h"
 #include "people/people.h"
+#include "events/event_type.h"
 #include "events/parser.h"
 #include "replay/lookahead.h"
 #include "replay/output.h"
@@ -26,6 +27,7 @@ struct Service::Job {
   struct Ingest {
     std::string body;
     std::function<void(IngestResult)> done;
+    bool may_act_for_people = false;  // agent.* lines applied, not refused (an admin's batch)
   };
   struct Act {
     std::string event_json;  // without id and ts
@@ -120,6 +122,9 @@ class Service::JournalWriter {
 
 namespace {
 
+// The settings key of Service::agent_events_in_feed_until_.
+constexpr std::string_view kAgentEventsInFeedUntil = "agent_events_in_feed_until_seq";
+
 // The configuration a TOML text gives, or the error that says what to change.
 tl::expected<RulesConfig, std::string> rules_from(const std::string& toml, const std::string& source) {
   if (toml.empty()) return RulesConfig{};
@@ -196,6 +201,13 @@ store::Result<void> Service::recover() {
   if (!initial) {
     if (auto ok = store_->set_setting("initial_rules", options_.rules_toml); !ok) return ok;
   }
+  // Journals written before actions had their own record kind hold them as event records:
+  // those records replay as they were applied (docs/serve.md "Who may act for an agent").
+  const std::optional<std::string> agent_feed = store_->setting(kAgentEventsInFeedUntil);
+  if (!agent_feed) {
+    if (auto ok = store_->set_setting(kAgentEventsInFeedUntil, std::to_string(store_->last_seq())); !ok) return ok;
+  }
+  agent_events_in_feed_until_ = agent_feed ? std::strtoull(agent_feed->c_str(), nullptr, 10) : store_->last_seq();
   const std::string start_toml = initial.value_or(options_.rules_toml);
   auto config = rules_from(start_toml, "the data directory's first configuration");
   if (!config) return tl::unexpected(config.error());
@@ -246,7 +258,11 @@ store::Result<void> Service::recover() {
 void Service::apply(const store::Record& record, IngestResult* result) {
   applied_seq_ = record.seq;
   switch (record.kind) {
-    case store::RecordKind::kEvents: {
+    case store::RecordKind::kEvents:
+    case store::RecordKind::kEventsWithActions: {
+      // Only the API's action endpoints, under an agent's or supervisor's token, and an admin
+      // act for a person: an ingest token's feed that carries agent.* events has them refused.
+      const bool feed = record.kind == store::RecordKind::kEvents && record.seq > agent_events_in_feed_until_;
       // As replay reads a file: the body in one padded copy, each line parsed where it stands,
       // the memory its ingestion touches fetched a few lines ahead (replay/lookahead.h).
       const auto visit = [&](std::uint64_t line_number, std::string_view line, const tl::expected<void, std::string>& parsed) {
@@ -263,6 +279,16 @@ void Service::apply(const store::Record& record, IngestResult* result) {
         // What ingest_staged() takes away: the customer data's type, subject and time.
         const Event& staged = engine_->staging_event();
         const EventType type = staged.type;
+        if (feed && is_agent_event(type)) {
+          ++live_.rejected;
+          if (result) {
+            ++result->rejected;
+            result->errors.push_back("line " + std::to_string(line_number) + ": type: " + std::string(event_type_name(type)) +
+                                     " is a person's action: send it to the agent endpoints (POST /v1/agents, "
+                                     "/v1/agents/{id}/duty, /v1/incidents/{id}/ack ...) with an agent's or supervisor's token");
+          }
+          return true;
+        }
         const TimeMs ts = staged.ts;
         const Symbol subject = type == EventType::kUserProfile ? staged.user_id : staged.order_id;
         const IngestOutcome outcome = engine_->ingest_staged();
@@ -328,8 +354,8 @@ void Service::enqueue(Job job) {
   wake_.notify_one();
 }
 
-void Service::ingest(std::string body, std::function<void(IngestResult)> done) {
-  enqueue(Job{Job::Ingest{std::move(body), std::move(done)}});
+void Service::ingest(std::string body, std::function<void(IngestResult)> done, bool may_act_for_people) {
+  enqueue(Job{Job::Ingest{std::move(body), std::move(done), may_act_for_people}});
 }
 
 void Service::act(std::string event_json, std::string incident_id, std::function<void(ActionResult)> done) {
@@ -652,7 +678,8 @@ void Service::run_once() {
     Job& job = jobs[i];
     if (auto* ingest = std::get_if<Job::Ingest>(&job.work)) {
       round->record_of[i] = records.size();
-      records.push_back(store::Record{0, store::RecordKind::kEvents, now, std::move(ingest->body)});
+      const auto kind = ingest->may_act_for_people ? store::RecordKind::kEventsWithActions : store::RecordKind::kEvents;
+      records.push_back(store::Record{0, kind, now, std::move(ingest->body)});
     } else if (auto* act = std::get_if<Job::Act>(&job.work)) {
       // A person acts at the engine's now: just past the watermark, which then moves past
       // it (a clock record), so the action is applied at once and can be answered. Before
@@ -665,7 +692,7 @@ void Service::run_once() {
       std::string line = "{\"id\":\"act-" + std::to_string(seq) + "\",\"ts\":\"" + format_utc_ms(at) + "\",";
       line.append(act->event_json, 1);  // the caller's object without its "{"
       round->record_of[i] = records.size();
-      records.push_back(store::Record{0, store::RecordKind::kEvents, now, std::move(line)});
+      records.push_back(store::Record{0, store::RecordKind::kEventsWithActions, now, std::move(line)});
       records.push_back(store::Record{0, store::RecordKind::kClock, at + engine_->config().max_out_of_orderness_ms + 1, {}});
     } else if (auto* rules = std::get_if<Job::Rules>(&job.work)) {
       auto config = rules_from(rules->toml, "PUT /v1/rules");

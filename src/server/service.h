@@ -201,7 +201,8 @@ class Service {
   void run_once();
 
   // ---- work, queued for the engine thread; callbacks run there -----------------------
-  void ingest(std::string body, std::function<void(IngestResult)> done);
+  // `may_act_for_people`: the batch's agent.* events are applied (an admin's), else refused.
+  void ingest(std::string body, std::function<void(IngestResult)> done, bool may_act_for_people = false);
   // An agent.* event without id and ts (the service stamps both: ts = the engine's now).
   void act(std::string event_json, std::string incident_id, std::function<void(ActionResult)> done);
   void replace_rules(std::string toml, std::function<void(RulesResult)> done);
@@ -306,6 +307,9 @@ class Service {
   TimeMs newest_event_wall_ = 0;       // the wall time it was first seen
   std::uint64_t records_since_snapshot_ = 0;
   std::uint64_t applied_seq_ = 0;      // the last journal record applied
+  // Event records up to this seq were written before actions had their own record kind, and
+  // may hold agent.* events (setting kAgentEventsInFeedUntil).
+  std::uint64_t agent_events_in_feed_until_ = 0;
   // The round journaled last, not applied yet: with more work waiting, it is applied while
   // the next round's journal write runs on og-journal (acknowledged only once durable).
   std::unique_ptr<Round> journaled_;

@@ -45,6 +45,9 @@ enum class RecordKind : std::uint8_t {
   kEvents = 1,  // an NDJSON body as received (bad lines included: a replay rejects them again)
   kClock = 2,   // the wall clock moved event time on while sources were quiet (at = the time)
   kRules = 3,   // a new rules configuration (TOML) applied from here on
+  // Events that may carry people's actions (agent.*): an action endpoint's line, stamped by
+  // the service, or a batch an admin token posted. A kEvents batch's agent.* lines are refused.
+  kEventsWithActions = 4,
 };
 
 struct Record {

@@ -304,6 +304,21 @@ TEST_F(ApiTest, EventsAnswerPerLineAfterTheyAreStored) {
   EXPECT_NE(paid.body.find("\"accepted\":1,\"duplicates\":0,\"late\":0"), std::string::npos) << paid.body;
 }
 
+// INTERFACES.md gives each action its role: an ingest token's feed cannot register a
+// supervisor or close a case by posting agent.* events. An admin's batch may (the demo's
+// simulated people).
+TEST_F(ApiTest, AnIngestTokenCannotActForAPerson) {
+  const std::string joined =
+      R"({"id":"a1","type":"agent.joined","ts":"2026-11-21T10:00:00+08:00","agent_id":"EVIL","skills":["senior"],"capacity":5,"on_duty":true,"supervisor":true})";
+  const Answer refused = post("/v1/events", joined + "\n", Role::kIngest);
+  EXPECT_EQ(refused.status, 400U);
+  EXPECT_NE(refused.body.find("agent.joined is a person's action"), std::string::npos) << refused.body;
+  EXPECT_EQ(get("/v1/agents", Role::kViewer).body.find("EVIL"), std::string::npos);
+  const Answer admin = post("/v1/events", joined + "\n" + R"({"id":"t1","type":"clock.tick","ts":"2026-11-21T10:01:00+08:00"})" + "\n", Role::kAdmin);
+  EXPECT_EQ(admin.status, 200U) << admin.body;
+  EXPECT_NE(get("/v1/agents", Role::kViewer).body.find("EVIL"), std::string::npos);
+}
+
 // Decision 35: before any event, a person's action happens at the start of event time. A
 // client that registers its agents first and then sends a day stamped before the wall clock
 // (here 2026 against 2027) gets nothing late: no payment timeout for an order paid 40 s in.

@@ -645,6 +645,65 @@ TEST_F(ServiceTest, PeoplesActionsGoThroughTheJournalAndTheDesk) {
   EXPECT_EQ(report.last_checkpoint, (*store)->audit_tail()->first);
 }
 
+// Only the action endpoints, under an agent's or supervisor's token, act for an agent: a feed
+// (an ingest token) that carries agent.* events has them refused line by line, the rest of its
+// batch applied, also when the journal is replayed at the next start.
+TEST_F(ServiceTest, TheEventFeedCannotActForAnAgent) {
+  const auto agents = [](Service& service) {
+    std::size_t count = 0;
+    service.read([&](const Engine& engine) { count = engine.desk().agents().size(); });
+    service.run_once();
+    return count;
+  };
+  auto service = open();
+  const IngestResult result = ingest(
+      *service, std::string(R"({"id":"a1","type":"agent.joined","ts":"2026-11-21T10:00:00+08:00","agent_id":"EVIL","skills":["senior"],"capacity":5,"on_duty":true,"supervisor":true})") +
+                    "\n" + kOrder + "\n");
+  EXPECT_EQ(result.lines, 2U);
+  EXPECT_EQ(result.accepted, 1U);
+  EXPECT_EQ(result.rejected, 1U);
+  ASSERT_EQ(result.errors.size(), 1U);
+  EXPECT_TRUE(result.errors[0].starts_with("line 1: type: agent.joined is a person's action")) << result.errors[0];
+  EXPECT_EQ(agents(*service), 0U);
+  ActionResult joined;
+  service->act(R"({"type":"agent.joined","agent_id":"A1","skills":["risk"],"capacity":3,"on_duty":true})", {},
+               [&](ActionResult answer) { joined = std::move(answer); });
+  service->run_once();
+  EXPECT_TRUE(joined.applied) << joined.error;
+  EXPECT_EQ(agents(*service), 1U);
+  // A batch that may act for people (an admin's) applies them.
+  IngestResult admin;
+  service->ingest(R"({"id":"a2","type":"agent.joined","ts":"2026-11-21T10:00:00+08:00","agent_id":"A2","skills":["risk"],"capacity":3,"on_duty":true})",
+                  [&](IngestResult answer) { admin = std::move(answer); }, true);
+  service->run_once();
+  EXPECT_EQ(admin.accepted, 1U);
+  clock_.advance(30 * kSecondMs);  // quiet: event time passes the action
+  service->run_once();
+  EXPECT_EQ(agents(*service), 2U);
+  service.reset();
+  service = open();
+  EXPECT_EQ(agents(*service), 2U);
+}
+
+// A journal written before actions had their own record kind holds them as event records:
+// they replay as they were applied.
+TEST_F(ServiceTest, AJournalFromBeforeActionRecordsReplaysItsAgentEvents) {
+  {
+    auto store = store::Store::open(dir_.string());
+    ASSERT_TRUE(store) << store.error();
+    std::vector<store::Record> records{
+        {0, store::RecordKind::kEvents, kWallStart,
+         R"({"id":"act-1","ts":"1970-01-01T00:00:00.000Z","type":"agent.joined","agent_id":"A1","skills":["risk"],"capacity":3,"on_duty":true})"},
+        {0, store::RecordKind::kClock, 10'001, ""}};  // event time past it, as the service wrote after every action
+    ASSERT_TRUE((*store)->append(records, {}, {}));
+  }
+  auto service = open();
+  std::size_t agents = 0;
+  service->read([&](const Engine& engine) { agents = engine.desk().agents().size(); });
+  service->run_once();
+  EXPECT_EQ(agents, 1U);
+}
+
 TEST_F(ServiceTest, ListenersHearOfNewIncidentsAndCommands) {
   auto service = open();
   std::vector<Change> heard;
