@@ -120,7 +120,9 @@ void EngineCore::on_payment_failed(std::uint32_t o, const Event& e) {
 
 void EngineCore::on_refund_requested(std::uint32_t o, const Event& e) {
   auto& refunds = extras(o).refunds;
-  auto known = std::find_if(refunds.begin(), refunds.end(), [&](const RefundWatch& w) { return w.refund_id == e.refund_id; });
+  // A refund is known by its id; requests without one are each a refund of their own.
+  auto known = e.refund_id == 0 ? refunds.end()
+                                : std::find_if(refunds.begin(), refunds.end(), [&](const RefundWatch& w) { return w.refund_id == e.refund_id; });
   if (known != refunds.end() && known->requested_at != kAbsent) return count_repeat();
   if (known == refunds.end()) {
     if (refunds.size() >= kMaxRefundWatchesPerOrder) return;
@@ -147,15 +149,23 @@ void EngineCore::on_refund_succeeded(std::uint32_t o, const Event& e) {
   // and type, decision 30), and no later failure of an unknown refund re-issues it.
   extras(o).last_refund_command = UINT32_MAX;
   auto& refunds = extras(o).refunds;
+  const auto settle = [&](RefundWatch& watch) {
+    watch.succeeded_at = e.ts;
+    timers_.cancel(watch.timer);
+  };
+  // Its own refund by id; else, when either side has no id (decision 16), the oldest refund of
+  // the order still waiting.
   bool matched = false;
   for (RefundWatch& watch : refunds) {
-    if (watch.refund_id == e.refund_id || e.refund_id == 0) {
+    if (e.refund_id == 0 || watch.refund_id != e.refund_id) continue;
+    matched = true;
+    if (watch.succeeded_at == kAbsent) settle(watch);
+  }
+  for (RefundWatch& watch : refunds) {
+    if (matched) break;
+    if ((e.refund_id == 0 || watch.refund_id == 0) && watch.succeeded_at == kAbsent && watch.requested_at != kAbsent) {
       matched = true;
-      if (watch.succeeded_at == kAbsent) {
-        watch.succeeded_at = e.ts;
-        timers_.cancel(watch.timer);
-        if (e.refund_id == 0) break;
-      }
+      settle(watch);
     }
   }
   // Remember a success whose request has not arrived yet, so the request arms no watch.
