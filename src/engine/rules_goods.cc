@@ -77,12 +77,19 @@ void EngineCore::check_prices_and_coupon(std::uint32_t o, const Event& e) {
     }
   }
   if (!e.coupon.present) return;
-  std::int64_t subtotal = 0;
+  // The items subtotal is known when every item line has its unit_price: without items or
+  // prices the min_spend rule does not fire (EVENTS.md: "the rules that need it simply do not
+  // fire without it"), as for an errand order, which has none.
+  std::int64_t subtotal = items.empty() ? kAbsent : 0;
   for (const OrderItem& item : items) {
-    if (item.unit_price != kAbsent) subtotal = saturating_add(subtotal, saturating_mul(item.qty, item.unit_price));
+    if (item.unit_price == kAbsent) {
+      subtotal = kAbsent;
+      break;
+    }
+    subtotal = saturating_add(subtotal, saturating_mul(item.qty, item.unit_price));
   }
   const bool expired = e.coupon.expires_at != kAbsent && e.coupon.expires_at < e.ts;
-  const bool below_min_spend = e.coupon.min_spend != kAbsent && e.coupon.min_spend > subtotal;
+  const bool below_min_spend = e.coupon.min_spend != kAbsent && subtotal != kAbsent && e.coupon.min_spend > subtotal;
   if (expired || below_min_spend) {
     raise(Raise{.type = IncidentType::kCouponInvalid, .at = e.ts, .order = o, .evidence = {e.id}});
   }
@@ -90,12 +97,15 @@ void EngineCore::check_prices_and_coupon(std::uint32_t o, const Event& e) {
 
 void EngineCore::check_address(std::uint32_t o, const Event& e) {
   const OrderState& s = order(o);
-  const bool incomplete = !s.address_present || !s.address_has_text || !s.address_has_position ||
-                          (!s.address_has_building && !s.address_has_room);
-  if (incomplete) {
-    raise(Raise{.type = IncidentType::kAddressIncomplete, .at = e.ts, .order = o, .evidence = {e.id}});
-  } else {
-    clear(find_open_for_order(o, IncidentType::kAddressIncomplete), e);
+  // An order without an address raises nothing: `address` is optional, and "the rules that
+  // need it simply do not fire without it" (EVENTS.md; decisions #14).
+  if (s.address_present) {
+    const bool incomplete = !s.address_has_text || !s.address_has_position || (!s.address_has_building && !s.address_has_room);
+    if (incomplete) {
+      raise(Raise{.type = IncidentType::kAddressIncomplete, .at = e.ts, .order = o, .evidence = {e.id}});
+    } else {
+      clear(find_open_for_order(o, IncidentType::kAddressIncomplete), e);
+    }
   }
   if (!s.address_has_position || s.zone == kNoSymbol) return;
   const auto zone = zones_.find(s.zone);

@@ -95,7 +95,8 @@ class Checker {
     return false;
   }
 
-  // The items' value as COUPON_INVALID computes it: lines without a unit_price count nothing.
+  // The items' value (COUPON_INVALID checks min_spend against it only when every line has its
+  // unit_price: all_prices_given).
   std::int64_t subtotal() const {
     std::int64_t sum = 0;
     for (const DraftItem& item : draft_.items) {
@@ -113,18 +114,15 @@ class Checker {
   }
 
   // ADDRESS_INCOMPLETE (rules_goods.cc check_address): `address.text` empty, or lat/lng
-  // missing, or neither building nor room; also no address at all (docs/decisions.md #14).
+  // missing, or neither building nor room; a draft without an address is not checked, as the
+  // rule does not fire without one (docs/decisions.md #14).
   void check_address() {
     if (!enabled(IncidentType::kAddressIncomplete, finding::kAddressIncomplete, "address")) return;
     const Address& address = draft_.address;
     const auto incomplete = [&](std::string field, std::string message) {
       add(finding::kAddressIncomplete, FindingSeverity::kBlock, std::move(field), std::move(message), IncidentType::kAddressIncomplete);
     };
-    if (!address.present) {
-      incomplete("address", "The draft has no delivery address: give address.text, address.building or address.room, "
-                            "and address.lat and address.lng.");
-      return;
-    }
+    if (!address.present) return skip(finding::kAddressIncomplete, "address", "the draft has no address");
     if (!address.has_text) incomplete("address.text", "The address text is empty: give the street address in address.text.");
     if (!address.has_position) {
       incomplete("address", "The address has no position: give both address.lat and address.lng (pick the place on the map).");
@@ -224,7 +222,10 @@ class Checker {
             IncidentType::kCouponInvalid);
       }
       const std::int64_t items = subtotal();
-      if (coupon.min_spend != kAbsent && coupon.min_spend > items) {
+      if (coupon.min_spend != kAbsent && (draft_.items.empty() || !all_prices_given())) {
+        skip(finding::kCouponMinSpend, "coupon.min_spend",
+             draft_.items.empty() ? "the draft has no items: the items' subtotal is unknown" : "a line has no unit_price: the items' subtotal is unknown");
+      } else if (coupon.min_spend != kAbsent && coupon.min_spend > items) {
         Finding& f = add(finding::kCouponMinSpend, FindingSeverity::kBlock, "coupon.min_spend",
                          fmt::format("{} needs a spend of at least {}, and the items come to {}: add items worth {} or remove the coupon.",
                                      name, money(coupon.min_spend), money(items), money(coupon.min_spend - items)),

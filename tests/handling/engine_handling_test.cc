@@ -250,7 +250,7 @@ TEST(Measures, HandCheckedDay) {
 // honoured at detection (resolved auto, no command), which is a handling action in time.
 TEST(Measures, AnIncidentHandledWithNoCommandMetItsSla) {
   Playthrough run;
-  run.send(R"({"id":"c1","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":"O1","user_id":"U1","amount":4500,"payment_method":"cod","coupon":{"code":"C5","discount":500,"min_spend":10000},)" +
+  run.send(R"({"id":"c1","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":"O1","user_id":"U1","amount":4500,"payment_method":"cod","items":[{"sku":"A","qty":1,"unit_price":5000}],"coupon":{"code":"C5","discount":500,"min_spend":10000},)" +
            std::string(kAddress) + "}");
   run.send(tick("t", "2026-11-21T10:20:00Z"));
   run.engine().finish();

@@ -110,7 +110,7 @@ TEST_F(ValidateCliTest, AtMovesTheCheckTimeAndTakesEpochMilliseconds) {
 
 TEST_F(ValidateCliTest, ADraftFromStdinWithBlockingFindings) {
   const auto events = write("events.ndjson", kEvents);
-  const auto draft = write("draft.json", R"({"user_id":"U2","zone":"Z1","items":[{"sku":"tomato","qty":9,"unit_price":500}],"amount":4500})");
+  const auto draft = write("draft.json", R"({"user_id":"U2","zone":"Z1","address":{"text":"x","lat":40.0,"lng":116.3},"items":[{"sku":"tomato","qty":9,"unit_price":500}],"amount":4500})");
   const CommandResult result = run_cli("validate --events " + events + " --draft - < " + draft);
   EXPECT_EQ(result.exit_code, 0) << result.all;
   EXPECT_NE(result.out.find(R"({"ok":false,)"), std::string::npos) << result.out;
