@@ -448,6 +448,7 @@ struct OrderState {
   bool late_risk_raised : 1 = false;
   bool current_rider_cancelled : 1 = false;  // the rider of rider_assigned_at cancelled
   bool gmv_counted : 1 = false;              // its amount is in the GMV (paid, or cash on delivery)
+  bool pick_items_known : 1 = false;         // its picking.completed listed what was picked
 
   bool is_closed_at(TimeMs t) const {
     const TimeMs cancelled = cancelled_at();

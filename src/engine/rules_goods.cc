@@ -193,6 +193,10 @@ void EngineCore::on_picking_completed(std::uint32_t o, const Event& e) {
   if (s.pick_completed_at() != kAbsent) return count_repeat();  // the first report of what was picked stands
   check_state_consistency(o, e);
   s.set_pick_completed_at(e.ts);
+  // Without an items list what was picked is not known, and there is nothing to compare
+  // (EVENTS.md: a rule does not fire without the field it needs); `[]` is a list, of nothing.
+  s.pick_items_known = e.has_items;
+  if (!e.has_items) return refresh_stage(o, e);
   s.picked_hash = canonical_hash_by_sku(e.items, [](const Item& item) { return item.sku; });
   if (!s.created) {
     extras(o).picked_before_created = e.items;

@@ -45,9 +45,9 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   check_address(o, e);
   check_amount_anomaly(o, e);
   check_duplicate_unpaid(o, e);
-  if (const OrderExtras* extra = find_extras(o); extra != nullptr && !extra->picked_before_created.empty()) {
-    const std::vector<Item> picked = extra->picked_before_created;
-    extras(o).picked_before_created.clear();
+  if (s.pick_completed_at() != kAbsent && s.pick_items_known) {  // picked before it was created: `[]` too
+    std::vector<Item> picked;
+    if (find_extras(o) != nullptr) picked = std::exchange(extras(o).picked_before_created, {});
     check_picking(o, e, picked);
   }
   refresh_stage(o, e);

@@ -80,7 +80,7 @@ OG_DESCRIBE(Event) {
   ar(v.kind, v.payment_method, v.user_tier, v.has_user_tier, v.substitution_pref, v.has_substitution_pref,
      v.promise_at, v.slot_start, v.slot_end, v.address, v.coupon);
   ar(v.amount, v.requested, v.available, v.price, v.reorder_point, v.active_orders, v.score, v.radius_m, v.accepted,
-     v.online, v.has_position, v.position, v.cancelled_by, v.attempt_failure, v.complaint_kind);
+     v.online, v.has_position, v.position, v.cancelled_by, v.attempt_failure, v.complaint_kind, v.has_items);
   ar(v.id, v.items);
   if constexpr (kWriting<Ar>) {
     const EventRare& rare = v.rare_parts();
@@ -125,7 +125,7 @@ void order_times(Ar& ar, T& v, std::initializer_list<OrderTime> which) {
 #define OG_FLAGS(X)                                                                                                   \
   X(created) X(vip) X(has_extras) X(address_present) X(address_has_text) X(address_has_building) X(address_has_room) \
       X(address_has_position) X(stall_running) X(stall_awaits_first_location) X(late_risk_raised)                      \
-          X(current_rider_cancelled) X(gmv_counted)
+          X(current_rider_cancelled) X(gmv_counted) X(pick_items_known)
 
 OG_DESCRIBE(OrderState) {
   using enum OrderTime;

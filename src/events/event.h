@@ -98,6 +98,7 @@ struct EventFields {
   CancelledBy cancelled_by = CancelledBy::kUnknown;
   AttemptFailure attempt_failure = AttemptFailure::kOther;
   ComplaintKind complaint_kind = ComplaintKind::kOther;
+  bool has_items = false;  // an `items` array was given (`[]` included; absent or null: not)
   TimeMs promise_at = kAbsent;
   TimeMs slot_start = kAbsent;
   TimeMs slot_end = kAbsent;

@@ -96,6 +96,7 @@ inline std::string first_difference(const Event& a, const Event& b) {
   OG_EVENT_DIFF(cancelled_by);
   OG_EVENT_DIFF(attempt_failure);
   OG_EVENT_DIFF(complaint_kind);
+  OG_EVENT_DIFF(has_items);
   OG_EVENT_DIFF(items);
   OG_EVENT_DIFF_AS("tags", tags());
   OG_EVENT_DIFF_AS("pickup_points", pickup_points());

@@ -942,6 +942,7 @@ class FastReader : public LineState {
     pending_items_.clear();
     if (*p_ == 'n') return null();
     if (*p_ != '[') return false;
+    event_.has_items = true;
     const std::size_t first = pending_.size();
     static constexpr std::array<ShortName, 5> kNames = {ShortName("sku"), ShortName("qty"), ShortName("unit_price"),
                                                         ShortName("category"), ShortName("expires_at")};

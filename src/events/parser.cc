@@ -457,6 +457,11 @@ class LineReader : public LineState {
   }
 
   Result read_items(std::string_view key, od::value& value) {
+    if (is_null(value)) {
+      event_.items.clear();
+      return {};
+    }
+    event_.has_items = true;
     auto result = for_each_object_in_array(key, value, kMaxItems, event_.items,
                                            [&](Item& item, std::size_t index, std::string_view child, od::value field) -> Result {
       return in_element(key, index, [&]() -> Result {

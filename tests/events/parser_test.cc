@@ -191,6 +191,22 @@ void expect_blank_payload(const Event& e) {
   EXPECT_FALSE(e.agent().on_duty);
 }
 
+// An empty list says what was picked (nothing); no list, or null, says nothing
+// (PICKING_MISMATCH compares only a given list).
+TEST_F(ParserTest, AnItemsListGivenEmptyIsToldFromNoneGiven) {
+  const std::string head = R"({"id":"p1","type":"picking.completed","ts":0,"order_id":"O1")";
+  ASSERT_TRUE(accepts(head + R"(,"items":[]})"));
+  EXPECT_TRUE(event_.has_items);
+  EXPECT_TRUE(event_.items.empty());
+  ASSERT_TRUE(accepts(head + "}"));
+  EXPECT_FALSE(event_.has_items);
+  ASSERT_TRUE(accepts(head + R"(,"items":null})"));
+  EXPECT_FALSE(event_.has_items);
+  ASSERT_TRUE(accepts(head + R"(,"items":[{"sku":"a","qty":2}]})"));
+  EXPECT_TRUE(event_.has_items);
+  EXPECT_EQ(event_.items.size(), 1u);
+}
+
 // ---- the example of EVENTS.md ------------------------------------------------------------
 
 TEST_F(ParserTest, SpecExampleOrderCreated) {
