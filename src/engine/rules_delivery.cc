@@ -221,10 +221,12 @@ void EngineCore::on_rider_cancelled(std::uint32_t o, const Event& e) {
   if (cancels_current) s.current_rider_cancelled = true;
   if (s.is_closed_at(e.ts)) return;  // a closed order's fulfilment events only feed STATE_INCONSISTENT
   Incident* incident = raise(Raise{.type = IncidentType::kRiderCancelled, .at = e.ts, .order = o, .evidence = {e.id}});
-  if (incident != nullptr && s.rider_assigned_at() != kAbsent && s.rider_assigned_at() > e.ts) {
-    // A late cancellation: another rider was already assigned after it.
-    log.resolve(*incident, Resolution::kSelf, s.rider_assigned_at());
-  }
+  // Another rider already assigned after it (a late cancellation), or at the same millisecond:
+  // decision 2 applies an assignment before a cancellation of one ts, yet it is the cancelled
+  // rider's replacement, which clears the incident.
+  const bool replaced = s.rider_assigned_at() != kAbsent &&
+                        (s.rider_assigned_at() > e.ts || (s.rider_assigned_at() == e.ts && !cancels_current && e.rider_id != kNoSymbol));
+  if (incident != nullptr && replaced) log.resolve(*incident, Resolution::kSelf, s.rider_assigned_at());
   count_rider_cancellation(o, e);
   refresh_stage(o, e);
 }
