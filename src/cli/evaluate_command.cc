@@ -24,6 +24,10 @@ bool write_text_file(const std::string& path, const std::string& content) {
   return static_cast<bool>(file);
 }
 
+// A file that cannot be read or written fails the run (1), as in replay and validate; a file
+// that holds something else than it should is bad usage (2).
+int file_exit_code(const std::string& error) { return error.starts_with("cannot open ") ? kExitFailure : kExitUsage; }
+
 }  // namespace
 
 int run_evaluate(const EvaluateArgs& args) {
@@ -31,13 +35,13 @@ int run_evaluate(const EvaluateArgs& args) {
   if (!incidents) {
     spdlog::error("orderguard evaluate: --incidents: {}; pass the file `orderguard replay --incidents` wrote",
                incidents.error());
-    return kExitUsage;
+    return file_exit_code(incidents.error());
   }
   auto truth = read_truth_file(args.truth, report_bad_line);
   if (!truth) {
     spdlog::error("orderguard evaluate: --truth: {}; pass the file `orderguard simulate --truth` wrote",
                truth.error());
-    return kExitUsage;
+    return file_exit_code(truth.error());
   }
 
   const Evaluation evaluation = evaluate(*incidents, *truth);
@@ -56,7 +60,7 @@ int run_evaluate(const EvaluateArgs& args) {
   if (!args.json.empty() && !write_text_file(args.json, evaluation_json(evaluation))) {
     spdlog::error("orderguard evaluate: cannot write --json {}; check that its directory exists and is writable",
                args.json);
-    return kExitUsage;
+    return kExitFailure;
   }
 
   if (args.min_f1 >= 0) {

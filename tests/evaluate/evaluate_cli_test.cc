@@ -126,10 +126,11 @@ TEST_F(EvaluateCliTest, JsonIsWrittenWhereAsked) {
   EXPECT_EQ(text.back(), '\n');
 }
 
-TEST_F(EvaluateCliTest, AMissingFileExitsTwoAndSaysWhatToPass) {
+// As replay and validate: a file that cannot be read is a failure (1), not bad usage (2).
+TEST_F(EvaluateCliTest, AMissingFileExitsOneAndSaysWhatToPass) {
   const CommandResult result =
       run("--incidents " + incidents_.string() + " --truth " + (dir_ / "missing.ndjson").string());
-  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("--truth: cannot open " + (dir_ / "missing.ndjson").string() + ": No such file or directory"),
             std::string::npos)
       << result.err;
@@ -137,11 +138,11 @@ TEST_F(EvaluateCliTest, AMissingFileExitsTwoAndSaysWhatToPass) {
   EXPECT_TRUE(result.out.empty());
 }
 
-TEST_F(EvaluateCliTest, BadUsageExitsTwo) {
+TEST_F(EvaluateCliTest, BadUsageExitsTwoAndAFileThatCannotBeWrittenOne) {
   EXPECT_EQ(run("--incidents " + incidents_.string()).exit_code, 2);              // --truth missing
   EXPECT_EQ(run(files() + " --min-f1 1.5").exit_code, 2);                          // out of range
   const CommandResult unwritable = run(files() + " --json " + (dir_ / "no" / "such" / "dir.json").string());
-  EXPECT_EQ(unwritable.exit_code, 2);
+  EXPECT_EQ(unwritable.exit_code, 1);  // as replay's outputs
   EXPECT_NE(unwritable.err.find("cannot write --json"), std::string::npos) << unwritable.err;
 }
 
