@@ -387,7 +387,18 @@ bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condi
       return u != nullptr && u->complete_address_community == s->community;
     }
     case Condition::kOrderPaid: return s != nullptr && s->paid_at() != kAbsent;
-    case Condition::kOrderCancelled: return s != nullptr && s->cancelled_at() != kAbsent;
+    case Condition::kOrderCancelled: {
+      if (s == nullptr) return false;
+      if (s->cancelled_at() != kAbsent) return true;
+      // Or another incident's playbook has asked for the cancellation (PAYMENT_TIMEOUT's,
+      // while a payment failure's retries run): one handling of the order, not two that
+      // retry a payment OrderGuard itself asked to give up.
+      const OrderExtras* extra = find_extras(run.order);
+      return extra != nullptr && std::any_of(extra->incidents.begin(), extra->incidents.end(), [&](std::uint32_t index) {
+               const auto& actions = log.at(index).actions;
+               return index != run.incident && std::find(actions.begin(), actions.end(), "order.cancel") != actions.end();
+             });
+    }
     case Condition::kCount: break;
   }
   return false;
