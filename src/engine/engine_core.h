@@ -796,6 +796,8 @@ class EngineCore {
   // goods (rules_goods.cc)
   void check_picking(std::uint32_t o, const Event& e, const std::vector<Item>& picked);
   bool picking_matches_order(std::uint32_t o) const;
+  bool pick_matches_order(std::uint32_t o, const std::vector<Item>& picked) const;
+  std::uint64_t expected_picking_hash(std::uint32_t o) const;
   // What should have been picked, by SKU: the ordered items after the substitutions the
   // customer accepted (a substitute takes its original's quantity).
   std::vector<SkuQty> expected_picking(std::uint32_t o) const;

@@ -321,6 +321,19 @@ void EngineCore::playbook_event(std::uint32_t o, const Event& e) {
       clear(&incident, e);
       continue;
     }
+    // A redo is proved by the warehouse's next pick only if it now matches the order (the first
+    // pick still stands for detection, decision 17).
+    if (incident.type == IncidentType::kPickingMismatch && e.type == EventType::kPickingCompleted &&
+        contains(step.await, e.type) && run.phase == PlaybookRun::Phase::kAwait && e.ts >= run.attempt_at) {
+      timers_.cancel(run.timer);
+      if (e.has_items && pick_matches_order(o, e.items)) {
+        follow(run, step.on_success, at, {});
+      } else {
+        run.phase = PlaybookRun::Phase::kBackoff;
+        attempt_failed(run, at, e.code);
+      }
+      continue;
+    }
     // For a type that clears itself, only the clearing proves the fix (and ends the run).
     if (contains(step.await, e.type) && !clears_itself(incident.type)) {
       timers_.cancel(run.timer);

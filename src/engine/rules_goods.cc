@@ -135,10 +135,15 @@ Symbol EngineCore::ordered_sku(const OrderExtras* extra, Symbol expected) {
   return expected;
 }
 
-bool EngineCore::picking_matches_order(std::uint32_t o) const {
+bool EngineCore::picking_matches_order(std::uint32_t o) const { return expected_picking_hash(o) == orders_[o].picked_hash; }
+
+bool EngineCore::pick_matches_order(std::uint32_t o, const std::vector<Item>& picked) const {
+  return expected_picking_hash(o) == canonical_hash_by_sku(picked, [](const Item& item) { return item.sku; });
+}
+
+std::uint64_t EngineCore::expected_picking_hash(std::uint32_t o) const {
   const OrderExtras* extra = find_extras(o);
-  const std::uint64_t expected = canonical_hash_by_sku(items_of(o), [&](const OrderItem& item) { return expected_sku(extra, item.sku); });
-  return expected == orders_[o].picked_hash;
+  return canonical_hash_by_sku(items_of(o), [&](const OrderItem& item) { return expected_sku(extra, item.sku); });
 }
 
 std::vector<SkuQty> EngineCore::expected_picking(std::uint32_t o) const {
