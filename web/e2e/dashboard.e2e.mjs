@@ -30,6 +30,7 @@ const WAIT = 90_000; // any one condition, on a slow shared machine
 const STEP = 240_000; // one test step
 const SMALL = { width: 1366, height: 768 };
 const LARGE = { width: 2560, height: 1440 };
+const PHONE_SCREEN = { width: 390, height: 844 };
 
 // The order whose state is impossible (picked up before payment): STATE_INCONSISTENT always
 // goes to a person. Before the simulated day, so none of the day's events are late.
@@ -394,6 +395,19 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     await large.waitForFunction(() => document.querySelectorAll('[data-testid=board-row]').length >= 20, null, { polling: 250 });
     await shot(large, '12-board-large');
     await large.context().close();
+    // A phone: the menu and sign-out stay on the screen, and the page does not scroll sideways.
+    const phone = await newPage('phone', { viewport: PHONE_SCREEN });
+    await signIn(phone, tokens.supervisor, 'A1');
+    await phone.waitForFunction(() => document.querySelectorAll('[data-testid=board-row]').length >= 20, null, { polling: 250 });
+    for (const path of ['/', '/workbench']) {
+      await phone.locator(`[data-nav="${path}"]`).click();
+      const wide = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(wide <= 0, `${path} is ${wide}px wider than a phone`);
+    }
+    const signOut = await phone.getByTestId('signout').boundingBox();
+    assert.ok(signOut && signOut.x + signOut.width <= PHONE_SCREEN.width, 'sign-out is on the screen');
+    await shot(phone, '13-phone');
+    await phone.context().close();
   });
 
   it('no console errors', () => {

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    // Seconds the service asked to wait (Retry-After of a 429), or undefined.
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -40,7 +42,9 @@ export async function call<T>(method: string, path: string, body?: unknown, toke
   if (!response.ok) {
     const error = (json as { error?: { code?: string; message?: string } } | null)?.error;
     if (response.status === 401 && path !== '/v1/me') onUnauthorized();
-    throw new ApiError(response.status, error?.code ?? `http_${response.status}`, error?.message ?? (text || response.statusText));
+    // Not the service's JSON (a proxy's HTML page): no message worth showing, only the status.
+    const retry = Number(response.headers.get('Retry-After'));
+    throw new ApiError(response.status, error?.code ?? `http_${response.status}`, error?.message ?? '', Number.isFinite(retry) && retry > 0 ? retry : undefined);
   }
   return json as T;
 }

@@ -6,6 +6,8 @@ import { can } from './session';
 import { SseParser } from './sse';
 import { bucketWidth, byTypeOverTime, heatMap } from './stats';
 import type { Incident } from './types';
+import { ApiError } from './api';
+import { errorText } from './views/common';
 import { errorLine } from './views/rules';
 
 const incident = (over: Partial<Incident>): Incident => ({
@@ -117,5 +119,18 @@ describe('service texts', () => {
     expect(parseWatermark('# HELP x\norderguard_state{name="watermark_ms"} 1763683200000\n')).toBe(1763683200000);
     expect(parseWatermark('orderguard_state{name="watermark_ms"} 1.7636832e+12\n')).toBe(1763683200000);
     expect(parseWatermark('orderguard_state{name="watermark_ms"} 0\n')).toBeNull();
+  });
+
+  it('says what went wrong in the user language, with the service reason when it gave one', () => {
+    initLang('zh');
+    expect(errorText(new ApiError(0, 'unreachable', 'Failed to fetch'))).toContain('无法连接 OrderGuard 服务');
+    expect(errorText(new ApiError(403, 'forbidden', 'incident inc-1 is not assigned to A2'))).toBe(
+      '当前角色无权执行此操作（服务说明：incident inc-1 is not assigned to A2）');
+    expect(errorText(new ApiError(409, 'refused', 'assigned to A1, not to you (S1)'))).toContain('操作被拒绝');
+    expect(errorText(new ApiError(429, 'overloaded', 'too much waiting', 3))).toBe('服务繁忙，请 3 秒后重试');
+    expect(errorText(new ApiError(502, 'http_502', ''))).toBe('服务出错（HTTP 502），请稍后重试');
+    initLang('en');
+    expect(errorText(new ApiError(502, 'http_502', ''))).toBe('The service failed (HTTP 502): retry later');
+    initLang('zh');
   });
 });

@@ -164,7 +164,39 @@ export function boardView(root: HTMLElement): () => void {
   );
   const message = h('div');
 
-  clear(root, h('div', { class: 'page board-page' }, counts, filterBar, message, summary, h('div', { class: 'table-wrap' }, table)));
+  // The rest of a long list, a page at a time (INTERFACES.md: the list is paginated): first
+  // what is already here, then the next page of each status from the service.
+  let shownLimit = SHOWN;
+  let cursors = new Map<string, string>();  // status -> cursor of its next page
+  const more = h('button', { type: 'button', class: 'more', 'data-testid': 'board-more', hidden: true }, t('board.more'));
+  more.addEventListener('click', () => void showMore());
+  async function showMore() {
+    shownLimit += SHOWN;
+    if (incidents.size < shownLimit && cursors.size) {
+      const mine = generation;
+      more.disabled = true;
+      try {
+        const pages = await Promise.all(
+          [...cursors].map(async ([status, cursor]) => [status, await get<IncidentPage>(`/v1/incidents${query({ ...filters, status, limit: PAGE, cursor })}`)] as const),
+        );
+        if (mine !== generation) return;
+        cursors = new Map();
+        for (const [status, page] of pages) {
+          for (const incident of page.items) {
+            incidents.set(incident.id, incident);
+            remember(incident);
+          }
+          if (page.next_cursor) cursors.set(status, page.next_cursor);
+        }
+      } catch (error) {
+        clear(message, errorBox(error, () => void showMore()));
+      } finally {
+        more.disabled = false;
+      }
+    }
+    draw();
+  }
+  clear(root, h('div', { class: 'page board-page' }, counts, filterBar, message, summary, h('div', { class: 'table-wrap' }, table), more));
 
   function row(incident: Incident): HTMLTableRowElement {
     const link = h('a', { href: `/incidents/${incident.id}`, 'data-link': true, class: 'row-link' }, typeLabel(incident.type));
@@ -197,7 +229,8 @@ export function boardView(root: HTMLElement): () => void {
 
   function draw() {
     const sorted = [...incidents.values()].sort(byPriority);
-    const shown = sorted.slice(0, SHOWN);
+    const shown = sorted.slice(0, shownLimit);
+    more.hidden = !(sorted.length > shownLimit || cursors.size > 0);
     clear(tbody, shown.map(row));
     if (!shown.length) {
       tbody.append(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, loaded ? t('board.empty') : t('board.waiting'))));
@@ -265,7 +298,12 @@ export function boardView(root: HTMLElement): () => void {
       const statuses = filters.status === ACTIVE_FILTER ? ACTIVE_STATUSES : [filters.status];
       const pages = await Promise.all(statuses.map((status) => get<IncidentPage>(`/v1/incidents${query({ ...filters, status, limit: PAGE })}`)));
       if (mine !== generation) return;
-      const page = { items: pages.flatMap((one) => one.items).sort(byPriority).slice(0, PAGE), total: pages.reduce((sum, one) => sum + one.total, 0) };
+      const page = { items: pages.flatMap((one) => one.items), total: pages.reduce((sum, one) => sum + one.total, 0) };
+      cursors = new Map();
+      pages.forEach((one, i) => {
+        if (one.next_cursor) cursors.set(statuses[i], one.next_cursor);
+      });
+      shownLimit = SHOWN;
       incidents.clear();
       for (const incident of page.items) {
         incidents.set(incident.id, incident);
@@ -302,8 +340,8 @@ export function boardView(root: HTMLElement): () => void {
     }
     if (!changed) return;
     // Keep the most urgent; the rest stay on the server.
-    if (incidents.size > PAGE) {
-      const keep = [...incidents.values()].sort(byPriority).slice(0, PAGE);
+    if (incidents.size > 10 * PAGE) {
+      const keep = [...incidents.values()].sort(byPriority).slice(0, 10 * PAGE);
       incidents.clear();
       for (const incident of keep) incidents.set(incident.id, incident);
     }

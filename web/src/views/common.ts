@@ -47,10 +47,17 @@ export function refreshSla(root: ParentNode): void {
   for (const cell of root.querySelectorAll<HTMLElement>('[data-deadline]')) updateSla(cell, Number(cell.dataset.deadline));
 }
 
+// What went wrong, in the user's language, with the service's own reason when it gave one
+// (it says what to do: "assigned to A1, not to you").
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) {
-    if (error.status === 403) return t('error.forbidden');
-    return error.message;
+    const reason = error.message ? t('error.reason', { reason: error.message }) : '';
+    if (error.status === 0) return t('error.unreachable');
+    if (error.status === 403) return t('error.forbidden') + reason;
+    if (error.status === 409) return t('error.refused') + reason;
+    if (error.status === 429) return t('error.overloaded', { seconds: error.retryAfter ?? 1 });
+    if (error.status >= 500 && !error.message) return t('error.server', { status: error.status });
+    return error.message || t('error.server', { status: error.status });
   }
   return error instanceof Error ? error.message : String(error);
 }

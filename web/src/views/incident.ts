@@ -187,7 +187,7 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
       reassign: () =>
         form('reassign', [
           ['to', t('action.to'), select({ name: 'to', 'data-testid': 'reassign-to' },
-            agents.filter((agent) => agent.on_duty && agent.agent_id !== record.assignee).map((agent): [string, string] => [agent.agent_id, `${agent.name || agent.agent_id} (${agent.agent_id})`]))],
+            agents.filter((agent) => agent.on_duty && agent.agent_id !== record.assignee && agent.agent_id !== me.agentId).map((agent): [string, string] => [agent.agent_id, `${agent.name || agent.agent_id} (${agent.agent_id})`]))],
         ]),
       comment: () => form('comment', [['text', t('action.text'), h('textarea', { name: 'text', rows: 2, maxlength: 2000, 'data-testid': 'comment-text' })]]),
       false_positive: () => form('false_positive', [], t('action.confirm_fp')),
@@ -200,11 +200,19 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
     };
     const button = (action: string, onclick: () => void) =>
       h('button', { type: 'button', 'data-action': action, 'data-testid': `action-${action}`, 'aria-expanded': action in forms ? String(openForm === action) : null, onclick }, t(`action.${action}` as MessageKey));
-    if (!record.acknowledged_at) buttons.append(button('ack', () => void immediate('ack')()));
-    for (const action of ['resolve', 'escalate', 'reassign', 'comment', 'false_positive']) {
+    // The service lets an agent act only on its own cases (comments excepted), and only the
+    // assignee acknowledges: what it would refuse is not offered (docs/dashboard.md).
+    const mine = record.assignee === me.agentId;
+    const supervisor = can(me.role, 'supervise');
+    if (!record.acknowledged_at && mine) buttons.append(button('ack', () => void immediate('ack')()));
+    const offered = mine || supervisor ? ['resolve', 'escalate', 'reassign', 'comment', 'false_positive'] : ['comment'];
+    for (const action of offered) {
       buttons.append(button(action, () => { openForm = openForm === action ? '' : action; notice = ''; draw(); }));
     }
-    body.append(buttons, status, formHolder);
+    const notYours = !mine && !supervisor
+      ? h('p', { class: 'muted', 'data-testid': 'not-yours' }, record.assignee ? t('incident.actions.not_yours', { assignee: record.assignee }) : t('incident.actions.queued'))
+      : null;
+    body.append(...(notYours ? [notYours] : []), buttons, status, formHolder);
     if (openForm && forms[openForm]) {
       const el = forms[openForm]();
       formHolder.append(el);
