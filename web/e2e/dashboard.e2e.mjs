@@ -349,6 +349,12 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     await admin.locator('[data-testid=chart-heat] canvas').first().waitFor();
     await admin.getByTestId('kpi-auto_handling_rate').waitFor();
     await admin.getByTestId('per-type').getByText('状态不一致').waitFor();
+    // By zone and by community too, as GET /v1/kpis has them (INTERFACES.md).
+    const kpis = await api('GET', '/v1/kpis', tokens.viewer);
+    const zones = Object.keys(kpis.json.by_zone);
+    assert.ok(zones.length > 0, 'the day has zones');
+    await admin.getByTestId('per-zone').getByRole('rowheader', { name: zones[0], exact: true }).waitFor();
+    assert.equal(await admin.getByTestId('per-community').locator('tbody tr').count(), Object.keys(kpis.json.by_community).length);
     await shot(admin, '08-analytics');
     await admin.locator('[data-nav="/audit"]').click();
     // The chain of this run's people's actions and rules changes: its status, then verified.

@@ -63,8 +63,11 @@ export function analyticsView(root: HTMLElement): () => void {
     return grid;
   }
 
-  function typeTable(kpis: Kpis): HTMLElement {
-    const rows = Object.entries(kpis.by_type).sort((a, b) => b[1].incidents - a[1].incidents);
+  // The measures by one grouping of INTERFACES.md (type, zone, community), largest first.
+  function groupTable(kpis: Kpis, by: 'type' | 'zone' | 'community'): HTMLElement {
+    const groups = by === 'type' ? kpis.by_type : by === 'zone' ? kpis.by_zone : kpis.by_community;
+    const rows = Object.entries(groups ?? {}).sort((a, b) => b[1].incidents - a[1].incidents || a[0].localeCompare(b[0]));
+    const label = (key: string) => (by === 'type' ? nameOf('type', key) : key);
     const cell = (group: MeasureGroup) => [
       h('td', { class: 'num' }, group.incidents),
       h('td', { class: 'num' }, formatPercent(group.auto_handling_rate)),
@@ -74,10 +77,10 @@ export function analyticsView(root: HTMLElement): () => void {
       h('td', { class: 'num', 'data-testid': 'precision' }, formatPercent(group.precision)),
       h('td', { class: 'num' }, formatMoney(group.loss)),
     ];
-    return h('div', { class: 'table-wrap' }, h('table', { class: 'plain numbers', 'data-testid': 'per-type' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('col.type')),
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'plain numbers', 'data-testid': `per-${by}` },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t(`col.${by}`)),
         ...(['an.incidents', 'an.auto_handling_rate', 'an.manual_intervention_rate', 'an.mean_handling_ms', 'an.false_positives', 'an.precision', 'incident.loss'] as const).map((key) => h('th', { scope: 'col' }, t(key))))),
-      h('tbody', {}, rows.map(([type, group]) => h('tr', {}, h('th', { scope: 'row' }, nameOf('type', type)), ...cell(group)))),
+      h('tbody', {}, rows.map(([key, group]) => h('tr', {}, h('th', { scope: 'row' }, label(key)), ...cell(group)))),
       h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, '∑'), ...cell(kpis.overall)))));
   }
 
@@ -113,7 +116,10 @@ export function analyticsView(root: HTMLElement): () => void {
           section(t('an.by_time'), timeChart, h('p', { class: 'muted' }, t('an.sampled', { n: `${items.length} / ${total}` }))),
           section(t('an.sla'), slaChart)),
         section(t('an.heat'), heatChart),
-        section(`${t('an.per_type')} · ${t('an.precision')}`, typeTable(kpis)),
+        section(`${t('an.per_type')} · ${t('an.precision')}`, groupTable(kpis, 'type')),
+        h('div', { class: 'two' },
+          section(t('an.per_zone'), groupTable(kpis, 'zone')),
+          section(t('an.per_community'), groupTable(kpis, 'community'))),
       );
       const timeLabel = (ms: number) => {
         const options: Intl.DateTimeFormatOptions = { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false };
