@@ -287,6 +287,20 @@ const names: Record<string, Record<string, [string, string]>> = {
     'pickup.offer': ['提供自提点', 'offer pickup point'], 'user.restrict': ['限制用户', 'restrict user'],
     'rider.warn': ['警告骑手', 'warn rider'], 'zone.alert': ['区域告警', 'zone alert'], notify: ['通知', 'notify'],
   },
+  code: {
+    refunded: ['已退款', 'refunded'], compensated: ['已补偿', 'compensated'], redelivered: ['已补发/重新配送', 'redelivered'],
+    contacted: ['已联系客户', 'customer contacted'], fixed: ['已修正数据', 'data fixed'], cancelled: ['已取消订单', 'order cancelled'],
+    other: ['其他', 'other'], cleared: ['原因已自行消除', 'the cause cleared'], retracted: ['已撤回（证据表明并非异常）', 'retracted (proved wrong)'],
+  },
+  cause: {
+    state_inconsistent: ['状态不一致，须人工核实', 'inconsistent state: a person checks it'],
+    repeat_customer: ['7 天内多次异常的用户', 'repeat customer (3 incidents in 7 days)'],
+    remediation_failed_twice: ['同一订单的处理已失败两次', "the order's remediation failed twice"],
+    playbook_loops: ['处理流程循环', 'the playbook loops'],
+    playbook: ['处理流程要求人工', 'the playbook asks for a person'],
+  },
+  channel: { app: ['App 推送', 'app'], sms: ['短信', 'SMS'], phone: ['电话', 'phone'] },
+  recipient: { customer: ['顾客', 'customer'], rider: ['骑手', 'rider'], agent: ['坐席', 'agent'], operations: ['运营', 'operations'] },
   person: {
     agent_joined: ['坐席加入', 'agent joined'], duty_on: ['开始值班', 'on duty'], duty_off: ['结束值班', 'off duty'],
     escalated: ['升级至人工', 'escalated to people'], assigned: ['已分派', 'assigned'], returned: ['退回队列', 'returned to the queue'],
@@ -335,6 +349,16 @@ export function t(key: MessageKey, vars: Record<string, string | number> = {}): 
   let text: string = pair ? pair[current === 'zh' ? 0 : 1] : key;
   for (const [name, value] of Object.entries(vars)) text = text.split(`{${name}}`).join(String(value));
   return text;
+}
+
+// An escalation's cause: a known one by name, `playbook:<step>` / `step_failed:<step>` with
+// the step, `rate_cap: …` as the service wrote it.
+export function causeName(cause: string | undefined | null): string {
+  if (!cause) return '';
+  const [head, step] = cause.split(/:(.*)/s, 2);
+  if (step !== undefined && head === 'playbook') return `${nameOf('cause', 'playbook')}（${step.trim()}）`;
+  if (step !== undefined && head === 'step_failed') return current === 'zh' ? `处理步骤失败（${step.trim()}）` : `a step failed (${step.trim()})`;
+  return nameOf('cause', cause);
 }
 
 // A value's name in the current language, or the value itself when it is not known.

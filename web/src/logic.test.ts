@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseWatermark } from './clock';
 import { formatClock, formatDuration, formatMoney, maskText, slaDeadline } from './format';
-import { initLang, nameOf, t } from './i18n';
+import { causeName, initLang, nameOf, t } from './i18n';
 import { can } from './session';
 import { SseParser } from './sse';
 import { bucketWidth, byTypeOverTime, heatMap } from './stats';
@@ -119,6 +119,19 @@ describe('service texts', () => {
     expect(parseWatermark('# HELP x\norderguard_state{name="watermark_ms"} 1763683200000\n')).toBe(1763683200000);
     expect(parseWatermark('orderguard_state{name="watermark_ms"} 1.7636832e+12\n')).toBe(1763683200000);
     expect(parseWatermark('orderguard_state{name="watermark_ms"} 0\n')).toBeNull();
+  });
+
+  it('names escalation causes and resolution codes in the user language', () => {
+    initLang('zh');
+    expect(causeName('repeat_customer')).toBe('7 天内多次异常的用户');
+    expect(causeName('playbook:step1')).toBe('处理流程要求人工（step1）');
+    expect(causeName('step_failed:redo')).toBe('处理步骤失败（redo）');
+    expect(causeName('rate_cap: refund.issue 200/1h reached')).toBe('rate_cap: refund.issue 200/1h reached');
+    expect(nameOf('code', 'fixed')).toBe('已修正数据');
+    initLang('en');
+    expect(causeName('step_failed:redo')).toBe('a step failed (redo)');
+    expect(nameOf('channel', 'sms')).toBe('SMS');
+    initLang('zh');
   });
 
   it('says what went wrong in the user language, with the service reason when it gave one', () => {

@@ -4,7 +4,7 @@ import { ApiError, get, post } from '../api';
 import { onChanges } from '../bus';
 import { clear, field, h, select } from '../dom';
 import { formatDuration, formatMoney, formatTime, isActive, maskText } from '../format';
-import { lang, nameOf, t, type MessageKey } from '../i18n';
+import { causeName, lang, nameOf, t, type MessageKey } from '../i18n';
 import { can, session } from '../session';
 import type { Agent, Command, DeskAction, IncidentDetail, OrderView, TimelineEntry, TrailEntry, UnmaskedCustomer } from '../types';
 import { boardHref } from './board';
@@ -25,7 +25,9 @@ function commandText(command: Command): string {
   const role = session()?.role ?? null;
   const parts: string[] = [nameOf('command', command.command)];
   if (typeof command.amount === 'number') parts.push(formatMoney(command.amount));
-  for (const key of ['channel', 'to', 'sku', 'substitute_sku', 'rider_id', 'pickup_point_id', 'zone']) {
+  if (typeof command.to === 'string') parts.push(`→ ${nameOf('recipient', command.to)}`);
+  if (typeof command.channel === 'string') parts.push(nameOf('channel', command.channel));
+  for (const key of ['sku', 'substitute_sku', 'rider_id', 'pickup_point_id', 'zone']) {
     if (typeof command[key] === 'string') parts.push(`${key}=${command[key]}`);
   }
   const text = (lang() === 'en' ? command.text_en : command.text) ?? command.text;
@@ -38,8 +40,9 @@ function personText(action: DeskAction): string {
   const parts = [nameOf('person', action.kind)];
   if (action.actor) parts.push(action.actor);
   if (action.target) parts.push(`→ ${action.target}`);
-  if (action.code) parts.push(`[${action.code}]`);
-  if (action.text) parts.push(maskText(action.text, role));
+  if (action.code) parts.push(`[${nameOf('code', action.code)}]`);
+  // A missed SLA's text is the service's English sentence of the entry's own time.
+  if (action.text && action.kind !== 'sla_breached') parts.push(maskText(action.text, role));
   return parts.join(' ');
 }
 
@@ -295,12 +298,12 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
         ? dl([
             [t('col.status'), nameOf('case', record.status)],
             [t('col.assignee'), record.assignee],
-            [t('incident.cause'), record.cause],
+            [t('incident.cause'), causeName(record.cause)],
             [t('incident.escalated_at'), formatTime(record.escalated_at)],
             [t('incident.sla_deadline'), h('span', {}, formatTime(record.sla_deadline), record.acknowledged_at || !isActive(incident) ? '' : [' ', slaCell(incident, record.sla_deadline)])],
             [t('incident.acknowledged_at'), record.acknowledged_at ? formatTime(record.acknowledged_at) : null],
             [t('incident.sla_breached'), record.sla_breached ? t('common.yes') : null],
-            [t('action.code'), record.resolution_code],
+            [t('action.code'), nameOf('code', record.resolution_code)],
             [t('action.note'), record.resolution_note ? maskText(record.resolution_note, role) : null],
             [t('incident.closed_by'), record.closed_by],
           ])
@@ -346,7 +349,7 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
         ? h('ul', { class: 'similar', 'data-testid': 'similar' }, detail.similar.map((other) =>
             h('li', {}, h('a', { href: `/incidents/${other.incident_id}`, 'data-link': true }, other.incident_id), ' ',
               h('span', { class: 'chip' }, nameOf('case', other.ended)), ' ',
-              [other.resolution_code, other.resolution_note ? maskText(other.resolution_note, role) : '', other.closed_by, formatDuration(other.handling_ms)].filter(Boolean).join(' · '),
+              [nameOf('code', other.resolution_code), other.resolution_note ? maskText(other.resolution_note, role) : '', other.closed_by, formatDuration(other.handling_ms)].filter(Boolean).join(' · '),
               ' ', h('span', { class: 'muted' }, t('incident.similar.distance', { n: other.distance })))))
         : h('p', { class: 'muted' }, t('incident.similar.none')),
     );
