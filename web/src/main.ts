@@ -14,6 +14,7 @@ import { boardHref, boardView } from './views/board';
 import { incidentView } from './views/incident';
 import { rulesView } from './views/rules';
 import { workbenchView } from './views/workbench';
+import { errorBox } from './views/common';
 
 const app = document.getElementById('app')!;
 let cleanup: Cleanup | void;
@@ -25,20 +26,31 @@ document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en';
 route('/', boardView);
 route('/incidents/:id', incidentView);
 route('/workbench', workbenchView);
-// The charts (ECharts) load only with the analytics page.
+// A view whose code loads on first use (the charts, ECharts, only with the analytics page). If the code cannot be fetched (the service went
+// away), say so with a retry instead of loading forever.
 function lazy(load: () => Promise<View>): View {
-  return (root, params) => {
+  const show: View = (root, params) => {
     let inner: Cleanup | void;
     let cancelled = false;
-    root.append(h('p', { class: 'muted' }, t('incident.loading')));
-    void load().then((view) => {
-      if (!cancelled) inner = view(root, params);
-    });
+    clear(root, h('p', { class: 'muted' }, t('incident.loading')));
+    load().then(
+      (view) => {
+        if (!cancelled) inner = view(root, params);
+      },
+      () => {
+        if (cancelled) return;
+        clear(root, errorBox(new ApiError(0, 'unreachable', ''), () => {
+          cancelled = true;
+          inner = show(root, params);
+        }));
+      },
+    );
     return () => {
       cancelled = true;
       if (inner) inner();
     };
   };
+  return show;
 }
 route('/analytics', lazy(() => import('./views/analytics').then((module) => module.analyticsView)));
 route('/rules', rulesView);
