@@ -26,7 +26,9 @@ bool write_text_file(const std::string& path, const std::string& content) {
 
 // A file that cannot be read or written fails the run (1), as in replay and validate; a file
 // that holds something else than it should is bad usage (2).
-int file_exit_code(const std::string& error) { return error.starts_with("cannot open ") ? kExitFailure : kExitUsage; }
+int file_exit_code(const std::string& error) {
+  return error.starts_with("cannot open ") || error.starts_with("cannot read ") ? kExitFailure : kExitUsage;
+}
 
 }  // namespace
 

@@ -68,6 +68,7 @@ std::optional<OrderView> Engine::order_view(std::string_view order_id) const {
 }
 EngineMemory Engine::memory_usage() const { return core_->memory_usage(); }
 const std::vector<Command>& Engine::commands() const { return core_->commands; }
+std::vector<std::uint32_t> Engine::take_closed_changes() { return std::exchange(core_->closed_changed, {}); }
 const std::vector<std::uint32_t>& Engine::escalations() const { return core_->escalations; }
 const std::vector<AgentRefusal>& Engine::agent_refusals() const { return core_->refusals; }
 const std::string& Engine::refusal() const { return core_->refusal; }
@@ -631,6 +632,7 @@ void EngineCore::note_late_evidence(IncidentType type, std::uint32_t o, const Ev
     if (incident.type == type && key_of(incident).detail == detail) {
       if (incident.is_closed() && incident.watch_deadline_ms != kAbsent && evidence.ts <= incident.watch_deadline_ms) {
         incident.evidence.push_back(evidence.id);
+        note_closed_change(incident);
       }
       return;
     }

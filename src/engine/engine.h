@@ -137,6 +137,9 @@ class Engine {
   const EngineCounters& counters() const;
   // Every command the playbooks emitted, in emission order (handling/command.h).
   const std::vector<Command>& commands() const;
+  // Indexes of closed incidents changed since the last call (late evidence, a loss corrected
+  // by a refund's failure or an order's payment), for a feed that watches open ones only.
+  std::vector<std::uint32_t> take_closed_changes();
   // Incident indexes in the order they reached people.
   const std::vector<std::uint32_t>& escalations() const;
   // Agent events the people desk refused, with its reason.

@@ -763,7 +763,7 @@ class EngineCore {
   void on_refund_succeeded(std::uint32_t o, const Event& e);
   void on_refund_failed(std::uint32_t o, const Event& e);
   void take_back_failed_refund(std::uint32_t o, const Event& e);
-  void take_back_honoured_coupon(std::uint32_t o);
+  void honoured_coupon_counts(std::uint32_t o, bool counts);
   void on_stock_reserved(std::uint32_t o, const Event& e);
   void on_stock_shortage(std::uint32_t o, const Event& e);
   void on_stock_released(std::uint32_t o, const Event& e);
@@ -942,6 +942,16 @@ class EngineCore {
   bool finishing_ = false;
   std::unordered_map<std::uint32_t, PlaybookRun> runs_;  // by incident index
   std::vector<std::uint32_t> to_start_;  // raised during the current step of the engine
+ public:
+  // Closed incidents changed since the last take (late evidence, loss taken back or given
+  // back): what watches only open incidents (the service's change feed) publishes them again.
+  // Not engine state: replay writes incidents at the end, and the service drains it each round.
+  std::vector<std::uint32_t> closed_changed;
+  void note_closed_change(const Incident& incident) {
+    if (incident.is_closed()) closed_changed.push_back(incident.index);
+  }
+
+ private:
   const Event* current_event_ = nullptr;  // the event being applied (nullptr for a deadline)
   NotifyLimiter notify_limiter_;
 };

@@ -77,6 +77,11 @@ void EngineCore::start_playbook(std::uint32_t index) {
         break;
       case EventType::kComplaintFiled:
       case EventType::kPickingCompleted: run.items = canonical_items(e->items); break;
+      case EventType::kOrderCreated:  // a mismatch of a pick that came before the order
+        if (incident.type == IncidentType::kPickingMismatch && run.order != UINT32_MAX) {
+          if (const OrderExtras* extra = find_extras(run.order)) run.items = canonical_items(extra->picked_before_created);
+        }
+        break;
       case EventType::kDeliveryAttemptFailed: run.attempt_failure = e->attempt_failure; break;
       default: break;
     }
@@ -324,8 +329,9 @@ void EngineCore::playbook_event(std::uint32_t o, const Event& e) {
     // A redo is proved by the warehouse's next pick only if it now matches the order (the first
     // pick still stands for detection, decision 17).
     if (incident.type == IncidentType::kPickingMismatch && e.type == EventType::kPickingCompleted &&
-        contains(step.await, e.type) && run.phase == PlaybookRun::Phase::kAwait && e.ts >= run.attempt_at) {
+        contains(step.await, e.type) && run.phase == PlaybookRun::Phase::kAwait && e.ts > run.attempt_at) {
       timers_.cancel(run.timer);
+      if (e.has_items) run.items = canonical_items(e.items);  // what the goods now hold: a refund after pickup reads it
       if (e.has_items && pick_matches_order(o, e.items)) {
         follow(run, step.on_success, at, {});
       } else {
@@ -965,6 +971,7 @@ void EngineCore::count_gmv(std::uint32_t o) {
   if (s.paid_at() == kAbsent && s.payment_method != PaymentMethod::kCod) return;
   s.gmv_counted = true;
   gmv = saturating_add(gmv, s.amount);
+  if (s.cancelled_at() != kAbsent) honoured_coupon_counts(o, true);  // paid late, after its cancellation
 }
 
 }  // namespace og

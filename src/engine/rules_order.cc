@@ -46,9 +46,9 @@ void EngineCore::on_order_created(std::uint32_t o, const Event& e) {
   check_amount_anomaly(o, e);
   check_duplicate_unpaid(o, e);
   if (s.pick_completed_at() != kAbsent && s.pick_items_known) {  // picked before it was created: `[]` too
-    std::vector<Item> picked;
-    if (find_extras(o) != nullptr) picked = std::exchange(extras(o).picked_before_created, {});
-    check_picking(o, e, picked);
+    // Kept: a PICKING_MISMATCH raised here starts its playbook from it.
+    const OrderExtras* extra = find_extras(o);
+    check_picking(o, e, extra != nullptr ? extra->picked_before_created : std::vector<Item>{});
   }
   refresh_stage(o, e);
   arm_delivery_late(o, e.ts);
@@ -128,17 +128,22 @@ void EngineCore::on_order_cancelled(std::uint32_t o, const Event& e) {
   drop_fulfilment_watches(o);
   arm_stock_release(o, e.ts);
   if (first_cancellation && e.cancelled_by == CancelledBy::kUser) count_user_cancellation(o, e);
-  if (!s.gmv_counted) take_back_honoured_coupon(o);
+  if (!s.gmv_counted) honoured_coupon_counts(o, false);
 }
 
 // A coupon honoured at checkout gives nothing up on an order cancelled before it was paid:
-// the loss rate counts it only for orders in the GMV (decisions #60).
-void EngineCore::take_back_honoured_coupon(std::uint32_t o) {
+// the loss rate counts it only for orders in the GMV (decisions #60). A payment that arrives
+// after the cancellation, stamped before it, puts it back (count_gmv): the same either way.
+void EngineCore::honoured_coupon_counts(std::uint32_t o, bool counts) {
   const OrderExtras* extra = find_extras(o);
   if (extra == nullptr) return;
   for (const std::uint32_t index : extra->incidents) {
     Incident& incident = log.at(index);
-    if (incident.type == IncidentType::kCouponInvalid && incident.resolution == Resolution::kAuto) incident.loss = 0;
+    if (incident.type != IncidentType::kCouponInvalid || incident.resolution != Resolution::kAuto || !incident.actions.empty()) continue;
+    const std::int64_t loss = counts ? extra->coupon_discount : 0;
+    if (incident.loss == loss) continue;
+    incident.loss = loss;
+    note_closed_change(incident);
   }
 }
 

@@ -191,7 +191,7 @@ void EngineCore::take_back_failed_refund(std::uint32_t o, const Event& e) {
   const OrderExtras* extra = find_extras(o);
   if (extra == nullptr || extra->last_refund_command == UINT32_MAX) return;
   Command& command = commands[extra->last_refund_command];
-  if (command.payout_failed) return;
+  if (command.payout_failed || e.ts < command.at) return;  // a late failure is not of a refund sent after it
   for (const RefundWatch& watch : extra->refunds) {
     if (watch.refund_id == e.refund_id && watch.requested_at != kAbsent &&
         (watch.requested_at < command.at || watch.amount != command.amount)) {
@@ -199,7 +199,10 @@ void EngineCore::take_back_failed_refund(std::uint32_t o, const Event& e) {
     }
   }
   command.payout_failed = true;
-  if (Incident* issuer = log.find_by_id(command.incident_id)) issuer->loss = saturating_add(issuer->loss, -command.amount);
+  if (Incident* issuer = log.find_by_id(command.incident_id)) {
+    issuer->loss = saturating_add(issuer->loss, -command.amount);
+    note_closed_change(*issuer);
+  }
 }
 
 void EngineCore::on_refund_failed(std::uint32_t o, const Event& e) {

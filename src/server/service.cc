@@ -202,7 +202,7 @@ store::Result<void> Service::recover() {
     if (auto ok = store_->set_setting("initial_rules", options_.rules_toml); !ok) return ok;
   }
   // Journals written before actions had their own record kind hold them as event records:
-  // those records replay as they were applied (docs/serve.md "Who may act for an agent").
+  // those records replay as they were applied (docs/serve.md, POST /v1/events).
   const std::optional<std::string> agent_feed = store_->setting(kAgentEventsInFeedUntil);
   if (!agent_feed) {
     if (auto ok = store_->set_setting(kAgentEventsInFeedUntil, std::to_string(store_->last_seq())); !ok) return ok;
@@ -948,6 +948,13 @@ void Service::collect_changes(std::vector<Change>& changes, RowQueue<store::Outb
     if (!incident.is_closed()) watched_[kept++] = Watched{seen.index, now};
   }
   watched_.resize(kept);
+  // Closed ones the engine changed since (late evidence, a loss corrected), once each.
+  std::vector<std::uint32_t> closed = engine_->take_closed_changes();
+  std::sort(closed.begin(), closed.end());
+  closed.erase(std::unique(closed.begin(), closed.end()), closed.end());
+  for (const std::uint32_t index : closed) {
+    if (index < incidents_seen_) publish(all[index]);  // newer ones are published below
+  }
   for (; incidents_seen_ < all.size(); ++incidents_seen_) {
     const Incident& incident = all[incidents_seen_];
     publish(incident);
