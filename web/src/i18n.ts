@@ -131,13 +131,6 @@ const messages = {
   'action.confirm_fp': ['确认标记为误报？', 'Mark as a false positive?'],
   'action.required': ['请填写{field}', '{field} is required'],
 
-  'code.refunded': ['已退款', 'refunded'],
-  'code.compensated': ['已补偿', 'compensated'],
-  'code.redelivered': ['已补发/重新配送', 'redelivered'],
-  'code.contacted': ['已联系客户', 'customer contacted'],
-  'code.fixed': ['已修正数据', 'data fixed'],
-  'code.cancelled': ['已取消订单', 'order cancelled'],
-  'code.other': ['其他', 'other'],
 
   'wb.title': ['坐席工作台', 'Agent workbench'],
   'wb.agent': ['坐席', 'Agent'],

@@ -183,7 +183,7 @@ export function incidentView(root: HTMLElement, params: Record<string, string>):
     const forms: Record<string, () => HTMLElement> = {
       resolve: () =>
         form('resolve', [
-          ['resolution_code', t('action.code'), select({ name: 'resolution_code', 'data-testid': 'resolve-code' }, CODES.map((code): [string, string] => [code, t(`code.${code}` as MessageKey)]))],
+          ['resolution_code', t('action.code'), select({ name: 'resolution_code', 'data-testid': 'resolve-code' }, CODES.map((code): [string, string] => [code, nameOf('code', code)]))],
           ['note', t('action.note'), h('textarea', { name: 'note', rows: 2, maxlength: 2000, 'data-testid': 'resolve-note' })],
         ]),
       escalate: () => form('escalate', [['reason', t('action.reason'), h('textarea', { name: 'reason', rows: 2, maxlength: 2000 })]]),
