@@ -327,9 +327,10 @@ void EngineCore::playbook_event(std::uint32_t o, const Event& e) {
       continue;
     }
     // A redo is proved by the warehouse's next pick only if it now matches the order (the first
-    // pick still stands for detection, decision 17).
-    if (incident.type == IncidentType::kPickingMismatch && e.type == EventType::kPickingCompleted &&
-        contains(step.await, e.type) && run.phase == PlaybookRun::Phase::kAwait && e.ts > run.attempt_at) {
+    // pick still stands for detection, decision 17). A pick of the redo's own millisecond was
+    // made before it was asked for: it answers nothing, and is not taken as the fix either.
+    if (incident.type == IncidentType::kPickingMismatch && e.type == EventType::kPickingCompleted) {
+      if (!contains(step.await, e.type) || run.phase != PlaybookRun::Phase::kAwait || e.ts <= run.attempt_at) continue;
       timers_.cancel(run.timer);
       if (e.has_items) run.items = canonical_items(e.items);  // what the goods now hold: a refund after pickup reads it
       if (e.has_items && pick_matches_order(o, e.items)) {

@@ -138,6 +138,15 @@ TEST_F(EvaluateCliTest, AMissingFileExitsOneAndSaysWhatToPass) {
   EXPECT_TRUE(result.out.empty());
 }
 
+// A path that opens but cannot be read (a directory: EISDIR on the first read) fails the
+// same way as a missing one.
+TEST_F(EvaluateCliTest, AFileThatOpensButCannotBeReadExitsOne) {
+  const CommandResult result = run("--incidents " + dir_.string() + " --truth " + incidents_.string());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("--incidents: cannot read " + dir_.string() + ": Is a directory"), std::string::npos) << result.err;
+  EXPECT_TRUE(result.out.empty());
+}
+
 TEST_F(EvaluateCliTest, BadUsageExitsTwoAndAFileThatCannotBeWrittenOne) {
   EXPECT_EQ(run("--incidents " + incidents_.string()).exit_code, 2);              // --truth missing
   EXPECT_EQ(run(files() + " --min-f1 1.5").exit_code, 2);                          // out of range

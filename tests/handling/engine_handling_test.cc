@@ -322,6 +322,68 @@ TEST(Measures, AHonouredCouponOnAnOrderCancelledUnpaidIsNoLoss) {
   EXPECT_EQ(m.loss_honoured, 500);
 }
 
+// The same coupon order, cancelled at 10:03, paid at 10:04: whether the payment arrives
+// before the cancellation or after it, the order is in the GMV and its honoured coupon is a
+// loss. Arriving after, the closed incident's loss goes 500 → 0 → 500, and each change is
+// handed to what publishes closed incidents again (the service's change feed).
+TEST(Measures, AHonouredCouponsLossDoesNotDependOnWhetherThePaymentOrTheCancellationArrivesFirst) {
+  const std::string order = R"({"id":"c-O1","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":"O1","user_id":"U1","amount":4500,"items":[{"sku":"A","qty":1,"unit_price":5000}],"coupon":{"code":"C5","discount":500,"min_spend":10000},)" +
+                            std::string(kAddress) + "}";
+  const std::string cancel = event("x1", "order.cancelled", "O1", "2026-11-21T10:03:00Z", R"(,"by":"user")");
+  const std::string pay = event("p1", "payment.succeeded", "O1", "2026-11-21T10:04:00Z", R"(,"amount":4500,"txn_id":"T1")");
+  const auto coupon_loss = [](Playthrough& run) {
+    const Incident* coupon = run.find(IncidentType::kCouponInvalid);
+    return coupon == nullptr ? std::int64_t{-1} : coupon->loss;
+  };
+
+  Playthrough in_order;
+  in_order.send(order).send(tick("t0", "2026-11-21T10:01:00Z")).send(pay).send(cancel);
+  in_order.send(tick("t", "2026-11-21T10:20:00Z"));
+  in_order.engine().finish();
+
+  Playthrough paid_last;
+  paid_last.send(order).send(cancel).send(tick("t0", "2026-11-21T10:03:30Z"));
+  const Incident* coupon = paid_last.find(IncidentType::kCouponInvalid);
+  ASSERT_NE(coupon, nullptr);
+  ASSERT_TRUE(coupon->is_closed());
+  EXPECT_EQ(coupon->loss, 0);  // cancelled, not paid: nothing given up
+  EXPECT_EQ(paid_last.engine().take_closed_changes(), std::vector<std::uint32_t>{coupon->index});
+  EXPECT_TRUE(paid_last.engine().take_closed_changes().empty());  // taken once
+  paid_last.send(pay).send(tick("t", "2026-11-21T10:20:00Z"));
+  paid_last.engine().finish();
+
+  EXPECT_EQ(coupon_loss(in_order), 500);
+  EXPECT_EQ(coupon_loss(paid_last), 500);
+  EXPECT_EQ(paid_last.engine().take_closed_changes(), std::vector<std::uint32_t>{coupon->index});
+  for (Playthrough* run : {&in_order, &paid_last}) {
+    const HandlingMeasures m = measure_handling(run->engine(), run->engine().max_event_time());
+    EXPECT_EQ(m.gmv, 4500);
+    EXPECT_EQ(m.loss_honoured, 500);
+  }
+}
+
+// A refund.failed stamped before our refund was sent (arriving late, without a refund id) is
+// the failure of something else: our refund's loss stands, and it is not marked failed.
+TEST(Measures, ARefundFailureStampedBeforeOurRefundIsNotItsFailure) {
+  Playthrough run(without_fulfilment_deadlines());
+  run.send(created("O1", "2026-11-21T10:00:00Z", 1000, "U1"));
+  run.send(event("p1", "payment.succeeded", "O1", "2026-11-21T10:00:10Z", R"(,"amount":1000,"txn_id":"T1")"));
+  run.send(event("p2", "payment.succeeded", "O1", "2026-11-21T10:00:20Z", R"(,"amount":1000,"txn_id":"T2")"));
+  run.send(tick("t0", "2026-11-21T10:02:00Z"));
+  const Incident* duplicate = run.find(IncidentType::kDuplicatePayment);
+  ASSERT_NE(duplicate, nullptr);
+  ASSERT_EQ(run.commands_of(IncidentType::kDuplicatePayment), std::vector<std::string>{"refund.issue@2026-11-21T10:00:20.000Z"});
+  run.send(event("f1", "refund.failed", "O1", "2026-11-21T10:00:15Z", R"(,"code":"CHANNEL_DOWN")"));
+  run.send(tick("t", "2026-11-21T11:00:00Z"));
+  run.engine().finish();
+  EXPECT_EQ(duplicate->loss, 1000);
+  for (const Command& command : run.engine().commands()) {
+    if (command.incident_id == duplicate->id) {
+      EXPECT_FALSE(command.payout_failed) << command.name;
+    }
+  }
+}
+
 // INCIDENTS.md leaves retracted incidents out of the auto-handling rate only: the manual rate
 // is over every incident. A refund before any payment is STATE_INCONSISTENT, always a
 // person's; the payment stamped before it, arriving late, retracts it.

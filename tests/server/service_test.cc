@@ -717,6 +717,41 @@ TEST_F(ServiceTest, ListenersHearOfNewIncidentsAndCommands) {
   EXPECT_TRUE(std::any_of(heard.begin(), heard.end(), [](const Change& change) { return change.kind == Change::Kind::kCommand; }));
 }
 
+// A closed incident is not watched for changes, but the engine can still change it: a coupon
+// honoured at checkout gives nothing up while its order is cancelled unpaid, and a payment
+// after the cancellation makes it a loss again. Listeners hear it each time it changes.
+TEST_F(ServiceTest, ListenersHearAgainOfAClosedIncidentWhoseLossChanges) {
+  auto service = open();
+  std::vector<std::string> coupon_changes;
+  service->subscribe([&](const std::vector<Change>& changes) {
+    for (const Change& change : changes) {
+      if (change.kind == Change::Kind::kIncident && change.json.find("COUPON_INVALID") != std::string::npos) {
+        coupon_changes.push_back(change.json);
+      }
+    }
+  });
+  const std::string order =
+      R"({"id":"c1","type":"order.created","ts":"2026-11-21T10:00:00+08:00","order_id":"O1","user_id":"U1","amount":4500,"items":[{"sku":"A","qty":1,"unit_price":5000}],"coupon":{"code":"C5","discount":500,"min_spend":10000},"address":{"text":"x","building":"3","lat":40.0,"lng":116.3}})";
+  const std::string cancel = R"({"id":"x1","type":"order.cancelled","ts":"2026-11-21T10:03:00+08:00","order_id":"O1","by":"user"})";
+  const std::string pay =
+      R"({"id":"p1","type":"payment.succeeded","ts":"2026-11-21T10:04:00+08:00","order_id":"O1","amount":4500,"txn_id":"T1"})";
+  EXPECT_EQ(ingest(*service, order + "\n" + cancel + "\n").accepted, 2U);
+  clock_.advance(kMinuteMs);
+  service->run_once();
+  ASSERT_FALSE(coupon_changes.empty());
+  EXPECT_EQ(coupon_changes.back().find("\"loss\":500"), std::string::npos) << coupon_changes.back();
+  const std::size_t heard_before = coupon_changes.size();
+
+  EXPECT_EQ(ingest(*service, pay + "\n").accepted, 1U);
+  clock_.advance(kMinuteMs);
+  service->run_once();
+  ASSERT_EQ(coupon_changes.size(), heard_before + 1);
+  EXPECT_NE(coupon_changes.back().find("\"loss\":500"), std::string::npos) << coupon_changes.back();
+  EXPECT_NE(coupon_changes.back().find("\"status\":\"resolved\""), std::string::npos) << coupon_changes.back();
+  service->run_once();
+  EXPECT_EQ(coupon_changes.size(), heard_before + 1);  // heard once per change
+}
+
 TEST_F(ServiceTest, BadConfigurationIsRefusedAtOpen) {
   ServiceOptions options;
   options.data_dir = dir_.string();
