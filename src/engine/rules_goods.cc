@@ -80,14 +80,7 @@ void EngineCore::check_prices_and_coupon(std::uint32_t o, const Event& e) {
   // The items subtotal is known when every item line has its unit_price: without items or
   // prices the min_spend rule does not fire (EVENTS.md: "the rules that need it simply do not
   // fire without it"), as for an errand order, which has none.
-  std::int64_t subtotal = items.empty() ? kAbsent : 0;
-  for (const OrderItem& item : items) {
-    if (item.unit_price == kAbsent) {
-      subtotal = kAbsent;
-      break;
-    }
-    subtotal = saturating_add(subtotal, saturating_mul(item.qty, item.unit_price));
-  }
+  const std::int64_t subtotal = items.empty() ? kAbsent : items_subtotal(items, kAbsent);
   const bool expired = e.coupon.expires_at != kAbsent && e.coupon.expires_at < e.ts;
   const bool below_min_spend = e.coupon.min_spend != kAbsent && subtotal != kAbsent && e.coupon.min_spend > subtotal;
   if (expired || below_min_spend) {

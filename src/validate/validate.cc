@@ -10,6 +10,7 @@
 
 #include "core/geo.h"
 #include "core/messages.h"
+#include "core/saturating.h"
 #include "engine/engine.h"
 #include "rules/config.h"
 #include "rules/incident_type.h"
@@ -22,17 +23,6 @@ namespace {
 std::string money(std::int64_t minor) {
   const std::uint64_t magnitude = minor < 0 ? 0 - static_cast<std::uint64_t>(minor) : static_cast<std::uint64_t>(minor);
   return fmt::format("{}¥{}.{:02}", minor < 0 ? "-" : "", magnitude / 100, magnitude % 100);
-}
-
-// Draft numbers are any non-negative int64 the parser accepts: sums and products saturate
-// instead of overflowing (no real order comes near).
-std::int64_t add_sat(std::int64_t a, std::int64_t b) {
-  std::int64_t out = 0;
-  return __builtin_add_overflow(a, b, &out) ? (a < 0 ? INT64_MIN : INT64_MAX) : out;
-}
-std::int64_t mul_sat(std::int64_t a, std::int64_t b) {
-  std::int64_t out = 0;
-  return __builtin_mul_overflow(a, b, &out) ? ((a < 0) != (b < 0) ? INT64_MIN : INT64_MAX) : out;
 }
 
 std::string item_field(std::size_t index, std::string_view child) { return fmt::format("items[{}].{}", index, child); }
@@ -96,17 +86,9 @@ class Checker {
   }
 
   // The items' value (COUPON_INVALID checks min_spend against it only when every line has its
-  // unit_price: all_prices_given).
-  std::int64_t subtotal() const {
-    std::int64_t sum = 0;
-    for (const DraftItem& item : draft_.items) {
-      if (item.unit_price != kAbsent) sum = add_sat(sum, mul_sat(item.qty, item.unit_price));
-    }
-    return sum;
-  }
-  bool all_prices_given() const {
-    return std::all_of(draft_.items.begin(), draft_.items.end(), [](const DraftItem& item) { return item.unit_price != kAbsent; });
-  }
+  // unit_price: all_prices_given), 0 for no items.
+  std::int64_t subtotal() const { return items_subtotal(draft_.items, kAbsent); }
+  bool all_prices_given() const { return subtotal() != kAbsent; }
 
   void check_items_present() {
     if (!draft_.items.empty()) return;
@@ -175,7 +157,7 @@ class Checker {
     std::size_t lines = 0;
     for (const DraftItem& other : draft_.items) {
       if (other.sku == item.sku) {
-        wanted = add_sat(wanted, other.qty);
+        wanted = saturating_add(wanted, other.qty);
         ++lines;
       }
     }
@@ -308,7 +290,7 @@ class Checker {
     for (const DraftItem& item : draft_.items) {
       const auto it = std::find_if(wanted.begin(), wanted.end(), [&](const SkuQtyView& q) { return q.sku == item.sku; });
       if (it == wanted.end()) wanted.push_back(SkuQtyView{item.sku, item.qty});
-      else it->qty = add_sat(it->qty, item.qty);
+      else it->qty = saturating_add(it->qty, item.qty);
     }
     std::sort(wanted.begin(), wanted.end(), [](const SkuQtyView& a, const SkuQtyView& b) { return a.sku < b.sku; });
     const DurationMs window = config_.duplicate_unpaid_window_ms;
@@ -345,11 +327,11 @@ class Checker {
     std::sort(sorted.begin(), sorted.end());
     const std::size_t n = sorted.size();
     // Twice the median, so an even count's median stays an integer (as the rule computes it).
-    const std::int64_t median_x2 = n % 2 == 1 ? mul_sat(2, sorted[n / 2]) : add_sat(sorted[n / 2 - 1], sorted[n / 2]);
+    const std::int64_t median_x2 = n % 2 == 1 ? saturating_mul(2, sorted[n / 2]) : saturating_add(sorted[n / 2 - 1], sorted[n / 2]);
     const std::int64_t amount = draft_.amount;
-    const std::int64_t amount_x2 = mul_sat(2, amount);
+    const std::int64_t amount_x2 = saturating_mul(2, amount);
     const bool many_times = static_cast<double>(amount_x2) >= config_.anomaly_multiple * static_cast<double>(median_x2);
-    const bool far_above = add_sat(amount_x2, -median_x2) >= mul_sat(2, config_.anomaly_min_excess);
+    const bool far_above = saturating_add(amount_x2, -median_x2) >= saturating_mul(2, config_.anomaly_min_excess);
     if (!many_times || !far_above) return;
     Finding& f = add(finding::kAmountAnomaly, FindingSeverity::kWarn, "amount",
                      fmt::format("The amount {} is at least {}x the median of user {}'s last {} orders ({}) and above it by "
