@@ -83,7 +83,11 @@ void EngineCore::check_duplicate_unpaid(std::uint32_t o, const Event& e) {
   std::optional<std::uint64_t> fingerprint;
   std::optional<std::vector<SkuQty>> items;
   std::int64_t same = 0;
+  // An order that lists no items (an errand, or a feed that leaves the optional field out) has
+  // no multiset to compare: the rule does not fire on it (EVENTS.md, decisions #14).
+  const bool comparable = !items_of(o).empty();
   for (const auto& [created_at, other] : u.recent_orders) {
+    if (!comparable) break;
     if (other == o || created_at <= t - window || created_at > t) continue;
     const OrderState& candidate = orders_[other];
     if (candidate.is_paid_at(t) || (candidate.cancelled_at() != kAbsent && candidate.cancelled_at() <= t)) continue;

@@ -148,7 +148,9 @@ void EngineCore::check_picking(std::uint32_t o, const Event& e, const std::vecto
   const OrderState& s = order(o);
   if (!s.created || s.pick_completed_at() == kAbsent) return;
   const TimeMs at = std::max(s.created_at(), s.pick_completed_at());
-  if (!picking_matches_order(o)) {
+  // Without the ordered items (absent or `[]` on order.created) there is nothing to compare
+  // the pick against: no mismatch (EVENTS.md, decisions #14).
+  if (!items_of(o).empty() && !picking_matches_order(o)) {
     raise(Raise{.type = IncidentType::kPickingMismatch, .at = at, .order = o, .evidence = {e.id}});
   }
   if (s.promise_at() == kAbsent) return;

@@ -284,6 +284,7 @@ class Checker {
   // duplicate_unpaid_others of them placing the draft raises the incident: block; below, warn.
   void check_duplicate_unpaid() {
     if (!enabled(IncidentType::kDuplicateUnpaidOrders, finding::kDuplicateUnpaid, "items")) return;
+    if (draft_.items.empty()) return;  // no items to compare: the engine raises nothing (no_items blocks already)
     const auto& history = user_history();
     if (!history) return;
     std::vector<SkuQtyView> wanted;

@@ -512,6 +512,19 @@ TEST(ValidateCustomer, TwinsThatArePaidCancelledOlderOrDifferentDoNotCount) {
   EXPECT_EQ(codes(world.check(Draft{}.json(), "2026-11-21T11:59:59.999+08:00")), Codes{"duplicate_unpaid"});
 }
 
+// Orders that list no items have no multiset to compare, in the engine as here: a draft
+// without items is blocked for that (no_items), not as the twin of the user's item-less orders.
+TEST(ValidateCustomer, ADraftWithoutItemsIsNoTwinOfOrdersWithoutItems) {
+  World world;
+  world.order("D1", "U1", "2026-11-21T11:55:00+08:00", "[]", 500);
+  world.order("D2", "U1", "2026-11-21T11:56:00+08:00", "[]", 800).settle();
+  Draft draft;
+  draft.items = "[]";
+  draft.amount = 0;
+  const Validation v = world.check(draft.json());
+  EXPECT_EQ(codes(v), Codes{"no_items"}) << validation_json(v);
+}
+
 TEST(ValidateCustomer, ADraftOfAnOrderAlreadyPlacedIsNotItsOwnTwin) {
   World world;
   world.order("D1", "U1", "2026-11-21T11:55:00+08:00", kDraftItems, 2380).settle();
