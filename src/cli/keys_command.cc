@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "server/service.h"
+#include "store/directory_lock.h"
 #include "store/keyring.h"
 
 namespace og::cli {
@@ -24,6 +25,12 @@ int run_keys_new(const KeysArgs& args) {
 
 int run_keys_rotate(const KeysArgs& args) {
   constexpr const char* kNewKeyEnv = "ORDERGUARD_NEW_MASTER_KEY";
+  // Serve must be stopped (its key ring would keep the old wrappings): held while it runs.
+  auto lock = store::DirectoryLock::take(args.data);
+  if (!lock) {
+    spdlog::error("orderguard keys rotate: {}", lock.error());
+    return kExitUsage;
+  }
   auto store = store::Store::open(args.data);
   if (!store) {
     spdlog::error("orderguard keys rotate: {}", store.error());

@@ -153,6 +153,9 @@ store::Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, co
   auto config = rules_from(options.rules_toml, options.rules_source);
   if (!config) return tl::unexpected(config.error());
   std::unique_ptr<Service> service(new Service(std::move(options), clock));
+  auto lock = store::DirectoryLock::take(service->options_.data_dir);
+  if (!lock) return tl::unexpected(lock.error());
+  service->lock_.emplace(std::move(*lock));
   auto opened = store::Store::open(service->options_.data_dir);
   if (!opened) return tl::unexpected(opened.error());
   service->store_ = std::move(*opened);

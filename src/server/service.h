@@ -39,6 +39,7 @@
 #include "audit/chain.h"
 #include "server/customer_data.h"
 #include "server/row_queue.h"
+#include "store/directory_lock.h"
 #include "store/keyring.h"
 #include "store/store.h"
 
@@ -278,6 +279,7 @@ class Service {
 
   ServiceOptions options_;
   const WallClock& clock_;
+  std::optional<store::DirectoryLock> lock_;  // first taken, last let go
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<EventParser> parser_;

@@ -267,6 +267,19 @@ TEST_F(PrivacyTest, CanaryLeavesOnlyThroughUnmask) {
   EXPECT_NE(again.second.find(R"("customer":{"masked":true,"phone":"139****5678","address":"清河小区 ****"})"), std::string::npos) << again.second;
   EXPECT_EQ(call(server->port(), http::verb::post, "/v1/orders/O1/unmask", supervisor, R"({"reason":"after rotation"})").second,
             unmasked.second);
+  // While serve runs, neither a rotation nor a second serve may touch its directory.
+  const std::string newer_key = (dir_ / "newer.key").string();
+  ASSERT_EQ(run_binary({"keys", "new", "--out", newer_key}).exit_code, 0);
+  const CommandResult busy = run_binary({"keys", "rotate", "--data", data().string(), "--master-key-file", new_key,
+                                         "--new-master-key-file", newer_key});
+  EXPECT_EQ(busy.exit_code, 2) << busy.output;
+  EXPECT_NE(busy.output.find("data directory " + data().string() + " is in use by process "), std::string::npos) << busy.output;
+  std::vector<std::string> second_serve = serve_args(new_key);
+  second_serve.insert(second_serve.begin(), "serve");
+  const CommandResult second = run_binary(second_serve);
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_NE(second.output.find("stop it first, or give this one a --data of its own"), std::string::npos) << second.output;
+
   // New records use the fresh data key.
   EXPECT_EQ(call(server->port(), http::verb::post, "/v1/events", ingest,
                  R"({"id":"e9","type":"order.address_changed","ts":"2026-11-21T12:01:00+08:00","order_id":"O1","address":)" + kAddress + "}\n")

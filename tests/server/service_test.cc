@@ -752,6 +752,27 @@ TEST_F(ServiceTest, ListenersHearAgainOfAClosedIncidentWhoseLossChanges) {
   EXPECT_EQ(coupon_changes.size(), heard_before + 1);  // heard once per change
 }
 
+// Two services on one data directory would each recover the journal and then write records
+// of their own between the other's: the second is refused, naming the holder, until the first
+// is gone (the lock goes with it, as with a process that ends however it ends).
+TEST_F(ServiceTest, ASecondServiceOnTheSameDataDirectoryIsRefusedWhileTheFirstRuns) {
+  auto first = open();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(ingest(*first, std::string(kOrder) + "\n").accepted, 1U);
+  ServiceOptions options;
+  options.data_dir = dir_.string();
+  auto second = Service::open(options, clock_);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().find("data directory " + dir_.string() + " is in use by process " + std::to_string(::getpid())),
+            std::string::npos)
+      << second.error();
+  const std::string before = incidents(*first);
+  first.reset();
+  auto again = open();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(incidents(*again), before);  // the refused one wrote nothing
+}
+
 TEST_F(ServiceTest, BadConfigurationIsRefusedAtOpen) {
   ServiceOptions options;
   options.data_dir = dir_.string();
