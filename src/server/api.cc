@@ -45,6 +45,7 @@ struct Target {
   std::string path;  // decoded, for messages and the dashboard's files
   std::vector<std::string> segments;  // split first, then each decoded: an id may hold '/' (%2F)
   std::map<std::string, std::string, std::less<>> query;
+  std::string repeated;  // the first query key given more than once (empty: none)
 };
 
 int hex_value(char c) {
@@ -93,7 +94,9 @@ Target parse_target(std::string_view target) {
     const std::string_view pair = query.substr(0, amp);
     const std::size_t equals = pair.find('=');
     if (!pair.empty()) {
-      out.query[url_decode(pair.substr(0, equals), true)] = equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1), true);
+      std::string key = url_decode(pair.substr(0, equals), true);
+      std::string value = equals == std::string_view::npos ? "" : url_decode(pair.substr(equals + 1), true);
+      if (!out.query.try_emplace(key, std::move(value)).second && out.repeated.empty()) out.repeated = std::move(key);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -163,8 +166,13 @@ Reply error(unsigned status, std::string_view code, std::string_view message) {
 Reply json(std::string body, unsigned status = 200) { return reply(json_response(status, std::move(body))); }
 
 // A query parameter the endpoint does not take, answered 400 with the ones it does: ignored,
-// a misspelt filter (`?stauts=open`) would give an answer that only looks right.
-std::optional<Reply> unknown_parameter(const Target& target, std::initializer_list<std::string_view> known) {
+// a misspelt filter (`?stauts=open`) would give an answer that only looks right. So would one
+// given twice (`?status=escalated&status=resolved`): each filter takes one value.
+std::optional<Reply> bad_parameters(const Target& target, std::initializer_list<std::string_view> known) {
+  if (!target.repeated.empty()) {
+    return error(400, "repeated_parameter",
+                 "query parameter `" + target.repeated + "` is given more than once; each takes one value: give it once");
+  }
   for (const auto& [key, value] : target.query) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string list;
@@ -438,7 +446,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
     if (n == 3) {
       if (verb != http::verb::get) co_return method_not_allowed("GET");
       if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
-      if (auto bad = unknown_parameter(target, {})) co_return std::move(*bad);
+      if (auto bad = bad_parameters(target, {})) co_return std::move(*bad);
       co_return co_await get_incident(std::string(parts[2]));
     }
     if (n == 4) {
@@ -480,7 +488,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
   if (n == 2 && parts[1] == "stream") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
     if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
-    if (auto bad = unknown_parameter(target, {"type"})) co_return std::move(*bad);
+    if (auto bad = bad_parameters(target, {"type"})) co_return std::move(*bad);
     co_return co_await stream(target);
   }
   if (n == 2 && parts[1] == "rules") {
@@ -535,7 +543,7 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
   if (n == 2 && parts[1] == "kpis") {
     if (verb != http::verb::get) co_return method_not_allowed("GET");
     if (auto denied = need(Role::kViewer)) co_return std::move(*denied);
-    if (auto bad = unknown_parameter(target, {})) co_return std::move(*bad);
+    if (auto bad = bad_parameters(target, {})) co_return std::move(*bad);
     co_return co_await kpis();
   }
   co_return error(404, "not_found", "no such endpoint: " + std::string(request.method_string()) + " " + target.path);
@@ -602,7 +610,7 @@ asio::awaitable<Reply> Api::Impl::list_incidents(const Target& target) {
     const auto it = target.query.find(key);
     return it == target.query.end() ? std::string() : it->second;
   };
-  if (auto bad = unknown_parameter(target, {"status", "severity", "type", "zone", "community", "subject", "order_id", "limit", "cursor"})) {
+  if (auto bad = bad_parameters(target, {"status", "severity", "type", "zone", "community", "subject", "order_id", "limit", "cursor"})) {
     co_return std::move(*bad);
   }
   if (const std::string status = get("status"); !status.empty()) {
@@ -854,7 +862,7 @@ asio::awaitable<UnmaskResult> Api::Impl::unmask(std::string id, const Identity& 
 // unmasks on request with a reason (decision 44).
 asio::awaitable<Reply> Api::Impl::get_order(std::string id, const Target& target, const Identity& who) {
   bool masked = !role_allows(who.role, Role::kSupervisor);
-  if (auto bad = unknown_parameter(target, {"masked"})) co_return std::move(*bad);
+  if (auto bad = bad_parameters(target, {"masked"})) co_return std::move(*bad);
   for (const auto& [key, value] : target.query) {
     if (value != "true" && value != "false") co_return error(400, "bad_parameter", "masked: true or false");
     masked = masked || value == "true";
@@ -948,13 +956,23 @@ asio::awaitable<Reply> Api::Impl::get_rules() {
 
 asio::awaitable<Reply> Api::Impl::put_rules(const Request& request) {
   std::string toml = request.body();
+  // GET's answer, edited, may come back as it is: its `version` then says which rules the
+  // edit was made on, and the change is refused (409) if they have changed since.
+  std::optional<std::string> expected_version;
   if (!toml.empty() && toml.front() == '{') {
     auto body = Body::parse(toml);
     if (!body) co_return error(400, "bad_body", body.error());
     auto text = body->string("toml");
-    if (!text) co_return error(400, "bad_body", "send the rules as TOML text, or as {\"toml\": \"...\"}");
+    if (!text) co_return error(400, "bad_body", "send the rules as TOML text, or as {\"toml\": \"...\", \"version\": \"...\"}");
     for (const std::string& key : body->keys()) {
-      if (key != "toml") co_return error(400, "unknown_field", "`" + key + "` is not a field here; send {\"toml\": \"...\"}");
+      if (key != "toml" && key != "version") {
+        co_return error(400, "unknown_field", "`" + key + "` is not a field here; send {\"toml\": \"...\", \"version\": \"...\"}");
+      }
+    }
+    if (body->has("version")) {
+      auto version = body->string("version");
+      if (!version) co_return error(400, "bad_body", "version: a string, as GET /v1/rules gives it");
+      expected_version = std::move(*version);
     }
     toml = std::move(*text);
   }
@@ -966,8 +984,11 @@ asio::awaitable<Reply> Api::Impl::put_rules(const Request& request) {
                     "every default, send a file with only a comment, such as \"# defaults\"");
   }
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-  auto work = [this, toml = std::move(toml)](auto done) mutable { service.replace_rules(std::move(toml), std::move(done)); };
+  auto work = [this, toml = std::move(toml), expected_version = std::move(expected_version)](auto done) mutable {
+    service.replace_rules(std::move(toml), std::move(done), std::move(expected_version));
+  };
   const RulesResult result = co_await on_engine<RulesResult>(std::move(work));
+  if (result.stale) co_return error(409, "rules_changed", result.error);
   if (!result.applied) {
     co_return error(result.changes.empty() && result.error.starts_with("the store") ? 503 : 422, "invalid_rules", result.error);
   }

@@ -37,6 +37,7 @@ struct Service::Job {
   struct Rules {
     std::string toml;
     std::function<void(RulesResult)> done;
+    std::optional<std::string> expected_version;
   };
   struct Read {
     std::function<void(const Engine&)> fn;
@@ -365,8 +366,8 @@ void Service::act(std::string event_json, std::string incident_id, std::function
   enqueue(Job{Job::Act{std::move(event_json), std::move(incident_id), std::move(done)}});
 }
 
-void Service::replace_rules(std::string toml, std::function<void(RulesResult)> done) {
-  enqueue(Job{Job::Rules{std::move(toml), std::move(done)}});
+void Service::replace_rules(std::string toml, std::function<void(RulesResult)> done, std::optional<std::string> expected_version) {
+  enqueue(Job{Job::Rules{std::move(toml), std::move(done), std::move(expected_version)}});
 }
 
 void Service::read(std::function<void(const Engine&)> fn) { enqueue(Job{Job::Read{std::move(fn)}}); }
@@ -513,7 +514,7 @@ void Service::stop() {
           } else if constexpr (std::is_same_v<Work, Job::Act>) {
             work.done(ActionResult{false, "the service is stopping: send it again", true, {}});
           } else if constexpr (std::is_same_v<Work, Job::Rules>) {
-            work.done(RulesResult{false, "the service is stopping: send it again", {}});
+            work.done(RulesResult{false, false, "the service is stopping: send it again", {}});
           } else if constexpr (std::is_same_v<Work, Job::Unmask>) {
             work.done(UnmaskResult{UnmaskResult::Outcome::kUnavailable, "the service is stopping: send it again", {}});
           }
@@ -677,6 +678,7 @@ void Service::run_once() {
   round->unmask_results.resize(jobs.size());
   const TimeMs now = clock_.now_ms();
   round->now = now;
+  std::string rules_version_after;  // of a rules change earlier in this round
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     Job& job = jobs[i];
     if (auto* ingest = std::get_if<Job::Ingest>(&job.work)) {
@@ -698,11 +700,21 @@ void Service::run_once() {
       records.push_back(store::Record{0, store::RecordKind::kEventsWithActions, now, std::move(line)});
       records.push_back(store::Record{0, store::RecordKind::kClock, at + engine_->config().max_out_of_orderness_ms + 1, {}});
     } else if (auto* rules = std::get_if<Job::Rules>(&job.work)) {
-      auto config = rules_from(rules->toml, "PUT /v1/rules");
-      if (!config) {
-        round->rules_results[i] = RulesResult{false, config.error(), {}};
+      // The version an earlier change of this round leaves, else the running one.
+      const std::string version = rules_version_after.empty() ? rules_version(engine_->config()) : rules_version_after;
+      if (rules->expected_version && *rules->expected_version != version) {
+        round->rules_results[i] = RulesResult{false, true,
+                                              "the rules are at version " + version + " now, not " + *rules->expected_version +
+                                                  ": someone changed them since; GET /v1/rules again and make your change on that",
+                                              {}};
         continue;
       }
+      auto config = rules_from(rules->toml, "PUT /v1/rules");
+      if (!config) {
+        round->rules_results[i] = RulesResult{false, false, config.error(), {}};
+        continue;
+      }
+      rules_version_after = rules_version(*config);
       round->rules_results[i].changes = diff_rules(engine_->config(), *config);
       round->record_of[i] = records.size();
       records.push_back(store::Record{0, store::RecordKind::kRules, now, std::move(rules->toml)});

@@ -154,6 +154,7 @@ struct ActionResult {
 
 struct RulesResult {
   bool applied = false;
+  bool stale = false;   // not applied: the rules are no longer at the version the caller read
   std::string error;    // the configuration error (file, line, key), or the store's
   std::vector<ConfigChange> changes;  // what it changes from the running configuration
 };
@@ -206,7 +207,9 @@ class Service {
   void ingest(std::string body, std::function<void(IngestResult)> done, bool may_act_for_people = false);
   // An agent.* event without id and ts (the service stamps both: ts = the engine's now).
   void act(std::string event_json, std::string incident_id, std::function<void(ActionResult)> done);
-  void replace_rules(std::string toml, std::function<void(RulesResult)> done);
+  // `expected_version` (rules_version, as GET /v1/rules gives it): replaced only if the running
+  // rules are still at it, so two people editing the same file do not undo each other.
+  void replace_rules(std::string toml, std::function<void(RulesResult)> done, std::optional<std::string> expected_version = {});
   // A read of the engine, between groups.
   void read(std::function<void(const Engine&)> fn);
   // The clear customer data of an order, answered only once an audit link (kind `unmask`,

@@ -562,6 +562,29 @@ TEST_F(ServiceTest, RulesChangeLiveWithoutLosingOpenTimers) {
   EXPECT_TRUE(disabled);
 }
 
+// Two edits of the same version taken in one round: the first one wins, the second was made
+// on rules that are gone by the time it is applied, and is neither applied nor journaled.
+TEST_F(ServiceTest, OfTwoEditsOfOneRulesVersionOnlyTheFirstIsApplied) {
+  auto service = open();
+  std::string version;
+  service->read([&](const Engine& engine) { version = rules_version(engine.config()); });
+  service->run_once();
+  const std::uint64_t records = service->stats().records;
+  RulesResult first, second;
+  service->replace_rules("[types.DELIVERY_LATE]\nenabled = false\n", [&](RulesResult result) { first = std::move(result); }, version);
+  service->replace_rules("[types.RIDER_STALLED]\nenabled = false\n", [&](RulesResult result) { second = std::move(result); }, version);
+  service->run_once();
+  EXPECT_TRUE(first.applied) << first.error;
+  EXPECT_FALSE(second.applied);
+  EXPECT_TRUE(second.stale);
+  EXPECT_NE(second.error.find("not " + version), std::string::npos) << second.error;
+  EXPECT_EQ(service->stats().records, records + 1);
+  bool stalled_on = false;
+  service->read([&](const Engine& engine) { stalled_on = engine.config().type(IncidentType::kRiderStalled).enabled; });
+  service->run_once();
+  EXPECT_TRUE(stalled_on);
+}
+
 TEST_F(ServiceTest, ADifferentConfigurationAtRestartIsAChangeFromThere) {
   auto service = open();
   ingest(*service, std::string(kOrder) + "\n");

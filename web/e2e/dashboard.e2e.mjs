@@ -52,6 +52,7 @@ const consoleErrors = [];
 // API answers that the steps provoke on purpose: the browser logs them, they are no errors.
 const expectedFailures = [
   { path: '/v1/rules', status: 422 }, // the bad value, refused
+  { path: '/v1/rules', status: 409 }, // an edit of rules changed since, refused
   { path: /^\/v1\/orders\/[^/]+\/trail$/, status: 404 }, // an order with no audit link yet
 ];
 
@@ -341,6 +342,20 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     const after = (await api('GET', '/v1/rules', tokens.admin)).json;
     assert.notEqual(after.version, versionBefore);
     assert.ok(after.toml.includes('timeout = "20m"'));
+    // Someone else applies rules meanwhile: this page's next edit was made on the old ones, and
+    // is refused with what to do, nothing applied; the newer rules load when asked.
+    const theirs = await api('PUT', '/v1/rules', tokens.admin, { toml: after.toml.replace('timeout = "20m"', 'timeout = "25m"') });
+    assert.equal(theirs.status, 200);
+    const theirVersion = (await api('GET', '/v1/rules', tokens.admin)).json.version;
+    await editor.fill((await editor.inputValue()).replace('timeout = "20m"', 'timeout = "30m"'));
+    await admin.getByTestId('rules-apply').click();
+    await admin.getByTestId('rules-stale').waitFor();
+    assert.ok((await admin.getByTestId('rules-stale').innerText()).includes('规则已被他人修改'));
+    assert.equal((await api('GET', '/v1/rules', tokens.admin)).json.version, theirVersion, 'nothing was applied');
+    assert.ok((await editor.inputValue()).includes('timeout = "30m"'), 'the edit is kept');
+    await admin.getByTestId('rules-reload').click();
+    await admin.waitForFunction(() => document.querySelector('[data-testid=rules-editor]')?.value.includes('timeout = "25m"'), null, { polling: 250 });
+    assert.equal(await admin.getByTestId('rules-version').getAttribute('data-version'), theirVersion);
   });
 
   it('analytics, workbench and audit views', { timeout: STEP }, async () => {

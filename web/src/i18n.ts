@@ -184,6 +184,8 @@ const messages = {
   'rules.reset': ['放弃修改', 'Discard changes'],
   'rules.applied': ['已生效，变更 {n} 项', 'Applied: {n} change(s)'],
   'rules.no_change': ['已生效，无变更', 'Applied: no change'],
+  'rules.stale': ['打开此页后规则已被他人修改，本次修改未生效。请先复制你的修改，再载入最新版本。', 'Someone changed the rules after this page read them: nothing was applied. Copy your edit, then load the latest rules.'],
+  'rules.reload': ['载入最新版本', 'Load the latest rules'],
   'rules.invalid': ['规则无效，未生效', 'Invalid rules: nothing was applied'],
   'rules.line': ['第 {line} 行', 'line {line}'],
   'rules.help': ['修改后点击“校验并生效”。无效的配置会在出错的行旁显示原因，不会生效。正在处理的异常继续使用原有版本。', 'Edit, then “Validate and apply”. An invalid file is refused with the reason beside its line, and nothing changes. Open incidents keep the version they started with.'],

@@ -96,7 +96,8 @@ export function rulesView(root: HTMLElement): () => void {
     apply.disabled = true;
     clear(status);
     try {
-      const answer = await put<{ applied: boolean; changes: Change[] }>('/v1/rules', { toml: editor.value });
+      // The version the edit was made on: if someone changed the rules since, nothing is applied (409).
+      const answer = await put<{ applied: boolean; changes: Change[] }>('/v1/rules', { toml: editor.value, version: version.dataset.version });
       clearError();
       const changes = answer.changes ?? [];
       clear(
@@ -108,11 +109,22 @@ export function rulesView(root: HTMLElement): () => void {
       await load(false);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'invalid_rules') showError(error.message);
+      else if (error instanceof ApiError && error.code === 'rules_changed') showStale();
       else clear(status, errorBox(error));
     } finally {
       apply.disabled = false;
     }
   });
+  // Someone applied other rules since this page read them: the edit stays in the editor (to be
+  // copied), and the newer rules are loaded only when asked, over it.
+  function showStale() {
+    const reload = h('button', { type: 'button', 'data-testid': 'rules-reload' }, t('rules.reload'));
+    reload.addEventListener('click', () => {
+      clear(status);
+      void load(true);
+    });
+    clear(status, h('div', { class: 'error-box', role: 'alert', 'data-testid': 'rules-stale' }, h('p', {}, t('rules.stale')), reload));
+  }
   reset.addEventListener('click', () => {
     editor.value = original;
     clearError();
