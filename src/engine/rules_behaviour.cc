@@ -21,6 +21,29 @@ std::int64_t distinct_orders_in_window(const std::vector<std::pair<TimeMs, Symbo
   return static_cast<std::int64_t>(orders.size());
 }
 
+// The first window end, at or after `t`, at which (end - window, end] holds `count` distinct
+// orders: `t` itself, or the time of an entry already known that came after it. A late event
+// completes the windows that end at events applied before it, as if all had come in ts order
+// (decisions #5); in ts order there are no such entries and this is the window ending at `t`.
+// kAbsent: none.
+TimeMs first_full_window(const std::vector<std::pair<TimeMs, Symbol>>& entries, TimeMs t, DurationMs window, std::int64_t count) {
+  std::vector<TimeMs> ends{t};
+  for (const auto& [ts, order] : entries) {
+    if (ts > t && ts < t + window) ends.push_back(ts);
+  }
+  std::sort(ends.begin(), ends.end());
+  for (const TimeMs end : ends) {
+    if (distinct_orders_in_window(entries, end, window) >= count) return end;
+  }
+  return kAbsent;
+}
+
+// "At most one per 24 h": none within a window of the one raised, on either side of it (a late
+// event's window may end before it).
+bool raised_near(TimeMs raised_at, TimeMs at, DurationMs window) {
+  return raised_at != kAbsent && at - raised_at < window && raised_at - at < window;
+}
+
 // A user's short lists (recent orders, amounts) hold a handful of entries for each of many
 // users: growing by a quarter rather than doubling keeps them near their size.
 template <typename T>
@@ -41,23 +64,22 @@ void EngineCore::count_user_cancellation(std::uint32_t o, const Event& e) {
   const OrderState& s = order(o);
   if (s.user == kNoSymbol) return;
   UserHistory& u = user(s.user).more();
-  remember(u.user_cancellations, e.ts, s.order_id, config.frequent_cancellation_window_ms);
-  if (distinct_orders_in_window(u.user_cancellations, e.ts, config.frequent_cancellation_window_ms) <
-      config.frequent_cancellation_count) {
-    return;
-  }
-  if (u.frequent_cancel_raised_at != kAbsent && e.ts - u.frequent_cancel_raised_at < config.frequent_cancellation_window_ms) return;
-  if (raise(Raise{.type = IncidentType::kFrequentCancellation, .at = e.ts, .subject = s.user, .evidence = {e.id}}) != nullptr) u.frequent_cancel_raised_at = e.ts;
+  const DurationMs window = config.frequent_cancellation_window_ms;
+  remember(u.user_cancellations, e.ts, s.order_id, window);
+  const TimeMs at = first_full_window(u.user_cancellations, e.ts, window, config.frequent_cancellation_count);
+  if (at == kAbsent || raised_near(u.frequent_cancel_raised_at, at, window)) return;
+  if (raise(Raise{.type = IncidentType::kFrequentCancellation, .at = at, .subject = s.user, .evidence = {e.id}}) != nullptr) u.frequent_cancel_raised_at = at;
 }
 
 void EngineCore::count_rider_cancellation(std::uint32_t o, const Event& e) {
   if (e.rider_id == kNoSymbol) return;
   RiderState& r = riders_[e.rider_id];
   r.id = e.rider_id;
-  remember(r.cancellations, e.ts, order(o).order_id, config.rider_cancel_window_ms);
-  if (distinct_orders_in_window(r.cancellations, e.ts, config.rider_cancel_window_ms) < config.rider_cancel_count) return;
-  if (r.frequent_cancel_raised_at != kAbsent && e.ts - r.frequent_cancel_raised_at < config.rider_cancel_window_ms) return;
-  if (raise(Raise{.type = IncidentType::kRiderFrequentCancel, .at = e.ts, .subject = e.rider_id, .evidence = {e.id}}) != nullptr) r.frequent_cancel_raised_at = e.ts;
+  const DurationMs window = config.rider_cancel_window_ms;
+  remember(r.cancellations, e.ts, order(o).order_id, window);
+  const TimeMs at = first_full_window(r.cancellations, e.ts, window, config.rider_cancel_count);
+  if (at == kAbsent || raised_near(r.frequent_cancel_raised_at, at, window)) return;
+  if (raise(Raise{.type = IncidentType::kRiderFrequentCancel, .at = at, .subject = e.rider_id, .evidence = {e.id}}) != nullptr) r.frequent_cancel_raised_at = at;
 }
 
 namespace {
