@@ -745,6 +745,8 @@ class EngineCore {
   const PickupPoint* nearest_pickup_point(std::uint32_t o) const;
   std::vector<std::uint32_t> duplicate_unpaid_extras(Symbol user, std::uint32_t newest) const;
   std::int64_t unit_price_of(std::uint32_t o, Symbol sku) const;
+  // Σ (unit_price - catalog price) × qty over the items charged above their catalog price.
+  std::int64_t price_above_catalog(std::uint32_t o) const;
   void escalate(Incident& incident, TimeMs at, std::string_view cause);
   void withdraw_from_desk(const Incident& incident, std::string_view code, TimeMs at);
   void on_agent_event(const Event& e);

@@ -360,6 +360,16 @@ std::int64_t EngineCore::unit_price_of(std::uint32_t o, Symbol sku) const {
   return it == catalog_.end() ? kAbsent : it->second.price;
 }
 
+std::int64_t EngineCore::price_above_catalog(std::uint32_t o) const {
+  std::int64_t total = 0;
+  for (const OrderItem& item : items_of(o)) {
+    const auto it = catalog_.find(item.sku);
+    if (item.unit_price == kAbsent || it == catalog_.end() || it->second.price == kAbsent) continue;
+    if (item.unit_price > it->second.price) total = saturating_add(total, saturating_mul(item.unit_price - it->second.price, item.qty));
+  }
+  return total;
+}
+
 bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condition condition) const {
   const OrderState* s = run.order == UINT32_MAX ? nullptr : &orders_[run.order];
   const Policies& policies = run.config->policies;
@@ -407,6 +417,7 @@ bool EngineCore::condition_holds(const PlaybookRun& run, const Step& step, Condi
       return u != nullptr && u->complete_address_community == s->community;
     }
     case Condition::kOrderPaid: return s != nullptr && s->paid_at() != kAbsent;
+    case Condition::kPriceAboveCatalog: return s != nullptr && price_above_catalog(run.order) > 0;
     case Condition::kOrderCancelled: {
       if (s == nullptr) return false;
       if (s->cancelled_at() != kAbsent) return true;
@@ -486,16 +497,7 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       const std::int64_t value = value_of(run.items);
       return value == kAbsent ? kAbsent : value * policies.damage_refund_percent / 100;
     }
-    case AmountRule::kPriceDifference: {
-      if (run.order == UINT32_MAX) return kAbsent;
-      std::int64_t total = 0;
-      for (const OrderItem& item : items_of(run.order)) {
-        const auto it = catalog_.find(item.sku);
-        if (item.unit_price == kAbsent || it == catalog_.end() || it->second.price == kAbsent) continue;
-        if (item.unit_price > it->second.price) total = saturating_add(total, saturating_mul(item.unit_price - it->second.price, item.qty));
-      }
-      return total;
-    }
+    case AmountRule::kPriceDifference: return run.order == UINT32_MAX ? kAbsent : price_above_catalog(run.order);
     case AmountRule::kLateness: {
       if (s == nullptr || s->promise_at() == kAbsent || s->delivered_at() == kAbsent) return kAbsent;
       const DurationMs late = s->delivered_at() - s->promise_at();

@@ -25,7 +25,7 @@ constexpr std::array<std::string_view, kConditionCount> kConditionNames = {
     "overpaid",        "underpaid",       "before_pickup",  "after_pickup",    "refund_within_cap", "coupon_within_cap",
     "pref_substitute", "pref_contact",    "pref_refund",    "has_substitute",  "offer_accepted",    "rider_available",
     "missing_items",   "wrong_items",     "wrong_address",  "has_pickup_point", "has_known_address",
-    "order_paid",      "order_cancelled"};
+    "order_paid",      "order_cancelled",  "price_above_catalog"};
 
 // Types whose own detection parameter a timeout may name as "T".
 bool has_type_parameter(IncidentType type) {

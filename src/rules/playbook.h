@@ -90,6 +90,7 @@ enum class Condition : std::uint8_t {
   kHasKnownAddress,   // the customer gave a complete address in this community before
   kOrderPaid,         // a payment.succeeded for the order is known
   kOrderCancelled,    // an order.cancelled for the order is known (whoever cancelled it)
+  kPriceAboveCatalog, // an item's unit_price is above its catalog price (PRICE_MISMATCH paid more)
   kCount,
 };
 inline constexpr std::size_t kConditionCount = static_cast<std::size_t>(Condition::kCount);
