@@ -230,12 +230,25 @@ void EngineCore::attempt_step(PlaybookRun& run, TimeMs at) {
   arm_run_timer(run, PlaybookRun::Phase::kAwait, at + timeout, at);
 }
 
+void EngineCore::run_refund_failed(const PlaybookRun& run, TimeMs at) {
+  const Incident& incident = log.at(run.incident);
+  if (current_step(run, incident).action != StepAction::kRefundIssue || run.order == UINT32_MAX) return;
+  const OrderExtras* extra = find_extras(run.order);
+  if (extra == nullptr || extra->last_refund_command == UINT32_MAX) return;
+  Command& command = commands[extra->last_refund_command];
+  if (command.incident_id == incident.id && !command.payout_failed && at >= command.at) refund_did_not_go_through(command);
+}
+
 void EngineCore::attempt_failed(PlaybookRun& run, TimeMs at, Symbol code) {
   Incident& incident = log.at(run.incident);
   const Step& step = current_step(run, incident);
   const std::string_view code_text = code == kNoSymbol ? std::string_view{} : interner.view(code);
   const bool stop = !code_text.empty() && std::find(step.stop_codes.begin(), step.stop_codes.end(), code_text) != step.stop_codes.end();
   if (!stop && run.attempt < step.attempts) {
+    // Sent again on silence too: the refund before is taken as not gone through, as the
+    // re-issue takes it (else three unanswered re-issues of 10 count 30). Silence before an
+    // escalation leaves the last one counted: nobody knows (decision 60).
+    run_refund_failed(run, at);
     DurationMs interval = run.interval_ms;
     for (const CodeInterval& by_code : step.interval_by_code) {
       if (by_code.code == code_text) interval = by_code.interval_ms;
@@ -315,6 +328,10 @@ void EngineCore::playbook_event(std::uint32_t o, const Event& e) {
     const Step& step = current_step(run, incident);
     const TimeMs at = std::max(e.ts, run.attempt_at);
     if (contains(step.fail_on, e.type)) {
+      // A refund step failed by a refund.failed: the refund it sent did not go through,
+      // whatever refund id the payment system reports it under (REFUND_FAILED's re-issues of
+      // an announced refund came back under its id, and each counted as paid).
+      if (e.type == EventType::kRefundFailed) run_refund_failed(run, e.ts);
       timers_.cancel(run.timer);
       run.phase = PlaybookRun::Phase::kBackoff;
       attempt_failed(run, at, e.code);

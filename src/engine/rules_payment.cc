@@ -198,6 +198,10 @@ void EngineCore::take_back_failed_refund(std::uint32_t o, const Event& e) {
       return;
     }
   }
+  refund_did_not_go_through(command);
+}
+
+void EngineCore::refund_did_not_go_through(Command& command) {
   command.payout_failed = true;
   if (Incident* issuer = log.find_by_id(command.incident_id)) {
     issuer->loss = saturating_add(issuer->loss, -command.amount);
