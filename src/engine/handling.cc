@@ -795,15 +795,22 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at, std::opti
   if (it == run.config->templates.end()) return false;  // the loader checks this; a safety net
   std::string recipient;
   Symbol user_id = kNoSymbol;
+  std::string_view channel = step.channel;
   if (step.to == "customer") {
     user_id = s != nullptr && s->user != kNoSymbol ? s->user : incident.user;
     recipient = user_id != kNoSymbol ? view(user_id) : view(incident.order);
     if (user_id != kNoSymbol) {
       const UserState* u = users_.find(user_id);
-      const auto channel_bit = step.channel == "app" ? 1u : step.channel == "sms" ? 2u : 4u;
-      if (u != nullptr && u->channels != 0 && (u->channels & channel_bit) == 0) {
-        ++notifications_suppressed;  // the customer does not take this channel
-        return false;
+      const auto bit_of = [](std::string_view name) { return name == "app" ? 1u : name == "sms" ? 2u : 4u; };
+      if (u != nullptr && u->channels != 0 && (u->channels & bit_of(channel)) == 0) {
+        // A customer without the app still hears what the app would have said, on the cheapest
+        // channel they take; an SMS or a call they do not take (a conversation's next step
+        // after the app) is not made.
+        channel = step.channel != "app" ? std::string_view{} : (u->channels & 2u) != 0 ? "sms" : "phone";
+        if (channel.empty()) {
+          ++notifications_suppressed;  // the customer does not take this channel
+          return false;
+        }
       }
     }
   } else if (step.to == "rider") {
@@ -842,7 +849,7 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at, std::opti
   std::string text = render_template(it->second.zh, values);
   std::string text_en = render_template(it->second.en, values);
   std::uint64_t content = hash64(step.to);
-  for (const std::string_view part : {std::string_view(recipient), std::string_view(step.channel),
+  for (const std::string_view part : {std::string_view(recipient), channel,
                                       std::string_view(step.template_name), std::string_view(text)}) {
     content = hash_combine(content, hash64(part));
   }
@@ -859,17 +866,17 @@ bool EngineCore::notify(PlaybookRun& run, const Step& step, TimeMs at, std::opti
   }
   // Text messages and calls to customers cost money and patience: they have rate caps, in-app
   // notifications do not (decisions #50).
-  if (step.to == "customer" && (step.channel == "sms" || step.channel == "phone")) {
-    const bool sms = step.channel == "sms";
+  if (step.to == "customer" && (channel == "sms" || channel == "phone")) {
+    const bool sms = channel == "sms";
     const std::array<RateCapKind, 2> caps = sms ? std::array{RateCapKind::kSms, RateCapKind::kSmsPerUser}
                                                 : std::array{RateCapKind::kPhone, RateCapKind::kPhonePerUser};
     capped = rate_caps.admit(caps, user_id, 0, at, run.config->policies.rate_caps, sms ? "notify sms" : "notify phone");
     if (capped) return false;
   }
   notify_limiter_.record(recipient_key, content, incident.index, at);
-  Command& command = new_command(run, step, step.channel, at);
+  Command& command = new_command(run, step, channel, at);
   command.to = step.to;
-  command.channel = step.channel;
+  command.channel = std::string(channel);
   command.template_name = step.template_name;
   command.text = std::move(text);
   command.text_en = std::move(text_en);
