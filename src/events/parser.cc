@@ -134,7 +134,7 @@ class LineReader : public LineState {
         return read_symbol(key, value, ignored);
       }
       case Field::kCode:
-      case Field::kReasonCode: return read_symbol(key, value, event_.code);
+      case Field::kReasonCode: return read_code(key, value, event_.code);
       case Field::kKind: return read_deferred(key, value, deferred_.kind, deferred_.has_kind);
       case Field::kReason: return read_deferred(key, value, deferred_.reason, deferred_.has_reason);
       case Field::kBy: return read_deferred(key, value, deferred_.by, deferred_.has_by);
@@ -294,6 +294,19 @@ class LineReader : public LineState {
     if (text.size() > kMaxIdBytes * 4) return field_error(key, "longer than 512 bytes");
     out = interner_.intern(text);
     return {};
+  }
+
+  // EVENTS.md gives `code` and `reason_code` no type, and payment systems send numeric codes
+  // (4001): an integer is read as its decimal text, the same code as "4001".
+  Result read_code(std::string_view key, od::value& value, Symbol& out) {
+    od::json_type type{};
+    if (!value.type().get(type) && type == od::json_type::number) {
+      std::int64_t number = 0;
+      if (value.get_int64().get(number)) return field_error(key, "must be a string or an integer");
+      out = interner_.intern(std::to_string(number));
+      return {};
+    }
+    return read_symbol(key, value, out);
   }
 
   Result read_hashed(std::string_view key, od::value& value, std::uint64_t& out) {

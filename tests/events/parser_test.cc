@@ -589,6 +589,13 @@ TEST_F(ParserTest, OrderScopedOptionalFields) {
   ASSERT_TRUE(accepts(order_event("order.cancelled", R"("by":"user","reason":"配送太慢","reason_code":"SLOW")")));
   EXPECT_EQ(event_.cancelled_by, CancelledBy::kUser);
   EXPECT_EQ(text(event_.code), "SLOW");
+  // Codes have no type in EVENTS.md: a payment system's numeric code is its decimal text.
+  ASSERT_TRUE(accepts(order_event("payment.failed", R"("code":4001,"txn_id":"T1")")));
+  EXPECT_EQ(text(event_.code), "4001");
+  ASSERT_TRUE(accepts(order_event("order.cancelled", R"("by":"user","reason_code":-7)")));
+  EXPECT_EQ(text(event_.code), "-7");
+  EXPECT_EQ(error_of(order_event("refund.failed", R"("code":40.5)")), "code: must be a string or an integer");
+  EXPECT_EQ(error_of(order_event("refund.failed", R"("code":true)")), "code: must be a string");
   ASSERT_TRUE(accepts(order_event("rider.cancelled", R"("rider_id":"R1","reason":"车坏了")")));  // free text
   ASSERT_TRUE(accepts(order_event("picking.started", R"("picker_id":"P1")")));
   EXPECT_TRUE(rejects(order_event("picking.started", R"("picker_id":5)"), "picker_id"));
