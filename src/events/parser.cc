@@ -625,6 +625,9 @@ struct EventParser::Impl {
   }
 
   tl::expected<void, std::string> read_general(std::string_view line, Event& out) {
+    // A UTF-8 byte order mark, which Windows tools put before a file's (or a request body's)
+    // first line, is no part of the event.
+    if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
     od::document document;
     // simdjson validates UTF-8 while it indexes the line (stage 1), so there is no separate pass.
     if (auto error = parser.iterate(line.data(), line.size(), line.size() + kPadding).get(document)) {

@@ -407,6 +407,14 @@ TEST_F(ParserTest, EscapedKeysAreRecognised) {
   EXPECT_EQ(event_.type, EventType::kClockTick);
 }
 
+// A byte order mark before the first line (files saved by Windows tools) is not part of it.
+TEST_F(ParserTest, AByteOrderMarkBeforeTheLineIsSkipped) {
+  ASSERT_TRUE(accepts("\xEF\xBB\xBF" R"({"id":"e1","type":"order.created","ts":0,"order_id":"O1","user_id":"U1","amount":5})"));
+  EXPECT_EQ(event_.type, EventType::kOrderCreated);
+  EXPECT_EQ(event_.amount, 5);
+  EXPECT_EQ(error_of("\xEF\xBB{}"), "line: not valid UTF-8");  // half a mark is no mark
+}
+
 TEST_F(ParserTest, AStringJsonRefusesIsNamedForWhatItIs) {
   // Half a surrogate pair, or an escape JSON does not have: the text is not a string, which
   // "must be a string" would send one looking for a number or an object.
