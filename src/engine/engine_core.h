@@ -766,7 +766,8 @@ class EngineCore {
   void on_refund_failed(std::uint32_t o, const Event& e);
   void take_back_failed_refund(std::uint32_t o, const Event& e);
   void refund_did_not_go_through(Command& command);  // its loss taken back (decision 60)
-  void run_refund_failed(const PlaybookRun& run, TimeMs at);  // the refund a run's step sent
+  Command* run_refund_command(const PlaybookRun& run);
+  static bool announced_as_another_refund(const OrderExtras& extra, const Event& e, const Command& refund);
   void honoured_coupon_counts(std::uint32_t o, bool counts);
   void on_stock_reserved(std::uint32_t o, const Event& e);
   void on_stock_shortage(std::uint32_t o, const Event& e);

@@ -230,13 +230,19 @@ void EngineCore::attempt_step(PlaybookRun& run, TimeMs at) {
   arm_run_timer(run, PlaybookRun::Phase::kAwait, at + timeout, at);
 }
 
-void EngineCore::run_refund_failed(const PlaybookRun& run, TimeMs at) {
+// The refund the run's current step sent last: the order's latest refund when it is this
+// incident's (nearly always), else found among the commands from the newest back (another
+// incident on the order refunded since).
+Command* EngineCore::run_refund_command(const PlaybookRun& run) {
   const Incident& incident = log.at(run.incident);
-  if (current_step(run, incident).action != StepAction::kRefundIssue || run.order == UINT32_MAX) return;
+  if (current_step(run, incident).action != StepAction::kRefundIssue || run.order == UINT32_MAX) return nullptr;
   const OrderExtras* extra = find_extras(run.order);
-  if (extra == nullptr || extra->last_refund_command == UINT32_MAX) return;
-  Command& command = commands[extra->last_refund_command];
-  if (command.incident_id == incident.id && !command.payout_failed && at >= command.at) refund_did_not_go_through(command);
+  if (extra == nullptr || extra->last_refund_command == UINT32_MAX) return nullptr;
+  if (commands[extra->last_refund_command].incident_id == incident.id) return &commands[extra->last_refund_command];
+  for (std::size_t i = extra->last_refund_command; i-- > 0;) {
+    if (commands[i].incident_id == incident.id && commands[i].name == "refund.issue") return &commands[i];
+  }
+  return nullptr;
 }
 
 void EngineCore::attempt_failed(PlaybookRun& run, TimeMs at, Symbol code) {
@@ -245,10 +251,6 @@ void EngineCore::attempt_failed(PlaybookRun& run, TimeMs at, Symbol code) {
   const std::string_view code_text = code == kNoSymbol ? std::string_view{} : interner.view(code);
   const bool stop = !code_text.empty() && std::find(step.stop_codes.begin(), step.stop_codes.end(), code_text) != step.stop_codes.end();
   if (!stop && run.attempt < step.attempts) {
-    // Sent again on silence too: the refund before is taken as not gone through, as the
-    // re-issue takes it (else three unanswered re-issues of 10 count 30). Silence before an
-    // escalation leaves the last one counted: nobody knows (decision 60).
-    run_refund_failed(run, at);
     DurationMs interval = run.interval_ms;
     for (const CodeInterval& by_code : step.interval_by_code) {
       if (by_code.code == code_text) interval = by_code.interval_ms;
@@ -299,7 +301,16 @@ void EngineCore::fire_playbook(std::uint32_t incident_index, std::uint32_t gener
   switch (run.phase) {
     case PlaybookRun::Phase::kDelay:
     case PlaybookRun::Phase::kBackoff: attempt_step(run, at); break;
-    case PlaybookRun::Phase::kAwait: attempt_failed(run, at, kNoSymbol); break;
+    case PlaybookRun::Phase::kAwait: {
+      // A refund sent again on silence: the one before is taken as not gone through, as the
+      // re-issue takes it (else three unanswered re-issues of 10 count 30). Silence before an
+      // escalation leaves the last one counted: nobody knows (decision 60).
+      if (run.attempt < current_step(run, log.at(incident_index)).attempts) {
+        if (Command* refund = run_refund_command(run); refund != nullptr && !refund->payout_failed) refund_did_not_go_through(*refund);
+      }
+      attempt_failed(run, at, kNoSymbol);
+      break;
+    }
     case PlaybookRun::Phase::kHold: break;
   }
 }
@@ -328,10 +339,17 @@ void EngineCore::playbook_event(std::uint32_t o, const Event& e) {
     const Step& step = current_step(run, incident);
     const TimeMs at = std::max(e.ts, run.attempt_at);
     if (contains(step.fail_on, e.type)) {
-      // A refund step failed by a refund.failed: the refund it sent did not go through,
-      // whatever refund id the payment system reports it under (REFUND_FAILED's re-issues of
-      // an announced refund came back under its id, and each counted as paid).
-      if (e.type == EventType::kRefundFailed) run_refund_failed(run, e.ts);
+      // A refund step failed by a refund.failed: the refund it sent did not go through, under
+      // whatever refund id the payment system reports it (REFUND_FAILED's re-issues of an
+      // announced refund came back under its id, and each counted as paid). A failure stamped
+      // before that refund went out, or announced as another refund of another amount, is
+      // not its answer (decision 57).
+      if (e.type == EventType::kRefundFailed) {
+        if (Command* refund = run_refund_command(run)) {
+          if (e.ts < refund->at || announced_as_another_refund(*extra, e, *refund)) continue;
+          if (!refund->payout_failed) refund_did_not_go_through(*refund);
+        }
+      }
       timers_.cancel(run.timer);
       run.phase = PlaybookRun::Phase::kBackoff;
       attempt_failed(run, at, e.code);

@@ -27,7 +27,8 @@ std::int64_t distinct_orders_in_window(const std::vector<std::pair<TimeMs, Symbo
 // (decisions #5); in ts order there are no such entries and this is the window ending at `t`.
 // kAbsent: none.
 TimeMs first_full_window(const std::vector<std::pair<TimeMs, Symbol>>& entries, TimeMs t, DurationMs window, std::int64_t count) {
-  std::vector<TimeMs> ends{t};
+  if (distinct_orders_in_window(entries, t, window) >= count) return t;
+  std::vector<TimeMs> ends;  // in ts order, none: nothing to allocate
   for (const auto& [ts, order] : entries) {
     if (ts > t && ts < t + window) ends.push_back(ts);
   }
@@ -38,10 +39,14 @@ TimeMs first_full_window(const std::vector<std::pair<TimeMs, Symbol>>& entries, 
   return kAbsent;
 }
 
-// "At most one per 24 h": none within a window of the one raised, on either side of it (a late
-// event's window may end before it).
-bool raised_near(TimeMs raised_at, TimeMs at, DurationMs window) {
-  return raised_at != kAbsent && at - raised_at < window && raised_at - at < window;
+// FREQUENT_CANCELLATION and RIDER_FREQUENT_CANCEL: the time the cancellation just remembered
+// completes a window at, kAbsent when none or when one was raised within a window of it, on
+// either side ("at most one per 24 h": a late event's window may end before the one raised).
+TimeMs frequent_cancellation_at(const std::vector<std::pair<TimeMs, Symbol>>& entries, TimeMs t, DurationMs window,
+                                std::int64_t count, TimeMs raised_at) {
+  const TimeMs at = first_full_window(entries, t, window, count);
+  if (at == kAbsent || (raised_at != kAbsent && at - raised_at < window && raised_at - at < window)) return kAbsent;
+  return at;
 }
 
 // A user's short lists (recent orders, amounts) hold a handful of entries for each of many
@@ -66,9 +71,13 @@ void EngineCore::count_user_cancellation(std::uint32_t o, const Event& e) {
   UserHistory& u = user(s.user).more();
   const DurationMs window = config.frequent_cancellation_window_ms;
   remember(u.user_cancellations, e.ts, s.order_id, window);
-  const TimeMs at = first_full_window(u.user_cancellations, e.ts, window, config.frequent_cancellation_count);
-  if (at == kAbsent || raised_near(u.frequent_cancel_raised_at, at, window)) return;
-  if (raise(Raise{.type = IncidentType::kFrequentCancellation, .at = at, .subject = s.user, .evidence = {e.id}}) != nullptr) u.frequent_cancel_raised_at = at;
+  const TimeMs at = frequent_cancellation_at(u.user_cancellations, e.ts, window, config.frequent_cancellation_count,
+                                             u.frequent_cancel_raised_at);
+  if (at == kAbsent) return;
+  // The newest raised is what "one per 24 h" is measured from: a late one never moves it back.
+  if (raise(Raise{.type = IncidentType::kFrequentCancellation, .at = at, .subject = s.user, .evidence = {e.id}}) != nullptr) {
+    u.frequent_cancel_raised_at = std::max(u.frequent_cancel_raised_at, at);
+  }
 }
 
 void EngineCore::count_rider_cancellation(std::uint32_t o, const Event& e) {
@@ -77,9 +86,11 @@ void EngineCore::count_rider_cancellation(std::uint32_t o, const Event& e) {
   r.id = e.rider_id;
   const DurationMs window = config.rider_cancel_window_ms;
   remember(r.cancellations, e.ts, order(o).order_id, window);
-  const TimeMs at = first_full_window(r.cancellations, e.ts, window, config.rider_cancel_count);
-  if (at == kAbsent || raised_near(r.frequent_cancel_raised_at, at, window)) return;
-  if (raise(Raise{.type = IncidentType::kRiderFrequentCancel, .at = at, .subject = e.rider_id, .evidence = {e.id}}) != nullptr) r.frequent_cancel_raised_at = at;
+  const TimeMs at = frequent_cancellation_at(r.cancellations, e.ts, window, config.rider_cancel_count, r.frequent_cancel_raised_at);
+  if (at == kAbsent) return;
+  if (raise(Raise{.type = IncidentType::kRiderFrequentCancel, .at = at, .subject = e.rider_id, .evidence = {e.id}}) != nullptr) {
+    r.frequent_cancel_raised_at = std::max(r.frequent_cancel_raised_at, at);
+  }
 }
 
 namespace {

@@ -193,12 +193,17 @@ void EngineCore::take_back_failed_refund(std::uint32_t o, const Event& e) {
   Command& command = commands[extra->last_refund_command];
   if (command.payout_failed || e.ts < command.at) return;  // a late failure is not of a refund sent after it
   for (const RefundWatch& watch : extra->refunds) {
-    if (watch.refund_id == e.refund_id && watch.requested_at != kAbsent &&
-        (watch.requested_at < command.at || watch.amount != command.amount)) {
-      return;
-    }
+    if (watch.refund_id == e.refund_id && watch.requested_at != kAbsent && watch.requested_at < command.at) return;
   }
+  if (announced_as_another_refund(*extra, e, command)) return;
   refund_did_not_go_through(command);
+}
+
+// A refund.requested announced the failed refund, for another amount than ours.
+bool EngineCore::announced_as_another_refund(const OrderExtras& extra, const Event& e, const Command& refund) {
+  return std::any_of(extra.refunds.begin(), extra.refunds.end(), [&](const RefundWatch& watch) {
+    return watch.refund_id == e.refund_id && watch.requested_at != kAbsent && watch.amount != refund.amount;
+  });
 }
 
 void EngineCore::refund_did_not_go_through(Command& command) {
