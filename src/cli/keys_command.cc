@@ -26,7 +26,7 @@ int run_keys_new(const KeysArgs& args) {
 int run_keys_rotate(const KeysArgs& args) {
   constexpr const char* kNewKeyEnv = "ORDERGUARD_NEW_MASTER_KEY";
   // Serve must be stopped (its key ring would keep the old wrappings): held while it runs.
-  auto lock = store::DirectoryLock::take(args.data);
+  auto lock = store::DirectoryLock::take(args.data, "keys rotate");
   if (!lock) {
     spdlog::error("orderguard keys rotate: {}", lock.error());
     return kExitUsage;

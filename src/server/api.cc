@@ -994,7 +994,9 @@ asio::awaitable<Reply> Api::Impl::put_rules(const Request& request) {
   }
   std::string out;
   JsonWriter writer(out);
-  writer.begin_object().field("applied", true).key("changes").begin_array();
+  // The version now: an editor's next PUT is made on it, not on a later GET's (which could
+  // hold someone else's change and let the next edit undo it).
+  writer.begin_object().field("applied", true).field("version", result.version).key("changes").begin_array();
   for (const ConfigChange& change : result.changes) {
     writer.begin_object().field("key", change.key).field("from", change.from).field("to", change.to).end_object();
   }

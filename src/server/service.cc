@@ -23,6 +23,17 @@ TimeMs SystemClock::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+RulesResult rules_refused(std::string error, bool stale = false) {
+  RulesResult result;
+  result.stale = stale;
+  result.error = std::move(error);
+  return result;
+}
+
+}  // namespace
+
 struct Service::Job {
   struct Ingest {
     std::string body;
@@ -154,7 +165,7 @@ store::Result<std::unique_ptr<Service>> Service::open(ServiceOptions options, co
   auto config = rules_from(options.rules_toml, options.rules_source);
   if (!config) return tl::unexpected(config.error());
   std::unique_ptr<Service> service(new Service(std::move(options), clock));
-  auto lock = store::DirectoryLock::take(service->options_.data_dir);
+  auto lock = store::DirectoryLock::take(service->options_.data_dir, "serve");
   if (!lock) return tl::unexpected(lock.error());
   service->lock_.emplace(std::move(*lock));
   auto opened = store::Store::open(service->options_.data_dir);
@@ -514,7 +525,7 @@ void Service::stop() {
           } else if constexpr (std::is_same_v<Work, Job::Act>) {
             work.done(ActionResult{false, "the service is stopping: send it again", true, {}});
           } else if constexpr (std::is_same_v<Work, Job::Rules>) {
-            work.done(RulesResult{false, false, "the service is stopping: send it again", {}});
+            work.done(rules_refused("the service is stopping: send it again"));
           } else if constexpr (std::is_same_v<Work, Job::Unmask>) {
             work.done(UnmaskResult{UnmaskResult::Outcome::kUnavailable, "the service is stopping: send it again", {}});
           }
@@ -703,18 +714,18 @@ void Service::run_once() {
       // The version an earlier change of this round leaves, else the running one.
       const std::string version = rules_version_after.empty() ? rules_version(engine_->config()) : rules_version_after;
       if (rules->expected_version && *rules->expected_version != version) {
-        round->rules_results[i] = RulesResult{false, true,
-                                              "the rules are at version " + version + " now, not " + *rules->expected_version +
-                                                  ": someone changed them since; GET /v1/rules again and make your change on that",
-                                              {}};
+        round->rules_results[i] = rules_refused("the rules are at version " + version + " now, not " + *rules->expected_version +
+                                                    ": someone changed them since; GET /v1/rules again and make your change on that",
+                                                /*stale=*/true);
         continue;
       }
       auto config = rules_from(rules->toml, "PUT /v1/rules");
       if (!config) {
-        round->rules_results[i] = RulesResult{false, false, config.error(), {}};
+        round->rules_results[i] = rules_refused(config.error());
         continue;
       }
       rules_version_after = rules_version(*config);
+      round->rules_results[i].version = rules_version_after;
       round->rules_results[i].changes = diff_rules(engine_->config(), *config);
       round->record_of[i] = records.size();
       records.push_back(store::Record{0, store::RecordKind::kRules, now, std::move(rules->toml)});

@@ -157,6 +157,7 @@ struct RulesResult {
   bool stale = false;   // not applied: the rules are no longer at the version the caller read
   std::string error;    // the configuration error (file, line, key), or the store's
   std::vector<ConfigChange> changes;  // what it changes from the running configuration
+  std::string version;  // applied: the rules' version now (rules_version), for the next edit
 };
 
 // A change the API's stream and the outbox care about. kSync closes the changes of a group

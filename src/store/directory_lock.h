@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <tl/expected.hpp>
 
@@ -17,8 +18,9 @@ namespace og::store {
 
 class DirectoryLock {
  public:
-  // Errors name the directory, the pid that holds it, and what to do.
-  static tl::expected<DirectoryLock, std::string> take(const std::string& dir);
+  // `command` ("serve", "keys rotate") is written beside the pid, for the next one's message.
+  // Errors name the directory, the command and pid that hold it, and what to do.
+  static tl::expected<DirectoryLock, std::string> take(const std::string& dir, std::string_view command);
 
   DirectoryLock(DirectoryLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   DirectoryLock& operator=(DirectoryLock&&) = delete;

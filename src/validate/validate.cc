@@ -284,7 +284,8 @@ class Checker {
   // duplicate_unpaid_others of them placing the draft raises the incident: block; below, warn.
   void check_duplicate_unpaid() {
     if (!enabled(IncidentType::kDuplicateUnpaidOrders, finding::kDuplicateUnpaid, "items")) return;
-    if (draft_.items.empty()) return;  // no items to compare: the engine raises nothing (no_items blocks already)
+    // No items to compare: the engine raises nothing on such an order (decisions #14).
+    if (draft_.items.empty()) return skip(finding::kDuplicateUnpaid, "items", "the draft has no items: there is nothing to compare");
     const auto& history = user_history();
     if (!history) return;
     std::vector<SkuQtyView> wanted;

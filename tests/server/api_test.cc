@@ -673,6 +673,10 @@ TEST_F(ApiTest, RulesComeBackWithTheVersionTheyWereReadAt) {
   const Answer mine = call(http::verb::put, "/v1/rules",
                            R"({"version":")" + version + R"(","toml":"[types.PAYMENT_TIMEOUT]\ntimeout = \"20m\"\n"})");
   EXPECT_EQ(mine.status, 200U) << mine.body;
+  const Answer now = get("/v1/rules");
+  const std::size_t now_at = now.body.find("\"version\":\"");
+  ASSERT_NE(now_at, std::string::npos);
+  EXPECT_NE(mine.body.find(now.body.substr(now_at, 11 + 16 + 1)), std::string::npos) << mine.body << " / " << now.body;  // the answer's version is the new one
   const Answer theirs = call(http::verb::put, "/v1/rules",
                              R"({"version":")" + version + R"(","toml":"[types.PAYMENT_TIMEOUT]\ntimeout = \"25m\"\n"})");
   EXPECT_EQ(theirs.status, 409U) << theirs.body;

@@ -273,12 +273,13 @@ TEST_F(PrivacyTest, CanaryLeavesOnlyThroughUnmask) {
   const CommandResult busy = run_binary({"keys", "rotate", "--data", data().string(), "--master-key-file", new_key,
                                          "--new-master-key-file", newer_key});
   EXPECT_EQ(busy.exit_code, 2) << busy.output;
-  EXPECT_NE(busy.output.find("data directory " + data().string() + " is in use by process "), std::string::npos) << busy.output;
+  EXPECT_NE(busy.output.find("data directory " + data().string() + " is in use by orderguard serve (process "), std::string::npos) << busy.output;
+  EXPECT_EQ(busy.output.find("--data of its own"), std::string::npos) << busy.output;  // advice for a serve only
   std::vector<std::string> second_serve = serve_args(new_key);
   second_serve.insert(second_serve.begin(), "serve");
   const CommandResult second = run_binary(second_serve);
   EXPECT_EQ(second.exit_code, 2) << second.output;
-  EXPECT_NE(second.output.find("stop it first, or give this one a --data of its own"), std::string::npos) << second.output;
+  EXPECT_NE(second.output.find("stop it first, or give this serve a --data of its own"), std::string::npos) << second.output;
 
   // New records use the fresh data key.
   EXPECT_EQ(call(server->port(), http::verb::post, "/v1/events", ingest,

@@ -786,7 +786,7 @@ TEST_F(ServiceTest, ASecondServiceOnTheSameDataDirectoryIsRefusedWhileTheFirstRu
   options.data_dir = dir_.string();
   auto second = Service::open(options, clock_);
   ASSERT_FALSE(second);
-  EXPECT_NE(second.error().find("data directory " + dir_.string() + " is in use by process " + std::to_string(::getpid())),
+  EXPECT_NE(second.error().find("data directory " + dir_.string() + " is in use by orderguard serve (process " + std::to_string(::getpid()) + ")"),
             std::string::npos)
       << second.error();
   const std::string before = incidents(*first);

@@ -341,6 +341,7 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     await admin.getByTestId('rules-applied').getByText('types.PAYMENT_TIMEOUT.timeout').waitFor();
     const after = (await api('GET', '/v1/rules', tokens.admin)).json;
     assert.notEqual(after.version, versionBefore);
+    assert.equal(await admin.getByTestId('rules-version').getAttribute('data-version'), after.version, 'the version the apply made');
     assert.ok(after.toml.includes('timeout = "20m"'));
     // Someone else applies rules meanwhile: this page's next edit was made on the old ones, and
     // is refused with what to do, nothing applied; the newer rules load when asked.
@@ -352,7 +353,7 @@ describe('dashboard end to end', { timeout: 30 * 60_000 }, () => {
     await admin.getByTestId('rules-stale').waitFor();
     assert.ok((await admin.getByTestId('rules-stale').innerText()).includes('规则已被他人修改'));
     assert.equal((await api('GET', '/v1/rules', tokens.admin)).json.version, theirVersion, 'nothing was applied');
-    assert.ok((await editor.inputValue()).includes('timeout = "30m"'), 'the edit is kept');
+    assert.ok((await editor.inputValue()).includes('types.PAYMENT_TIMEOUT.timeout = "30m"'), 'the edit is kept');
     await admin.getByTestId('rules-reload').click();
     await admin.waitForFunction(() => document.querySelector('[data-testid=rules-editor]')?.value.includes('timeout = "25m"'), null, { polling: 250 });
     assert.equal(await admin.getByTestId('rules-version').getAttribute('data-version'), theirVersion);

@@ -97,7 +97,7 @@ export function rulesView(root: HTMLElement): () => void {
     clear(status);
     try {
       // The version the edit was made on: if someone changed the rules since, nothing is applied (409).
-      const answer = await put<{ applied: boolean; changes: Change[] }>('/v1/rules', { toml: editor.value, version: version.dataset.version });
+      const answer = await put<{ applied: boolean; version: string; changes: Change[] }>('/v1/rules', { toml: editor.value, version: version.dataset.version });
       clearError();
       const changes = answer.changes ?? [];
       clear(
@@ -106,7 +106,11 @@ export function rulesView(root: HTMLElement): () => void {
           h('strong', {}, changes.length ? t('rules.applied', { n: changes.length }) : t('rules.no_change')),
           changes.length ? h('ul', {}, changes.map((change) => h('li', {}, h('code', {}, change.key), `: ${change.from} → ${change.to}`))) : null),
       );
-      await load(false);
+      // The version this edit made, from the answer itself: a GET now could hold someone else's
+      // change since, which the next Apply of this text would silently undo.
+      original = editor.value;
+      version.textContent = t('rules.version', { version: answer.version });
+      version.dataset.version = answer.version;
     } catch (error) {
       if (error instanceof ApiError && error.code === 'invalid_rules') showError(error.message);
       else if (error instanceof ApiError && error.code === 'rules_changed') showStale();
