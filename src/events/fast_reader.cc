@@ -966,7 +966,8 @@ class FastReader : public LineState {
           default: return skip(0);
         }
       });
-      if (!item_read || sku.empty()) return false;  // no sku: "items[i].sku: missing"
+      if (!item_read) return false;
+      if (sku.empty()) return true;  // a line without a sku (an errand's "buy me a coffee")
       if (const Symbol known = scratch_.symbols.find(sku); known != kNoSymbol) {
         item.sku = known;
         return true;

@@ -37,11 +37,6 @@ Result in_element(std::string_view parent, std::size_t index, Result result) {
   return tl::unexpected(path + message);
 }
 
-std::string nested(std::string_view parent, std::size_t index, std::string_view child) {
-  return std::string(parent) + "[" + std::to_string(index) + "]." + std::string(child);
-}
-
-
 bool is_null(od::value& value) {
   bool null = false;
   return !value.is_null().get(null) && null;
@@ -494,11 +489,7 @@ class LineReader : public LineState {
         return skip_value(child, field, 0);
       }());
     });
-    if (!result) return result;
-    for (std::size_t i = 0; i < event_.items.size(); ++i) {
-      if (event_.items[i].sku == kNoSymbol) return field_error(nested(key, i, "sku"), "missing");
-    }
-    return {};
+    return result;
   }
 
   Result read_pickup_points(std::string_view key, od::value& value) {

@@ -153,6 +153,7 @@ class Checker {
 
   void check_stock(std::size_t index) {
     const DraftItem& item = draft_.items[index];
+    if (item.sku.empty()) return skip(finding::kOutOfStock, item_field(index, "sku"), "the line has no sku");
     std::int64_t wanted = 0;
     std::size_t lines = 0;
     for (const DraftItem& other : draft_.items) {
@@ -175,6 +176,7 @@ class Checker {
   void check_price(std::size_t index) {
     const DraftItem& item = draft_.items[index];
     if (item.unit_price == kAbsent) return skip(finding::kPriceMismatch, item_field(index, "unit_price"), "the line has no unit_price");
+    if (item.sku.empty()) return skip(finding::kPriceMismatch, item_field(index, "sku"), "the line has no sku");
     const auto entry = engine_.catalog_item(item.sku);
     if (!entry || entry->price == kAbsent) {
       return skip(finding::kPriceMismatch, item_field(index, "unit_price"), fmt::format("no catalog price for SKU {}", quoted(item.sku)));

@@ -144,6 +144,7 @@ const std::vector<std::string> kOrdinary = {
     R"({"id":"e7","type":"catalog.item","ts":"2026-11-21T00:00:00.000+08:00","source":"catalog","sku":"tomato-500g","name":"西红柿 500g","category":"vegetable","price":590,"tags":["vegetable","常规","生鲜"],"reorder_point":23})",
     R"({"id":"e8","type":"agent.joined","ts":0,"agent_id":"A7","name":"王芳","skills":["payment","senior"],"capacity":5,"supervisor":false,"on_duty":true})",
     R"({"id":"e9","type":"order.cancelled","ts":"2026-11-21T10:41:00-05:30","order_id":"O1","by":"user","reason":"配送太慢","reason_code":"SLOW"})",
+    R"({"id":"e10","type":"order.created","ts":0,"order_id":"O2","user_id":"U7","kind":"errand","items":[{"name":"取快递","qty":2,"unit_price":300},{"sku":"","qty":1},{"sku":null},{"sku":"a"}],"amount":600})",
 };
 
 TEST(FastReader, OrdinaryLinesTakeTheFastReaderAndAgree) {
