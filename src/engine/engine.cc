@@ -570,7 +570,7 @@ Incident* EngineCore::raise(Raise request) {
   if (added.user != kNoSymbol) note_user_incident(added.user, index);
   if (request.order != UINT32_MAX) {
     extras(request.order).incidents.push_back(index);
-    count_for_hotspot(added);  // may raise a hotspot: `added` may have moved after it
+    count_for_hotspot(added, request.known_at);  // may raise a hotspot: `added` may have moved after it
   }
   return &log.at(index);
 }

@@ -685,6 +685,9 @@ class EngineCore {
     Stage stage = Stage::kCount;
     IncidentType about_type = IncidentType::kCount;
     TimeMs watch_deadline = kAbsent;
+    // When the engine learnt of it, if after `at`: a deadline whose watch started only once it
+    // had passed (decisions #4) is detected at the deadline, and counts for a hotspot from here.
+    TimeMs known_at = kAbsent;
     Severity severity_override = Severity::kLow;
     bool has_severity_override = false;
     std::uint64_t refund_id = 0;
