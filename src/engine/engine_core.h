@@ -750,6 +750,9 @@ class EngineCore {
   std::int64_t unit_price_of(std::uint32_t o, Symbol sku) const;
   // Σ (unit_price - catalog price) × qty over the items charged above their catalog price.
   std::int64_t price_above_catalog(std::uint32_t o) const;
+  // What the order's goods incidents (shortage, pick, price, complaints) have paid out so far,
+  // net of refunds that failed; of those about `sku` alone when one is given.
+  std::int64_t goods_refunded(std::uint32_t o, Symbol sku = kNoSymbol) const;
   void escalate(Incident& incident, TimeMs at, std::string_view cause);
   void withdraw_from_desk(const Incident& incident, std::string_view code, TimeMs at);
   void on_agent_event(const Event& e);

@@ -395,6 +395,37 @@ std::int64_t EngineCore::unit_price_of(std::uint32_t o, Symbol sku) const {
   return it == catalog_.end() ? kAbsent : it->second.price;
 }
 
+namespace {
+
+// The incidents whose refunds give back the value of the order's goods: together they never
+// give back more than the order's payable `amount` (decisions #61). Refunds of a payment
+// itself (a duplicate, an overpayment, a payment without an order) are not of the goods; the
+// re-issue of a failed refund is counted as if it were, which errs on the side of a person.
+bool refunds_goods(IncidentType type) {
+  switch (type) {
+    case IncidentType::kRefundFailed:  // a re-issue of a failed refund, most often of goods
+    case IncidentType::kOutOfStock:
+    case IncidentType::kPickingMismatch:
+    case IncidentType::kPriceMismatch:
+    case IncidentType::kDamagedGoods:
+    case IncidentType::kWrongOrMissingItem: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::int64_t EngineCore::goods_refunded(std::uint32_t o, Symbol sku) const {
+  const OrderExtras* extra = find_extras(o);
+  if (extra == nullptr) return 0;
+  std::int64_t total = 0;
+  for (const std::uint32_t index : extra->incidents) {
+    const Incident& incident = log.at(index);
+    if (refunds_goods(incident.type) && (sku == kNoSymbol || incident.sku == sku)) total = saturating_add(total, incident.loss);
+  }
+  return total;
+}
+
 std::int64_t EngineCore::price_above_catalog(std::uint32_t o) const {
   std::int64_t total = 0;
   for (const OrderItem& item : items_of(o)) {
@@ -510,7 +541,11 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
         }
       }
       const std::int64_t price = unit_price_of(run.order, run.sku);
-      return qty == kAbsent || price == kAbsent ? kAbsent : saturating_mul(qty, price);
+      if (qty == kAbsent || price == kAbsent) return kAbsent;
+      // The short quantity is refunded once: a shortage of the SKU reported again (a
+      // warehouse's retry, under a new event id) owes only what goes beyond the refunds for
+      // the earlier reports (decisions #61).
+      return saturating_mul(qty, price) - (goods_refunded(run.order, run.sku) - incident.loss);
     }
     case AmountRule::kMissing: {
       // Missing against what should have been picked (accepted substitutions included); a
@@ -705,9 +740,24 @@ bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs a
       return true;
     case StepAction::kRefundIssue:
     case StepAction::kCouponIssue: {
-      const std::int64_t amount = step_amount(run, step);
+      std::int64_t amount = step_amount(run, step);
       if (amount == kAbsent) return false;
-      if (amount <= 0) return true;  // nothing owed
+      if (step.action == StepAction::kRefundIssue && s != nullptr && s->amount != kAbsent && refunds_goods(incident.type)) {
+        // Never more than the order was: what is left is refunded, and with nothing left (a
+        // second complaint about goods already refunded in full) a person looks (decisions #61).
+        const std::int64_t left = s->amount - goods_refunded(run.order);
+        if (amount > left && left <= 0) return false;
+        amount = std::min(amount, left);
+      }
+      if (amount <= 0) {  // nothing owed
+        if (step.action == StepAction::kRefundIssue && run.order != UINT32_MAX && refunds_goods(incident.type)) {
+          // Owed nothing more because earlier refunds gave it back: what the customer is told
+          // is the refund they had.
+          const Symbol sku = step.amount == AmountRule::kShort ? run.sku : kNoSymbol;
+          if (const std::int64_t earlier = goods_refunded(run.order, sku) - incident.loss; earlier > 0) run.last_payout = earlier;
+        }
+        return true;
+      }
       const RateCapKind cap = step.action == StepAction::kRefundIssue ? RateCapKind::kRefund : RateCapKind::kCoupon;
       capped = rate_caps.admit({&cap, 1}, kNoSymbol, amount, at, run.config->policies.rate_caps, step_action_name(step.action));
       if (capped) return true;

@@ -297,6 +297,47 @@ TEST(Measures, ARefundThatFailedIsNoLoss) {
   EXPECT_EQ(m.overall.loss, 2300);
 }
 
+// Goods refunds never give back more than the order (decisions #61): a shortage reported
+// again refunds nothing more and tells the customer the refund they had; a damage complaint
+// about goods already refunded in full goes to a person; a refund that failed frees its amount.
+TEST(GoodsRefunds, AShortageReportedAgainRefundsNothingMoreAndAComplaintAfterItGoesToAPerson) {
+  // Several incidents of one customer: repeat_incidents is set out of reach, or a person decides.
+  auto config = load_rules("[types.ORDER_STUCK]\nenabled = false\n[types.DELIVERY_LATE]\nenabled = false\n"
+                           "[types.RIDER_NOT_ASSIGNED]\nenabled = false\n[policy]\nrepeat_incidents = 100\n", "t.toml");
+  ASSERT_TRUE(config) << config.error();
+  Playthrough run(std::move(*config));
+  const std::string items = R"("substitution_pref":"refund","items":[{"sku":"A","qty":2,"unit_price":500}],)";
+  for (const std::string order : {"O1", "O2"}) {
+    run.send(R"({"id":"c)" + order + R"(","type":"order.created","ts":"2026-11-21T10:00:00Z","order_id":")" + order +
+             R"(","user_id":"U1","amount":1000,)" + items + kAddress + "}");
+    run.send(event("p" + order, "payment.succeeded", order, "2026-11-21T10:00:10Z", R"(,"amount":1000,"txn_id":"T)" + order + "\""));
+    run.send(event("s" + order, "stock.shortage", order, "2026-11-21T10:01:00Z", R"(,"sku":"A","requested":2,"available":0)"));
+  }
+  run.send(event("s2", "stock.shortage", "O1", "2026-11-21T10:02:00Z", R"(,"sku":"A","requested":2,"available":0)"));
+  run.send(event("f2", "refund.failed", "O2", "2026-11-21T10:20:00Z", R"(,"code":"CHANNEL_DOWN")"));
+  run.send(event("s2b", "refund.succeeded", "O2", "2026-11-21T10:25:00Z", R"(,"amount":1000,"refund_id":"RB")"));
+  for (const std::string order : {"O1", "O2"}) {
+    run.send(event("d" + order, "delivery.delivered", order, "2026-11-21T10:30:00Z"));
+  }
+  run.send(event("k1", "complaint.filed", "O1", "2026-11-21T10:40:00Z", R"(,"kind":"damaged","items":[{"sku":"A","qty":1}])"));
+  run.send(tick("t", "2026-11-21T11:30:00Z"));
+  run.engine().finish();
+  std::vector<std::string> refunds, told;
+  for (const Command& command : run.engine().commands()) {
+    if (command.name == "refund.issue") refunds.push_back(command.order_id + ":" + command.reason + ":" + std::to_string(command.amount));
+    if (command.template_name == "out_of_stock_refunded" && command.order_id == "O1") told.push_back(command.text);
+  }
+  // O2's refund failed and its re-issue went through: one refund stands, as on O1.
+  EXPECT_EQ(refunds, (std::vector<std::string>{"O1:out_of_stock:1000", "O2:out_of_stock:1000", "O2:refund_retry:1000"}));
+  ASSERT_EQ(told.size(), 2u);
+  EXPECT_EQ(told[0], told[1]);
+  EXPECT_NE(told[1].find("已退款10元"), std::string::npos) << told[1];
+  const Incident* damaged = run.find(IncidentType::kDamagedGoods);
+  ASSERT_NE(damaged, nullptr);
+  EXPECT_NE(damaged->escalated_at, kAbsent);
+  EXPECT_EQ(damaged->loss, 0);
+}
+
 // A coupon honoured at checkout costs nothing on an order cancelled before it was paid: only
 // orders in the GMV give a discount up (decisions #60).
 TEST(Measures, AHonouredCouponOnAnOrderCancelledUnpaidIsNoLoss) {
