@@ -596,6 +596,33 @@ class LineReader : public LineState {
   }
 };
 
+constexpr std::string_view kTrailingContent = "invalid JSON: unexpected content after the event object";
+
+// simdjson reports a line whose object is followed by more (`{...} 5`) as a document that
+// "ended early in the middle of an object or array", as it does a line cut short. On that
+// error only: does an object close before the line's end, with more than blanks after it?
+bool closes_before_the_end(std::string_view line) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return line.find_first_not_of(" \t\r\n", i + 1) != std::string_view::npos;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 struct EventParser::Impl {
@@ -616,6 +643,15 @@ struct EventParser::Impl {
   }
 
   tl::expected<void, std::string> read_general(std::string_view line, Event& out) {
+    auto result = read_document(line, out);
+    if (!result && result.error().ends_with(simdjson::error_message(simdjson::INCOMPLETE_ARRAY_OR_OBJECT)) &&
+        closes_before_the_end(line)) {
+      return field_error("json", std::string(kTrailingContent));
+    }
+    return result;
+  }
+
+  tl::expected<void, std::string> read_document(std::string_view line, Event& out) {
     // A UTF-8 byte order mark, which Windows tools put before a file's (or a request body's)
     // first line, is no part of the event.
     if (line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
@@ -635,7 +671,7 @@ struct EventParser::Impl {
     // simdjson 3.0 has no document::at_end(); current_location() is OUT_OF_BOUNDS exactly there.
     const char* trailing = nullptr;
     if (document.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) {
-      return field_error("json", "invalid JSON: unexpected content after the event object");
+      return field_error("json", std::string(kTrailingContent));
     }
     return reader.finish();
   }

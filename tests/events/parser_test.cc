@@ -768,6 +768,15 @@ TEST_F(ParserTest, TrailingContentAfterTheObject) {
   EXPECT_TRUE(rejects(good + " " + good, "json"));
   EXPECT_TRUE(rejects(good + " 1", "json"));
   EXPECT_TRUE(rejects(good + R"("x")", "json"));
+  // Named as such, not as a line cut short (simdjson's own message for both): only that one
+  // means the producer lost bytes. Braces and quotes inside strings do not close the object.
+  const std::string tricky = R"({"id":"e1","type":"clock.tick","ts":0,"note":"}{ \" ]"})";
+  for (const std::string tail : {" 5", R"( "x")", " trailing", "{}", " [1]", "}", ","}) {
+    EXPECT_EQ(error_of(tricky + tail), "json: invalid JSON: unexpected content after the event object") << tail;
+    EXPECT_EQ(error_of(good + tail), "json: invalid JSON: unexpected content after the event object") << tail;
+  }
+  EXPECT_EQ(error_of(R"({"id":"e1","type":"clock.tick","note":"a}b")"),
+            "json: invalid JSON: JSON document ended early in the middle of an object or array.");
   // Whitespace around the object is fine.
   EXPECT_TRUE(accepts(good + "  \t"));
   EXPECT_TRUE(accepts("  " + good));
