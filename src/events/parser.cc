@@ -129,7 +129,7 @@ class LineReader : public LineState {
         return read_symbol(key, value, ignored);
       }
       case Field::kCode:
-      case Field::kReasonCode: return read_code(key, value, event_.code);
+      case Field::kReasonCode: return read_symbol(key, value, event_.code);
       case Field::kKind: return read_deferred(key, value, deferred_.kind, deferred_.has_kind);
       case Field::kReason: return read_deferred(key, value, deferred_.reason, deferred_.has_reason);
       case Field::kBy: return read_deferred(key, value, deferred_.by, deferred_.has_by);
@@ -283,35 +283,37 @@ class LineReader : public LineState {
     return {};
   }
 
-  Result read_symbol(std::string_view key, od::value& value, Symbol& out) {
-    std::string_view text;
-    if (auto r = read_string(key, value, text); !r) return r;
-    if (text.size() > kMaxIdBytes * 4) return field_error(key, "longer than 512 bytes");
-    out = interner_.intern(text);
-    return {};
-  }
-
-  // EVENTS.md gives `code` and `reason_code` no type, and payment systems send numeric codes
-  // (4001): an integer is read as its decimal text, the same code as "4001".
-  Result read_code(std::string_view key, od::value& value, Symbol& out) {
+  // EVENTS.md types `id` and `order_id` as strings and leaves the other names untyped: a
+  // payment system's numeric `code` (4001), a `user_id` or `sku` that a feed writes as a
+  // number, a `building` of 3. An integer is read as its decimal text, the same name as
+  // "4001" (decisions #23); any other number, or a bool, says what it must be.
+  Result read_name(std::string_view key, od::value& value, std::string_view& out) {
     od::json_type type{};
     if (!value.type().get(type) && type == od::json_type::number) {
       std::int64_t number = 0;
       if (value.get_int64().get(number)) return field_error(key, "must be a string or an integer");
-      out = interner_.intern(std::to_string(number));
+      number_text_ = std::to_string(number);
+      out = number_text_;
       return {};
     }
-    return read_symbol(key, value, out);
+    if (auto r = read_string(key, value, out); !r) return r;
+    if (out.size() > kMaxIdBytes * 4) return field_error(key, "longer than 512 bytes");
+    return {};
+  }
+
+  Result read_symbol(std::string_view key, od::value& value, Symbol& out) {
+    std::string_view text;
+    if (auto r = read_name(key, value, text); !r) return r;
+    out = interner_.intern(text);
+    return {};
   }
 
   Result read_hashed(std::string_view key, od::value& value, std::uint64_t& out) {
     std::string_view text;
-    if (auto r = read_string(key, value, text); !r) return r;
-    if (text.size() > kMaxIdBytes * 4) return field_error(key, "longer than 512 bytes");
+    if (auto r = read_name(key, value, text); !r) return r;
     out = text.empty() ? 0 : (hash64(text) | 1);  // never 0, which means absent
     return {};
   }
-
 
   Result read_deferred(std::string_view key, od::value& value, std::string_view& out, bool& present) {
     if (auto r = read_string(key, value, out); !r) return r;
@@ -552,7 +554,8 @@ class LineReader : public LineState {
       const std::string path = std::string(key) + "." + std::string(child);
       std::string_view text;
       if (child == "text" || child == "building" || child == "room" || child == "unit") {
-        if (auto r = read_string(path, field.value(), text); !r) return r;
+        // A building, unit or room may be numbered (3, 501); the text is words.
+        if (auto r = child == "text" ? read_string(path, field.value(), text) : read_name(path, field.value(), text); !r) return r;
         if (child == "text") address.has_text = !text.empty();
         if (child == "building") address.has_building = !text.empty();
         if (child == "room") address.has_room = !text.empty();
@@ -594,6 +597,8 @@ class LineReader : public LineState {
     if (coupon.discount == kAbsent) coupon.discount = 0;
     return {};
   }
+
+  std::string number_text_;  // read_name's text of an integer, until the next one
 };
 
 constexpr std::string_view kTrailingContent = "invalid JSON: unexpected content after the event object";
