@@ -55,6 +55,7 @@ std::optional<std::string> CustomerExtractor::read(EventType type, std::string_v
   // The fields in the vault's order, whatever their order on the line.
   // A repeated key counts once, its first time (as a lookup by name would find it).
   std::string_view values[4];
+  std::string numbers[4];  // a numbered building, unit or room (decisions #23), as its text
   bool seen[4] = {};
   static constexpr std::string_view kNames[4] = {"text", "building", "unit", "room"};
   for (auto field : address) {
@@ -64,7 +65,13 @@ std::optional<std::string> CustomerExtractor::read(EventType type, std::string_v
       if (key != kNames[i] || seen[i]) continue;
       seen[i] = true;
       std::string_view value;
-      if (!field.value().get_string().get(value)) values[i] = value;
+      std::int64_t number = 0;
+      if (!field.value().get_string().get(value)) {
+        values[i] = value;
+      } else if (i > 0 && !field.value().get_int64().get(number)) {
+        numbers[i] = std::to_string(number);
+        values[i] = numbers[i];
+      }
     }
   }
   json.begin_object();

@@ -16,7 +16,9 @@ TEST(CustomerExtractorTest, AddressFieldsInTheVaultsOrderWhateverTheLinesOrder) 
   EXPECT_EQ(*json, R"({"text":"清河小区3号楼","building":"3","unit":"2","room":"501"})");
 }
 
-TEST(CustomerExtractorTest, EscapesAreDecodedAndEmptyOrNonStringFieldsLeftOut) {
+// A numbered building, unit or room is kept as its text, as the parser reads it (decisions
+// #23); a number for the text, or any other value, is left out.
+TEST(CustomerExtractorTest, EscapesAreDecodedNumbersTakenAndEmptyOrOtherFieldsLeftOut) {
   CustomerExtractor extractor;
   const auto json = extractor.read(EventType::kOrderAddressChanged,
                                    R"({"type":"order.address_changed","address":{"text":"\u6e05\u6cb3 \"A\"","building":"","unit":null,"room":501}})");
@@ -26,7 +28,15 @@ TEST(CustomerExtractorTest, EscapesAreDecodedAndEmptyOrNonStringFieldsLeftOut) {
   EXPECT_EQ(fields->text, "清河 \"A\"");
   EXPECT_EQ(fields->building, "");
   EXPECT_EQ(fields->unit, "");
-  EXPECT_EQ(fields->room, "");
+  EXPECT_EQ(fields->room, "501");
+  const auto other = extractor.read(EventType::kOrderCreated, R"({"address":{"text":13912345678,"building":3,"unit":true,"room":5.5}})");
+  ASSERT_TRUE(other.has_value());
+  const auto other_fields = parse_customer_json(*other);
+  ASSERT_TRUE(other_fields.has_value());
+  EXPECT_EQ(other_fields->text, "");
+  EXPECT_EQ(other_fields->building, "3");
+  EXPECT_EQ(other_fields->unit, "");
+  EXPECT_EQ(other_fields->room, "");
 }
 
 TEST(CustomerExtractorTest, ARepeatedKeyCountsItsFirstTime) {
