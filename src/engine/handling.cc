@@ -750,11 +750,10 @@ bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs a
         amount = std::min(amount, left);
       }
       if (amount <= 0) {  // nothing owed
-        if (step.action == StepAction::kRefundIssue && run.order != UINT32_MAX && refunds_goods(incident.type)) {
-          // Owed nothing more because earlier refunds gave it back: what the customer is told
-          // is the refund they had.
-          const Symbol sku = step.amount == AmountRule::kShort ? run.sku : kNoSymbol;
-          if (const std::int64_t earlier = goods_refunded(run.order, sku) - incident.loss; earlier > 0) run.last_payout = earlier;
+        if (step.action == StepAction::kRefundIssue && step.amount == AmountRule::kShort) {
+          // A shortage the earlier reports' refunds gave back: what the customer is told is
+          // the refund they had.
+          if (const std::int64_t earlier = goods_refunded(run.order, run.sku) - incident.loss; earlier > 0) run.last_payout = earlier;
         }
         return true;
       }
