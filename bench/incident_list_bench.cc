@@ -50,9 +50,9 @@ void BM_IncidentPage(benchmark::State& state) {
   const Engine& engine = late_day();
   server::IncidentFilter filter;
   if (state.range(0) == 1) filter.status = IncidentStatus::kResolved;
-  const auto offset = static_cast<std::size_t>(state.range(1));
+  const server::PageStart start{.offset = static_cast<std::size_t>(state.range(1))};
   const auto limit = static_cast<std::size_t>(state.range(2));
-  for (auto _ : state) benchmark::DoNotOptimize(server::incident_page(engine, filter, offset, limit));
+  for (auto _ : state) benchmark::DoNotOptimize(server::incident_page(engine, filter, start, limit));
   state.counters["incidents"] = static_cast<double>(engine.incidents().all().size());
 }
 BENCHMARK(BM_IncidentPage)

@@ -637,15 +637,15 @@ asio::awaitable<Reply> Api::Impl::list_incidents(const Target& target) {
     }
     limit = *parsed;
   }
-  std::size_t offset = 0;
+  PageStart start;
   if (const std::string text = get("cursor"); !text.empty()) {
-    const auto parsed = parse_size(text);
+    const auto parsed = parse_page_cursor(text);
     if (!parsed) co_return error(400, "bad_parameter", "cursor: use the next_cursor of the previous page");
-    offset = *parsed;
+    start = *parsed;
   }
   // Named, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-  auto work = [filter, limit, offset](const Engine& engine) {
-    return json(incident_page(engine, filter, offset, limit));
+  auto work = [filter, limit, start](const Engine& engine) {
+    return json(incident_page(engine, filter, start, limit));
   };
   co_return co_await read_engine(service, std::move(work));
 }

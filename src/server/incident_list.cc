@@ -1,6 +1,8 @@
 #include "server/incident_list.h"
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -62,21 +64,68 @@ struct SymbolFilter {
   }
 };
 
+bool key_before(int priority_a, TimeMs detected_a, std::string_view id_a, int priority_b, TimeMs detected_b,
+                std::string_view id_b) {
+  if (priority_a != priority_b) return priority_a > priority_b;
+  if (detected_a != detected_b) return detected_a > detected_b;
+  return id_a < id_b;
+}
+
 bool more_urgent(const Incident* a, const Incident* b) {
-  if (a->priority != b->priority) return a->priority > b->priority;
-  if (a->detected_at != b->detected_at) return a->detected_at > b->detected_at;
-  return a->id < b->id;
+  return key_before(a->priority, a->detected_at, a->id, b->priority, b->detected_at, b->id);
+}
+
+std::string cursor_after(const Incident& incident) {
+  return "k" + std::to_string(incident.priority) + "." + std::to_string(incident.detected_at) + "." + incident.id;
+}
+
+template <typename Number>
+std::optional<Number> whole_number(std::string_view text) {
+  Number value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
 }
 
 }  // namespace
 
-std::string incident_page(const Engine& engine, const IncidentFilter& filter, std::size_t offset, std::size_t limit) {
+std::optional<PageStart> parse_page_cursor(std::string_view cursor) {
+  PageStart start;
+  if (!cursor.starts_with('k')) {
+    const auto offset = whole_number<std::size_t>(cursor);
+    if (!offset) return std::nullopt;
+    start.offset = *offset;
+    return start;
+  }
+  cursor.remove_prefix(1);
+  const std::size_t first = cursor.find('.');
+  const std::size_t second = first == std::string_view::npos ? first : cursor.find('.', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const auto priority = whole_number<int>(cursor.substr(0, first));
+  const auto detected_at = whole_number<TimeMs>(cursor.substr(first + 1, second - first - 1));
+  if (!priority || !detected_at || second + 1 == cursor.size()) return std::nullopt;
+  start.after_key = true;
+  start.priority = *priority;
+  start.detected_at = *detected_at;
+  start.id = std::string(cursor.substr(second + 1));
+  return start;
+}
+
+std::string incident_page(const Engine& engine, const IncidentFilter& filter, const PageStart& start, std::size_t limit) {
   std::vector<const Incident*> found;
+  std::size_t before_start = 0;  // matching incidents the page starts after
   if (const SymbolFilter symbols(filter, engine.interner()); !symbols.unknown_id) {
     for (const Incident& incident : engine.incidents().all()) {
-      if (symbols.matches(incident)) found.push_back(&incident);
+      if (!symbols.matches(incident)) continue;
+      if (start.after_key &&
+          !key_before(start.priority, start.detected_at, start.id, incident.priority, incident.detected_at, incident.id)) {
+        ++before_start;
+        continue;
+      }
+      found.push_back(&incident);
     }
   }
+  const std::size_t offset = start.after_key ? 0 : start.offset;
   // Past the cursor, the page needs only the incidents up to its end in order: the board asks
   // for totals (limit=1) every few seconds.
   const std::size_t page_begin = std::min(offset, found.size());
@@ -96,9 +145,9 @@ std::string incident_page(const Engine& engine, const IncidentFilter& filter, st
     writer.raw(body);
   }
   writer.end_array();
-  writer.field("total", static_cast<std::int64_t>(found.size()));
+  writer.field("total", static_cast<std::int64_t>(found.size() + before_start));
   if (page_end < found.size()) {
-    writer.field("next_cursor", std::to_string(page_end));
+    writer.field("next_cursor", cursor_after(*found[page_end - 1]));
   } else {
     writer.key("next_cursor").null();
   }

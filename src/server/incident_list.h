@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/incident.h"
 
@@ -26,10 +27,23 @@ struct IncidentFilter {
   std::string zone, community, subject, order;
 };
 
-// {"items":[...],"total":N,"next_cursor":"K"|null}. The order: priority (highest first), then
+// Where a page starts. next_cursor names the last incident served, by its place in the order
+// ("k<priority>.<detected_at ms>.<id>"): the next page is what comes after it, so incidents
+// raised, resolved or escalated between two requests neither repeat an incident nor skip one
+// that still matches. A bare number is an offset into the order as it is now (any value; past
+// the end the page is empty).
+struct PageStart {
+  std::size_t offset = 0;
+  bool after_key = false;
+  int priority = 0;
+  TimeMs detected_at = 0;
+  std::string id{};
+};
+std::optional<PageStart> parse_page_cursor(std::string_view cursor);  // nullopt: not a cursor
+
+// {"items":[...],"total":N,"next_cursor":"..."|null}. The order: priority (highest first), then
 // the newest detected_at, then the id. Ids are unique, so the order is total and pages of any
-// size, walked by next_cursor, give one sequence. `offset` is the cursor (any value; past the
-// end the page is empty), `limit` at least 1.
-std::string incident_page(const Engine& engine, const IncidentFilter& filter, std::size_t offset, std::size_t limit);
+// size, walked by next_cursor, give one sequence. `limit` at least 1.
+std::string incident_page(const Engine& engine, const IncidentFilter& filter, const PageStart& start, std::size_t limit);
 
 }  // namespace og::server

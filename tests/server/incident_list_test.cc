@@ -88,6 +88,24 @@ std::vector<const Incident*> reference(const Engine& engine, const IncidentFilte
   return found;
 }
 
+std::string cursor_of(const Incident& incident) {
+  return "k" + std::to_string(incident.priority) + "." + std::to_string(incident.detected_at) + "." + incident.id;
+}
+
+TEST(IncidentListTest, CursorsAreOffsetsOrThePlaceOfAnIncident) {
+  EXPECT_EQ(parse_page_cursor("0")->offset, 0U);
+  EXPECT_EQ(parse_page_cursor("18446744073709551615")->offset, SIZE_MAX);
+  const auto after = parse_page_cursor("k-3.1763690400000.inc-00ff.x");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_TRUE(after->after_key);
+  EXPECT_EQ(after->priority, -3);
+  EXPECT_EQ(after->detected_at, 1763690400000);
+  EXPECT_EQ(after->id, "inc-00ff.x");
+  for (const std::string_view bad : {"", "-1", "1x", "k", "k1", "k1.2", "k1.2.", "kx.2.inc", "k1.y.inc", "18446744073709551616"}) {
+    EXPECT_FALSE(parse_page_cursor(bad).has_value()) << bad;
+  }
+}
+
 TEST(IncidentListTest, EveryPageIsTheSliceOfTheWholeOrder) {
   const auto engine = late_day();
   const auto& all = engine->incidents().all();
@@ -114,15 +132,30 @@ TEST(IncidentListTest, EveryPageIsTheSliceOfTheWholeOrder) {
     const std::vector<const Incident*> whole = reference(*engine, filter);
     for (const std::size_t limit : {std::size_t{1}, std::size_t{7}, std::size_t{50}, std::size_t{500}}) {
       for (const std::size_t offset : {std::size_t{0}, std::size_t{1}, std::size_t{49}, whole.size() / 2, whole.size() - std::min<std::size_t>(whole.size(), 3), whole.size(), whole.size() + 10, SIZE_MAX}) {
-        const Page page = read_page(incident_page(*engine, filter, offset, limit));
+        const Page page = read_page(incident_page(*engine, filter, PageStart{.offset = offset}, limit));
         std::vector<std::string> expected;
         for (std::size_t i = offset; i < whole.size() && i - offset < limit; ++i) expected.push_back(whole[i]->id);
         ASSERT_EQ(page.ids, expected) << "offset " << offset << " limit " << limit << " filter #" << (&filter - filters.data());
         EXPECT_EQ(page.total, std::to_string(whole.size()));
         const bool more = offset < whole.size() && whole.size() - offset > limit;
-        EXPECT_EQ(page.next, more ? "\"" + std::to_string(offset + limit) + "\"" : "null") << offset << " " << limit;
+        EXPECT_EQ(page.next, more ? "\"" + cursor_of(*whole[offset + limit - 1]) + "\"" : "null") << offset << " " << limit;
         ++pages;
       }
+      // Walked by next_cursor from the start: the whole order, each incident once.
+      std::vector<std::string> walked;
+      PageStart start;
+      for (std::size_t guard = 0; guard <= whole.size(); ++guard) {
+        const Page page = read_page(incident_page(*engine, filter, start, limit));
+        EXPECT_EQ(page.total, std::to_string(whole.size()));
+        walked.insert(walked.end(), page.ids.begin(), page.ids.end());
+        if (page.next == "null") break;
+        const auto next = parse_page_cursor(page.next.substr(1, page.next.size() - 2));
+        ASSERT_TRUE(next.has_value()) << page.next;
+        start = *next;
+      }
+      std::vector<std::string> expected;
+      for (const Incident* incident : whole) expected.push_back(incident->id);
+      EXPECT_EQ(walked, expected) << "limit " << limit << " filter #" << (&filter - filters.data());
     }
   }
   EXPECT_EQ(pages, filters.size() * 4 * 8);
