@@ -800,6 +800,11 @@ asio::awaitable<Reply> Api::Impl::incident_action(std::string id, std::string_vi
     auto check = [id, acting, agent = who.role == Role::kAgent, comment = action == "comment"](const Engine& engine) -> std::optional<Reply> {
       const Incident* incident = const_cast<IncidentLog&>(engine.incidents()).find_by_id(id);
       if (incident == nullptr) return error(404, "not_found", "no incident " + id);
+      // Still a playbook's (or not yet anyone's): the desk has no case of it for any role.
+      if (incident->status == IncidentStatus::kOpen || incident->status == IncidentStatus::kHandling) {
+        return error(409, "refused", "incident " + id + " is " + std::string(incident_status_name(incident->status)) +
+                                         ", handled automatically: people act on an incident once it is escalated");
+      }
       if (agent && !comment && incident->assignee != acting) {
         return error(403, "forbidden", "incident " + id + " is not assigned to " + acting + "; a supervisor can act on it");
       }

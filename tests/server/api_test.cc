@@ -569,6 +569,26 @@ TEST_F(ApiTest, AnIncidentComesWithItsCommandsAndCase) {
   EXPECT_NE(detail.body.find("\"kind\":\"incident\",\"incident\":{\"id\":\"" + id, timeline), std::string::npos) << detail.body;
 }
 
+// An incident a playbook is still handling is no person's case yet: agent and supervisor alike
+// are told so, not sent to each other (an agent was told "a supervisor can act on it", the
+// supervisor "check the id").
+TEST_F(ApiTest, AnIncidentStillHandledAutomaticallyIsNotAPersonsToActOn) {
+  ASSERT_NO_FATAL_FAILURE(post_unpaid_orders_until_they_time_out(1));
+  const Answer list = get("/v1/incidents?type=PAYMENT_TIMEOUT&status=handling", Role::kViewer);
+  const std::size_t at = list.body.find("\"id\":\"inc-");
+  ASSERT_NE(at, std::string::npos) << list.body;
+  const std::string id = list.body.substr(at + 6, list.body.find('"', at + 6) - at - 6);
+  EXPECT_EQ(post("/v1/agents", R"({"agent_id":"A1","skills":["payment"],"capacity":3,"on_duty":true})", Role::kSupervisor).status, 200U);
+  for (const auto& [action, body, role] : {std::tuple{"ack", "{}", Role::kAgent},
+                                           std::tuple{"resolve", R"({"agent_id":"A1","resolution_code":"fixed"})", Role::kSupervisor},
+                                           std::tuple{"comment", R"({"text":"看看"})", Role::kAgent}}) {
+    const Answer refused = post("/v1/incidents/" + id + "/" + action, body, role);
+    EXPECT_EQ(refused.status, 409U) << action << ": " << refused.body;
+    EXPECT_NE(refused.body.find("is handling, handled automatically: people act on an incident once it is escalated"),
+              std::string::npos) << action << ": " << refused.body;
+  }
+}
+
 TEST_F(ApiTest, PeopleActThroughTheDesk) {
   const std::string id = escalated_incident();
   ASSERT_FALSE(id.empty());
