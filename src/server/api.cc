@@ -552,6 +552,11 @@ asio::awaitable<Reply> Api::Impl::route(Request& request, const Target& target) 
 // ---- POST /v1/events ----------------------------------------------------------------------
 
 asio::awaitable<Reply> Api::Impl::post_events(Request& request, bool may_act_for_people) {
+  // A compressed body would be journaled as bytes no line of it could be read from.
+  if (const auto encoding = request[http::field::content_encoding]; !encoding.empty() && !boost::beast::iequals(encoding, "identity")) {
+    co_return error(415, "unsupported_encoding",
+                    "Content-Encoding " + std::string(encoding) + " is not taken: send the events uncompressed");
+  }
   std::string body = std::move(request.body());
   join_one_event(body);  // one pretty-printed event: one line, before it is journaled
   const std::size_t lines = ndjson_lines(body);

@@ -86,7 +86,7 @@ class ApiTest : public ::testing::Test {
   }
 
   Answer call(http::verb verb, const std::string& target, std::string body = {}, std::optional<Role> role = Role::kAdmin,
-              std::string token = {}) {
+              std::string token = {}, const std::vector<std::pair<http::field, std::string>>& headers = {}) {
     asio::io_context io;
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::seconds(30));
@@ -95,6 +95,7 @@ class ApiTest : public ::testing::Test {
     request.set(http::field::host, "127.0.0.1");
     if (role) request.set(http::field::authorization, "Bearer " + tokens_[*role]);
     if (!token.empty()) request.set(http::field::authorization, token);
+    for (const auto& [field, value] : headers) request.set(field, value);
     request.body() = std::move(body);
     request.prepare_payload();
     http::write(stream, request);
@@ -307,6 +308,20 @@ TEST_F(ApiTest, EventsAnswerPerLineAfterTheyAreStored) {
 // INTERFACES.md gives each action its role: an ingest token's feed cannot register a
 // supervisor or close a case by posting agent.* events. An admin's batch may (the demo's
 // simulated people).
+// A compressed batch is refused before it is journaled: stored, it would be bytes no line of
+// which could ever be read. "identity" is no encoding at all.
+TEST_F(ApiTest, ACompressedBatchIsRefusedAndNothingIsStored) {
+  const Answer gzip = call(http::verb::post, "/v1/events", "\x1f\x8b\x08\x00garbage", Role::kIngest, {},
+                           {{http::field::content_encoding, "gzip"}});
+  EXPECT_EQ(gzip.status, 415U) << gzip.body;
+  EXPECT_NE(gzip.body.find("Content-Encoding gzip is not taken: send the events uncompressed"), std::string::npos) << gzip.body;
+  EXPECT_EQ(service_->stats().records, 0U);
+  const Answer plain = call(http::verb::post, "/v1/events", std::string(kOrder) + "\n", Role::kIngest, {},
+                            {{http::field::content_encoding, "Identity"}});
+  EXPECT_EQ(plain.status, 200U) << plain.body;
+  EXPECT_EQ(service_->stats().records, 1U);
+}
+
 TEST_F(ApiTest, AnIngestTokenCannotActForAPerson) {
   const std::string joined =
       R"({"id":"a1","type":"agent.joined","ts":"2026-11-21T10:00:00+08:00","agent_id":"EVIL","skills":["senior"],"capacity":5,"on_duty":true,"supervisor":true})";
