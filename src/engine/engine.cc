@@ -448,6 +448,7 @@ void EngineCore::reschedule(TimerId& timer, TimeMs deadline_ms, TimeMs now_ms, s
 }
 
 void EngineCore::fire(TimeMs at, std::uint64_t payload) {
+  acting_at_ = at;
   ++counters.timers_fired;
   if (!finishing_ && max_ts != kAbsent && max_ts >= at) {
     const std::int64_t lag = max_ts - at;
@@ -473,6 +474,7 @@ void EngineCore::fire(TimeMs at, std::uint64_t payload) {
 
 void EngineCore::apply(const Event& e) {
   current_event_ = &e;
+  acting_at_ = e.ts;
   if (e.order_id == kNoSymbol) {
     switch (e.type) {
       case EventType::kCatalogItem: on_catalog_item(e); break;

@@ -964,6 +964,9 @@ class EngineCore {
 
  private:
   const Event* current_event_ = nullptr;  // the event being applied (nullptr for a deadline)
+  // The event time of what is being applied, the event's or the deadline's: a playbook starts no
+  // earlier, though its incident may be dated before (a deadline known late, decisions #4).
+  TimeMs acting_at_ = kAbsent;
   NotifyLimiter notify_limiter_;
 };
 

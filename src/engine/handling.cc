@@ -58,7 +58,7 @@ void EngineCore::start_playbooks() {
 void EngineCore::start_playbook(std::uint32_t index) {
   Incident& incident = log.at(index);
   if (incident.is_closed() || !config.handling_enabled) return;
-  const TimeMs at = incident.detected_at;
+  const TimeMs at = acting_at_ == kAbsent ? incident.detected_at : std::max(incident.detected_at, acting_at_);
   PlaybookRun run;
   run.config = config.handling;
   run.incident = index;
@@ -400,7 +400,9 @@ namespace {
 // The incidents whose refunds give back the value of the order's goods: together they never
 // give back more than the order's payable `amount` (decisions #61). Refunds of a payment
 // itself (a duplicate, an overpayment, a payment without an order) are not of the goods; the
-// re-issue of a failed refund is counted as if it were, which errs on the side of a person.
+// re-issue of a failed refund is counted as if it were, and is refunded whole or not at all: a
+// person decides where the two kinds meet. An incident's loss is what it paid out, refunds and,
+// with a playbook of one's own, coupons: those count too.
 bool refunds_goods(IncidentType type) {
   switch (type) {
     case IncidentType::kRefundFailed:  // a re-issue of a failed refund, most often of goods
@@ -545,7 +547,8 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       // The short quantity is refunded once: a shortage of the SKU reported again (a
       // warehouse's retry, under a new event id) owes only what goes beyond the refunds for
       // the earlier reports (decisions #61).
-      return saturating_mul(qty, price) - (goods_refunded(run.order, run.sku) - incident.loss);
+      const std::int64_t earlier = std::max<std::int64_t>(goods_refunded(run.order, run.sku) - incident.loss, 0);
+      return saturating_add(saturating_mul(qty, price), -earlier);
     }
     case AmountRule::kMissing: {
       // Missing against what should have been picked (accepted substitutions included); a
@@ -744,9 +747,10 @@ bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs a
       if (amount == kAbsent) return false;
       if (step.action == StepAction::kRefundIssue && s != nullptr && s->amount != kAbsent && refunds_goods(incident.type)) {
         // Never more than the order was: what is left is refunded, and with nothing left (a
-        // second complaint about goods already refunded in full) a person looks (decisions #61).
+        // second complaint about goods already refunded in full) a person looks; a re-issue of
+        // a failed refund is the whole of it or a person's (decisions #61).
         const std::int64_t left = s->amount - goods_refunded(run.order);
-        if (amount > left && left <= 0) return false;
+        if (amount > left && (left <= 0 || incident.type == IncidentType::kRefundFailed)) return false;
         amount = std::min(amount, left);
       }
       if (amount <= 0) {  // nothing owed

@@ -95,12 +95,9 @@ void IncidentLog::resolve(Incident& incident, Resolution resolution, TimeMs at) 
   close(incident);
   incident.status = IncidentStatus::kResolved;
   // INCIDENTS.md: `auto` is "with no person involved", `self` "before any action". Once an
-  // incident has reached the people desk, whatever closes it is a person's case (decisions #59);
-  // but late evidence that the cause was gone before it got there (decisions #5: as if it had
-  // come in ts order) closes it as it would have then.
+  // incident has reached the people desk, whatever closes it is a person's case (decisions #59).
+  incident.resolution = incident.escalated_at != kAbsent ? Resolution::kManual : resolution;
   incident.resolved_at = std::max(at, incident.detected_at);  // late evidence can carry an earlier ts
-  const bool reached_a_person = incident.escalated_at != kAbsent && incident.escalated_at <= incident.resolved_at;
-  incident.resolution = reached_a_person ? Resolution::kManual : resolution;
 }
 
 void IncidentLog::retract(Incident& incident, TimeMs at) {

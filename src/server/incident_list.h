@@ -30,8 +30,10 @@ struct IncidentFilter {
 // Where a page starts. next_cursor names the last incident served, by its place in the order
 // ("k<priority>.<detected_at ms>.<id>"): the next page is what comes after it, so incidents
 // raised, resolved or escalated between two requests neither repeat an incident nor skip one
-// that still matches. A bare number is an offset into the order as it is now (any value; past
-// the end the page is empty).
+// that still matches. Not covered: an incident whose priority is raised later (its order or
+// payment known late makes it high-value or VIP) may move ahead of the cursor and wait for the
+// next walk. A bare number is an offset into the order as it is now (any value; past the end
+// the page is empty).
 struct PageStart {
   std::size_t offset = 0;
   bool after_key = false;
