@@ -49,6 +49,18 @@ struct Answer {
   http::fields headers;
 };
 
+// The ids of a list page's items, in order, and its next_cursor ("" on the last page).
+std::pair<std::vector<std::string>, std::string> page_ids(const std::string& body) {
+  std::vector<std::string> ids;
+  constexpr std::string_view kStart = "{\"id\":\"inc-";
+  for (std::size_t at = body.find(kStart); at != std::string::npos; at = body.find(kStart, at + 1)) {
+    const std::size_t from = at + 7;
+    ids.push_back(body.substr(from, body.find('"', from) - from));
+  }
+  const std::size_t next = body.find("\"next_cursor\":\"");
+  return {ids, next == std::string::npos ? std::string() : body.substr(next + 15, body.find('"', next + 15) - next - 15)};
+}
+
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -450,15 +462,7 @@ TEST_F(ApiTest, IncidentsFilterSortAndPage) {
 // only the part up to the page is put in order, so every page size must give the same sequence.
 TEST_F(ApiTest, PagesOfEverySizeFollowOneOrder) {
   ASSERT_NO_FATAL_FAILURE(post_unpaid_orders_until_they_time_out(7));
-  const auto ids_in = [](const std::string& body) {
-    std::vector<std::string> ids;
-    constexpr std::string_view kStart = "{\"id\":\"inc-";
-    for (std::size_t at = body.find(kStart); at != std::string::npos; at = body.find(kStart, at + 1)) {
-      const std::size_t from = at + 7;
-      ids.push_back(body.substr(from, body.find('"', from) - from));
-    }
-    return ids;
-  };
+  const auto ids_in = [](const std::string& body) { return page_ids(body).first; };
   const Answer whole = get("/v1/incidents?limit=20", Role::kViewer);
   ASSERT_EQ(whole.status, 200U) << whole.body;
   const std::vector<std::string> expected = ids_in(whole.body);
@@ -474,9 +478,9 @@ TEST_F(ApiTest, PagesOfEverySizeFollowOneOrder) {
       const Answer page = get("/v1/incidents?limit=" + std::to_string(limit) + "&cursor=" + cursor, Role::kViewer);
       ASSERT_EQ(page.status, 200U) << page.body;
       EXPECT_NE(page.body.find("\"total\":9"), std::string::npos) << page.body;
-      for (std::string& id : ids_in(page.body)) paged.push_back(std::move(id));
-      const std::size_t next = page.body.find("\"next_cursor\":\"");
-      cursor = next == std::string::npos ? "" : page.body.substr(next + 15, page.body.find('"', next + 15) - next - 15);
+      auto [ids, next] = page_ids(page.body);
+      paged.insert(paged.end(), ids.begin(), ids.end());
+      cursor = next;
     }
     EXPECT_EQ(paged, expected) << "limit " << limit;
   }
@@ -524,16 +528,7 @@ TEST_F(ApiTest, TheDefaultPageIsNoLargerThanTheMaximum) {
 // offset would serve the same incident twice. next_cursor names the last incident served.
 TEST_F(ApiTest, ACursorKeepsItsPlaceWhileIncidentsArrive) {
   ASSERT_NO_FATAL_FAILURE(post_unpaid_orders_until_they_time_out(5));
-  const auto ids_and_next = [](const std::string& body) {
-    std::vector<std::string> ids;
-    constexpr std::string_view kStart = "{\"id\":\"inc-";
-    for (std::size_t at = body.find(kStart); at != std::string::npos; at = body.find(kStart, at + 1)) {
-      const std::size_t from = at + 7;
-      ids.push_back(body.substr(from, body.find('"', from) - from));
-    }
-    const std::size_t next = body.find("\"next_cursor\":\"");
-    return std::pair{ids, next == std::string::npos ? std::string() : body.substr(next + 15, body.find('"', next + 15) - next - 15)};
-  };
+  const auto ids_and_next = page_ids;
   const Answer before = get("/v1/incidents?type=PAYMENT_TIMEOUT&limit=20", Role::kViewer);
   const std::vector<std::string> first_five = ids_and_next(before.body).first;
   ASSERT_EQ(first_five.size(), 5U) << before.body;
