@@ -22,6 +22,7 @@
 
 #include "audit/chain.h"
 #include "core/json_writer.h"
+#include "core/whole_number.h"
 #include "people/people.h"
 #include "replay/measures.h"
 #include "replay/output.h"
@@ -205,13 +206,6 @@ asio::awaitable<Reply> read_engine(Service& service, Fn fn) {
   return on_engine<Reply>([&service, fn = std::move(fn)](auto done) mutable {
     service.read([fn = std::move(fn), done = std::move(done)](const Engine& engine) mutable { done(fn(engine)); });
   });
-}
-
-std::optional<std::size_t> parse_size(std::string_view text) {
-  std::size_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 template <class Enum, class NameOf>
@@ -636,7 +630,7 @@ asio::awaitable<Reply> Api::Impl::list_incidents(const Target& target) {
   filter.order = get("order_id");
   std::size_t limit = std::min(limits.default_page, limits.max_page);  // --max-page bounds the default too
   if (const std::string text = get("limit"); !text.empty()) {
-    const auto parsed = parse_size(text);
+    const auto parsed = whole_number<std::size_t>(text);
     if (!parsed || *parsed == 0 || *parsed > limits.max_page) {
       co_return error(400, "bad_parameter", "limit: a whole number from 1 to " + std::to_string(limits.max_page));
     }

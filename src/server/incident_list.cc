@@ -1,12 +1,12 @@
 #include "server/incident_list.h"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 #include "core/json_writer.h"
+#include "core/whole_number.h"
 #include "engine/engine.h"
 #include "replay/output.h"
 
@@ -77,14 +77,6 @@ bool more_urgent(const Incident* a, const Incident* b) {
 
 std::string cursor_after(const Incident& incident) {
   return "k" + std::to_string(incident.priority) + "." + std::to_string(incident.detected_at) + "." + incident.id;
-}
-
-template <typename Number>
-std::optional<Number> whole_number(std::string_view text) {
-  Number value{};
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
 }
 
 }  // namespace
