@@ -753,6 +753,8 @@ class EngineCore {
   // What the order's goods incidents (shortage, pick, price, complaints) have paid out so far,
   // net of refunds that failed; of those about `sku` alone when one is given.
   std::int64_t goods_refunded(std::uint32_t o, Symbol sku = kNoSymbol) const;
+  // What earlier shortages of the run's SKU on its order refunded (the run's own refunds not).
+  std::int64_t shortage_refunded_before(const PlaybookRun& run) const;
   void escalate(Incident& incident, TimeMs at, std::string_view cause);
   void withdraw_from_desk(const Incident& incident, std::string_view code, TimeMs at);
   void on_agent_event(const Event& e);

@@ -417,6 +417,10 @@ bool refunds_goods(IncidentType type) {
 
 }  // namespace
 
+std::int64_t EngineCore::shortage_refunded_before(const PlaybookRun& run) const {
+  return std::max<std::int64_t>(goods_refunded(run.order, run.sku) - log.at(run.incident).loss, 0);
+}
+
 std::int64_t EngineCore::goods_refunded(std::uint32_t o, Symbol sku) const {
   const OrderExtras* extra = find_extras(o);
   if (extra == nullptr) return 0;
@@ -547,8 +551,7 @@ std::int64_t EngineCore::step_amount(const PlaybookRun& run, const Step& step) c
       // The short quantity is refunded once: a shortage of the SKU reported again (a
       // warehouse's retry, under a new event id) owes only what goes beyond the refunds for
       // the earlier reports (decisions #61).
-      const std::int64_t earlier = std::max<std::int64_t>(goods_refunded(run.order, run.sku) - incident.loss, 0);
-      return saturating_add(saturating_mul(qty, price), -earlier);
+      return saturating_add(saturating_mul(qty, price), -shortage_refunded_before(run));
     }
     case AmountRule::kMissing: {
       // Missing against what should have been picked (accepted substitutions included); a
@@ -757,7 +760,7 @@ bool EngineCore::emit_step_commands(PlaybookRun& run, const Step& step, TimeMs a
         if (step.action == StepAction::kRefundIssue && step.amount == AmountRule::kShort) {
           // A shortage the earlier reports' refunds gave back: what the customer is told is
           // the refund they had.
-          if (const std::int64_t earlier = goods_refunded(run.order, run.sku) - incident.loss; earlier > 0) run.last_payout = earlier;
+          if (const std::int64_t earlier = shortage_refunded_before(run); earlier > 0) run.last_payout = earlier;
         }
         return true;
       }
