@@ -465,7 +465,7 @@ void EngineCore::fire(TimeMs at, std::uint64_t payload) {
     case TimerKind::kRefundTimeout: fire_refund_timeout(o, detail, at); break;
     case TimerKind::kStockRelease: fire_stock_release(o, at); break;
     case TimerKind::kStage: fire_stage(o, static_cast<Stage>(detail), at); break;
-    case TimerKind::kDeliveryLate: fire_delivery_late(o, at); break;
+    case TimerKind::kDeliveryLate: fire_delivery_late(o); break;
     case TimerKind::kStall: fire_stall(o, at); break;
     case TimerKind::kPlaybook: fire_playbook(o, detail, at); break;
   }
@@ -572,7 +572,7 @@ Incident* EngineCore::raise(Raise request) {
   if (added.user != kNoSymbol) note_user_incident(added.user, index);
   if (request.order != UINT32_MAX) {
     extras(request.order).incidents.push_back(index);
-    count_for_hotspot(added, request.known_at);  // may raise a hotspot: `added` may have moved after it
+    count_for_hotspot(added, acting_at_);  // may raise a hotspot: `added` may have moved after it
   }
   return &log.at(index);
 }
@@ -641,8 +641,8 @@ void EngineCore::note_late_evidence(IncidentType type, std::uint32_t o, const Ev
   }
 }
 
-// `known_at`: when the incident's community became known, if after its detection (the order
-// came late): a hotspot it completes is detected then at the earliest (decisions #4).
+// `known_at`: when the engine learnt of the incident or of its community, if after its detection
+// (a deadline or an order known late): a hotspot it completes is detected then at the earliest (#4).
 void EngineCore::count_for_hotspot(const Incident& incident, TimeMs known_at) {
   if (incident.community == kNoSymbol || incident.subject_kind != SubjectKind::kOrder) return;
   if (!config.enabled(IncidentType::kCommunityHotspot)) return;

@@ -685,9 +685,6 @@ class EngineCore {
     Stage stage = Stage::kCount;
     IncidentType about_type = IncidentType::kCount;
     TimeMs watch_deadline = kAbsent;
-    // When the engine learnt of it, if after `at`: a deadline whose watch started only once it
-    // had passed (decisions #4) is detected at the deadline, and counts for a hotspot from here.
-    TimeMs known_at = kAbsent;
     Severity severity_override = Severity::kLow;
     bool has_severity_override = false;
     std::uint64_t refund_id = 0;
@@ -830,7 +827,7 @@ class EngineCore {
   void arm_stage_timer(std::uint32_t o, TimeMs now, const std::array<TimeMs, kStageCount>& starts);
   void fire_stage(std::uint32_t o, Stage stage, TimeMs at);
   void arm_delivery_late(std::uint32_t o, TimeMs now);
-  void fire_delivery_late(std::uint32_t o, TimeMs at);
+  void fire_delivery_late(std::uint32_t o);  // dated at the deadline, whenever it is known
   void restart_stall_clock(std::uint32_t o, const Event& e, bool has_position);
   void fire_stall(std::uint32_t o, TimeMs at);
   void drop_fulfilment_watches(std::uint32_t o);
@@ -966,8 +963,9 @@ class EngineCore {
 
  private:
   const Event* current_event_ = nullptr;  // the event being applied (nullptr for a deadline)
-  // The event time of what is being applied, the event's or the deadline's: a playbook starts no
-  // earlier, though its incident may be dated before (a deadline known late, decisions #4).
+  // The event time of what is being applied, the event's or the deadline's: a playbook starts,
+  // and a hotspot an incident completes is detected, no earlier, though the incident may be
+  // dated before (a deadline whose watch started only once it had passed, decisions #4).
   TimeMs acting_at_ = kAbsent;
   NotifyLimiter notify_limiter_;
 };

@@ -145,8 +145,7 @@ void EngineCore::fire_stage(std::uint32_t o, Stage stage, TimeMs at) {
   if (start != kAbsent && s.stage_fired_start(index) != start) {
     s.set_stage_fired_start(index, start);
     const TimeMs deadline = start + config.stage_limit_ms(s.kind, stage);
-    Raise request{.type = stuck_type(stage), .at = deadline, .order = o, .watch_deadline = deadline, .known_at = at,
-                  .evidence = {event_id(s.stage_event)}};
+    Raise request{.type = stuck_type(stage), .at = deadline, .order = o, .watch_deadline = deadline, .evidence = {event_id(s.stage_event)}};
     if (stage != Stage::kAssign) request.stage = stage;
     raise(std::move(request));
   }
@@ -163,11 +162,11 @@ void EngineCore::arm_delivery_late(std::uint32_t o, TimeMs now) {
   s.delivery_late_timer = schedule(deadline, now, o, TimerKind::kDeliveryLate);
 }
 
-void EngineCore::fire_delivery_late(std::uint32_t o, TimeMs at) {
+void EngineCore::fire_delivery_late(std::uint32_t o) {
   OrderState& s = order(o);
   const TimeMs deadline = s.promise_at() + config.delivery_late_grace_ms;
   if ((s.delivered_at() != kAbsent && s.delivered_at() <= deadline) || s.is_closed_at(deadline)) return;
-  raise(Raise{.type = IncidentType::kDeliveryLate, .at = deadline, .order = o, .watch_deadline = deadline, .known_at = at,
+  raise(Raise{.type = IncidentType::kDeliveryLate, .at = deadline, .order = o, .watch_deadline = deadline,
               .evidence = {event_id(s.created_event)}});
 }
 
